@@ -1,0 +1,96 @@
+//! What a service crate gives the dispatcher, and what a handler is given.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Protocol, ServiceModel};
+use crate::protocol::DecodeError;
+use crate::ApiError;
+
+/// Who is calling, as established by SigV4.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    pub account: String,
+    pub access_key: String,
+    /// `arn:aws:iam::000000000000:root`, `arn:aws:sts::1234:assumed-role/R/S`, ...
+    pub arn: String,
+    /// GetCallerIdentity's UserId.
+    pub user_id: String,
+    /// Temporary credentials carry the session they came from.
+    pub session_token: Option<String>,
+}
+
+/// Everything a handler knows about the request besides its typed input.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub caller: Caller,
+    pub region: String,
+    pub request_id: String,
+    pub now: DateTime<Utc>,
+    pub protocol: Protocol,
+}
+
+impl RequestContext {
+    pub fn account(&self) -> &str {
+        &self.caller.account
+    }
+
+    /// A context for unit tests: account 000000000000 in us-east-1.
+    pub fn for_tests() -> Self {
+        RequestContext {
+            caller: Caller {
+                account: "000000000000".into(),
+                access_key: "test".into(),
+                arn: "arn:aws:iam::000000000000:root".into(),
+                user_id: "000000000000".into(),
+                session_token: None,
+            },
+            region: "us-east-1".into(),
+            request_id: "00000000-0000-4000-8000-000000000000".into(),
+            now: Utc::now(),
+            protocol: Protocol::Query,
+        }
+    }
+}
+
+/// One emulated AWS service.
+pub trait Service: Send + Sync + 'static {
+    fn model(&self) -> &'static ServiceModel;
+
+    /// The operations `call` handles.
+    fn implemented(&self) -> &'static [&'static str];
+
+    /// Runs an implemented operation on its input document.
+    fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError>;
+
+    /// The AWS error for an input that failed to decode, in this service's style.
+    fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {
+        err.to_api_error(protocol)
+    }
+
+    /// Whether the model's length/range/enum constraints are enforced generically
+    /// (Coral-based services do; EC2 validates in its handlers with its own codes).
+    fn validates_constraints(&self) -> bool {
+        true
+    }
+
+    /// Forgets all state.
+    fn reset(&self);
+
+    /// A JSON dump of the state, by account and region.
+    fn state(&self) -> Value;
+}
+
+/// Runs a typed handler on an input document: the glue each service's dispatcher uses.
+pub fn invoke<I, O>(input: Value, handler: impl FnOnce(I) -> Result<O, ApiError>) -> Result<Value, ApiError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+{
+    let typed: I = serde_json::from_value(input)
+        .map_err(|e| ApiError::invalid_parameter_value(format!("The request could not be read: {e}")))?;
+    let output = handler(typed)?;
+    serde_json::to_value(output).map_err(|e| ApiError::internal(format!("The response could not be written: {e}")))
+}

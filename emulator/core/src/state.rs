@@ -1,0 +1,98 @@
+//! State partitioned by account and region: one lock per partition, taken for short
+//! synchronous sections, never across an await.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::Serialize;
+use serde_json::Value;
+
+type Key = (String, String);
+
+/// `(account, region) -> S`, created on first use with `S::default()`.
+#[derive(Debug, Default)]
+pub struct Partitioned<S> {
+    parts: RwLock<BTreeMap<Key, Arc<RwLock<S>>>>,
+}
+
+impl<S: Default> Partitioned<S> {
+    pub fn new() -> Self {
+        Partitioned { parts: RwLock::new(BTreeMap::new()) }
+    }
+
+    /// The partition, created if needed.
+    pub fn get(&self, account: &str, region: &str) -> Arc<RwLock<S>> {
+        let key = (account.to_string(), region.to_string());
+        if let Some(p) = read(&self.parts).get(&key) {
+            return p.clone();
+        }
+        write(&self.parts).entry(key).or_default().clone()
+    }
+
+    /// Runs `f` with shared access to one partition.
+    pub fn read<R>(&self, account: &str, region: &str, f: impl FnOnce(&S) -> R) -> R {
+        let part = self.get(account, region);
+        let guard = read(&part);
+        f(&guard)
+    }
+
+    /// Runs `f` with exclusive access to one partition.
+    pub fn write<R>(&self, account: &str, region: &str, f: impl FnOnce(&mut S) -> R) -> R {
+        let part = self.get(account, region);
+        let mut guard = write(&part);
+        f(&mut guard)
+    }
+
+    /// Every partition that exists, in key order.
+    pub fn partitions(&self) -> Vec<(Key, Arc<RwLock<S>>)> {
+        read(&self.parts).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    pub fn clear(&self) {
+        write(&self.parts).clear();
+    }
+}
+
+impl<S: Default + Serialize> Partitioned<S> {
+    /// `{ "<account>": { "<region>": <state> } }`
+    pub fn dump(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        for ((account, region), part) in self.partitions() {
+            let state = serde_json::to_value(&*read(&part)).unwrap_or(Value::Null);
+            let entry = out.entry(account).or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Value::Object(regions) = entry {
+                regions.insert(region, state);
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+/// Lock helpers that survive a poisoned lock: a handler that panicked was answered
+/// with an InternalError and its partial write is the best state there is.
+pub fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_separate_per_account_and_region() {
+        let p: Partitioned<Vec<u32>> = Partitioned::new();
+        p.write("111111111111", "us-east-1", |v| v.push(1));
+        p.write("111111111111", "eu-west-1", |v| v.push(2));
+        p.write("222222222222", "us-east-1", |v| v.push(3));
+        assert_eq!(p.read("111111111111", "us-east-1", |v| v.clone()), vec![1]);
+        assert_eq!(p.read("222222222222", "us-east-1", |v| v.clone()), vec![3]);
+        let dump = p.dump();
+        assert_eq!(dump["111111111111"]["eu-west-1"], serde_json::json!([2]));
+        p.clear();
+        assert!(p.partitions().is_empty());
+    }
+}

@@ -1,0 +1,83 @@
+//! `/_nimbus/...`: health, reset, a state dump, and the clock.
+
+use bytes::Bytes;
+use http::Method;
+use serde_json::{json, Value};
+
+use crate::edge::Response;
+use crate::App;
+
+pub fn route(app: &App, method: &Method, path: &str, body: &[u8]) -> Response {
+    match (method.as_str(), path.trim_end_matches('/')) {
+        ("GET" | "HEAD", "/_nimbus/health") => respond(200, health(app)),
+        ("POST", "/_nimbus/reset") => {
+            app.reset();
+            tracing::info!("state reset");
+            respond(200, json!({ "reset": true }))
+        }
+        ("GET", "/_nimbus/state") => respond(200, state(app)),
+        ("GET", "/_nimbus/clock") => respond(200, clock(app)),
+        ("POST", "/_nimbus/clock") => advance_clock(app, body),
+        (_, "/_nimbus/health" | "/_nimbus/reset" | "/_nimbus/state" | "/_nimbus/clock") => {
+            respond(405, json!({ "error": format!("{method} is not allowed on {path}") }))
+        }
+        _ => respond(404, json!({ "error": format!("no admin route {path}") })),
+    }
+}
+
+fn health(app: &App) -> Value {
+    let services: serde_json::Map<String, Value> = app
+        .dispatcher
+        .services()
+        .iter()
+        .map(|s| {
+            let m = s.model();
+            (
+                m.signing_name.to_string(),
+                json!({ "status": "running", "apiVersion": m.api_version, "operations": s.implemented().len() }),
+            )
+        })
+        .collect();
+    json!({
+        "status": "running",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": app.started.elapsed().as_secs_f64(),
+        "startedAt": app.started_at.to_rfc3339(),
+        "services": services,
+    })
+}
+
+fn state(app: &App) -> Value {
+    let mut out = serde_json::Map::new();
+    for s in app.dispatcher.services() {
+        out.insert(s.model().signing_name.to_string(), s.state());
+    }
+    Value::Object(out)
+}
+
+fn clock(app: &App) -> Value {
+    let clock = &app.dispatcher.clock;
+    json!({ "now": clock.now().to_rfc3339(), "offsetSeconds": clock.offset().num_milliseconds() as f64 / 1000.0 })
+}
+
+/// `{"advanceSeconds": 3600}` moves nimbus's clock forward: lifecycles and alarm
+/// evaluation follow it, while signatures stay checked against the real time.
+fn advance_clock(app: &App, body: &[u8]) -> Response {
+    let secs = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("advanceSeconds").and_then(Value::as_f64));
+    match secs {
+        Some(s) if (0.0..1.0e9).contains(&s) => {
+            app.dispatcher.clock.advance(chrono::Duration::milliseconds((s * 1000.0) as i64));
+            respond(200, clock(app))
+        }
+        _ => respond(400, json!({ "error": "expected {\"advanceSeconds\": <non-negative number>}" })),
+    }
+}
+
+fn respond(status: u16, body: Value) -> Response {
+    let mut r = http::Response::new(http_body_util::Full::new(Bytes::from(
+        serde_json::to_vec_pretty(&body).unwrap_or_default(),
+    )));
+    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r
+}

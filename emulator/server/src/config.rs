@@ -1,0 +1,253 @@
+//! Configuration: command-line flags over `NIMBUS_*` environment variables over a TOML
+//! config file over the defaults.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nimbus_core::auth::{AuthMode, Credential, DEFAULT_ACCOUNT};
+use serde::Deserialize;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nimbus",
+    version,
+    about = "A local AWS cloud: EC2 + VPC, CloudWatch and STS, SigV4-verified, in memory."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Exit 0 when a nimbus answers /_nimbus/health on the configured address (for container HEALTHCHECKs).
+    Healthcheck,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthSetting {
+    #[default]
+    On,
+    Off,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Options {
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, env = "NIMBUS_HOST")]
+    pub host: Option<IpAddr>,
+    /// Port to listen on; 0 picks a free one [default: 4566].
+    #[arg(long, env = "NIMBUS_PORT")]
+    pub port: Option<u16>,
+    /// A TOML file with any of these options (kebab-case keys).
+    #[arg(long, env = "NIMBUS_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// `on` verifies every SigV4 signature; `off` accepts any [default: on].
+    #[arg(long, env = "NIMBUS_AUTH", value_enum)]
+    pub auth: Option<AuthSetting>,
+    /// Credentials, comma-separated `ACCESS_KEY:SECRET[:ACCOUNT]`; replaces the default `test:test:000000000000`.
+    #[arg(long, env = "NIMBUS_CREDENTIALS")]
+    pub credentials: Option<String>,
+    /// A file of credentials, one `ACCESS_KEY:SECRET[:ACCOUNT]` per line (`#` comments); added to --credentials.
+    #[arg(long, env = "NIMBUS_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// PEM certificate chain for TLS.
+    #[arg(long, env = "NIMBUS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, env = "NIMBUS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve TLS with a freshly generated self-signed certificate for localhost.
+    #[arg(long, env = "NIMBUS_TLS_SELF_SIGNED")]
+    pub tls_self_signed: Option<bool>,
+    /// Largest accepted request body, after gzip decompression [default: 5242880].
+    #[arg(long, env = "NIMBUS_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Seconds a client has to send a request's headers, and then its body [default: 30].
+    #[arg(long, env = "NIMBUS_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
+    #[arg(long, env = "NIMBUS_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+    /// Log filter, as in RUST_LOG [default: info].
+    #[arg(long, env = "NIMBUS_LOG")]
+    pub log: Option<String>,
+    /// Log line format [default: text].
+    #[arg(long, env = "NIMBUS_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Tls {
+    Off,
+    Files { cert: PathBuf, key: PathBuf },
+    SelfSigned,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub auth: AuthMode,
+    pub credentials: Vec<Credential>,
+    pub tls: Tls,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            auth: AuthMode::Verify,
+            credentials: vec![Credential::new("test", "test", DEFAULT_ACCOUNT)],
+            tls: Tls::Off,
+            max_body_bytes: 5 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("credentials: {0}")]
+    Credentials(String),
+}
+
+impl Options {
+    /// Fills every option still unset from `other` (the lower-precedence source).
+    fn or(self, other: Options) -> Options {
+        Options {
+            host: self.host.or(other.host),
+            port: self.port.or(other.port),
+            config: self.config.or(other.config),
+            auth: self.auth.or(other.auth),
+            credentials: self.credentials.or(other.credentials),
+            credentials_file: self.credentials_file.or(other.credentials_file),
+            tls_cert: self.tls_cert.or(other.tls_cert),
+            tls_key: self.tls_key.or(other.tls_key),
+            tls_self_signed: self.tls_self_signed.or(other.tls_self_signed),
+            max_body_bytes: self.max_body_bytes.or(other.max_body_bytes),
+            request_timeout_secs: self.request_timeout_secs.or(other.request_timeout_secs),
+            shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
+            log: self.log.or(other.log),
+            log_format: self.log_format.or(other.log_format),
+        }
+    }
+
+    /// Resolves flags and environment (already merged by clap) with the config file.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
+                toml::from_str::<Options>(&text)
+                    .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?
+            }
+            None => Options::default(),
+        };
+        let o = self.or(file);
+        let d = Config::default();
+
+        let mut credentials = Vec::new();
+        if let Some(list) = &o.credentials {
+            for spec in list.split(',').filter(|s| !s.trim().is_empty()) {
+                credentials.push(Credential::parse(spec).map_err(ConfigError::Credentials)?);
+            }
+        }
+        if let Some(path) = &o.credentials_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                credentials.push(Credential::parse(line).map_err(ConfigError::Credentials)?);
+            }
+        }
+        if credentials.is_empty() {
+            credentials = d.credentials;
+        }
+
+        let tls = match (o.tls_cert, o.tls_key, o.tls_self_signed) {
+            (Some(cert), Some(key), _) => Tls::Files { cert, key },
+            (None, None, Some(true)) => Tls::SelfSigned,
+            (None, None, _) => Tls::Off,
+            _ => return Err(ConfigError::Credentials("tls-cert and tls-key go together".into())),
+        };
+
+        Ok(Config {
+            addr: SocketAddr::new(o.host.unwrap_or(d.addr.ip()), o.port.unwrap_or(d.addr.port())),
+            auth: match o.auth.unwrap_or_default() {
+                AuthSetting::On => AuthMode::Verify,
+                AuthSetting::Off => AuthMode::Off,
+            },
+            credentials,
+            tls,
+            max_body_bytes: o.max_body_bytes.unwrap_or(d.max_body_bytes),
+            request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
+            shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
+            log: o.log.unwrap_or(d.log),
+            log_format: o.log_format.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Options::default().resolve().unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:4566");
+        assert_eq!(c.auth, AuthMode::Verify);
+        assert_eq!(c.credentials, vec![Credential::new("test", "test", "000000000000")]);
+    }
+
+    #[test]
+    fn flags_override_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("nimbus-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("nimbus.toml");
+        std::fs::write(
+            &path,
+            "port = 5000\nhost = \"0.0.0.0\"\nauth = \"off\"\ncredentials = \"ak:sk:123456789012\"\n",
+        )
+        .unwrap();
+        let c = Options { config: Some(path.clone()), port: Some(6000), ..Default::default() }.resolve().unwrap();
+        assert_eq!(c.addr.to_string(), "0.0.0.0:6000");
+        assert_eq!(c.auth, AuthMode::Off);
+        assert_eq!(c.credentials[0].account, "123456789012");
+        std::fs::write(&path, "prot = 1\n").unwrap();
+        assert!(Options { config: Some(path), ..Default::default() }.resolve().is_err());
+    }
+
+    #[test]
+    fn bad_credentials_are_refused() {
+        let err = Options { credentials: Some("only-a-key".into()), ..Default::default() }.resolve().unwrap_err();
+        assert!(err.to_string().contains("ACCESS_KEY:SECRET"));
+    }
+}

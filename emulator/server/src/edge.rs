@@ -1,0 +1,319 @@
+//! The HTTP edge: connections (header deadline, TLS), bodies (size limit, gzip,
+//! deadline), the admin routes, and one log line per request.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use nimbus_core::protocol::{self, Protocol, WireRequest, WireResponse};
+use nimbus_core::{ids, ApiError};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+use crate::{admin, App};
+
+pub type Request = http::Request<hyper::body::Incoming>;
+pub type Response = http::Response<Full<Bytes>>;
+
+/// Largest header section accepted (AWS's front ends allow about this much).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+pub(crate) fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+    tls: Option<TlsAcceptor>,
+    graceful: &GracefulShutdown,
+) {
+    let watcher = graceful.watcher();
+    tokio::spawn(async move {
+        let timeout = app.config.request_timeout;
+        match tls {
+            None => {
+                let Some(io) = read_head(stream, timeout).await else { return };
+                run_http(io, peer, app, watcher).await;
+            }
+            Some(acceptor) => {
+                let Ok(Ok(tls_stream)) = tokio::time::timeout(timeout, acceptor.accept(stream)).await else {
+                    return;
+                };
+                let Some(io) = read_head(tls_stream, timeout).await else { return };
+                run_http(io, peer, app, watcher).await;
+            }
+        }
+    });
+}
+
+async fn run_http<S>(io: Prefixed<S>, peer: SocketAddr, app: Arc<App>, watcher: hyper_util::server::graceful::Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Some(std::time::Duration::from_secs(300)))
+        .max_buf_size(MAX_HEADER_BYTES.max(8192) * 2);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(%peer, error = %e, "connection closed with an error");
+    }
+}
+
+/// Waits (up to the request timeout) for a complete header section of the first
+/// request, so that a slow or silent client is answered `408 RequestTimeout` in AWS's
+/// form instead of holding a connection. Later requests on a kept-alive connection
+/// are bounded by hyper's own header timer.
+async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    timeout: std::time::Duration,
+) -> Option<Prefixed<S>> {
+    let mut buf = Vec::with_capacity(1024);
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Some(Prefixed { prefix: Bytes::from(buf), inner: stream });
+        }
+        if buf.len() > MAX_HEADER_BYTES {
+            let err = ApiError::new(
+                "RequestHeaderSectionTooLarge",
+                format!("The request headers exceed {MAX_HEADER_BYTES} bytes."),
+                431,
+            );
+            let _ = write_raw_error(&mut stream, &err).await;
+            return None;
+        }
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return None,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => {
+                if !buf.is_empty() {
+                    let err = ApiError::new(
+                        "RequestTimeout",
+                        "Your socket connection to the server was not read from or written to within the timeout period.",
+                        408,
+                    );
+                    let _ = write_raw_error(&mut stream, &err).await;
+                }
+                return None;
+            }
+        }
+    }
+}
+
+async fn write_raw_error<S: AsyncWrite + Unpin>(stream: &mut S, err: &ApiError) -> std::io::Result<()> {
+    let request_id = ids::request_id();
+    let r = protocol::encode_error(Protocol::Query, None, err, &request_id);
+    let reason = StatusCode::from_u16(err.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let head = format!(
+        "HTTP/1.1 {} {reason}\r\ncontent-type: text/xml;charset=UTF-8\r\nx-amzn-requestid: {request_id}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        err.status,
+        r.body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&r.body).await?;
+    stream.shutdown().await
+}
+
+/// An IO whose first reads replay bytes already read from it.
+pub(crate) struct Prefixed<S> {
+    prefix: Bytes,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            let chunk = self.prefix.split_to(n);
+            buf.put_slice(&chunk);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Answers one request: admin routes, or the AWS request path.
+pub async fn handle<B>(app: &App, req: http::Request<B>) -> Response
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    if path.starts_with("/_nimbus/") {
+        let body = Limited::new(body, 1024 * 1024).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        return admin::route(app, &parts.method, &path, &body);
+    }
+
+    let mut wire = WireRequest {
+        method: parts.method.clone(),
+        path: path.clone(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body: Bytes::new(),
+        wire_body: Bytes::new(),
+    };
+    let limit = app.config.max_body_bytes;
+    let read = tokio::time::timeout(app.config.request_timeout, Limited::new(body, limit).collect()).await;
+    let raw = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) => {
+            let too_large = e.to_string().contains("length limit exceeded");
+            let err = if too_large {
+                ApiError::new(
+                    "RequestEntityTooLarge",
+                    format!("Request body exceeded the maximum size of {limit} bytes."),
+                    413,
+                )
+            } else {
+                ApiError::client("IncompleteBody", "The request body ended before its declared length.")
+            };
+            return edge_error(&wire, &err, started);
+        }
+        Err(_) => {
+            let err = ApiError::new(
+                "RequestTimeout",
+                "Your socket connection to the server was not read from or written to within the timeout period.",
+                408,
+            );
+            return edge_error(&wire, &err, started);
+        }
+    };
+    wire.body = match decode_content(&wire, &raw, limit) {
+        Ok(b) => b,
+        Err(err) => return edge_error(&wire, &err, started),
+    };
+    wire.wire_body = raw;
+
+    let outcome = app.dispatcher.dispatch(&wire);
+    log_request(
+        outcome.service,
+        &outcome.operation,
+        outcome.response.status,
+        started,
+        &outcome.request_id,
+        outcome.error.as_ref(),
+    );
+    into_http(outcome.response)
+}
+
+/// gzip request bodies (the SDKs' `requestcompression`) are accepted; other encodings are not.
+fn decode_content(wire: &WireRequest, raw: &Bytes, limit: usize) -> Result<Bytes, ApiError> {
+    let encoding = wire.header("content-encoding").unwrap_or("").trim().to_ascii_lowercase();
+    match encoding.as_str() {
+        "" | "identity" => Ok(raw.clone()),
+        "gzip" | "x-gzip" => {
+            let mut out = Vec::new();
+            let mut reader = flate2::read::MultiGzDecoder::new(&raw[..]).take(limit as u64 + 1);
+            reader.read_to_end(&mut out).map_err(|e| {
+                ApiError::client(
+                    "InvalidParameterValue",
+                    format!("The gzip request body could not be decompressed: {e}"),
+                )
+            })?;
+            if out.len() > limit {
+                return Err(ApiError::new(
+                    "RequestEntityTooLarge",
+                    format!("Decompressed request body exceeded the maximum size of {limit} bytes."),
+                    413,
+                ));
+            }
+            Ok(Bytes::from(out))
+        }
+        other => Err(ApiError::new(
+            "UnsupportedMediaType",
+            format!("Content-Encoding {other} is not supported; use gzip."),
+            415,
+        )),
+    }
+}
+
+/// An error found before dispatch, rendered in the protocol the headers name.
+fn edge_error(wire: &WireRequest, err: &ApiError, started: Instant) -> Response {
+    let models: Vec<&'static nimbus_core::model::ServiceModel> =
+        vec![&nimbus_ec2::MODEL, &nimbus_cloudwatch::MODEL, &nimbus_sts::MODEL];
+    let (protocol, model) = match protocol::detect(wire, &models) {
+        Ok(env) => (env.protocol, Some(env.service)),
+        Err(e) => (e.protocol, e.service),
+    };
+    let request_id = ids::request_id();
+    let mut response = protocol::encode_error(protocol, model, err, &request_id);
+    response.headers.push((http::header::CONNECTION, "close".into()));
+    log_request(model.map_or("unknown", |m| m.signing_name), "", err.status, started, &request_id, Some(err));
+    into_http(response)
+}
+
+fn log_request(
+    service: &str,
+    operation: &str,
+    status: u16,
+    started: Instant,
+    request_id: &str,
+    error: Option<&ApiError>,
+) {
+    let latency_us = started.elapsed().as_micros() as u64;
+    match error {
+        None => tracing::info!(target: "nimbus::request", service, operation, status, latency_us, request_id),
+        Some(e) => {
+            tracing::info!(target: "nimbus::request", service, operation, status, latency_us, request_id, error = %e.code)
+        }
+    }
+}
+
+pub(crate) fn into_http(r: WireResponse) -> Response {
+    let mut response = http::Response::new(Full::new(Bytes::from(r.body)));
+    *response.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in r.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(name, v);
+        }
+    }
+    if let Ok(date) = HeaderValue::from_str(&httpdate_now()) {
+        headers.insert(http::header::DATE, date);
+    }
+    response
+}
+
+/// The Date header; SDKs use it to correct clock skew.
+fn httpdate_now() -> String {
+    chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}

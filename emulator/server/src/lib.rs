@@ -1,0 +1,115 @@
+//! The `nimbus` server: configuration, listeners, the HTTP edge and the admin API.
+//! [`App`] answers requests without a socket; [`serve`] runs it on a listener until a
+//! shutdown signal, letting in-flight requests finish.
+
+pub mod admin;
+pub mod config;
+mod edge;
+pub mod tls;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nimbus_core::auth::{Authenticator, CredentialStore};
+use nimbus_core::clock::Clock;
+use nimbus_core::dispatch::Dispatcher;
+use nimbus_core::Service;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use edge::{handle, Request, Response};
+
+/// One nimbus: its services, credentials, clock and limits.
+pub struct App {
+    pub dispatcher: Dispatcher,
+    pub store: Arc<CredentialStore>,
+    pub config: Config,
+    pub started: Instant,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl App {
+    pub fn new(config: Config) -> Arc<App> {
+        let store = Arc::new(CredentialStore::new(config.credentials.clone()));
+        let clock = Arc::new(Clock::new());
+        let services: Vec<Arc<dyn Service>> = vec![
+            Arc::new(nimbus_ec2::Ec2::new()),
+            Arc::new(nimbus_cloudwatch::CloudWatch::new()),
+            Arc::new(nimbus_sts::Sts::new(store.clone())),
+        ];
+        let auth = Authenticator { mode: config.auth, store: store.clone() };
+        Arc::new(App {
+            dispatcher: Dispatcher::new(services, auth, clock),
+            store,
+            config,
+            started: Instant::now(),
+            started_at: chrono::Utc::now(),
+        })
+    }
+
+    /// Wipes every service's state and the issued temporary credentials; configuration stays.
+    pub fn reset(&self) {
+        for s in self.dispatcher.services() {
+            s.reset();
+        }
+        self.store.reset();
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and
+/// gives open connections `config.shutdown_grace` to finish their requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let tls = tls::acceptor(&app.config.tls).map_err(std::io::Error::other)?;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                edge::spawn_connection(stream, peer, app.clone(), tls.clone(), &graceful);
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!(connections = graceful.count(), "shutting down");
+    if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after the grace period; closing them");
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

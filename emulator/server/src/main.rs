@@ -1,0 +1,83 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use nimbus_server::config::{Cli, Command, Config, LogFormat};
+use nimbus_server::{serve, shutdown_signal, App};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.options.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("nimbus: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => run(config),
+        Command::Healthcheck => healthcheck(&config),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.compact().init(),
+    }
+}
+
+fn run(config: Config) -> ExitCode {
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nimbus: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(config.addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("nimbus: cannot listen on {}: {e}", config.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let scheme = if matches!(config.tls, nimbus_server::config::Tls::Off) { "http" } else { "https" };
+        tracing::info!(auth = ?config.auth, "nimbus {} listening on {scheme}://{addr}", env!("CARGO_PKG_VERSION"));
+        let app = App::new(config);
+        match serve(listener, app, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("nimbus: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// A dependency-free probe for container HEALTHCHECKs (slim images have no curl).
+fn healthcheck(config: &Config) -> ExitCode {
+    use std::io::{Read, Write};
+    let mut addr = config.addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let probe = || -> std::io::Result<bool> {
+        let timeout = std::time::Duration::from_secs(3);
+        let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        write!(s, "GET /_nimbus/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+        let mut response = String::new();
+        s.read_to_string(&mut response)?;
+        Ok(response.starts_with("HTTP/1.1 200"))
+    };
+    match probe() {
+        Ok(true) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    }
+}

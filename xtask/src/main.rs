@@ -1,0 +1,52 @@
+//! `cargo xtask <task>`: the project's developer tasks.
+//!
+//! - `specs`      fetch the pinned botocore release with pip and rewrite `api-specs/`
+//! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
+//! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
+//! - `test`       the whole test suite: lints, unit and integration tests, conformance
+
+mod codegen;
+mod coverage;
+mod specs;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The services nimbus emulates: (crate directory, botocore service name, api version).
+pub const SERVICES: &[Service] = &[
+    Service { key: "ec2", botocore: "ec2", version: "2016-11-15" },
+    Service { key: "cloudwatch", botocore: "cloudwatch", version: "2010-08-01" },
+    Service { key: "sts", botocore: "sts", version: "2011-06-15" },
+];
+
+pub struct Service {
+    /// Directory under `api-specs/` and `emulator/`, and the section in operations.toml.
+    pub key: &'static str,
+    pub botocore: &'static str,
+    pub version: &'static str,
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("specs") => specs::run(),
+        Some("codegen") => codegen::run(args.iter().any(|a| a == "--check")),
+        Some("coverage") => coverage::run(),
+        Some("test") => test::run(&args[1..]),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick]>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `cargo xtask test`: the project's whole test suite, as CI runs it.
+//!
+//! 1. `cargo fmt --check`, the generated-code drift check, `cargo clippy -D warnings`;
+//! 2. unit and integration tests (`cargo test`);
+//! 3. the conformance suite: real clients against a running nimbus
+//!    (`conformance-tests/run`), unless `--quick`.
+
+use std::process::Command;
+
+use crate::{root, Result};
+
+pub fn run(args: &[String]) -> Result {
+    let quick = args.iter().any(|a| a == "--quick");
+    let root = root();
+    let step = |name: &str, cmd: &mut Command| -> Result {
+        println!("\n==> {name}");
+        let status = cmd.current_dir(&root).status().map_err(|e| format!("{name}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{name} failed"))
+        }
+    };
+    step("cargo fmt --check", Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
+    println!("\n==> generated code is up to date");
+    crate::codegen::run(true)?;
+    step(
+        "cargo clippy",
+        Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    step("cargo test", Command::new("cargo").args(["test", "--workspace"]))?;
+    if !quick {
+        step("conformance tests", &mut Command::new(root.join("conformance-tests/run")))?;
+    }
+    println!("\nall tests passed");
+    Ok(())
+}
