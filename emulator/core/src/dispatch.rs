@@ -18,6 +18,8 @@ pub struct Outcome {
     pub service: &'static str,
     pub operation: String,
     pub request_id: String,
+    /// The protocol the request was read in (and answered in).
+    pub protocol: Option<Protocol>,
     pub error: Option<ApiError>,
 }
 
@@ -46,6 +48,7 @@ impl Dispatcher {
                 service: model.map_or("unknown", |m| m.signing_name),
                 operation,
                 request_id: request_id.clone(),
+                protocol: Some(protocol),
                 error: Some(error),
             };
 
@@ -111,6 +114,7 @@ impl Dispatcher {
                 service: model.signing_name,
                 operation: op.name.to_string(),
                 request_id,
+                protocol: Some(env.protocol),
                 error: None,
             },
             Ok(Err(error)) => fail(env.protocol, Some(model), op.name.to_string(), error),

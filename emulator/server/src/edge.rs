@@ -226,6 +226,7 @@ where
     let outcome = app.dispatcher.dispatch(&wire);
     log_request(
         outcome.service,
+        outcome.protocol,
         &outcome.operation,
         outcome.response.status,
         started,
@@ -277,12 +278,21 @@ fn edge_error(wire: &WireRequest, err: &ApiError, started: Instant) -> Response 
     let request_id = ids::request_id();
     let mut response = protocol::encode_error(protocol, model, err, &request_id);
     response.headers.push((http::header::CONNECTION, "close".into()));
-    log_request(model.map_or("unknown", |m| m.signing_name), "", err.status, started, &request_id, Some(err));
+    log_request(
+        model.map_or("unknown", |m| m.signing_name),
+        Some(protocol),
+        "",
+        err.status,
+        started,
+        &request_id,
+        Some(err),
+    );
     into_http(response)
 }
 
 fn log_request(
     service: &str,
+    protocol: Option<Protocol>,
     operation: &str,
     status: u16,
     started: Instant,
@@ -290,10 +300,11 @@ fn log_request(
     error: Option<&ApiError>,
 ) {
     let latency_us = started.elapsed().as_micros() as u64;
+    let protocol = protocol.map_or("-", Protocol::name);
     match error {
-        None => tracing::info!(target: "nimbus::request", service, operation, status, latency_us, request_id),
+        None => tracing::info!(target: "nimbus::request", service, protocol, operation, status, latency_us, request_id),
         Some(e) => {
-            tracing::info!(target: "nimbus::request", service, operation, status, latency_us, request_id, error = %e.code)
+            tracing::info!(target: "nimbus::request", service, protocol, operation, status, latency_us, request_id, error = %e.code)
         }
     }
 }
