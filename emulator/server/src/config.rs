@@ -86,6 +86,10 @@ pub struct Options {
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
     #[arg(long, env = "NIMBUS_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Write every AWS request received (method, path, headers, base64 body) as JSON
+    /// into this directory: how the golden wire tests capture real clients' bytes.
+    #[arg(long, env = "NIMBUS_CAPTURE_DIR")]
+    pub capture_dir: Option<PathBuf>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -111,6 +115,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    pub capture_dir: Option<PathBuf>,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -125,6 +130,7 @@ impl Default for Config {
             max_body_bytes: 5 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            capture_dir: None,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -155,6 +161,7 @@ impl Options {
             max_body_bytes: self.max_body_bytes.or(other.max_body_bytes),
             request_timeout_secs: self.request_timeout_secs.or(other.request_timeout_secs),
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
+            capture_dir: self.capture_dir.or(other.capture_dir),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -209,6 +216,7 @@ impl Options {
             max_body_bytes: o.max_body_bytes.unwrap_or(d.max_body_bytes),
             request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
+            capture_dir: o.capture_dir,
             log: o.log.unwrap_or(d.log),
             log_format: o.log_format.unwrap_or_default(),
         })

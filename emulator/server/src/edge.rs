@@ -222,6 +222,9 @@ where
         Err(err) => return edge_error(&wire, &err, started),
     };
     wire.wire_body = raw;
+    if let Some(dir) = &app.config.capture_dir {
+        capture(dir, &wire);
+    }
 
     let outcome = app.dispatcher.dispatch(&wire);
     log_request(
@@ -234,6 +237,32 @@ where
         outcome.error.as_ref(),
     );
     into_http(outcome.response)
+}
+
+/// Records a request for the golden wire tests (see `--capture-dir`).
+fn capture(dir: &std::path::Path, wire: &WireRequest) {
+    use base64::Engine as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let headers: Vec<(String, String)> = wire
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let record = serde_json::json!({
+        "method": wire.method.as_str(),
+        "path": wire.path,
+        "query": wire.query,
+        "headers": headers,
+        "body": base64::engine::general_purpose::STANDARD.encode(&wire.wire_body),
+    });
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{:05}-{}.json", n, std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, serde_json::to_vec_pretty(&record).unwrap_or_default()))
+    {
+        tracing::warn!(error = %e, path = %path.display(), "capture failed");
+    }
 }
 
 /// gzip request bodies (the SDKs' `requestcompression`) are accepted; other encodings are not.

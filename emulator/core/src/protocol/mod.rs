@@ -297,6 +297,25 @@ pub fn detect(req: &WireRequest, services: &[&'static ServiceModel]) -> Result<E
         return fail(protocol, Some(model), error);
     };
     let action = action.to_string();
+    for name in ["Action", "Version"] {
+        let mut values = params.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        if let Some(first) = values.next() {
+            if values.any(|v| v != first) {
+                let error = ApiError::client(
+                    "MalformedQueryString",
+                    format!("The parameter {name} is specified more than once."),
+                );
+                return fail(protocol, Some(model), error);
+            }
+        }
+    }
+    if params.get("Version").is_none_or(str::is_empty) {
+        return fail(
+            protocol,
+            Some(model),
+            ApiError::missing_parameter("The request must contain the parameter Version."),
+        );
+    }
     Ok(Envelope { protocol, service: model, operation: action, params: Some(params) })
 }
 
