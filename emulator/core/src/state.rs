@@ -20,27 +20,37 @@ impl<S: Default> Partitioned<S> {
         Partitioned { parts: RwLock::new(BTreeMap::new()) }
     }
 
-    /// The partition, created if needed.
-    pub fn get(&self, account: &str, region: &str) -> Arc<RwLock<S>> {
-        let key = (account.to_string(), region.to_string());
-        if let Some(p) = read(&self.parts).get(&key) {
-            return p.clone();
-        }
-        write(&self.parts).entry(key).or_default().clone()
+    fn existing(&self, account: &str, region: &str) -> Option<Arc<RwLock<S>>> {
+        read(&self.parts).get(&(account.to_string(), region.to_string())).cloned()
     }
 
-    /// Runs `f` with shared access to one partition.
+    /// Runs `f` with shared access to one partition (a fresh default one if it does
+    /// not exist yet, without creating it).
     pub fn read<R>(&self, account: &str, region: &str, f: impl FnOnce(&S) -> R) -> R {
-        let part = self.get(account, region);
-        let guard = read(&part);
-        f(&guard)
+        match self.existing(account, region) {
+            Some(part) => f(&read(&part)),
+            None => f(&S::default()),
+        }
     }
 
-    /// Runs `f` with exclusive access to one partition.
-    pub fn write<R>(&self, account: &str, region: &str, f: impl FnOnce(&mut S) -> R) -> R {
-        let part = self.get(account, region);
-        let mut guard = write(&part);
-        f(&mut guard)
+    /// Runs `f` with exclusive access to one partition. A partition is created by the
+    /// first write that succeeds, so a refused request leaves no trace.
+    pub fn write<R, E>(&self, account: &str, region: &str, f: impl FnOnce(&mut S) -> Result<R, E>) -> Result<R, E> {
+        if let Some(part) = self.existing(account, region) {
+            return f(&mut write(&part));
+        }
+        let key = (account.to_string(), region.to_string());
+        let mut parts = write(&self.parts);
+        if let Some(part) = parts.get(&key).cloned() {
+            drop(parts);
+            return f(&mut write(&part));
+        }
+        let mut state = S::default();
+        let result = f(&mut state);
+        if result.is_ok() {
+            parts.insert(key, Arc::new(RwLock::new(state)));
+        }
+        result
     }
 
     /// Every partition that exists, in key order.
@@ -85,12 +95,21 @@ mod tests {
     #[test]
     fn partitions_are_separate_per_account_and_region() {
         let p: Partitioned<Vec<u32>> = Partitioned::new();
-        p.write("111111111111", "us-east-1", |v| v.push(1));
-        p.write("111111111111", "eu-west-1", |v| v.push(2));
-        p.write("222222222222", "us-east-1", |v| v.push(3));
+        let push = |n| {
+            move |v: &mut Vec<u32>| -> Result<(), ()> {
+                v.push(n);
+                Ok(())
+            }
+        };
+        p.write("111111111111", "us-east-1", push(1)).unwrap();
+        p.write("111111111111", "eu-west-1", push(2)).unwrap();
+        p.write("222222222222", "us-east-1", push(3)).unwrap();
+        assert!(p.write("333333333333", "us-east-1", |_| Err::<(), _>("refused")).is_err());
+        assert_eq!(p.read("333333333333", "us-east-1", |v| v.len()), 0);
         assert_eq!(p.read("111111111111", "us-east-1", |v| v.clone()), vec![1]);
         assert_eq!(p.read("222222222222", "us-east-1", |v| v.clone()), vec![3]);
         let dump = p.dump();
+        assert!(dump.get("333333333333").is_none(), "a refused first write creates nothing");
         assert_eq!(dump["111111111111"]["eu-west-1"], serde_json::json!([2]));
         p.clear();
         assert!(p.partitions().is_empty());
