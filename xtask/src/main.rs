@@ -4,7 +4,9 @@
 //! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
+//! - `bench`      benchmark figures (start-up time, memory)
 
+mod bench;
 mod codegen;
 mod coverage;
 mod specs;
@@ -40,7 +42,8 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(args.iter().any(|a| a == "--check")),
         Some("coverage") => coverage::run(),
         Some("test") => test::run(&args[1..]),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick]>".into()),
+        Some("bench") => bench::run(&args[1..]),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
