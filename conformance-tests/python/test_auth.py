@@ -120,3 +120,47 @@ def test_presigned_get_caller_identity():
     # Tampering with a signed parameter breaks it.
     r = urllib3.request("GET", req.url.replace("GetCallerIdentity", "GetSessionToken"))
     assert r.status == 403
+
+
+# --- the AWS CLI v1 --------------------------------------------------------------------
+# (command, signing name, expected codes for: wrong secret, skew, other region)
+CLI_CASES = [
+    (["sts", "get-caller-identity"], "sts", "SignatureDoesNotMatch", "SignatureDoesNotMatch", "SignatureDoesNotMatch"),
+    (["ec2", "describe-regions"], "ec2", "AuthFailure", "RequestExpired", "AuthFailure"),
+    (["cloudwatch", "list-metrics"], "monitoring", "SignatureDoesNotMatch", "SignatureDoesNotMatch", "SignatureDoesNotMatch"),
+]
+
+
+def cli(args, env=None, prefix=()):
+    import os
+    import subprocess
+
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([*prefix, "aws", *args, "--output", "json"], env=e, capture_output=True, text=True, timeout=120)
+
+
+def cli_error_code(out):
+    import re
+
+    m = re.search(r"An error occurred \(([^)]+)\)", out.stderr)
+    return m.group(1) if m else f"<no error: rc={out.returncode} {out.stderr[-300:]}>"
+
+
+@pytest.mark.parametrize("args,signing,bad_secret,skew,region", CLI_CASES, ids=[c[1] for c in CLI_CASES])
+def test_cli_refusals(args, signing, bad_secret, skew, region):
+    import shutil
+
+    assert cli(args).returncode == 0
+    assert cli_error_code(cli(args, {"AWS_SECRET_ACCESS_KEY": "wrong"})) == bad_secret
+    # The CLI's clock 20 minutes behind (libfaketime), then 10 minutes (inside the window).
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        pytest.skip("faketime is not installed (conformance-tests/run installs it)")
+    assert cli_error_code(cli(args, prefix=(faketime, "-f", "-20m"))) == skew
+    assert cli(args, prefix=(faketime, "-f", "-10m")).returncode == 0
+    # A regional endpoint name, reached through nimbus acting as the HTTP proxy: the CLI
+    # signs for eu-west-1 but calls the us-east-1 endpoint.
+    regional = {"HTTP_PROXY": ENDPOINT, "NO_PROXY": "", "AWS_ENDPOINT_URL": f"http://{signing}.us-east-1.nimbus.test:{PORT}"}
+    assert cli_error_code(cli([*args, "--region", "eu-west-1"], regional)) == region
+    assert cli([*args, "--region", "us-east-1"], regional).returncode == 0
