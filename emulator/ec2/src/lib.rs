@@ -1,10 +1,21 @@
 //! EC2 and VPC. `state.rs` holds one partition's resources; each resource family has
-//! its own file of handlers; `lib.rs` only dispatches.
+//! its own file of handlers; this file routes operations to them and applies what all
+//! EC2 actions share: the default VPC on first use, `DryRun` and `ClientToken`.
 
-mod filters;
+mod cidr;
+mod dependents;
+mod dhcp;
+mod gateways;
 mod generated;
+mod network_acls;
 mod regions;
+mod route_tables;
+mod security_groups;
 mod state;
+mod subnets;
+mod support;
+mod tags;
+mod vpcs;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
@@ -28,6 +39,96 @@ impl Ec2 {
     }
 }
 
+/// Routes an operation to its handler.
+fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, ApiError> {
+    macro_rules! write {
+        ($f:path) => {
+            invoke(input, |i| $f(s, ctx, i))
+        };
+    }
+    macro_rules! read {
+        ($f:path) => {
+            invoke(input, |i| $f(&*s, ctx, i))
+        };
+    }
+    match op {
+        "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
+        "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
+        // VPCs
+        "CreateVpc" => write!(vpcs::create_vpc),
+        "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
+        "DeleteVpc" => write!(vpcs::delete_vpc),
+        "DescribeVpcs" => read!(vpcs::describe_vpcs),
+        "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
+        "ModifyVpcAttribute" => write!(vpcs::modify_vpc_attribute),
+        "AssociateVpcCidrBlock" => write!(vpcs::associate_vpc_cidr_block),
+        "DisassociateVpcCidrBlock" => write!(vpcs::disassociate_vpc_cidr_block),
+        // Subnets
+        "CreateSubnet" => write!(subnets::create_subnet),
+        "CreateDefaultSubnet" => write!(subnets::create_default_subnet),
+        "DeleteSubnet" => write!(subnets::delete_subnet),
+        "DescribeSubnets" => read!(subnets::describe_subnets),
+        "ModifySubnetAttribute" => write!(subnets::modify_subnet_attribute),
+        "AssociateSubnetCidrBlock" => write!(subnets::associate_subnet_cidr_block),
+        "DisassociateSubnetCidrBlock" => write!(subnets::disassociate_subnet_cidr_block),
+        // Internet gateways
+        "CreateInternetGateway" => write!(gateways::create_internet_gateway),
+        "DeleteInternetGateway" => write!(gateways::delete_internet_gateway),
+        "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
+        "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
+        "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
+        // Route tables
+        "CreateRouteTable" => write!(route_tables::create_route_table),
+        "DeleteRouteTable" => write!(route_tables::delete_route_table),
+        "DescribeRouteTables" => read!(route_tables::describe_route_tables),
+        "CreateRoute" => write!(route_tables::create_route),
+        "ReplaceRoute" => write!(route_tables::replace_route),
+        "DeleteRoute" => write!(route_tables::delete_route),
+        "AssociateRouteTable" => write!(route_tables::associate_route_table),
+        "DisassociateRouteTable" => write!(route_tables::disassociate_route_table),
+        "ReplaceRouteTableAssociation" => write!(route_tables::replace_route_table_association),
+        // Security groups
+        "CreateSecurityGroup" => write!(security_groups::create_security_group),
+        "DeleteSecurityGroup" => write!(security_groups::delete_security_group),
+        "DescribeSecurityGroups" => read!(security_groups::describe_security_groups),
+        "AuthorizeSecurityGroupIngress" => write!(security_groups::authorize_security_group_ingress),
+        "AuthorizeSecurityGroupEgress" => write!(security_groups::authorize_security_group_egress),
+        "RevokeSecurityGroupIngress" => write!(security_groups::revoke_security_group_ingress),
+        "RevokeSecurityGroupEgress" => write!(security_groups::revoke_security_group_egress),
+        "DescribeSecurityGroupRules" => read!(security_groups::describe_security_group_rules),
+        "ModifySecurityGroupRules" => write!(security_groups::modify_security_group_rules),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => {
+            write!(security_groups::update_security_group_rule_descriptions_ingress)
+        }
+        "UpdateSecurityGroupRuleDescriptionsEgress" => {
+            write!(security_groups::update_security_group_rule_descriptions_egress)
+        }
+        // Network ACLs
+        "CreateNetworkAcl" => write!(network_acls::create_network_acl),
+        "DeleteNetworkAcl" => write!(network_acls::delete_network_acl),
+        "DescribeNetworkAcls" => read!(network_acls::describe_network_acls),
+        "CreateNetworkAclEntry" => write!(network_acls::create_network_acl_entry),
+        "ReplaceNetworkAclEntry" => write!(network_acls::replace_network_acl_entry),
+        "DeleteNetworkAclEntry" => write!(network_acls::delete_network_acl_entry),
+        "ReplaceNetworkAclAssociation" => write!(network_acls::replace_network_acl_association),
+        // DHCP options
+        "CreateDhcpOptions" => write!(dhcp::create_dhcp_options),
+        "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
+        "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
+        "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
+        // Tags
+        "CreateTags" => write!(tags::create_tags),
+        "DeleteTags" => write!(tags::delete_tags),
+        "DescribeTags" => read!(tags::describe_tags),
+        other => Err(ApiError::not_implemented("EC2", other)),
+    }
+}
+
+/// Whether an operation only reads.
+fn is_read(op: &str) -> bool {
+    op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("List")
+}
+
 impl Service for Ec2 {
     fn model(&self) -> &'static ServiceModel {
         &MODEL
@@ -37,16 +138,35 @@ impl Service for Ec2 {
         generated::IMPLEMENTED
     }
 
-    fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
-        // Every EC2 action takes DryRun: answer as AWS does once the input is valid.
-        if input.get("DryRun").and_then(Value::as_bool) == Some(true) {
-            return Err(errors::dry_run_operation());
-        }
-        match operation {
-            "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
-            "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
-            other => Err(ApiError::not_implemented("EC2", other)),
-        }
+    fn call(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Value, ApiError> {
+        let dry_run = input.as_object_mut().and_then(|o| o.remove("DryRun")).and_then(|v| v.as_bool()) == Some(true);
+        let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
+        self.state.write(ctx.account(), &ctx.region, |s| {
+            vpcs::ensure_initialized(s, ctx);
+            if dry_run {
+                // The request is checked in full, on a copy, then answered as AWS does.
+                if is_read(operation) {
+                    dispatch(s, ctx, operation, input)?;
+                } else {
+                    dispatch(&mut s.clone(), ctx, operation, input)?;
+                }
+                return Err(errors::dry_run_operation());
+            }
+            let Some(token) = token.filter(|_| !is_read(operation)) else {
+                return dispatch(s, ctx, operation, input);
+            };
+            let key = (operation.to_string(), token.clone());
+            if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
+                return if *previous_input == input {
+                    Ok(previous_output.clone())
+                } else {
+                    Err(errors::idempotent_parameter_mismatch(&token))
+                };
+            }
+            let output = dispatch(s, ctx, operation, input.clone())?;
+            s.client_tokens.insert(key, (input, output.clone()));
+            Ok(output)
+        })
     }
 
     fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {
@@ -88,10 +208,18 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_answers_dry_run_operation() {
+    fn dry_run_answers_dry_run_operation_and_changes_nothing() {
         let ec2 = Ec2::new();
-        let err =
-            ec2.call(&RequestContext::for_tests(), "DescribeRegions", serde_json::json!({"DryRun": true})).unwrap_err();
+        let ctx = RequestContext::for_tests();
+        let err = ec2.call(&ctx, "DescribeRegions", serde_json::json!({"DryRun": true})).unwrap_err();
         assert_eq!((err.code.as_str(), err.status), ("DryRunOperation", 412));
+        let err =
+            ec2.call(&ctx, "CreateVpc", serde_json::json!({"DryRun": true, "CidrBlock": "10.0.0.0/16"})).unwrap_err();
+        assert_eq!(err.code, "DryRunOperation");
+        let err =
+            ec2.call(&ctx, "CreateVpc", serde_json::json!({"DryRun": true, "CidrBlock": "10.0.0.0/8"})).unwrap_err();
+        assert_eq!(err.code, "InvalidVpc.Range");
+        let vpcs = ec2.call(&ctx, "DescribeVpcs", serde_json::json!({})).unwrap();
+        assert_eq!(vpcs["Vpcs"].as_array().unwrap().len(), 1, "only the default VPC");
     }
 }

@@ -6,6 +6,194 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AssociateDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsId")]
+    pub dhcp_options_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateRouteTableRequest {
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateRouteTableResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateSubnetCidrBlockRequest {
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateSubnetCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateVpcCidrBlockRequest {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockNetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "AmazonProvidedIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateVpcCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    #[serde(rename = "CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributeBooleanValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributeValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupEgressRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AvailabilityZone {
     #[serde(rename = "OptInStatus", skip_serializing_if = "Option::is_none")]
     pub opt_in_status: Option<String>,
@@ -60,6 +248,422 @@ pub struct AvailabilityZoneSubGeography {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct BlockPublicAccessStates {
+    #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_block_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultSubnetRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultSubnetResult {
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<Subnet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultVpcRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultVpcResult {
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDhcpOptionsRequest {
+    #[serde(rename = "DhcpConfigurations")]
+    pub dhcp_configurations: Vec<NewDhcpConfiguration>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDhcpOptionsResult {
+    #[serde(rename = "DhcpOptions", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options: Option<DhcpOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateInternetGatewayRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateInternetGatewayResult {
+    #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<InternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "RuleAction")]
+    pub rule_action: String,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclResult {
+    #[serde(rename = "NetworkAcl", skip_serializing_if = "Option::is_none")]
+    pub network_acl: Option<NetworkAcl>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteTableRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteTableResult {
+    #[serde(rename = "RouteTable", skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<RouteTable>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSecurityGroupRequest {
+    #[serde(rename = "Description")]
+    pub description: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSecurityGroupResult {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSubnetRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSubnetResult {
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<Subnet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcRequest {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6CidrBlockNetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    #[serde(rename = "VpcEncryptionControl", skip_serializing_if = "Option::is_none")]
+    pub vpc_encryption_control: Option<VpcEncryptionControlConfiguration>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceTenancy", skip_serializing_if = "Option::is_none")]
+    pub instance_tenancy: Option<String>,
+    #[serde(rename = "AmazonProvidedIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcResult {
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsId")]
+    pub dhcp_options_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkAclRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteRouteTableRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSecurityGroupRequest {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSecurityGroupResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSubnetRequest {
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeAvailabilityZonesRequest {
     #[serde(rename = "ZoneNames", skip_serializing_if = "Option::is_none")]
     pub zone_names: Option<Vec<String>>,
@@ -78,6 +682,78 @@ pub struct DescribeAvailabilityZonesRequest {
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsIds", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeDhcpOptionsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DhcpOptions", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options: Option<Vec<DhcpOptions>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInternetGatewaysRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInternetGatewaysResult {
+    #[serde(rename = "InternetGateways", skip_serializing_if = "Option::is_none")]
+    pub internet_gateways: Option<Vec<InternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkAclsRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclIds", skip_serializing_if = "Option::is_none")]
+    pub network_acl_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkAclsResult {
+    #[serde(rename = "NetworkAcls", skip_serializing_if = "Option::is_none")]
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -102,11 +778,512 @@ pub struct DescribeRegionsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeRouteTablesRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeRouteTablesResult {
+    #[serde(rename = "RouteTables", skip_serializing_if = "Option::is_none")]
+    pub route_tables: Option<Vec<RouteTable>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupRulesRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupRulesResult {
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupsRequest {
+    #[serde(rename = "GroupIds", skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupNames", skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<SecurityGroup>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSubnetsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSubnetsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<Subnet>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeTagsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcAttributeResult {
+    #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableDnsSupport", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpcIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Vpcs", skip_serializing_if = "Option::is_none")]
+    pub vpcs: Option<Vec<Vpc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetachInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DhcpConfiguration {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<AttributeValue>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DhcpOptions {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "DhcpOptionsId", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_id: Option<String>,
+    #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
+    pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateRouteTableRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateSubnetCidrBlockRequest {
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateSubnetCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateVpcCidrBlockRequest {
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateVpcCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    #[serde(rename = "CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IcmpTypeCode {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IgwFirewall {
+    #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
+    pub firewall_arn: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternetGateway {
+    #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    #[serde(rename = "InternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternetGatewayAttachment {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpPermission {
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "UserIdGroupPairs", skip_serializing_if = "Option::is_none")]
+    pub user_id_group_pairs: Option<Vec<UserIdGroupPair>>,
+    #[serde(rename = "IpRanges", skip_serializing_if = "Option::is_none")]
+    pub ip_ranges: Option<Vec<IpRange>>,
+    #[serde(rename = "Ipv6Ranges", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ranges: Option<Vec<Ipv6Range>>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<PrefixListId>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpRange {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6Range {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySecurityGroupRulesRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SecurityGroupRules")]
+    pub security_group_rules: Vec<SecurityGroupRuleUpdate>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySecurityGroupRulesResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySubnetAttributeRequest {
+    #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
+    pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
+    #[serde(rename = "MapPublicIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "MapCustomerOwnedIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_customer_owned_ip_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "EnableDns64", skip_serializing_if = "Option::is_none")]
+    pub enable_dns64: Option<AttributeBooleanValue>,
+    #[serde(rename = "PrivateDnsHostnameTypeOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub private_dns_hostname_type_on_launch: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecordOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecordOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub enable_lni_at_device_index: Option<i32>,
+    #[serde(rename = "DisableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub disable_lni_at_device_index: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcAttributeRequest {
+    #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableDnsSupport", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAcl {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<NetworkAclAssociation>>,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<NetworkAclEntry>>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "NetworkAclId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAclAssociation {
+    #[serde(rename = "NetworkAclAssociationId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_association_id: Option<String>,
+    #[serde(rename = "NetworkAclId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAclEntry {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Egress", skip_serializing_if = "Option::is_none")]
+    pub egress: Option<bool>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkFirewallAssociation {
+    #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
+    pub firewall_arn: Option<String>,
+    #[serde(rename = "FirewallOnboardingStatus", skip_serializing_if = "Option::is_none")]
+    pub firewall_onboarding_status: Option<String>,
+    #[serde(rename = "FirewallMode", skip_serializing_if = "Option::is_none")]
+    pub firewall_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewDhcpConfiguration {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortRange {
+    #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
+    pub from: Option<i32>,
+    #[serde(rename = "To", skip_serializing_if = "Option::is_none")]
+    pub to: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixListId {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateDnsNameOptionsOnLaunch {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PropagatingVgw {
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReferencedSecurityGroup {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "PeeringStatus", skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -127,4 +1304,715 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclAssociationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclAssociationResult {
+    #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
+    pub new_association_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "RuleAction")]
+    pub rule_action: String,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "LocalTarget", skip_serializing_if = "Option::is_none")]
+    pub local_target: Option<bool>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteTableAssociationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteTableAssociationResult {
+    #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
+    pub new_association_id: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupEgressRequest {
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "UnknownIpPermissions", skip_serializing_if = "Option::is_none")]
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "RevokedSecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "UnknownIpPermissions", skip_serializing_if = "Option::is_none")]
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "RevokedSecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokedSecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IsEgress", skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupId", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Route {
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub instance_owner_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "IgwFirewall", skip_serializing_if = "Option::is_none")]
+    pub igw_firewall: Option<IgwFirewall>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTable {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<RouteTableAssociation>>,
+    #[serde(rename = "PropagatingVgws", skip_serializing_if = "Option::is_none")]
+    pub propagating_vgws: Option<Vec<PropagatingVgw>>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<Route>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTableAssociation {
+    #[serde(rename = "Main", skip_serializing_if = "Option::is_none")]
+    pub main: Option<bool>,
+    #[serde(rename = "RouteTableAssociationId", skip_serializing_if = "Option::is_none")]
+    pub route_table_association_id: Option<String>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTableAssociationState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroup {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IpPermissionsEgress", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions_egress: Option<Vec<IpPermission>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SecurityGroupArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub group_owner_id: Option<String>,
+    #[serde(rename = "IsEgress", skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupInfo", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_info: Option<ReferencedSecurityGroup>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupRuleArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleDescription {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleRequest {
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupId", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleUpdate {
+    #[serde(rename = "SecurityGroupRuleId")]
+    pub security_group_rule_id: String,
+    #[serde(rename = "SecurityGroupRule", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule: Option<SecurityGroupRuleRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Subnet {
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "EnableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub enable_lni_at_device_index: Option<i32>,
+    #[serde(rename = "MapCustomerOwnedIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_customer_owned_ip_on_launch: Option<bool>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
+    pub assign_ipv6_address_on_creation: Option<bool>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<SubnetIpv6CidrBlockAssociation>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SubnetArn", skip_serializing_if = "Option::is_none")]
+    pub subnet_arn: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "EnableDns64", skip_serializing_if = "Option::is_none")]
+    pub enable_dns64: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "PrivateDnsNameOptionsOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options_on_launch: Option<PrivateDnsNameOptionsOnLaunch>,
+    #[serde(rename = "BlockPublicAccessStates", skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "NetworkFirewallConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub network_firewall_connectivity_type: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "AvailableIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub available_ip_address_count: Option<i32>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "DefaultForAz", skip_serializing_if = "Option::is_none")]
+    pub default_for_az: Option<bool>,
+    #[serde(rename = "MapPublicIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetCidrBlockState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<SubnetCidrBlockState>,
+    #[serde(rename = "Ipv6AddressAttribute", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<String>,
+    #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagDescription {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagSpecification {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "SecurityGroupRuleDescriptions", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "SecurityGroupRuleDescriptions", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserIdGroupPair {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "PeeringStatus", skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Vpc {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "InstanceTenancy", skip_serializing_if = "Option::is_none")]
+    pub instance_tenancy: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<VpcIpv6CidrBlockAssociation>>,
+    #[serde(rename = "CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association_set: Option<Vec<VpcCidrBlockAssociation>>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "EncryptionControl", skip_serializing_if = "Option::is_none")]
+    pub encryption_control: Option<VpcEncryptionControl>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BlockPublicAccessStates", skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "NetworkFirewallAssociations", skip_serializing_if = "Option::is_none")]
+    pub network_firewall_associations: Option<Vec<NetworkFirewallAssociation>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "DhcpOptionsId", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcCidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_state: Option<VpcCidrBlockState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcCidrBlockState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControl {
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcEncryptionControlId", skip_serializing_if = "Option::is_none")]
+    pub vpc_encryption_control_id: Option<String>,
+    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "ResourceExclusions", skip_serializing_if = "Option::is_none")]
+    pub resource_exclusions: Option<VpcEncryptionControlExclusions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlConfiguration {
+    #[serde(rename = "Mode")]
+    pub mode: String,
+    #[serde(rename = "InternetGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_exclusion: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_exclusion: Option<String>,
+    #[serde(rename = "NatGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_exclusion: Option<String>,
+    #[serde(rename = "VirtualPrivateGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub virtual_private_gateway_exclusion: Option<String>,
+    #[serde(rename = "VpcPeeringExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_exclusion: Option<String>,
+    #[serde(rename = "LambdaExclusion", skip_serializing_if = "Option::is_none")]
+    pub lambda_exclusion: Option<String>,
+    #[serde(rename = "VpcLatticeExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_exclusion: Option<String>,
+    #[serde(rename = "ElasticFileSystemExclusion", skip_serializing_if = "Option::is_none")]
+    pub elastic_file_system_exclusion: Option<String>,
+    #[serde(rename = "GlobalAcceleratorExclusion", skip_serializing_if = "Option::is_none")]
+    pub global_accelerator_exclusion: Option<String>,
+    #[serde(rename = "ApiGatewayV2Exclusion", skip_serializing_if = "Option::is_none")]
+    pub api_gateway_v2_exclusion: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlExclusion {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlExclusions {
+    #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "EgressOnlyInternetGateway", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "NatGateway", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VirtualPrivateGateway", skip_serializing_if = "Option::is_none")]
+    pub virtual_private_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcPeering", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "Lambda", skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcLattice", skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ElasticFileSystem", skip_serializing_if = "Option::is_none")]
+    pub elastic_file_system: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "GlobalAccelerator", skip_serializing_if = "Option::is_none")]
+    pub global_accelerator: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ApiGatewayV2", skip_serializing_if = "Option::is_none")]
+    pub api_gateway_v2: Option<VpcEncryptionControlExclusion>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<VpcCidrBlockState>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6AddressAttribute", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<String>,
+    #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<String>,
 }
