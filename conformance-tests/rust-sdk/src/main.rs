@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_sdk_ec2::types::AvailabilityZoneState;
 use aws_smithy_types::DateTime;
@@ -30,6 +31,10 @@ const ROOT_ACCOUNT: &str = "000000000000";
 const ROOT_ARN: &str = "arn:aws:iam::000000000000:root";
 const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/Conformance";
 const ROLE_ACCOUNT: &str = "111122223333";
+/// AWS's wording for a signature computed with another secret, and for a credential scope naming
+/// another region than the endpoint's.
+const SIG_MISMATCH: &str = "The request signature we calculated does not match the signature you provided";
+const BAD_SCOPE: &str = "Credential should be scoped to a valid region";
 const ASSUMED_ROLE_ARN: &str = "arn:aws:sts::111122223333:assumed-role/Conformance/rust-sdk";
 
 macro_rules! ensure {
@@ -86,12 +91,12 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
     ]
 }
 
-fn usage() -> ! {
+fn usage(code: i32) -> ! {
     eprintln!(
         "usage: nimbus-conformance-rust [--endpoint URL] [--case SUBSTRING]...\n\
          (the endpoint defaults to $NIMBUS_ENDPOINT, then http://127.0.0.1:4566)"
     );
-    std::process::exit(2);
+    std::process::exit(code);
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -101,12 +106,12 @@ async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage())),
-            "--case" => filters.push(args.next().unwrap_or_else(|| usage())),
-            "-h" | "--help" => usage(),
+            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage(2))),
+            "--case" => filters.push(args.next().unwrap_or_else(|| usage(2))),
+            "-h" | "--help" => usage(0),
             other => match other.strip_prefix("--endpoint=") {
                 Some(v) => endpoint = Some(v.to_owned()),
-                None => usage(),
+                None => usage(2),
             },
         }
     }
@@ -138,7 +143,7 @@ async fn main() -> ExitCode {
             }
             Err(reason) => {
                 failed += 1;
-                println!("FAIL {name}: {reason}");
+                println!("FAIL {name}: {}", reason.replace('\n', " "));
             }
         }
     }
@@ -184,17 +189,10 @@ async fn ec2_describe_regions(ctx: Arc<Ctx>) -> CaseResult {
     ensure_eq!("us-east-1 OptInStatus", us_east_1.opt_in_status(), Some("opt-in-not-required"));
     ensure!(names.contains(&"eu-west-1"), "eu-west-1 missing from DescribeRegions: {names:?}");
 
-    let out = ok!(
-        "DescribeRegions(RegionNames=[eu-west-1])",
-        ec2.describe_regions().region_names("eu-west-1").send()
-    );
+    let out = ok!("DescribeRegions(RegionNames=[eu-west-1])", ec2.describe_regions().region_names("eu-west-1").send());
     let names: Vec<_> = out.regions().iter().map(|r| r.region_name()).collect();
     ensure_eq!("DescribeRegions(RegionNames=[eu-west-1])", names, vec![Some("eu-west-1")]);
-    ensure_eq!(
-        "eu-west-1 Endpoint",
-        out.regions()[0].endpoint(),
-        Some("ec2.eu-west-1.amazonaws.com")
-    );
+    ensure_eq!("eu-west-1 Endpoint", out.regions()[0].endpoint(), Some("ec2.eu-west-1.amazonaws.com"));
     Ok(())
 }
 
@@ -216,11 +214,7 @@ async fn ec2_describe_availability_zones(ctx: Arc<Ctx>) -> CaseResult {
             "ZoneId {:?} does not start with euw1-az (zones {summary:?})",
             z.zone_id()
         );
-        ensure_eq!(
-            format!("State of {:?}", z.zone_name()),
-            z.state(),
-            Some(&AvailabilityZoneState::Available)
-        );
+        ensure_eq!(format!("State of {:?}", z.zone_name()), z.state(), Some(&AvailabilityZoneState::Available));
     }
     Ok(())
 }
@@ -246,9 +240,8 @@ async fn cw_put_then_list(ctx: Arc<Ctx>) -> CaseResult {
     let cw = ctx.cloudwatch(&Opts { recorder: Some(recorder.clone()), ..Opts::default() }).await;
     let namespace = unique("Conformance/Rust");
     let dims = vec![dimension("Host", "web-1"), dimension("Stage", "prod")];
-    let ts = DateTime::from_secs(
-        (SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() - 60) as i64,
-    );
+    let ts =
+        DateTime::from_secs((SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() - 60) as i64);
     let datum = MetricDatum::builder()
         .metric_name("Latency")
         .set_dimensions(Some(dims.clone()))
@@ -270,17 +263,9 @@ async fn cw_put_then_list(ctx: Arc<Ctx>) -> CaseResult {
         "/service/GraniteServiceVersion20100801/operation/PutMetricData"
     );
     ensure_eq!("PutMetricData request content-type", put.content_type.as_deref(), Some("application/cbor"));
-    ensure_eq!(
-        "PutMetricData request smithy-protocol",
-        put.request_smithy_protocol.as_deref(),
-        Some("rpc-v2-cbor")
-    );
+    ensure_eq!("PutMetricData request smithy-protocol", put.request_smithy_protocol.as_deref(), Some("rpc-v2-cbor"));
     ensure_eq!("PutMetricData response status", put.status, Some(200));
-    ensure_eq!(
-        "PutMetricData response smithy-protocol",
-        put.response_smithy_protocol.as_deref(),
-        Some("rpc-v2-cbor")
-    );
+    ensure_eq!("PutMetricData response smithy-protocol", put.response_smithy_protocol.as_deref(), Some("rpc-v2-cbor"));
 
     let out = ok!("ListMetrics", cw.list_metrics().namespace(&namespace).send());
     let metrics = out.metrics();
@@ -296,16 +281,8 @@ async fn cw_put_then_list(ctx: Arc<Ctx>) -> CaseResult {
         .iter()
         .find(|x| x.path.ends_with("/ListMetrics"))
         .ok_or_else(|| format!("no ListMetrics request recorded: {list:?}"))?;
-    ensure_eq!(
-        "ListMetrics response smithy-protocol",
-        lm.response_smithy_protocol.as_deref(),
-        Some("rpc-v2-cbor")
-    );
-    ensure_eq!(
-        "ListMetrics response content-type",
-        lm.response_content_type.as_deref(),
-        Some("application/cbor")
-    );
+    ensure_eq!("ListMetrics response smithy-protocol", lm.response_smithy_protocol.as_deref(), Some("rpc-v2-cbor"));
+    ensure_eq!("ListMetrics response content-type", lm.response_content_type.as_deref(), Some("application/cbor"));
     Ok(())
 }
 
@@ -360,6 +337,9 @@ async fn cw_error_codes(ctx: Arc<Ctx>) -> CaseResult {
         .await;
     let err = match res {
         Ok(out) => return Err(format!("PutMetricData to AWS/EC2 succeeded: {out:?}")),
+        Err(e) if e.as_service_error().is_none() => {
+            return Err(format!("want InvalidParameterValue, got {}", support::describe_sdk_error(&e)))
+        }
         Err(e) => e,
     };
     let raw = err.raw_response().map(describe_raw).unwrap_or_else(|| "<no response>".into());
@@ -367,7 +347,6 @@ async fn cw_error_codes(ctx: Arc<Ctx>) -> CaseResult {
     let service_err = match err.into_service_error() {
         aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataError::InvalidParameterValueException(e) => e,
         other => {
-            use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
             return Err(format!(
                 "want the modeled InvalidParameterValueException, got code {:?} message {:?} ({other:?}); response: {raw}",
                 other.code(),
@@ -416,10 +395,7 @@ async fn sts_get_session_token(ctx: Arc<Ctx>) -> CaseResult {
 
 async fn assume_conformance_role(ctx: &Ctx) -> Result<aws_sdk_sts::types::Credentials, String> {
     let sts = ctx.sts(&Opts::default()).await;
-    let out = ok!(
-        "AssumeRole",
-        sts.assume_role().role_arn(ROLE_ARN).role_session_name("rust-sdk").send()
-    );
+    let out = ok!("AssumeRole", sts.assume_role().role_arn(ROLE_ARN).role_session_name("rust-sdk").send());
     let user = out.assumed_role_user().ok_or("AssumeRole returned no AssumedRoleUser")?;
     ensure_eq!("AssumedRoleUser.Arn", user.arn(), ASSUMED_ROLE_ARN);
     ensure!(
@@ -479,7 +455,7 @@ fn wrong_secret() -> Opts {
 
 async fn sts_refuse_wrong_secret(ctx: Arc<Ctx>) -> CaseResult {
     let sts = ctx.sts(&wrong_secret()).await;
-    expect_refusal(sts.get_caller_identity().send().await, "SignatureDoesNotMatch", 403, None)
+    expect_refusal(sts.get_caller_identity().send().await, "SignatureDoesNotMatch", 403, Some(SIG_MISMATCH))
 }
 
 async fn ec2_refuse_wrong_secret(ctx: Arc<Ctx>) -> CaseResult {
@@ -489,7 +465,7 @@ async fn ec2_refuse_wrong_secret(ctx: Arc<Ctx>) -> CaseResult {
 
 async fn cw_refuse_wrong_secret(ctx: Arc<Ctx>) -> CaseResult {
     let cw = ctx.cloudwatch(&wrong_secret()).await;
-    expect_refusal(cw.list_metrics().send().await, "SignatureDoesNotMatch", 403, None)
+    expect_refusal(cw.list_metrics().send().await, "SignatureDoesNotMatch", 403, Some(SIG_MISMATCH))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,12 +477,7 @@ fn slow_clock() -> Opts {
 
 async fn sts_refuse_expired_clock(ctx: Arc<Ctx>) -> CaseResult {
     let sts = ctx.sts(&slow_clock()).await;
-    expect_refusal(
-        sts.get_caller_identity().send().await,
-        "SignatureDoesNotMatch",
-        403,
-        Some("Signature expired"),
-    )
+    expect_refusal(sts.get_caller_identity().send().await, "SignatureDoesNotMatch", 403, Some("Signature expired"))
 }
 
 async fn ec2_refuse_expired_clock(ctx: Arc<Ctx>) -> CaseResult {
@@ -516,12 +487,7 @@ async fn ec2_refuse_expired_clock(ctx: Arc<Ctx>) -> CaseResult {
 
 async fn cw_refuse_expired_clock(ctx: Arc<Ctx>) -> CaseResult {
     let cw = ctx.cloudwatch(&slow_clock()).await;
-    expect_refusal(
-        cw.list_metrics().send().await,
-        "SignatureDoesNotMatch",
-        403,
-        Some("Signature expired"),
-    )
+    expect_refusal(cw.list_metrics().send().await, "SignatureDoesNotMatch", 403, Some("Signature expired"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,46 +498,66 @@ fn scoped(ctx: &Ctx, signing_name: &str, host_region: &str) -> Opts {
     Opts {
         region: "eu-west-1",
         host: Some(format!("{signing_name}.{host_region}.localhost:{}", ctx.port)),
+        recorder: Some(Recorder::default()),
         ..Opts::default()
     }
 }
 
-async fn sts_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
-    let sts = ctx.sts(&scoped(&ctx, "sts", "us-east-1")).await;
-    expect_refusal(sts.get_caller_identity().send().await, "SignatureDoesNotMatch", 403, None)
-}
-
-async fn ec2_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
-    let ec2 = ctx.ec2(&scoped(&ctx, "ec2", "us-east-1")).await;
-    expect_refusal(ec2.describe_regions().send().await, "AuthFailure", 401, None)
-}
-
-async fn cw_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
-    let cw = ctx.cloudwatch(&scoped(&ctx, "monitoring", "us-east-1")).await;
-    expect_refusal(cw.list_metrics().send().await, "SignatureDoesNotMatch", 403, None)
-}
-
-async fn sts_host_region_control(ctx: Arc<Ctx>) -> CaseResult {
-    let sts = ctx.sts(&scoped(&ctx, "sts", "eu-west-1")).await;
-    let out = ok!("GetCallerIdentity (Host in eu-west-1)", sts.get_caller_identity().send());
-    ensure_eq!("Account", out.account(), Some(ROOT_ACCOUNT));
-    ensure_eq!("Arn", out.arn(), Some(ROOT_ARN));
+/// The signed request really carried the overridden `host` header (the SDK did not replace it).
+fn check_sent_host(opts: &Opts) -> CaseResult {
+    let sent = opts.recorder.as_ref().map(Recorder::take).unwrap_or_default();
+    ensure!(!sent.is_empty(), "no request recorded");
+    for x in &sent {
+        ensure_eq!("host header as sent", x.host.as_deref(), opts.host.as_deref());
+    }
     Ok(())
 }
 
+async fn sts_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
+    let opts = scoped(&ctx, "sts", "us-east-1");
+    let sts = ctx.sts(&opts).await;
+    expect_refusal(sts.get_caller_identity().send().await, "SignatureDoesNotMatch", 403, Some(BAD_SCOPE))?;
+    check_sent_host(&opts)
+}
+
+async fn ec2_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
+    let opts = scoped(&ctx, "ec2", "us-east-1");
+    let ec2 = ctx.ec2(&opts).await;
+    expect_refusal(ec2.describe_regions().send().await, "AuthFailure", 401, None)?;
+    check_sent_host(&opts)
+}
+
+async fn cw_refuse_foreign_scope(ctx: Arc<Ctx>) -> CaseResult {
+    let opts = scoped(&ctx, "monitoring", "us-east-1");
+    let cw = ctx.cloudwatch(&opts).await;
+    expect_refusal(cw.list_metrics().send().await, "SignatureDoesNotMatch", 403, Some(BAD_SCOPE))?;
+    check_sent_host(&opts)
+}
+
+async fn sts_host_region_control(ctx: Arc<Ctx>) -> CaseResult {
+    let opts = scoped(&ctx, "sts", "eu-west-1");
+    let sts = ctx.sts(&opts).await;
+    let out = ok!("GetCallerIdentity (Host in eu-west-1)", sts.get_caller_identity().send());
+    ensure_eq!("Account", out.account(), Some(ROOT_ACCOUNT));
+    ensure_eq!("Arn", out.arn(), Some(ROOT_ARN));
+    check_sent_host(&opts)
+}
+
 async fn ec2_host_region_control(ctx: Arc<Ctx>) -> CaseResult {
-    let ec2 = ctx.ec2(&scoped(&ctx, "ec2", "eu-west-1")).await;
+    let opts = scoped(&ctx, "ec2", "eu-west-1");
+    let ec2 = ctx.ec2(&opts).await;
     let out = ok!("DescribeAvailabilityZones (Host in eu-west-1)", ec2.describe_availability_zones().send());
     let regions: Vec<_> = out.availability_zones().iter().map(|z| z.region_name()).collect();
     ensure!(
         !regions.is_empty() && regions.iter().all(|r| *r == Some("eu-west-1")),
         "zones are not eu-west-1's: {regions:?}"
     );
-    Ok(())
+    check_sent_host(&opts)
 }
 
 async fn cw_host_region_control(ctx: Arc<Ctx>) -> CaseResult {
-    let cw = ctx.cloudwatch(&scoped(&ctx, "monitoring", "eu-west-1")).await;
+    let opts = scoped(&ctx, "monitoring", "eu-west-1");
+    let cw = ctx.cloudwatch(&opts).await;
     let namespace = unique("Conformance/Rust/EuWest1");
     ok!(
         "PutMetricData (Host in eu-west-1)",
@@ -583,6 +569,7 @@ async fn cw_host_region_control(ctx: Arc<Ctx>) -> CaseResult {
     let out = ok!("ListMetrics (Host in eu-west-1)", cw.list_metrics().namespace(&namespace).send());
     let names: Vec<_> = out.metrics().iter().map(|m| m.metric_name()).collect();
     ensure_eq!("metrics listed in eu-west-1", names, vec![Some("Requests")]);
+    check_sent_host(&opts)?;
     // The metric went to eu-west-1, not us-east-1.
     let us = ctx.cloudwatch(&Opts::default()).await;
     let out = ok!("ListMetrics (us-east-1)", us.list_metrics().namespace(&namespace).send());

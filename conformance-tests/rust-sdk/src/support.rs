@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_smithy_async::time::TimeSource;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -80,9 +80,7 @@ macro_rules! client_fn {
 
 impl Ctx {
     pub fn new(endpoint: &str) -> Result<Ctx, String> {
-        let rest = endpoint
-            .strip_prefix("http://")
-            .ok_or("only http:// endpoints are supported")?;
+        let rest = endpoint.strip_prefix("http://").ok_or("only http:// endpoints are supported")?;
         let authority = rest.split('/').next().unwrap_or_default();
         let port = match authority.rsplit_once(':') {
             Some((_, p)) if !p.ends_with(']') => p.parse().map_err(|e| format!("port {p:?}: {e}"))?,
@@ -126,12 +124,6 @@ struct SlowClock(Duration);
 impl TimeSource for SlowClock {
     fn now(&self) -> SystemTime {
         SystemTime::now() - self.0
-    }
-}
-
-impl From<SlowClock> for SharedTimeSource {
-    fn from(c: SlowClock) -> Self {
-        SharedTimeSource::new(c)
     }
 }
 
@@ -226,17 +218,22 @@ impl Intercept for Recorder {
     }
 }
 
+/// At most `max` characters of `s`, marked when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 /// Status, headers and body of a raw response, for failure reasons.
 pub fn describe_raw(resp: &HttpResponse) -> String {
     let mut headers: Vec<String> = resp.headers().iter().map(|(k, v)| format!("{k}: {v}")).collect();
     headers.sort();
     let body = match resp.body().bytes() {
         None => "<streaming>".to_owned(),
-        Some(b) => {
-            let text = String::from_utf8_lossy(b);
-            let shown: String = text.chars().take(1000).collect();
-            format!("{shown:?}{}", if text.chars().count() > 1000 { "..." } else { "" })
-        }
+        // Debug-escaped, so XML newlines and CBOR bytes stay on one line.
+        Some(b) => truncate(&format!("{:?}", String::from_utf8_lossy(b)), 1200),
     };
     format!("HTTP {} [{}] body {}", resp.status().as_u16(), headers.join("; "), body)
 }
@@ -265,7 +262,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let err = match result {
-        Ok(out) => return Err(format!("succeeded, want {code}: {out:?}")),
+        Ok(out) => return Err(format!("succeeded, want {code}: {}", truncate(&format!("{out:?}"), 300))),
         Err(e) => e,
     };
     let Some(service_err) = err.as_service_error() else {
@@ -306,10 +303,7 @@ pub fn check_temporary_credentials(c: &aws_sdk_sts::types::Credentials) -> Resul
     if c.secret_access_key().is_empty() || c.session_token().is_empty() {
         return Err(format!("empty SecretAccessKey or SessionToken in {c:?}"));
     }
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64;
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
     if c.expiration().secs() <= now {
         return Err(format!("Expiration {} is not in the future", c.expiration()));
     }
