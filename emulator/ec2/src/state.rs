@@ -131,13 +131,14 @@ impl Ec2State {
         }
     }
 
-    /// The tags of a resource in AWS's shape; `None` when it has none.
+    /// The tags of a resource in AWS's shape. An untagged resource has an empty
+    /// `tagSet` (clients such as Ansible's modules index `Tags` unconditionally).
     pub fn dto_tags(&self, id: &str) -> Option<Vec<dto::Tag>> {
-        let tags = self.tags.get(id)?;
-        if tags.is_empty() {
-            return None;
-        }
-        Some(tags.iter().map(|(k, v)| dto::Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect())
+        let tags = self
+            .tags
+            .get(id)
+            .map(|t| t.iter().map(|(k, v)| dto::Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect());
+        Some(tags.unwrap_or_default())
     }
 
     pub fn tag_pairs(&self, id: &str) -> Vec<(String, String)> {
