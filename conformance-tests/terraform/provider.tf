@@ -13,7 +13,7 @@ terraform {
 }
 
 provider "aws" {
-  region                  = "us-east-1"
+  region                  = "eu-central-1"
   skip_metadata_api_check = true
   endpoints {
     ec2        = var.endpoint

@@ -26,7 +26,7 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE="$work/terraform.rc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 export TF_VAR_endpoint="$endpoint"
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-central-1
 unset AWS_ENDPOINT_URL AWS_PROFILE AWS_DEFAULT_PROFILE
 
 configs="${TF_CONFIGS:-$(cd "$here" && ls -d */ | tr -d /)}"
