@@ -169,6 +169,16 @@ pub fn vpc_has_associations(state: &Ec2State, vpc_id: &str) -> bool {
     })
 }
 
+/// The NAT gateway whose interface an Elastic IP is mapped to.
+fn nat_gateway_of(state: &Ec2State, a: &Address) -> Option<String> {
+    let eni = a.network_interface_id.as_deref()?;
+    state
+        .nat_gateways
+        .iter()
+        .find(|(_, n)| n.nat_gateway_addresses.iter().flatten().any(|x| x.network_interface_id.as_deref() == Some(eni)))
+        .map(|(id, _)| id.clone())
+}
+
 pub fn describe_one(state: &Ec2State, allocation_id: &str) -> Address {
     let mut a = state.addresses[allocation_id].address.clone();
     a.instance_id = a
@@ -331,6 +341,12 @@ pub fn associate_address(
     }
     let current = state.addresses[&allocation_id].address.clone();
     if let Some(assoc) = current.association_id.as_deref() {
+        if let Some(nat) = nat_gateway_of(state, &current) {
+            return Err(ApiError::client(
+                "Resource.AlreadyAssociated",
+                format!("resource {allocation_id} is already associated with NAT gateway {nat}"),
+            ));
+        }
         if input.allow_reassociation != Some(true) {
             return Err(ApiError::client(
                 "Resource.AlreadyAssociated",
@@ -369,6 +385,17 @@ pub fn disassociate_address(
         }
         (None, None) => return Err(errors::missing_parameter("AssociationId")),
     };
+    let a = state
+        .addresses
+        .values()
+        .find(|r| r.address.association_id.as_deref() == Some(association_id.as_str()))
+        .map(|r| r.address.clone())
+        .expect("checked above");
+    if let Some(nat) = nat_gateway_of(state, &a) {
+        return Err(errors::operation_not_permitted(format!(
+            "The association {association_id} belongs to NAT gateway {nat}; delete the NAT gateway to release it."
+        )));
+    }
     disassociate_record(state, &association_id);
     Ok(())
 }

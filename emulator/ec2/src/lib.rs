@@ -1,6 +1,7 @@
 //! EC2 and VPC. `state.rs` holds one partition's resources; each resource family has
 //! its own file of handlers; this file routes operations to them and applies what all
-//! EC2 actions share: the default VPC on first use, `DryRun` and `ClientToken`.
+//! EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
+//! `DryRun` and `ClientToken`.
 
 mod addresses;
 mod cidr;
@@ -9,6 +10,7 @@ mod dhcp;
 mod gateways;
 mod generated;
 mod interfaces;
+mod nat_gateways;
 mod network_acls;
 mod regions;
 mod route_tables;
@@ -138,6 +140,10 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "ResetNetworkInterfaceAttribute" => write!(interfaces::reset_network_interface_attribute),
         "AssignPrivateIpAddresses" => write!(interfaces::assign_private_ip_addresses),
         "UnassignPrivateIpAddresses" => write!(interfaces::unassign_private_ip_addresses),
+        // NAT gateways
+        "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
+        "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
+        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),
@@ -165,6 +171,8 @@ impl Service for Ec2 {
         let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
         self.state.write(ctx.account(), &ctx.region, |s| {
             vpcs::ensure_initialized(s, ctx);
+            // Lifecycles move on with the clock before anything looks at them.
+            nat_gateways::settle(s, ctx.now);
             if dry_run {
                 // The request is checked in full, on a copy, then answered as AWS does.
                 if is_read(operation) {

@@ -90,8 +90,14 @@ pub struct Ec2State {
     /// Network interfaces without their `Association`s and tags (derived when described
     /// from `addresses` and `tags`).
     pub network_interfaces: BTreeMap<String, dto::NetworkInterface>,
+    /// NAT gateways; `state` is the stored state, which `timestamps` dates and
+    /// `nat_gateways::state_at` moves on with the clock.
+    pub nat_gateways: BTreeMap<String, dto::NatGateway>,
     /// How many public addresses this partition has drawn from the Elastic IP pool.
     pub public_ip_sequence: u64,
+    /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
+    /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
+    pub transition_delay_secs: u32,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -146,6 +152,7 @@ impl Ec2State {
             Some("security-group-rule") => self.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
             Some("elastic-ip") => self.addresses.contains_key(id),
             Some("network-interface") => self.network_interfaces.contains_key(id),
+            Some("natgateway") => self.nat_gateways.contains_key(id),
             _ => false,
         }
     }

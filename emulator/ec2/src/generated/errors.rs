@@ -129,6 +129,11 @@ pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidNatGatewayID.NotFound`: The natGateway ID '<id>' does not exist
+pub fn invalid_nat_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNatGatewayID.NotFound", format!("The natGateway ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidNetworkAclEntry.NotFound`: The network acl entry identified by <rule> does not exist.
 pub fn invalid_network_acl_entry_not_found(rule: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidNetworkAclEntry.NotFound", format!("The network acl entry identified by {rule} does not exist."), 400)
@@ -272,6 +277,16 @@ pub fn invalid_zone_not_found(zone: impl std::fmt::Display) -> ApiError {
 /// `MissingParameter`: The request must contain the parameter <name>
 pub fn missing_parameter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("MissingParameter", format!("The request must contain the parameter {name}"), 400)
+}
+
+/// `NatGatewayMalformed`: The NAT gateway ID '<id>' is malformed
+pub fn nat_gateway_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayMalformed", format!("The NAT gateway ID '{id}' is malformed"), 400)
+}
+
+/// `NatGatewayNotFound`: NAT gateway <id> was not found
+pub fn nat_gateway_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayNotFound", format!("NAT gateway {id} was not found"), 400)
 }
 
 /// `NetworkAclEntryAlreadyExists`: The network acl entry identified by <rule> already exists.
