@@ -1,12 +1,16 @@
 //! EC2 and VPC. `state.rs` holds one partition's resources; each resource family has
 //! its own file of handlers; this file routes operations to them and applies what all
-//! EC2 actions share: the default VPC on first use, `DryRun` and `ClientToken`.
+//! EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
+//! `DryRun` and `ClientToken`.
 
+mod addresses;
 mod cidr;
 mod dependents;
 mod dhcp;
 mod gateways;
 mod generated;
+mod interfaces;
+mod nat_gateways;
 mod network_acls;
 mod regions;
 mod route_tables;
@@ -116,6 +120,30 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
         "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
         "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
+        // Elastic IPs
+        "AllocateAddress" => write!(addresses::allocate_address),
+        "ReleaseAddress" => write!(addresses::release_address),
+        "AssociateAddress" => write!(addresses::associate_address),
+        "DisassociateAddress" => write!(addresses::disassociate_address),
+        "DescribeAddresses" => read!(addresses::describe_addresses),
+        "DescribeAddressesAttribute" => read!(addresses::describe_addresses_attribute),
+        "ModifyAddressAttribute" => write!(addresses::modify_address_attribute),
+        "ResetAddressAttribute" => write!(addresses::reset_address_attribute),
+        // Network interfaces
+        "CreateNetworkInterface" => write!(interfaces::create_network_interface),
+        "DeleteNetworkInterface" => write!(interfaces::delete_network_interface),
+        "DescribeNetworkInterfaces" => read!(interfaces::describe_network_interfaces),
+        "AttachNetworkInterface" => write!(interfaces::attach_network_interface),
+        "DetachNetworkInterface" => write!(interfaces::detach_network_interface),
+        "ModifyNetworkInterfaceAttribute" => write!(interfaces::modify_network_interface_attribute),
+        "DescribeNetworkInterfaceAttribute" => read!(interfaces::describe_network_interface_attribute),
+        "ResetNetworkInterfaceAttribute" => write!(interfaces::reset_network_interface_attribute),
+        "AssignPrivateIpAddresses" => write!(interfaces::assign_private_ip_addresses),
+        "UnassignPrivateIpAddresses" => write!(interfaces::unassign_private_ip_addresses),
+        // NAT gateways
+        "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
+        "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
+        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),
@@ -143,6 +171,8 @@ impl Service for Ec2 {
         let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
         self.state.write(ctx.account(), &ctx.region, |s| {
             vpcs::ensure_initialized(s, ctx);
+            // Lifecycles move on with the clock before anything looks at them.
+            nat_gateways::settle(s, ctx.now);
             if dry_run {
                 // The request is checked in full, on a copy, then answered as AWS does.
                 if is_read(operation) {
@@ -189,6 +219,55 @@ impl Service for Ec2 {
 
     fn state(&self) -> Value {
         self.state.dump()
+    }
+}
+
+/// Drives the service as the dispatcher does, for the handlers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use nimbus_core::{RequestContext, Service};
+    use serde_json::{json, Value};
+
+    use crate::Ec2;
+
+    pub fn call(ec2: &Ec2, ctx: &RequestContext, op: &str, input: Value) -> Value {
+        ec2.call(ctx, op, input.clone()).unwrap_or_else(|e| panic!("{op} {input}: {} {}", e.code, e.message))
+    }
+
+    /// The error code an operation is refused with.
+    pub fn refused(ec2: &Ec2, ctx: &RequestContext, op: &str, input: Value) -> String {
+        match ec2.call(ctx, op, input.clone()) {
+            Ok(out) => panic!("{op} {input} succeeded: {out}"),
+            Err(e) => e.code,
+        }
+    }
+
+    /// A VPC with one subnet (and, with `igw`, an internet gateway attached).
+    pub fn network(ec2: &Ec2, ctx: &RequestContext, subnet_cidr: &str, igw: bool) -> (String, String) {
+        let vpc = call(ec2, ctx, "CreateVpc", json!({"CidrBlock": "10.0.0.0/16"}))["Vpc"]["VpcId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let subnet = call(ec2, ctx, "CreateSubnet", json!({"VpcId": vpc, "CidrBlock": subnet_cidr}))["Subnet"]
+            ["SubnetId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if igw {
+            let g = call(ec2, ctx, "CreateInternetGateway", json!({}))["InternetGateway"]["InternetGatewayId"].clone();
+            call(ec2, ctx, "AttachInternetGateway", json!({"InternetGatewayId": g, "VpcId": vpc}));
+        }
+        (vpc, subnet)
+    }
+
+    pub fn available_ips(ec2: &Ec2, ctx: &RequestContext, subnet: &str) -> i64 {
+        call(ec2, ctx, "DescribeSubnets", json!({"SubnetIds": [subnet]}))["Subnets"][0]["AvailableIpAddressCount"]
+            .as_i64()
+            .unwrap()
+    }
+
+    pub fn str_at(v: &Value, pointer: &str) -> String {
+        v.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("no {pointer} in {v}")).to_string()
     }
 }
 

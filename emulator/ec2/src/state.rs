@@ -62,6 +62,16 @@ pub struct SecurityGroupRecord {
     pub rules: Vec<SgRule>,
 }
 
+/// An Elastic IP: the allocation and, while associated, the interface and private
+/// address it is mapped to (`Address.instance_id` is derived from the interface's
+/// attachment when described).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AddressRecord {
+    pub address: dto::Address,
+    /// The reverse DNS name set with ModifyAddressAttribute; `None` is AWS's default.
+    pub domain_name: Option<String>,
+}
+
 /// Everything one account has in one region.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ec2State {
@@ -75,6 +85,19 @@ pub struct Ec2State {
     pub security_groups: BTreeMap<String, SecurityGroupRecord>,
     pub network_acls: BTreeMap<String, dto::NetworkAcl>,
     pub dhcp_options: BTreeMap<String, dto::DhcpOptions>,
+    /// Elastic IPs, by allocation id.
+    pub addresses: BTreeMap<String, AddressRecord>,
+    /// Network interfaces without their `Association`s and tags (derived when described
+    /// from `addresses` and `tags`).
+    pub network_interfaces: BTreeMap<String, dto::NetworkInterface>,
+    /// NAT gateways; `state` is the stored state, which `timestamps` dates and
+    /// `nat_gateways::state_at` moves on with the clock.
+    pub nat_gateways: BTreeMap<String, dto::NatGateway>,
+    /// How many public addresses this partition has drawn from the Elastic IP pool.
+    pub public_ip_sequence: u64,
+    /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
+    /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
+    pub transition_delay_secs: u32,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -127,6 +150,9 @@ impl Ec2State {
             Some("network-acl") => self.network_acls.contains_key(id),
             Some("dhcp-options") => self.dhcp_options.contains_key(id),
             Some("security-group-rule") => self.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
+            Some("elastic-ip") => self.addresses.contains_key(id),
+            Some("network-interface") => self.network_interfaces.contains_key(id),
+            Some("natgateway") => self.nat_gateways.contains_key(id),
             _ => false,
         }
     }

@@ -1,6 +1,8 @@
 //! Subnets: create inside the VPC's blocks without overlap, private address allocation
 //! (AWS reserves the first four and the last address), attributes, IPv6 blocks.
 
+use std::net::Ipv4Addr;
+
 use nimbus_core::filter::Filterable;
 use nimbus_core::regions::{self, Zone};
 use nimbus_core::{ids, ApiError, RequestContext};
@@ -21,6 +23,82 @@ use crate::{network_acls, route_tables};
 
 /// Addresses AWS keeps in every subnet: network, router, DNS, future use, broadcast.
 const RESERVED: u64 = 5;
+
+/// The first and last address (inclusive) AWS lets resources use in a block: after the
+/// network, router, DNS and future-use addresses, before the broadcast address.
+fn usable_range(block: Ipv4Cidr) -> (u32, u32) {
+    (block.addr.saturating_add(4), block.addr.saturating_add((block.size() - 2) as u32))
+}
+
+/// Takes a private IPv4 address of a subnet: `wanted` if it is in the subnet's block,
+/// usable and free, else the lowest free one.
+pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) -> Result<String, ApiError> {
+    let rec = get(state, subnet_id)?;
+    let block = rec
+        .subnet
+        .cidr_block
+        .as_deref()
+        .and_then(Ipv4Cidr::parse)
+        .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?;
+    let (first, last) = usable_range(block);
+    let addr = match wanted {
+        Some(raw) => {
+            let addr =
+                raw.trim().parse::<Ipv4Addr>().map(u32::from).map_err(|_| {
+                    errors::invalid_parameter_value(format!("invalid value for parameter address: {raw}"))
+                })?;
+            if !block.contains_addr(addr) {
+                return Err(errors::invalid_parameter_value(format!(
+                    "Address {raw} does not fall within the subnet's address range"
+                )));
+            }
+            if addr < first || addr > last {
+                return Err(errors::invalid_parameter_value(format!(
+                    "Address {raw} is reserved: AWS reserves the first four and the last address of subnet {subnet_id} ({block})"
+                )));
+            }
+            if rec.used_ips.contains(&addr) {
+                return Err(errors::invalid_ip_address_in_use("The specified address is already in use."));
+            }
+            addr
+        }
+        None => (first..=last)
+            .find(|a| !rec.used_ips.contains(a))
+            .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?,
+    };
+    state.subnets.get_mut(subnet_id).expect("checked above").used_ips.insert(addr);
+    Ok(Ipv4Addr::from(addr).to_string())
+}
+
+/// Takes the `wanted` addresses, then `extra` more, all or none.
+pub fn allocate_ips(
+    state: &mut Ec2State,
+    subnet_id: &str,
+    wanted: &[String],
+    extra: usize,
+) -> Result<Vec<String>, ApiError> {
+    let mut taken = Vec::new();
+    let requests = wanted.iter().map(|w| Some(w.as_str())).chain(std::iter::repeat_n(None, extra));
+    for want in requests {
+        match allocate_ip(state, subnet_id, want) {
+            Ok(ip) => taken.push(ip),
+            Err(e) => {
+                for ip in &taken {
+                    release_ip(state, subnet_id, ip);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// Gives a private address back to its subnet.
+pub fn release_ip(state: &mut Ec2State, subnet_id: &str, ip: &str) {
+    if let (Some(rec), Ok(addr)) = (state.subnets.get_mut(subnet_id), ip.parse::<Ipv4Addr>()) {
+        rec.used_ips.remove(&u32::from(addr));
+    }
+}
 
 pub fn create_subnet_record(
     state: &mut Ec2State,
@@ -418,4 +496,83 @@ pub fn disassociate_subnet_cidr_block(
     assoc.ipv6_cidr_block_state =
         Some(SubnetCidrBlockState { state: Some("disassociating".into()), status_message: None });
     Ok(DisassociateSubnetCidrBlockResult { ipv6_cidr_block_association: Some(assoc), subnet_id: Some(subnet_id) })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use nimbus_core::RequestContext;
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{available_ips, call, network, refused};
+    use crate::Ec2;
+
+    fn subnet_state(cidr: &str) -> (Ec2State, String) {
+        let ctx = RequestContext::for_tests();
+        let mut s = Ec2State::default();
+        vpcs::ensure_initialized(&mut s, &ctx);
+        let vpc =
+            vpcs::create_vpc_record(&mut s, &ctx, Ipv4Cidr::parse("10.0.0.0/16").unwrap(), false, "default", None);
+        let zone = regions::availability_zones("us-east-1")[0];
+        let id = create_subnet_record(&mut s, &ctx, &vpc, Ipv4Cidr::parse(cidr).unwrap(), zone, false);
+        (s, id)
+    }
+
+    #[test]
+    fn allocation_skips_reserved_addresses_and_refuses_bad_wishes() {
+        let (mut s, id) = subnet_state("10.0.1.0/28");
+        assert_eq!(allocate_ip(&mut s, &id, None).unwrap(), "10.0.1.4");
+        assert_eq!(allocate_ip(&mut s, &id, Some("10.0.1.9")).unwrap(), "10.0.1.9");
+        assert_eq!(allocate_ip(&mut s, &id, None).unwrap(), "10.0.1.5");
+        let code = |s: &mut Ec2State, ip| allocate_ip(s, &id, Some(ip)).unwrap_err().code;
+        assert_eq!(code(&mut s, "10.0.1.9"), "InvalidIPAddress.InUse");
+        for reserved in ["10.0.1.0", "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.15"] {
+            assert_eq!(code(&mut s, reserved), "InvalidParameterValue", "{reserved}");
+        }
+        assert_eq!(code(&mut s, "10.0.2.4"), "InvalidParameterValue");
+        assert_eq!(code(&mut s, "10.0.1"), "InvalidParameterValue");
+        assert_eq!(allocate_ip(&mut s, "subnet-0000000000000000a", None).unwrap_err().code, "InvalidSubnetID.NotFound");
+    }
+
+    #[test]
+    fn a_full_subnet_is_refused_until_an_address_is_released() {
+        let (mut s, id) = subnet_state("10.0.1.0/28");
+        let all: Vec<String> = (0..11).map(|_| allocate_ip(&mut s, &id, None).unwrap()).collect();
+        assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 11);
+        assert_eq!(describe_one(&s, &id).available_ip_address_count, Some(0));
+        assert_eq!(allocate_ip(&mut s, &id, None).unwrap_err().code, "InsufficientFreeAddressesInSubnet");
+        release_ip(&mut s, &id, "10.0.1.8");
+        assert_eq!(describe_one(&s, &id).available_ip_address_count, Some(1));
+        assert_eq!(allocate_ip(&mut s, &id, None).unwrap(), "10.0.1.8");
+    }
+
+    #[test]
+    fn several_addresses_are_taken_all_or_none() {
+        let (mut s, id) = subnet_state("10.0.1.0/28");
+        allocate_ip(&mut s, &id, Some("10.0.1.7")).unwrap();
+        let wanted = vec!["10.0.1.5".to_string(), "10.0.1.7".to_string()];
+        assert_eq!(allocate_ips(&mut s, &id, &wanted, 2).unwrap_err().code, "InvalidIPAddress.InUse");
+        assert_eq!(s.subnets[&id].used_ips.len(), 1, "nothing half-taken");
+        assert_eq!(allocate_ips(&mut s, &id, &[], 20).unwrap_err().code, "InsufficientFreeAddressesInSubnet");
+        assert_eq!(s.subnets[&id].used_ips.len(), 1);
+        let got = allocate_ips(&mut s, &id, &wanted[..1], 2).unwrap();
+        assert_eq!(got, vec!["10.0.1.5", "10.0.1.4", "10.0.1.6"]);
+    }
+
+    #[test]
+    fn a_subnet_with_addresses_in_use_cannot_be_deleted() {
+        let ec2 = Ec2::new();
+        let ctx = RequestContext::for_tests();
+        let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
+        assert_eq!(available_ips(&ec2, &ctx, &subnet), 251);
+        let eni = call(&ec2, &ctx, "CreateNetworkInterface", json!({"SubnetId": subnet}));
+        assert_eq!(available_ips(&ec2, &ctx, &subnet), 250);
+        assert_eq!(refused(&ec2, &ctx, "DeleteSubnet", json!({"SubnetId": subnet})), "DependencyViolation");
+        let id = eni["NetworkInterface"]["NetworkInterfaceId"].clone();
+        call(&ec2, &ctx, "DeleteNetworkInterface", json!({"NetworkInterfaceId": id}));
+        assert_eq!(available_ips(&ec2, &ctx, &subnet), 251);
+        call(&ec2, &ctx, "DeleteSubnet", json!({"SubnetId": subnet}));
+    }
 }

@@ -66,6 +66,18 @@ pub fn filtered<T: Filterable + Clone>(
         .map_err(|e| errors::invalid_parameter_value(format!("The filter '{}' is invalid", e.0)))
 }
 
+/// Refuses an unknown filter name even when there is nothing to filter: `filtered` meets
+/// names only on the items it looks at.
+pub fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -> Result<(), ApiError> {
+    let probe = T::default();
+    for f in filters.unwrap_or_default() {
+        let one = filter::Filter { name: f.name.clone().unwrap_or_default(), values: Vec::new() };
+        filter::matches(&probe, std::slice::from_ref(&one))
+            .map_err(|e| errors::invalid_parameter_value(format!("The filter '{}' is invalid", e.0)))?;
+    }
+    Ok(())
+}
+
 /// A page of `items` (already in a stable order) after `next_token`, at most
 /// `max_results` long, with the token of the next page. `bounds` are the operation's
 /// MaxResults range; AWS refuses MaxResults together with explicit ids.

@@ -22,6 +22,10 @@ pub fn not_found(id: &str) -> ApiError {
         Some("network-acl") => errors::invalid_network_acl_id_not_found(id),
         Some("dhcp-options") => errors::invalid_dhcp_option_id_not_found(id),
         Some("security-group-rule") => errors::invalid_security_group_rule_id_not_found(id),
+        Some("elastic-ip") => errors::invalid_allocation_id_not_found(id),
+        Some("network-interface") => errors::invalid_network_interface_id_not_found(id),
+        Some("natgateway") => errors::invalid_nat_gateway_id_not_found(id),
+        Some("instance") => errors::invalid_instance_id_not_found(id),
         Some(t) => ApiError::client(
             format!("Invalid{}ID.NotFound", t.split('-').map(capitalise).collect::<String>()),
             format!("The {t} ID '{id}' does not exist"),

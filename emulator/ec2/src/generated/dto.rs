@@ -2,7 +2,161 @@
 #![allow(clippy::all, dead_code)]
 //! Typed inputs and outputs of the implemented operations, named and shaped as in the AWS model.
 
+use nimbus_core::types::Timestamp;
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_owner_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "ServiceManaged", skip_serializing_if = "Option::is_none")]
+    pub service_managed: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddressAttribute {
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PtrRecord", skip_serializing_if = "Option::is_none")]
+    pub ptr_record: Option<String>,
+    #[serde(rename = "PtrRecordUpdate", skip_serializing_if = "Option::is_none")]
+    pub ptr_record_update: Option<PtrUpdateStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllocateAddressRequest {
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllocateAddressResult {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignPrivateIpAddressesRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<String>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "AllowReassignment", skip_serializing_if = "Option::is_none")]
+    pub allow_reassignment: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignPrivateIpAddressesResult {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "AssignedPrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub assigned_private_ip_addresses: Option<Vec<AssignedPrivateIpAddress>>,
+    #[serde(rename = "AssignedIpv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignedPrivateIpAddress {
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateAddressRequest {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "AllowReassociation", skip_serializing_if = "Option::is_none")]
+    pub allow_reassociation: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateAddressResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -106,6 +260,50 @@ pub struct AttachInternetGatewayRequest {
     pub internet_gateway_id: String,
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachNetworkInterfaceRequest {
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "DeviceIndex")]
+    pub device_index: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachNetworkInterfaceResult {
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<AttachmentEnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -227,6 +425,17 @@ pub struct AvailabilityZone {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AvailabilityZoneAddress {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AvailabilityZoneGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -251,6 +460,28 @@ pub struct AvailabilityZoneSubGeography {
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTrackingConfiguration {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTrackingSpecificationRequest {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -323,6 +554,46 @@ pub struct CreateInternetGatewayResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateNatGatewayRequest {
+    #[serde(rename = "AvailabilityMode", skip_serializing_if = "Option::is_none")]
+    pub availability_mode: Option<String>,
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "AvailabilityZoneAddresses", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_addresses: Option<Vec<AvailabilityZoneAddress>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "SecondaryAllocationIds", skip_serializing_if = "Option::is_none")]
+    pub secondary_allocation_ids: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNatGatewayResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "NatGateway", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<NatGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateNetworkAclEntryRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -364,6 +635,58 @@ pub struct CreateNetworkAclRequest {
 pub struct CreateNetworkAclResult {
     #[serde(rename = "NetworkAcl", skip_serializing_if = "Option::is_none")]
     pub network_acl: Option<NetworkAcl>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkInterfaceRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EnablePrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkInterfaceResult {
+    #[serde(rename = "NetworkInterface", skip_serializing_if = "Option::is_none")]
+    pub network_interface: Option<NetworkInterface>,
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
 }
@@ -569,6 +892,22 @@ pub struct DeleteInternetGatewayRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteNatGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNatGatewayResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteNetworkAclEntryRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -587,6 +926,15 @@ pub struct DeleteNetworkAclRequest {
     pub dry_run: Option<bool>,
     #[serde(rename = "NetworkAclId")]
     pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkInterfaceRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -664,6 +1012,50 @@ pub struct DeleteVpcRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeAddressesAttributeRequest {
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesAttributeResult {
+    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<AddressAttribute>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesRequest {
+    #[serde(rename = "PublicIps", skip_serializing_if = "Option::is_none")]
+    pub public_ips: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesResult {
+    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<Address>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeAvailabilityZonesRequest {
     #[serde(rename = "ZoneNames", skip_serializing_if = "Option::is_none")]
     pub zone_names: Option<Vec<String>>,
@@ -734,6 +1126,30 @@ pub struct DescribeInternetGatewaysResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeNatGatewaysRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NatGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNatGatewaysResult {
+    #[serde(rename = "NatGateways", skip_serializing_if = "Option::is_none")]
+    pub nat_gateways: Option<Vec<NatGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeNetworkAclsRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -752,6 +1168,60 @@ pub struct DescribeNetworkAclsRequest {
 pub struct DescribeNetworkAclsResult {
     #[serde(rename = "NetworkAcls", skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfaceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfaceAttributeResult {
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfacesRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfacesResult {
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -957,6 +1427,17 @@ pub struct DetachInternetGatewayRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DetachNetworkInterfaceRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AttachmentId")]
+    pub attachment_id: String,
+    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -975,6 +1456,17 @@ pub struct DhcpOptions {
     pub dhcp_options_id: Option<String>,
     #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
     pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateAddressRequest {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1022,11 +1514,36 @@ pub struct DisassociateVpcCidrBlockResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct EnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupIdentifier {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1045,6 +1562,15 @@ pub struct IgwFirewall {
     pub firewall_arn: Option<String>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceIpv6Address {
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "IsPrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub is_primary_ipv6: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1099,11 +1625,84 @@ pub struct IpRange {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Ipv4PrefixSpecification {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv4PrefixSpecificationRequest {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6PrefixSpecification {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6PrefixSpecificationRequest {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ipv6Range {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
     pub cidr_ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyAddressAttributeRequest {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: String,
+    #[serde(rename = "DomainName", skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyAddressAttributeResult {
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyNetworkInterfaceAttributeRequest {
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    #[serde(rename = "EnablePrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "AssociatedSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub associated_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachmentChanges>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1162,6 +1761,89 @@ pub struct ModifyVpcAttributeRequest {
     pub vpc_id: String,
     #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
     pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGateway {
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "DeleteTime", skip_serializing_if = "Option::is_none")]
+    pub delete_time: Option<Timestamp>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "ProvisionedBandwidth", skip_serializing_if = "Option::is_none")]
+    pub provisioned_bandwidth: Option<ProvisionedBandwidth>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(rename = "AvailabilityMode", skip_serializing_if = "Option::is_none")]
+    pub availability_mode: Option<String>,
+    #[serde(rename = "AutoScalingIps", skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_ips: Option<String>,
+    #[serde(rename = "AutoProvisionZones", skip_serializing_if = "Option::is_none")]
+    pub auto_provision_zones: Option<String>,
+    #[serde(rename = "AttachedAppliances", skip_serializing_if = "Option::is_none")]
+    pub attached_appliances: Option<Vec<NatGatewayAttachedAppliance>>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGatewayAddress {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIp", skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "IsPrimary", skip_serializing_if = "Option::is_none")]
+    pub is_primary: Option<bool>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGatewayAttachedAppliance {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ApplianceArn", skip_serializing_if = "Option::is_none")]
+    pub appliance_arn: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "AttachmentState", skip_serializing_if = "Option::is_none")]
+    pub attachment_state: Option<String>,
+    #[serde(rename = "ModificationState", skip_serializing_if = "Option::is_none")]
+    pub modification_state: Option<String>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1228,11 +1910,179 @@ pub struct NetworkFirewallAssociation {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct NetworkInterface {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<NetworkInterfaceAssociation>,
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "ConnectionTrackingConfiguration", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_configuration: Option<ConnectionTrackingConfiguration>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<NetworkInterfaceIpv6Address>>,
+    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIpDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub public_ip_dns_name_options: Option<PublicIpDnsNameOptions>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<NetworkInterfacePrivateIpAddress>>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecification>>,
+    #[serde(rename = "RequesterId", skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    #[serde(rename = "RequesterManaged", skip_serializing_if = "Option::is_none")]
+    pub requester_managed: Option<bool>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "TagSet", skip_serializing_if = "Option::is_none")]
+    pub tag_set: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "DenyAllIgwTraffic", skip_serializing_if = "Option::is_none")]
+    pub deny_all_igw_traffic: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "AssociatedSubnets", skip_serializing_if = "Option::is_none")]
+    pub associated_subnets: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAssociation {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "IpOwnerId", skip_serializing_if = "Option::is_none")]
+    pub ip_owner_id: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAttachment {
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub instance_owner_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<AttachmentEnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAttachmentChanges {
+    #[serde(rename = "DefaultEnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub default_ena_queue_count: Option<bool>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceIpv6Address {
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "PublicIpv6DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv6_dns_name: Option<String>,
+    #[serde(rename = "IsPrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub is_primary_ipv6: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfacePrivateIpAddress {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<NetworkInterfaceAssociation>,
+    #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NewDhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperatorRequest {
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperatorResponse {
+    #[serde(rename = "Managed", skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "HiddenByDefault", skip_serializing_if = "Option::is_none")]
+    pub hidden_by_default: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1266,9 +2116,57 @@ pub struct PrivateDnsNameOptionsOnLaunch {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PrivateIpAddressSpecification {
+    #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PropagatingVgw {
     #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProvisionedBandwidth {
+    #[serde(rename = "ProvisionTime", skip_serializing_if = "Option::is_none")]
+    pub provision_time: Option<Timestamp>,
+    #[serde(rename = "Provisioned", skip_serializing_if = "Option::is_none")]
+    pub provisioned: Option<String>,
+    #[serde(rename = "RequestTime", skip_serializing_if = "Option::is_none")]
+    pub request_time: Option<Timestamp>,
+    #[serde(rename = "Requested", skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PtrUpdateStatus {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublicIpDnsNameOptions {
+    #[serde(rename = "DnsHostnameType", skip_serializing_if = "Option::is_none")]
+    pub dns_hostname_type: Option<String>,
+    #[serde(rename = "PublicIpv4DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_dns_name: Option<String>,
+    #[serde(rename = "PublicIpv6DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv6_dns_name: Option<String>,
+    #[serde(rename = "PublicDualStackDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dual_stack_dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1304,6 +2202,19 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReleaseAddressRequest {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1408,6 +2319,35 @@ pub struct ReplaceRouteTableAssociationResult {
     pub new_association_id: Option<String>,
     #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
     pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetAddressAttributeRequest {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: String,
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetAddressAttributeResult {
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetNetworkInterfaceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1802,6 +2742,17 @@ pub struct TagSpecification {
     pub resource_type: Option<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnassignPrivateIpAddressesRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<String>>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -44,9 +44,34 @@ pub fn idempotent_parameter_mismatch(token: impl std::fmt::Display) -> ApiError 
     ApiError::new("IdempotentParameterMismatch", format!("The client token '{token}' was already used with different parameters."), 400)
 }
 
+/// `InsufficientFreeAddressesInSubnet`: The specified subnet <id> does not have enough free addresses to satisfy the request.
+pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
+}
+
+/// `InvalidAddress.NotFound`: Address '<ip>' not found.
+pub fn invalid_address_not_found(ip: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAddress.NotFound", format!("Address '{ip}' not found."), 400)
+}
+
+/// `InvalidAllocationID.Malformed`: Invalid id: "<id>" (expecting "eipalloc-...")
+pub fn invalid_allocation_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAllocationID.Malformed", format!("Invalid id: \"{id}\" (expecting \"eipalloc-...\")"), 400)
+}
+
+/// `InvalidAllocationID.NotFound`: The allocation ID '<id>' does not exist
+pub fn invalid_allocation_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAllocationID.NotFound", format!("The allocation ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidAssociationID.NotFound`: The association ID '<id>' does not exist
 pub fn invalid_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAssociationID.NotFound", format!("The association ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidAttachmentID.NotFound`: The attachment ID '<id>' does not exist
+pub fn invalid_attachment_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAttachmentID.NotFound", format!("The attachment ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidAvailabilityZone`: The availability zone '<zone>' does not exist.
@@ -89,9 +114,24 @@ pub fn invalid_id(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidID", format!("The ID '{id}' is not valid"), 400)
 }
 
+/// `InvalidIPAddress.InUse`: <message>
+pub fn invalid_ip_address_in_use(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIPAddress.InUse", format!("{message}"), 400)
+}
+
+/// `InvalidInstanceID.NotFound`: The instance ID '<id>' does not exist
+pub fn invalid_instance_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceID.NotFound", format!("The instance ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidInternetGatewayID.NotFound`: The internetGateway ID '<id>' does not exist
 pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNatGatewayID.NotFound`: The natGateway ID '<id>' does not exist
+pub fn invalid_nat_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNatGatewayID.NotFound", format!("The natGateway ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidNetworkAclEntry.NotFound`: The network acl entry identified by <rule> does not exist.
@@ -102,6 +142,21 @@ pub fn invalid_network_acl_entry_not_found(rule: impl std::fmt::Display) -> ApiE
 /// `InvalidNetworkAclID.NotFound`: The networkAcl ID '<id>' does not exist
 pub fn invalid_network_acl_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidNetworkAclID.NotFound", format!("The networkAcl ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNetworkInterface.InUse`: Network interface '<id>' is currently in use.
+pub fn invalid_network_interface_in_use(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterface.InUse", format!("Network interface '{id}' is currently in use."), 400)
+}
+
+/// `InvalidNetworkInterfaceID.Malformed`: Invalid id: "<id>" (expecting "eni-...")
+pub fn invalid_network_interface_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterfaceID.Malformed", format!("Invalid id: \"{id}\" (expecting \"eni-...\")"), 400)
+}
+
+/// `InvalidNetworkInterfaceID.NotFound`: The networkInterface ID '<id>' does not exist
+pub fn invalid_network_interface_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterfaceID.NotFound", format!("The networkInterface ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidNextToken`: The token '<token>' is invalid
@@ -224,6 +279,16 @@ pub fn missing_parameter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("MissingParameter", format!("The request must contain the parameter {name}"), 400)
 }
 
+/// `NatGatewayMalformed`: The NAT gateway ID '<id>' is malformed
+pub fn nat_gateway_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayMalformed", format!("The NAT gateway ID '{id}' is malformed"), 400)
+}
+
+/// `NatGatewayNotFound`: NAT gateway <id> was not found
+pub fn nat_gateway_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayNotFound", format!("NAT gateway {id} was not found"), 400)
+}
+
 /// `NetworkAclEntryAlreadyExists`: The network acl entry identified by <rule> already exists.
 pub fn network_acl_entry_already_exists(rule: impl std::fmt::Display) -> ApiError {
     ApiError::new("NetworkAclEntryAlreadyExists", format!("The network acl entry identified by {rule} already exists."), 400)
@@ -239,6 +304,11 @@ pub fn operation_not_permitted(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("OperationNotPermitted", format!("{message}"), 400)
 }
 
+/// `PrivateIpAddressLimitExceeded`: Number of private addresses will exceed limit.
+pub fn private_ip_address_limit_exceeded() -> ApiError {
+    ApiError::new("PrivateIpAddressLimitExceeded", format!("Number of private addresses will exceed limit."), 400)
+}
+
 /// `Resource.AlreadyAssociated`: resource <id> is already attached to network <vpc>
 pub fn resource_already_associated(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("Resource.AlreadyAssociated", format!("resource {id} is already attached to network {vpc}"), 400)
@@ -247,6 +317,11 @@ pub fn resource_already_associated(id: impl std::fmt::Display, vpc: impl std::fm
 /// `RouteAlreadyExists`: The route identified by <cidr> already exists.
 pub fn route_already_exists(cidr: impl std::fmt::Display) -> ApiError {
     ApiError::new("RouteAlreadyExists", format!("The route identified by {cidr} already exists."), 400)
+}
+
+/// `SecurityGroupsPerInterfaceLimitExceeded`: The maximum number of security groups per interface has been reached.
+pub fn security_groups_per_interface_limit_exceeded() -> ApiError {
+    ApiError::new("SecurityGroupsPerInterfaceLimitExceeded", format!("The maximum number of security groups per interface has been reached."), 400)
 }
 
 /// `TagLimitExceeded`: The maximum number of Tags for a resource has been reached.
