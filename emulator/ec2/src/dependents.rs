@@ -2,11 +2,12 @@
 //! VPC?"), answered in one place so that each family added extends them here.
 
 use crate::state::Ec2State;
+use crate::vpn_gateways;
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
-/// VPC from being deleted.
-pub fn vpc_has_dependents(_state: &Ec2State, _vpc_id: &str) -> bool {
-    false
+/// VPC from being deleted: VPN gateway attachments, as at AWS.
+pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
+    vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted.
@@ -24,9 +25,22 @@ pub fn security_group_in_use(_state: &Ec2State, _group_id: &str) -> bool {
     false
 }
 
-/// Whether a route's target still exists.
+/// Whether a route's target is usable, so that the route is `active` rather than
+/// `blackhole`: a VPN gateway must be attached, the others must exist.
 pub fn route_target_alive(state: &Ec2State, target: &str) -> bool {
-    state.exists(target)
+    match target.split_once('-').map(|(p, _)| p) {
+        Some("vgw") => vpn_gateways::attached_vpc(state, target).is_some(),
+        _ => state.exists(target),
+    }
+}
+
+/// Whether a route may be created towards a target: it exists (a peering connection
+/// VPN gateway not deleted).
+pub fn route_target_exists(state: &Ec2State, target: &str) -> bool {
+    match target.split_once('-').map(|(p, _)| p) {
+        Some("vgw") => vpn_gateways::is_live(state, target),
+        _ => state.exists(target),
+    }
 }
 
 pub fn prefix_list_exists(state: &Ec2State, id: &str) -> bool {

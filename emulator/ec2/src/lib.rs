@@ -16,6 +16,7 @@ mod subnets;
 mod support;
 mod tags;
 mod vpcs;
+mod vpn_gateways;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
@@ -77,6 +78,17 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
         "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
         "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
+        // VPN and customer gateways
+        "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
+        "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),
+        "DetachVpnGateway" => write!(vpn_gateways::detach_vpn_gateway),
+        "DeleteVpnGateway" => write!(vpn_gateways::delete_vpn_gateway),
+        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
+        "EnableVgwRoutePropagation" => write!(vpn_gateways::enable_vgw_route_propagation),
+        "DisableVgwRoutePropagation" => write!(vpn_gateways::disable_vgw_route_propagation),
+        "CreateCustomerGateway" => write!(vpn_gateways::create_customer_gateway),
+        "DeleteCustomerGateway" => write!(vpn_gateways::delete_customer_gateway),
+        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
         // Route tables
         "CreateRouteTable" => write!(route_tables::create_route_table),
         "DeleteRouteTable" => write!(route_tables::delete_route_table),

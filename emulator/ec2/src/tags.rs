@@ -22,6 +22,8 @@ pub fn not_found(id: &str) -> ApiError {
         Some("network-acl") => errors::invalid_network_acl_id_not_found(id),
         Some("dhcp-options") => errors::invalid_dhcp_option_id_not_found(id),
         Some("security-group-rule") => errors::invalid_security_group_rule_id_not_found(id),
+        Some("vpn-gateway") => errors::invalid_vpn_gateway_id_not_found(id),
+        Some("customer-gateway") => errors::invalid_customer_gateway_id_not_found(id),
         Some(t) => ApiError::client(
             format!("Invalid{}ID.NotFound", t.split('-').map(capitalise).collect::<String>()),
             format!("The {t} ID '{id}' does not exist"),

@@ -110,6 +110,24 @@ pub struct AttachInternetGatewayRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AttachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachVpnGatewayResult {
+    #[serde(rename = "VpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachment: Option<VpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AttributeBooleanValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<bool>,
@@ -251,6 +269,36 @@ pub struct AvailabilityZoneSubGeography {
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayRequest {
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<i32>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayResult {
+    #[serde(rename = "CustomerGateway", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway: Option<CustomerGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -551,6 +599,60 @@ pub struct CreateVpcResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateVpnGatewayRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpnGatewayResult {
+    #[serde(rename = "VpnGateway", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway: Option<VpnGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerGateway {
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<String>,
+    #[serde(rename = "CustomerGatewayId", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteCustomerGatewayRequest {
+    #[serde(rename = "CustomerGatewayId")]
+    pub customer_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsId")]
     pub dhcp_options_id: String,
@@ -664,6 +766,15 @@ pub struct DeleteVpcRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteVpnGatewayRequest {
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeAvailabilityZonesRequest {
     #[serde(rename = "ZoneNames", skip_serializing_if = "Option::is_none")]
     pub zone_names: Option<Vec<String>>,
@@ -682,6 +793,24 @@ pub struct DescribeAvailabilityZonesRequest {
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeCustomerGatewaysRequest {
+    #[serde(rename = "CustomerGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeCustomerGatewaysResult {
+    #[serde(rename = "CustomerGateways", skip_serializing_if = "Option::is_none")]
+    pub customer_gateways: Option<Vec<CustomerGateway>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -946,6 +1075,24 @@ pub struct DescribeVpcsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeVpnGatewaysRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpnGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpnGatewaysResult {
+    #[serde(rename = "VpnGateways", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateways: Option<Vec<VpnGateway>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -953,6 +1100,17 @@ pub struct DetachInternetGatewayRequest {
     pub internet_gateway_id: String,
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -975,6 +1133,17 @@ pub struct DhcpOptions {
     pub dhcp_options_id: Option<String>,
     #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
     pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1018,6 +1187,17 @@ pub struct DisassociateVpcCidrBlockResult {
     pub cidr_block_association: Option<VpcCidrBlockAssociation>,
     #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1900,6 +2080,15 @@ pub struct Vpc {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct VpcAttachment {
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VpcCidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -2015,4 +2204,23 @@ pub struct VpcIpv6CidrBlockAssociation {
     pub ipv6_address_attribute: Option<String>,
     #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
     pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpnGateway {
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "VpcAttachments", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachments: Option<Vec<VpcAttachment>>,
 }

@@ -44,6 +44,11 @@ pub fn idempotent_parameter_mismatch(token: impl std::fmt::Display) -> ApiError 
     ApiError::new("IdempotentParameterMismatch", format!("The client token '{token}' was already used with different parameters."), 400)
 }
 
+/// `IncorrectState`: <message>
+pub fn incorrect_state(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectState", format!("{message}"), 400)
+}
+
 /// `InvalidAssociationID.NotFound`: The association ID '<id>' does not exist
 pub fn invalid_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAssociationID.NotFound", format!("The association ID '{id}' does not exist"), 400)
@@ -52,6 +57,11 @@ pub fn invalid_association_id_not_found(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidAvailabilityZone`: The availability zone '<zone>' does not exist.
 pub fn invalid_availability_zone(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAvailabilityZone", format!("The availability zone '{zone}' does not exist."), 400)
+}
+
+/// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
+pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidDhcpOptionID.NotFound`: The dhcpOption ID '<id>' does not exist
@@ -214,6 +224,21 @@ pub fn invalid_vpc_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcID.NotFound", format!("The vpc ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidVpcState`: The vpc '<vpc>' already has a virtual private gateway attached: <vgw>
+pub fn invalid_vpc_state(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcState", format!("The vpc '{vpc}' already has a virtual private gateway attached: {vgw}"), 400)
+}
+
+/// `InvalidVpnGatewayAttachment.NotFound`: The attachment with vpn gateway ID '<vgw>' and vpc ID '<vpc>' does not exist
+pub fn invalid_vpn_gateway_attachment_not_found(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayAttachment.NotFound", format!("The attachment with vpn gateway ID '{vgw}' and vpc ID '{vpc}' does not exist"), 400)
+}
+
+/// `InvalidVpnGatewayID.NotFound`: The vpnGateway ID '<id>' does not exist
+pub fn invalid_vpn_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayID.NotFound", format!("The vpnGateway ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidZone.NotFound`: The zone '<zone>' does not exist.
 pub fn invalid_zone_not_found(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidZone.NotFound", format!("The zone '{zone}' does not exist."), 400)
@@ -267,4 +292,9 @@ pub fn unknown_parameter(name: impl std::fmt::Display) -> ApiError {
 /// `VPCIdNotSpecified`: No default VPC for this user
 pub fn vpc_id_not_specified() -> ApiError {
     ApiError::new("VPCIdNotSpecified", format!("No default VPC for this user"), 400)
+}
+
+/// `VpnGatewayAttachmentLimitExceeded`: The vpnGateway '<id>' is already attached to a VPC (<vpc>)
+pub fn vpn_gateway_attachment_limit_exceeded(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("VpnGatewayAttachmentLimitExceeded", format!("The vpnGateway '{id}' is already attached to a VPC ({vpc})"), 400)
 }
