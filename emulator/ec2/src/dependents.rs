@@ -2,12 +2,13 @@
 //! VPC?"), answered in one place so that each family added extends them here.
 
 use crate::state::Ec2State;
-use crate::vpn_gateways;
+use crate::{gateways, vpn_gateways};
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
-/// VPC from being deleted: VPN gateway attachments, as at AWS.
+/// VPC from being deleted: egress-only internet gateways and VPN gateway attachments, as at AWS.
 pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
-    vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
+    state.egress_only_internet_gateways.values().any(|g| gateways::eigw_vpc(g) == Some(vpc_id))
+        || vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted.

@@ -78,6 +78,10 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
         "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
         "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
+        // Egress-only internet gateways
+        "CreateEgressOnlyInternetGateway" => write!(gateways::create_egress_only_internet_gateway),
+        "DeleteEgressOnlyInternetGateway" => write!(gateways::delete_egress_only_internet_gateway),
+        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
         // VPN and customer gateways
         "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
         "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),

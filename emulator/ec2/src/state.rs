@@ -75,6 +75,7 @@ pub struct Ec2State {
     pub security_groups: BTreeMap<String, SecurityGroupRecord>,
     pub network_acls: BTreeMap<String, dto::NetworkAcl>,
     pub dhcp_options: BTreeMap<String, dto::DhcpOptions>,
+    pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
     pub customer_gateways: BTreeMap<String, dto::CustomerGateway>,
@@ -130,6 +131,7 @@ impl Ec2State {
             Some("network-acl") => self.network_acls.contains_key(id),
             Some("dhcp-options") => self.dhcp_options.contains_key(id),
             Some("security-group-rule") => self.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
+            Some("egress-only-internet-gateway") => self.egress_only_internet_gateways.contains_key(id),
             Some("vpn-gateway") => self.vpn_gateways.contains_key(id),
             Some("customer-gateway") => self.customer_gateways.contains_key(id),
             _ => false,

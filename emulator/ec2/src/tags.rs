@@ -22,6 +22,7 @@ pub fn not_found(id: &str) -> ApiError {
         Some("network-acl") => errors::invalid_network_acl_id_not_found(id),
         Some("dhcp-options") => errors::invalid_dhcp_option_id_not_found(id),
         Some("security-group-rule") => errors::invalid_security_group_rule_id_not_found(id),
+        Some("egress-only-internet-gateway") => errors::invalid_gateway_id_not_found(id, "eigw"),
         Some("vpn-gateway") => errors::invalid_vpn_gateway_id_not_found(id),
         Some("customer-gateway") => errors::invalid_customer_gateway_id_not_found(id),
         Some(t) => ApiError::client(

@@ -74,6 +74,11 @@ pub fn invalid_filter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFilter", format!("The filter '{name}' is invalid"), 400)
 }
 
+/// `InvalidGatewayID.NotFound`: The <kind> ID '<id>' does not exist
+pub fn invalid_gateway_id_not_found(id: impl std::fmt::Display, kind: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGatewayID.NotFound", format!("The {kind} ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidGroup.Duplicate`: The security group '<name>' already exists for VPC '<vpc>'
 pub fn invalid_group_duplicate(name: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidGroup.Duplicate", format!("The security group '{name}' already exists for VPC '{vpc}'"), 400)
