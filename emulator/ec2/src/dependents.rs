@@ -2,7 +2,7 @@
 //! VPC?"), answered in one place so that each family added extends them here.
 
 use crate::state::Ec2State;
-use crate::{gateways, vpn_gateways};
+use crate::{gateways, prefix_lists, vpn_gateways};
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
 /// VPC from being deleted: egress-only internet gateways and VPN gateway attachments, as at AWS.
@@ -44,6 +44,7 @@ pub fn route_target_exists(state: &Ec2State, target: &str) -> bool {
     }
 }
 
+/// Customer-managed prefix lists and AWS's own in this region.
 pub fn prefix_list_exists(state: &Ec2State, id: &str) -> bool {
-    state.exists(id)
+    state.prefix_lists.contains_key(id) || prefix_lists::aws_managed(&state.region).iter().any(|p| p.id == id)
 }

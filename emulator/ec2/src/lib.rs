@@ -8,6 +8,7 @@ mod dhcp;
 mod gateways;
 mod generated;
 mod network_acls;
+mod prefix_lists;
 mod regions;
 mod route_tables;
 mod security_groups;
@@ -132,6 +133,13 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
         "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
         "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
+        // Managed prefix lists
+        "CreateManagedPrefixList" => write!(prefix_lists::create_managed_prefix_list),
+        "ModifyManagedPrefixList" => write!(prefix_lists::modify_managed_prefix_list),
+        "DeleteManagedPrefixList" => write!(prefix_lists::delete_managed_prefix_list),
+        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
+        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
+        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),

@@ -62,11 +62,22 @@ pub struct SecurityGroupRecord {
     pub rules: Vec<SgRule>,
 }
 
+/// A customer-managed prefix list: its current state and every version's entries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PrefixListRecord {
+    pub list: dto::ManagedPrefixList,
+    /// Entries by version (the first is 1), for GetManagedPrefixListEntries' TargetVersion.
+    pub versions: BTreeMap<i64, Vec<dto::PrefixListEntry>>,
+}
+
 /// Everything one account has in one region.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ec2State {
     /// The default VPC and its companions have been made (on first use).
     pub initialized: bool,
+    /// The region this partition belongs to (set on first use), for the AWS-managed
+    /// resources every region has (prefix lists, endpoint services).
+    pub region: String,
     pub default_dhcp_options_id: String,
     pub vpcs: BTreeMap<String, VpcRecord>,
     pub subnets: BTreeMap<String, SubnetRecord>,
@@ -79,6 +90,8 @@ pub struct Ec2State {
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
     pub customer_gateways: BTreeMap<String, dto::CustomerGateway>,
+    /// Customer-managed prefix lists (AWS's own are computed per region).
+    pub prefix_lists: BTreeMap<String, PrefixListRecord>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -134,6 +147,7 @@ impl Ec2State {
             Some("egress-only-internet-gateway") => self.egress_only_internet_gateways.contains_key(id),
             Some("vpn-gateway") => self.vpn_gateways.contains_key(id),
             Some("customer-gateway") => self.customer_gateways.contains_key(id),
+            Some("prefix-list") => self.prefix_lists.contains_key(id),
             _ => false,
         }
     }

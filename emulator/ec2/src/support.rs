@@ -144,6 +144,18 @@ pub fn older_than(state: &Ec2State, key: &str, now: DateTime<Utc>, window: TimeD
     state.timestamps.get(key).is_some_and(|since| now > *since + window)
 }
 
+/// `MaxResults` of the operations whose model sets no range: AWS answers at most 1,000
+/// items, and takes anything below 1 as 1.
+pub fn capped(max_results: Option<i32>) -> Option<i32> {
+    max_results.map(|m| m.clamp(1, 1000))
+}
+
+/// A stable 32-bit hash (FNV-1a), for ids and names that must not change between calls
+/// (AWS's fixed service ids, DNS names derived from an endpoint id).
+pub fn stable_hash(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

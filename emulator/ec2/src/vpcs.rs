@@ -29,6 +29,7 @@ pub fn ensure_initialized(state: &mut Ec2State, ctx: &RequestContext) {
         return;
     }
     state.initialized = true;
+    state.region = ctx.region.clone();
     dhcp::create_default_options(state, ctx);
     create_default_vpc_in(state, ctx);
 }

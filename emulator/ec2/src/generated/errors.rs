@@ -159,6 +159,11 @@ pub fn invalid_permission_not_found() -> ApiError {
     ApiError::new("InvalidPermission.NotFound", format!("The specified rule does not exist in this security group."), 400)
 }
 
+/// `InvalidPrefixListID.NotFound`: The prefix list ID '<id>' does not exist
+pub fn invalid_prefix_list_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPrefixListID.NotFound", format!("The prefix list ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidRegion.NotFound`: The region '<region>' does not exist
 pub fn invalid_region_not_found(region: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidRegion.NotFound", format!("The region '{region}' does not exist"), 400)
@@ -267,6 +272,11 @@ pub fn no_default_vpc_for_account() -> ApiError {
 /// `OperationNotPermitted`: <message>
 pub fn operation_not_permitted(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("OperationNotPermitted", format!("{message}"), 400)
+}
+
+/// `PrefixListVersionMismatch`: The prefix list has the incorrect version number.
+pub fn prefix_list_version_mismatch() -> ApiError {
+    ApiError::new("PrefixListVersionMismatch", format!("The prefix list has the incorrect version number."), 400)
 }
 
 /// `Resource.AlreadyAssociated`: resource <id> is already attached to network <vpc>
