@@ -2,18 +2,20 @@
 //! VPC?"), answered in one place so that each family added extends them here.
 
 use crate::state::Ec2State;
-use crate::{gateways, prefix_lists, vpn_gateways};
+use crate::{endpoints, gateways, prefix_lists, vpn_gateways};
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
-/// VPC from being deleted: egress-only internet gateways and VPN gateway attachments, as at AWS.
+/// VPC from being deleted: VPC endpoints, egress-only internet gateways and VPN gateway attachments, as at AWS.
 pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
-    state.egress_only_internet_gateways.values().any(|g| gateways::eigw_vpc(g) == Some(vpc_id))
+    state.vpc_endpoints.values().any(|e| e.vpc_id.as_deref() == Some(vpc_id))
+        || state.egress_only_internet_gateways.values().any(|g| gateways::eigw_vpc(g) == Some(vpc_id))
         || vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
 }
 
-/// Resources (beyond used addresses) that keep a subnet from being deleted.
-pub fn subnet_has_dependents(_state: &Ec2State, _subnet_id: &str) -> bool {
-    false
+/// Resources (beyond used addresses) that keep a subnet from being deleted: interface
+/// endpoints placed in it (their network interfaces live there).
+pub fn subnet_has_dependents(state: &Ec2State, subnet_id: &str) -> bool {
+    endpoints::uses_subnet(state, subnet_id)
 }
 
 /// Elastic IPs mapped in the VPC (an internet gateway cannot be detached under them).
@@ -21,9 +23,9 @@ pub fn vpc_has_public_addresses(_state: &Ec2State, _vpc_id: &str) -> bool {
     false
 }
 
-/// Whether a security group is attached to an interface or instance.
-pub fn security_group_in_use(_state: &Ec2State, _group_id: &str) -> bool {
-    false
+/// Whether a security group is attached to an interface, instance or interface endpoint.
+pub fn security_group_in_use(state: &Ec2State, group_id: &str) -> bool {
+    endpoints::uses_security_group(state, group_id)
 }
 
 /// Whether a route's target is usable, so that the route is `active` rather than

@@ -5,6 +5,7 @@
 mod cidr;
 mod dependents;
 mod dhcp;
+mod endpoints;
 mod gateways;
 mod generated;
 mod network_acls;
@@ -140,6 +141,12 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
         "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
         "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
+        // VPC endpoints
+        "CreateVpcEndpoint" => write!(endpoints::create_vpc_endpoint),
+        "ModifyVpcEndpoint" => write!(endpoints::modify_vpc_endpoint),
+        "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
+        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
+        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),

@@ -93,6 +93,11 @@ pub fn aws_managed(region: &str) -> Vec<AwsPrefixList> {
     ]
 }
 
+/// The AWS-managed list a gateway endpoint service routes to (`com.amazonaws.<region>.s3`).
+pub fn for_service(region: &str, service_name: &str) -> Option<AwsPrefixList> {
+    aws_managed(region).into_iter().find(|p| p.name == service_name)
+}
+
 /// An AWS-managed list as DescribeManagedPrefixLists shows it.
 fn aws_view(region: &str, p: &AwsPrefixList) -> ManagedPrefixList {
     ManagedPrefixList {

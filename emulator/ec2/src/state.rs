@@ -92,6 +92,7 @@ pub struct Ec2State {
     pub customer_gateways: BTreeMap<String, dto::CustomerGateway>,
     /// Customer-managed prefix lists (AWS's own are computed per region).
     pub prefix_lists: BTreeMap<String, PrefixListRecord>,
+    pub vpc_endpoints: BTreeMap<String, dto::VpcEndpoint>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -148,6 +149,7 @@ impl Ec2State {
             Some("vpn-gateway") => self.vpn_gateways.contains_key(id),
             Some("customer-gateway") => self.customer_gateways.contains_key(id),
             Some("prefix-list") => self.prefix_lists.contains_key(id),
+            Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
             _ => false,
         }
     }

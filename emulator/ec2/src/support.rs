@@ -150,6 +150,14 @@ pub fn capped(max_results: Option<i32>) -> Option<i32> {
     max_results.map(|m| m.clamp(1, 1000))
 }
 
+/// One failed item of a batch call (`Unsuccessful`), with the error AWS would have raised.
+pub fn unsuccessful(resource_id: &str, err: ApiError) -> dto::UnsuccessfulItem {
+    dto::UnsuccessfulItem {
+        resource_id: Some(resource_id.to_string()),
+        error: Some(dto::UnsuccessfulItemError { code: Some(err.code), message: Some(err.message) }),
+    }
+}
+
 /// A stable 32-bit hash (FNV-1a), for ids and names that must not change between calls
 /// (AWS's fixed service ids, DNS names derived from an endpoint id).
 pub fn stable_hash(s: &str) -> u32 {
@@ -201,7 +209,7 @@ pub mod testing {
 
     use crate::generated::dto;
     use crate::state::Ec2State;
-    use crate::{route_tables, vpcs};
+    use crate::{route_tables, subnets, vpcs};
 
     /// An initialised partition (default VPC and all) and a context in us-east-1.
     pub fn setup() -> (Ec2State, RequestContext) {
@@ -214,6 +222,16 @@ pub mod testing {
     pub fn vpc(state: &mut Ec2State, ctx: &RequestContext, cidr: &str) -> String {
         let input = dto::CreateVpcRequest { cidr_block: Some(cidr.into()), ..Default::default() };
         vpcs::create_vpc(state, ctx, input).unwrap().vpc.unwrap().vpc_id.unwrap()
+    }
+
+    pub fn subnet(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str, cidr: &str, zone: &str) -> String {
+        let input = dto::CreateSubnetRequest {
+            vpc_id: vpc_id.into(),
+            cidr_block: Some(cidr.into()),
+            availability_zone: Some(zone.into()),
+            ..Default::default()
+        };
+        subnets::create_subnet(state, ctx, input).unwrap().subnet.unwrap().subnet_id.unwrap()
     }
 
     pub fn route_table(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str) -> String {

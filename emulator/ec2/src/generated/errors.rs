@@ -34,6 +34,11 @@ pub fn dry_run_operation() -> ApiError {
     ApiError::new("DryRunOperation", format!("Request would have succeeded, but DryRun flag is set."), 412)
 }
 
+/// `DuplicateSubnetsInSameZone`: Found another VPC endpoint subnet in the availability zone of <subnet>. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.
+pub fn duplicate_subnets_in_same_zone(subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DuplicateSubnetsInSameZone", format!("Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."), 400)
+}
+
 /// `Gateway.NotAttached`: resource <id> is not attached to network <vpc>
 pub fn gateway_not_attached(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("Gateway.NotAttached", format!("resource {id} is not attached to network {vpc}"), 400)
@@ -159,6 +164,11 @@ pub fn invalid_permission_not_found() -> ApiError {
     ApiError::new("InvalidPermission.NotFound", format!("The specified rule does not exist in this security group."), 400)
 }
 
+/// `InvalidPolicyDocument`: <message>
+pub fn invalid_policy_document(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPolicyDocument", format!("{message}"), 400)
+}
+
 /// `InvalidPrefixListID.NotFound`: The prefix list ID '<id>' does not exist
 pub fn invalid_prefix_list_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidPrefixListID.NotFound", format!("The prefix list ID '{id}' does not exist"), 400)
@@ -187,6 +197,11 @@ pub fn invalid_route_table_id_malformed(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidSecurityGroupRuleId.NotFound`: The security group rule ID '<id>' does not exist
 pub fn invalid_security_group_rule_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSecurityGroupRuleId.NotFound", format!("The security group rule ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidServiceName`: The Vpc Endpoint Service '<name>' does not exist
+pub fn invalid_service_name(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidServiceName", format!("The Vpc Endpoint Service '{name}' does not exist"), 400)
 }
 
 /// `InvalidSubnet.Conflict`: The CIDR '<cidr>' conflicts with another subnet
@@ -222,6 +237,21 @@ pub fn invalid_vpc_range(cidr: impl std::fmt::Display) -> ApiError {
 /// `InvalidVpcCidrBlockAssociationID.NotFound`: The vpc CIDR block association ID '<id>' does not exist
 pub fn invalid_vpc_cidr_block_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcCidrBlockAssociationID.NotFound", format!("The vpc CIDR block association ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpoint.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpoint.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointId.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointId.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointType`: <message>
+pub fn invalid_vpc_endpoint_type(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointType", format!("{message}"), 400)
 }
 
 /// `InvalidVpcID.Malformed`: Invalid id: "<id>" (expecting "vpc-...")
