@@ -2,14 +2,15 @@
 //! VPC?"), answered in one place so that each family added extends them here.
 
 use crate::state::Ec2State;
-use crate::{endpoints, gateways, prefix_lists, vpn_gateways};
+use crate::{endpoints, gateways, peering, prefix_lists, vpn_gateways};
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
-/// VPC from being deleted: VPC endpoints, egress-only internet gateways and VPN gateway attachments, as at AWS.
+/// VPC from being deleted: VPC endpoints, egress-only internet gateways, VPN gateway attachments and active peering connections, as at AWS.
 pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
     state.vpc_endpoints.values().any(|e| e.vpc_id.as_deref() == Some(vpc_id))
         || state.egress_only_internet_gateways.values().any(|g| gateways::eigw_vpc(g) == Some(vpc_id))
         || vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
+        || peering::active_in_vpc(state, vpc_id)
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted: interface
@@ -29,18 +30,21 @@ pub fn security_group_in_use(state: &Ec2State, group_id: &str) -> bool {
 }
 
 /// Whether a route's target is usable, so that the route is `active` rather than
-/// `blackhole`: a VPN gateway must be attached, the others must exist.
+/// `blackhole`: a peering connection must be active, a VPN gateway attached, the others
+/// must exist.
 pub fn route_target_alive(state: &Ec2State, target: &str) -> bool {
     match target.split_once('-').map(|(p, _)| p) {
+        Some("pcx") => peering::is_active(state, target),
         Some("vgw") => vpn_gateways::attached_vpc(state, target).is_some(),
         _ => state.exists(target),
     }
 }
 
 /// Whether a route may be created towards a target: it exists (a peering connection
-/// VPN gateway not deleted).
+/// that is pending acceptance or active, a VPN gateway not deleted).
 pub fn route_target_exists(state: &Ec2State, target: &str) -> bool {
     match target.split_once('-').map(|(p, _)| p) {
+        Some("pcx") => peering::can_route(state, target),
         Some("vgw") => vpn_gateways::is_live(state, target),
         _ => state.exists(target),
     }

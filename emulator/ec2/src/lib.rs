@@ -9,6 +9,7 @@ mod endpoints;
 mod gateways;
 mod generated;
 mod network_acls;
+mod peering;
 mod prefix_lists;
 mod regions;
 mod route_tables;
@@ -147,6 +148,13 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
         "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
         "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
+        // VPC peering
+        "CreateVpcPeeringConnection" => write!(peering::create_vpc_peering_connection),
+        "AcceptVpcPeeringConnection" => write!(peering::accept_vpc_peering_connection),
+        "RejectVpcPeeringConnection" => write!(peering::reject_vpc_peering_connection),
+        "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
+        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
+        "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),

@@ -93,6 +93,8 @@ pub struct Ec2State {
     /// Customer-managed prefix lists (AWS's own are computed per region).
     pub prefix_lists: BTreeMap<String, PrefixListRecord>,
     pub vpc_endpoints: BTreeMap<String, dto::VpcEndpoint>,
+    /// Peering connections this partition requested or accepts, in their settled state.
+    pub vpc_peering_connections: BTreeMap<String, dto::VpcPeeringConnection>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -150,6 +152,7 @@ impl Ec2State {
             Some("customer-gateway") => self.customer_gateways.contains_key(id),
             Some("prefix-list") => self.prefix_lists.contains_key(id),
             Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
+            Some("vpc-peering-connection") => self.vpc_peering_connections.contains_key(id),
             _ => false,
         }
     }

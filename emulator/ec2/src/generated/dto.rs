@@ -7,6 +7,22 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AcceptVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceptVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AddPrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
@@ -283,6 +299,13 @@ pub struct BlockPublicAccessStates {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CidrBlock {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateCustomerGatewayRequest {
     #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
     pub bgp_asn: Option<i32>,
@@ -476,6 +499,15 @@ pub struct CreateNetworkAclResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreatePeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateRouteRequest {
     #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -663,6 +695,32 @@ pub struct CreateVpcEndpointResult {
     pub vpc_endpoint: Option<VpcEndpoint>,
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionRequest {
+    #[serde(rename = "PeerRegion", skip_serializing_if = "Option::is_none")]
+    pub peer_region: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<CreatePeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "PeerVpcId", skip_serializing_if = "Option::is_none")]
+    pub peer_vpc_id: Option<String>,
+    #[serde(rename = "PeerOwnerId", skip_serializing_if = "Option::is_none")]
+    pub peer_owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -907,6 +965,22 @@ pub struct DeleteVpcEndpointsRequest {
 pub struct DeleteVpcEndpointsResult {
     #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
     pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1329,6 +1403,30 @@ pub struct DescribeVpcEndpointsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeVpcPeeringConnectionsRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcPeeringConnectionsResult {
+    #[serde(rename = "VpcPeeringConnections", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connections: Option<Vec<VpcPeeringConnection>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeVpcsRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -1627,6 +1725,13 @@ pub struct IpRange {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Ipv6CidrBlock {
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ipv6Range {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1800,6 +1905,28 @@ pub struct ModifyVpcEndpointResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsRequest {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsResult {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkAcl {
     #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
     pub associations: Option<Vec<NetworkAclAssociation>>,
@@ -1876,6 +2003,36 @@ pub struct PayerResponsibilityEntry {
     pub scope: Option<String>,
     #[serde(rename = "PayerResponsibilityType", skip_serializing_if = "Option::is_none")]
     pub payer_responsibility_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptions {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1974,6 +2131,22 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RejectVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RejectVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2851,6 +3024,68 @@ pub struct VpcIpv6CidrBlockAssociation {
     pub ipv6_address_attribute: Option<String>,
     #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
     pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnection {
+    #[serde(rename = "AccepterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub accepter_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "ExpirationTime", skip_serializing_if = "Option::is_none")]
+    pub expiration_time: Option<Timestamp>,
+    #[serde(rename = "RequesterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub requester_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<VpcPeeringConnectionStateReason>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "MultipathResilienceStatus", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionOptionsDescription {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionStateReason {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionVpcInfo {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_set: Option<Vec<Ipv6CidrBlock>>,
+    #[serde(rename = "CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_set: Option<Vec<CidrBlock>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PeeringOptions", skip_serializing_if = "Option::is_none")]
+    pub peering_options: Option<VpcPeeringConnectionOptionsDescription>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

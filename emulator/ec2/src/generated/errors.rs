@@ -204,6 +204,11 @@ pub fn invalid_service_name(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidServiceName", format!("The Vpc Endpoint Service '{name}' does not exist"), 400)
 }
 
+/// `InvalidStateTransition`: Invalid state transition for <id>, attempted to transition from <from> to <to>
+pub fn invalid_state_transition(from: impl std::fmt::Display, id: impl std::fmt::Display, to: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidStateTransition", format!("Invalid state transition for {id}, attempted to transition from {from} to {to}"), 400)
+}
+
 /// `InvalidSubnet.Conflict`: The CIDR '<cidr>' conflicts with another subnet
 pub fn invalid_subnet_conflict(cidr: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnet.Conflict", format!("The CIDR '{cidr}' conflicts with another subnet"), 400)
@@ -262,6 +267,16 @@ pub fn invalid_vpc_id_malformed(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidVpcID.NotFound`: The vpc ID '<id>' does not exist
 pub fn invalid_vpc_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcID.NotFound", format!("The vpc ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionID.NotFound`: The vpcPeeringConnection ID '<id>' does not exist
+pub fn invalid_vpc_peering_connection_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionID.NotFound", format!("The vpcPeeringConnection ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionState.DnsHostnamesDisabled`: Cannot enable DNS resolution for <id>: DNS hostnames or DNS support are disabled for <vpc>
+pub fn invalid_vpc_peering_connection_state_dns_hostnames_disabled(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionState.DnsHostnamesDisabled", format!("Cannot enable DNS resolution for {id}: DNS hostnames or DNS support are disabled for {vpc}"), 400)
 }
 
 /// `InvalidVpcState`: The vpc '<vpc>' already has a virtual private gateway attached: <vgw>

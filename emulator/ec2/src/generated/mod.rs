@@ -8,6 +8,7 @@ pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
 pub const IMPLEMENTED: &[&str] = &[
+    "AcceptVpcPeeringConnection",
     "AssociateDhcpOptions",
     "AssociateRouteTable",
     "AssociateSubnetCidrBlock",
@@ -32,6 +33,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "CreateTags",
     "CreateVpc",
     "CreateVpcEndpoint",
+    "CreateVpcPeeringConnection",
     "CreateVpnGateway",
     "DeleteCustomerGateway",
     "DeleteDhcpOptions",
@@ -47,6 +49,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "DeleteTags",
     "DeleteVpc",
     "DeleteVpcEndpoints",
+    "DeleteVpcPeeringConnection",
     "DeleteVpnGateway",
     "DescribeAvailabilityZones",
     "DescribeCustomerGateways",
@@ -65,6 +68,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "DescribeVpcAttribute",
     "DescribeVpcEndpointServices",
     "DescribeVpcEndpoints",
+    "DescribeVpcPeeringConnections",
     "DescribeVpcs",
     "DescribeVpnGateways",
     "DetachInternetGateway",
@@ -80,6 +84,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "ModifySubnetAttribute",
     "ModifyVpcAttribute",
     "ModifyVpcEndpoint",
+    "ModifyVpcPeeringConnectionOptions",
+    "RejectVpcPeeringConnection",
     "ReplaceNetworkAclAssociation",
     "ReplaceNetworkAclEntry",
     "ReplaceRoute",
