@@ -5,7 +5,8 @@ use crate::state::Ec2State;
 use crate::{endpoints, gateways, peering, prefix_lists, vpn_gateways};
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
-/// VPC from being deleted: VPC endpoints, egress-only internet gateways, VPN gateway attachments and active peering connections, as at AWS.
+/// VPC from being deleted: VPC endpoints, egress-only internet gateways, VPN gateway
+/// attachments and active peering connections, as at AWS.
 pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
     state.vpc_endpoints.values().any(|e| e.vpc_id.as_deref() == Some(vpc_id))
         || state.egress_only_internet_gateways.values().any(|g| gateways::eigw_vpc(g) == Some(vpc_id))

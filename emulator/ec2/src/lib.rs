@@ -6,6 +6,7 @@ mod cidr;
 mod dependents;
 mod dhcp;
 mod endpoints;
+mod flow_logs;
 mod gateways;
 mod generated;
 mod network_acls;
@@ -155,6 +156,10 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
         "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
         "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
+        // Flow logs
+        "CreateFlowLogs" => write!(flow_logs::create_flow_logs),
+        "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
+        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),

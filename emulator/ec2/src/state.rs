@@ -95,6 +95,7 @@ pub struct Ec2State {
     pub vpc_endpoints: BTreeMap<String, dto::VpcEndpoint>,
     /// Peering connections this partition requested or accepts, in their settled state.
     pub vpc_peering_connections: BTreeMap<String, dto::VpcPeeringConnection>,
+    pub flow_logs: BTreeMap<String, dto::FlowLog>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -153,6 +154,7 @@ impl Ec2State {
             Some("prefix-list") => self.prefix_lists.contains_key(id),
             Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
             Some("vpc-peering-connection") => self.vpc_peering_connections.contains_key(id),
+            Some("vpc-flow-log") => self.flow_logs.contains_key(id),
             _ => false,
         }
     }

@@ -410,6 +410,52 @@ pub struct CreateEgressOnlyInternetGatewayResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceIds")]
+    pub resource_ids: Vec<String>,
+    #[serde(rename = "ResourceType")]
+    pub resource_type: String,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsRequest>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateFlowLogsResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateInternetGatewayRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -842,6 +888,22 @@ pub struct DeleteEgressOnlyInternetGatewayResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "FlowLogIds")]
+    pub flow_log_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteFlowLogsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1085,6 +1147,30 @@ pub struct DescribeEgressOnlyInternetGatewaysRequest {
 pub struct DescribeEgressOnlyInternetGatewaysResult {
     #[serde(rename = "EgressOnlyInternetGateways", skip_serializing_if = "Option::is_none")]
     pub egress_only_internet_gateways: Option<Vec<EgressOnlyInternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsResult {
+    #[serde(rename = "FlowLogs", skip_serializing_if = "Option::is_none")]
+    pub flow_logs: Option<Vec<FlowLog>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -1469,6 +1555,28 @@ pub struct DescribeVpnGatewaysResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DestinationOptionsRequest {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DestinationOptionsResponse {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1629,6 +1737,45 @@ pub struct Filter {
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowLog {
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "DeliverLogsErrorMessage", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_error_message: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "DeliverLogsStatus", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_status: Option<String>,
+    #[serde(rename = "FlowLogId", skip_serializing_if = "Option::is_none")]
+    pub flow_log_id: Option<String>,
+    #[serde(rename = "FlowLogStatus", skip_serializing_if = "Option::is_none")]
+    pub flow_log_status: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsResponse>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationResponse>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2718,6 +2865,24 @@ pub struct TagDescription {
     pub resource_type: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagFieldSpecificationRequest {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagFieldSpecificationResponse {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

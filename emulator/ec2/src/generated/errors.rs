@@ -39,6 +39,11 @@ pub fn duplicate_subnets_in_same_zone(subnet: impl std::fmt::Display) -> ApiErro
     ApiError::new("DuplicateSubnetsInSameZone", format!("Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."), 400)
 }
 
+/// `FlowLogAlreadyExists`: Error. There is an existing Flow Log with the same configuration and log destination.
+pub fn flow_log_already_exists() -> ApiError {
+    ApiError::new("FlowLogAlreadyExists", format!("Error. There is an existing Flow Log with the same configuration and log destination."), 400)
+}
+
 /// `Gateway.NotAttached`: resource <id> is not attached to network <vpc>
 pub fn gateway_not_attached(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("Gateway.NotAttached", format!("resource {id} is not attached to network {vpc}"), 400)
@@ -77,6 +82,11 @@ pub fn invalid_dhcp_option_id_not_found(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidFilter`: The filter '<name>' is invalid
 pub fn invalid_filter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFilter", format!("The filter '{name}' is invalid"), 400)
+}
+
+/// `InvalidFlowLogId.NotFound`: These flow log ids in the input list are not found: [TotalCount: <count>] <ids>
+pub fn invalid_flow_log_id_not_found(count: impl std::fmt::Display, ids: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFlowLogId.NotFound", format!("These flow log ids in the input list are not found: [TotalCount: {count}] {ids}"), 400)
 }
 
 /// `InvalidGatewayID.NotFound`: The <kind> ID '<id>' does not exist
