@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use nimbus_core::filter::Filterable;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ids, ApiError, RequestContext};
-use rand::Rng;
 
 use crate::generated::dto::{
     AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult, AssignedPrivateIpAddress,
@@ -56,8 +55,7 @@ pub fn public_dns_name(region: &str, ip: &str) -> String {
 
 /// A MAC address of the locally administered kind AWS gives interfaces.
 fn mac_address() -> String {
-    let mut rng = rand::rng();
-    let b: [u8; 5] = rng.random();
+    let b: [u8; 8] = nimbus_core::ids::random_u64().to_le_bytes();
     format!("0e:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
 }
 

@@ -7,11 +7,15 @@ mod addresses;
 mod cidr;
 mod dependents;
 mod dhcp;
+mod endpoints;
+mod flow_logs;
 mod gateways;
 mod generated;
 mod interfaces;
 mod nat_gateways;
 mod network_acls;
+mod peering;
+mod prefix_lists;
 mod regions;
 mod route_tables;
 mod security_groups;
@@ -20,6 +24,7 @@ mod subnets;
 mod support;
 mod tags;
 mod vpcs;
+mod vpn_gateways;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
@@ -81,6 +86,21 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
         "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
         "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
+        // Egress-only internet gateways
+        "CreateEgressOnlyInternetGateway" => write!(gateways::create_egress_only_internet_gateway),
+        "DeleteEgressOnlyInternetGateway" => write!(gateways::delete_egress_only_internet_gateway),
+        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
+        // VPN and customer gateways
+        "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
+        "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),
+        "DetachVpnGateway" => write!(vpn_gateways::detach_vpn_gateway),
+        "DeleteVpnGateway" => write!(vpn_gateways::delete_vpn_gateway),
+        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
+        "EnableVgwRoutePropagation" => write!(vpn_gateways::enable_vgw_route_propagation),
+        "DisableVgwRoutePropagation" => write!(vpn_gateways::disable_vgw_route_propagation),
+        "CreateCustomerGateway" => write!(vpn_gateways::create_customer_gateway),
+        "DeleteCustomerGateway" => write!(vpn_gateways::delete_customer_gateway),
+        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
         // Route tables
         "CreateRouteTable" => write!(route_tables::create_route_table),
         "DeleteRouteTable" => write!(route_tables::delete_route_table),
@@ -144,6 +164,30 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
         "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
         "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
+        // Managed prefix lists
+        "CreateManagedPrefixList" => write!(prefix_lists::create_managed_prefix_list),
+        "ModifyManagedPrefixList" => write!(prefix_lists::modify_managed_prefix_list),
+        "DeleteManagedPrefixList" => write!(prefix_lists::delete_managed_prefix_list),
+        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
+        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
+        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
+        // VPC endpoints
+        "CreateVpcEndpoint" => write!(endpoints::create_vpc_endpoint),
+        "ModifyVpcEndpoint" => write!(endpoints::modify_vpc_endpoint),
+        "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
+        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
+        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
+        // VPC peering
+        "CreateVpcPeeringConnection" => write!(peering::create_vpc_peering_connection),
+        "AcceptVpcPeeringConnection" => write!(peering::accept_vpc_peering_connection),
+        "RejectVpcPeeringConnection" => write!(peering::reject_vpc_peering_connection),
+        "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
+        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
+        "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
+        // Flow logs
+        "CreateFlowLogs" => write!(flow_logs::create_flow_logs),
+        "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
+        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
         // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),

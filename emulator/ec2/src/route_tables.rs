@@ -16,7 +16,7 @@ use crate::generated::errors;
 use crate::state::Ec2State;
 use crate::support::{filtered, paginate, spec_tags};
 use crate::vpcs::{self, tag_pairs};
-use crate::{gateways, subnets};
+use crate::{gateways, subnets, vpn_gateways};
 
 pub fn create_route_table_record(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str, main: bool) -> String {
     let id = ids::resource_id("rtb");
@@ -131,10 +131,13 @@ fn local_route(v4: Option<String>, v6: Option<String>) -> Route {
     }
 }
 
-/// Whether a route target still exists (and, for an internet gateway, is attached here).
+/// Whether a route target still exists (and, for an internet or VPN gateway, is attached here).
 fn target_alive(state: &Ec2State, vpc_id: &str, target: &str) -> bool {
     if target.starts_with("igw-") {
         return state.internet_gateways.get(target).is_some_and(|g| gateways::attached_vpc(g) == Some(vpc_id));
+    }
+    if target.starts_with("vgw-") {
+        return vpn_gateways::attached_vpc(state, target) == Some(vpc_id);
     }
     crate::dependents::route_target_alive(state, target)
 }
@@ -240,8 +243,20 @@ fn route_spec(
             }
             route.gateway_id = Some(id.to_string());
         }
+        "gateway" if id.starts_with("vgw-") => {
+            if !crate::dependents::route_target_exists(state, id) {
+                return Err(errors::invalid_vpn_gateway_id_not_found(id));
+            }
+            if vpn_gateways::attached_vpc(state, id) != Some(vpc_id.as_str()) {
+                return Err(errors::invalid_parameter_value(format!(
+                    "route table {} and network gateway {id} belong to different networks",
+                    table.route_table_id.as_deref().unwrap_or_default()
+                )));
+            }
+            route.gateway_id = Some(id.to_string());
+        }
         "gateway" => {
-            if !crate::dependents::route_target_alive(state, id) {
+            if !crate::dependents::route_target_exists(state, id) {
                 return Err(nimbus_core::ApiError::client(
                     "InvalidGatewayID.NotFound",
                     format!("The gateway ID '{id}' does not exist"),
@@ -250,7 +265,7 @@ fn route_spec(
             route.gateway_id = Some(id.to_string());
         }
         other => {
-            if !crate::dependents::route_target_alive(state, id) {
+            if !crate::dependents::route_target_exists(state, id) {
                 let code = match other {
                     "nat" => "InvalidNatGatewayID.NotFound",
                     "eni" => "InvalidNetworkInterfaceID.NotFound",
@@ -430,7 +445,7 @@ pub fn associate_route_table(
         (None, Some(gateway_id)) => {
             let attached = state.internet_gateways.get(gateway_id).map(gateways::attached_vpc);
             match attached {
-                None if !crate::dependents::route_target_alive(state, gateway_id) => {
+                None if !crate::dependents::route_target_exists(state, gateway_id) => {
                     return Err(nimbus_core::ApiError::client(
                         "InvalidGatewayID.NotFound",
                         format!("The gateway ID '{gateway_id}' does not exist"),

@@ -72,11 +72,22 @@ pub struct AddressRecord {
     pub domain_name: Option<String>,
 }
 
+/// A customer-managed prefix list: its current state and every version's entries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PrefixListRecord {
+    pub list: dto::ManagedPrefixList,
+    /// Entries by version (the first is 1), for GetManagedPrefixListEntries' TargetVersion.
+    pub versions: BTreeMap<i64, Vec<dto::PrefixListEntry>>,
+}
+
 /// Everything one account has in one region.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ec2State {
     /// The default VPC and its companions have been made (on first use).
     pub initialized: bool,
+    /// The region this partition belongs to (set on first use), for the AWS-managed
+    /// resources every region has (prefix lists, endpoint services).
+    pub region: String,
     pub default_dhcp_options_id: String,
     pub vpcs: BTreeMap<String, VpcRecord>,
     pub subnets: BTreeMap<String, SubnetRecord>,
@@ -98,6 +109,16 @@ pub struct Ec2State {
     /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
     /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
     pub transition_delay_secs: u32,
+    pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
+    /// VPN gateways, in their settled state (deleted ones stay visible for a while).
+    pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
+    pub customer_gateways: BTreeMap<String, dto::CustomerGateway>,
+    /// Customer-managed prefix lists (AWS's own are computed per region).
+    pub prefix_lists: BTreeMap<String, PrefixListRecord>,
+    pub vpc_endpoints: BTreeMap<String, dto::VpcEndpoint>,
+    /// Peering connections this partition requested or accepts, in their settled state.
+    pub vpc_peering_connections: BTreeMap<String, dto::VpcPeeringConnection>,
+    pub flow_logs: BTreeMap<String, dto::FlowLog>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -153,6 +174,13 @@ impl Ec2State {
             Some("elastic-ip") => self.addresses.contains_key(id),
             Some("network-interface") => self.network_interfaces.contains_key(id),
             Some("natgateway") => self.nat_gateways.contains_key(id),
+            Some("egress-only-internet-gateway") => self.egress_only_internet_gateways.contains_key(id),
+            Some("vpn-gateway") => self.vpn_gateways.contains_key(id),
+            Some("customer-gateway") => self.customer_gateways.contains_key(id),
+            Some("prefix-list") => self.prefix_lists.contains_key(id),
+            Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
+            Some("vpc-peering-connection") => self.vpc_peering_connections.contains_key(id),
+            Some("vpc-flow-log") => self.flow_logs.contains_key(id),
             _ => false,
         }
     }

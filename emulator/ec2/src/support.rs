@@ -2,11 +2,13 @@
 //! id checks, attribute values.
 
 use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
 use nimbus_core::filter::{self, Filterable};
 use nimbus_core::ApiError;
 
 use crate::generated::dto::{self, AttributeBooleanValue, Filter, TagSpecification};
 use crate::generated::errors;
+use crate::state::Ec2State;
 
 /// AWS's per-resource limit.
 pub const MAX_TAGS: usize = 50;
@@ -132,6 +134,48 @@ pub fn bool_value(b: bool) -> AttributeBooleanValue {
     AttributeBooleanValue { value: Some(b) }
 }
 
+/// How long a transitional state (`pending`, `attaching`, `provisioning`, ...) lasts
+/// after the change that started it: nothing, so waiters, Terraform and Ansible never
+/// wait. The answer to the changing call still shows the transitional state, as AWS's
+/// does; a later Describe shows the settled one.
+pub const SETTLE_DELAY: TimeDelta = TimeDelta::zero();
+
+/// Records that the resource (or one of its parts) under `key` changed state now.
+pub fn mark_changed(state: &mut Ec2State, key: &str, now: DateTime<Utc>) {
+    state.timestamps.insert(key.to_string(), now);
+}
+
+/// Whether the change last recorded under `key` has settled at `now`.
+pub fn settled(state: &Ec2State, key: &str, now: DateTime<Utc>) -> bool {
+    state.timestamps.get(key).is_none_or(|since| now >= *since + SETTLE_DELAY)
+}
+
+/// Whether more than `window` has passed at `now` since the change under `key` (how
+/// long AWS keeps showing deleted, rejected or failed resources).
+pub fn older_than(state: &Ec2State, key: &str, now: DateTime<Utc>, window: TimeDelta) -> bool {
+    state.timestamps.get(key).is_some_and(|since| now > *since + window)
+}
+
+/// `MaxResults` of the operations whose model sets no range: AWS answers at most 1,000
+/// items, and takes anything below 1 as 1.
+pub fn capped(max_results: Option<i32>) -> Option<i32> {
+    max_results.map(|m| m.clamp(1, 1000))
+}
+
+/// One failed item of a batch call (`Unsuccessful`), with the error AWS would have raised.
+pub fn unsuccessful(resource_id: &str, err: ApiError) -> dto::UnsuccessfulItem {
+    dto::UnsuccessfulItem {
+        resource_id: Some(resource_id.to_string()),
+        error: Some(dto::UnsuccessfulItemError { code: Some(err.code), message: Some(err.message) }),
+    }
+}
+
+/// A stable 32-bit hash (FNV-1a), for ids and names that must not change between calls
+/// (AWS's fixed service ids, DNS names derived from an endpoint id).
+pub fn stable_hash(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +210,55 @@ mod tests {
         };
         assert_eq!(spec_tags(Some(std::slice::from_ref(&spec)), "subnet").unwrap(), vec![("Name".into(), "a".into())]);
         assert_eq!(spec_tags(Some(&[spec]), "vpc").unwrap_err().code, "InvalidParameterValue");
+    }
+}
+
+/// Fixtures for the resource families' unit tests: a fresh partition and the VPCs,
+/// subnets and route tables most tests need.
+#[cfg(test)]
+pub mod testing {
+    use nimbus_core::RequestContext;
+
+    use crate::generated::dto;
+    use crate::state::Ec2State;
+    use crate::{route_tables, subnets, vpcs};
+
+    /// An initialised partition (default VPC and all) and a context in us-east-1.
+    pub fn setup() -> (Ec2State, RequestContext) {
+        let ctx = RequestContext::for_tests();
+        let mut state = Ec2State::default();
+        vpcs::ensure_initialized(&mut state, &ctx);
+        (state, ctx)
+    }
+
+    pub fn vpc(state: &mut Ec2State, ctx: &RequestContext, cidr: &str) -> String {
+        let input = dto::CreateVpcRequest { cidr_block: Some(cidr.into()), ..Default::default() };
+        vpcs::create_vpc(state, ctx, input).unwrap().vpc.unwrap().vpc_id.unwrap()
+    }
+
+    pub fn subnet(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str, cidr: &str, zone: &str) -> String {
+        let input = dto::CreateSubnetRequest {
+            vpc_id: vpc_id.into(),
+            cidr_block: Some(cidr.into()),
+            availability_zone: Some(zone.into()),
+            ..Default::default()
+        };
+        subnets::create_subnet(state, ctx, input).unwrap().subnet.unwrap().subnet_id.unwrap()
+    }
+
+    pub fn route_table(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str) -> String {
+        let input = dto::CreateRouteTableRequest { vpc_id: vpc_id.into(), ..Default::default() };
+        route_tables::create_route_table(state, ctx, input).unwrap().route_table.unwrap().route_table_id.unwrap()
+    }
+
+    /// The routes of a table as DescribeRouteTables shows them.
+    pub fn routes(state: &Ec2State, ctx: &RequestContext, rtb: &str) -> Vec<dto::Route> {
+        let input = dto::DescribeRouteTablesRequest { route_table_ids: Some(vec![rtb.into()]), ..Default::default() };
+        let out = route_tables::describe_route_tables(state, ctx, input).unwrap();
+        out.route_tables.unwrap().remove(0).routes.unwrap()
+    }
+
+    pub fn delete_vpc(state: &mut Ec2State, ctx: &RequestContext, vpc_id: &str) -> Result<(), nimbus_core::ApiError> {
+        vpcs::delete_vpc(state, ctx, dto::DeleteVpcRequest { vpc_id: vpc_id.into(), ..Default::default() })
     }
 }

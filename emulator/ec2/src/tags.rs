@@ -26,6 +26,13 @@ pub fn not_found(id: &str) -> ApiError {
         Some("network-interface") => errors::invalid_network_interface_id_not_found(id),
         Some("natgateway") => errors::invalid_nat_gateway_id_not_found(id),
         Some("instance") => errors::invalid_instance_id_not_found(id),
+        Some("egress-only-internet-gateway") => errors::invalid_gateway_id_not_found(id, "eigw"),
+        Some("vpn-gateway") => errors::invalid_vpn_gateway_id_not_found(id),
+        Some("customer-gateway") => errors::invalid_customer_gateway_id_not_found(id),
+        Some("prefix-list") => errors::invalid_prefix_list_id_not_found(id),
+        Some("vpc-endpoint") => errors::invalid_vpc_endpoint_id_not_found(id),
+        Some("vpc-peering-connection") => errors::invalid_vpc_peering_connection_id_not_found(id),
+        Some("vpc-flow-log") => errors::invalid_flow_log_id_not_found(1, id),
         Some(t) => ApiError::client(
             format!("Invalid{}ID.NotFound", t.split('-').map(capitalise).collect::<String>()),
             format!("The {t} ID '{id}' does not exist"),

@@ -4,7 +4,6 @@
 
 use nimbus_core::filter::Filterable;
 use nimbus_core::{ids, regions, ApiError, RequestContext};
-use rand::Rng;
 
 use crate::cidr::{Ipv4Cidr, Ipv6Cidr};
 use crate::generated::dto::{
@@ -29,6 +28,7 @@ pub fn ensure_initialized(state: &mut Ec2State, ctx: &RequestContext) {
         return;
     }
     state.initialized = true;
+    state.region = ctx.region.clone();
     dhcp::create_default_options(state, ctx);
     create_default_vpc_in(state, ctx);
 }
@@ -109,10 +109,9 @@ fn ipv6_association(ctx: &RequestContext, block: Ipv6Cidr) -> VpcIpv6CidrBlockAs
 
 /// An Amazon-provided /56 from AWS's 2600:1f00::/24 range, unique in this partition.
 fn amazon_ipv6_block(state: &Ec2State) -> Ipv6Cidr {
-    let mut rng = rand::rng();
     loop {
-        let high: u128 = 0x2600_1f00 | rng.random_range(0..0x100u128);
-        let mid: u128 = rng.random_range(0..0x100_0000u128);
+        let high: u128 = 0x2600_1f00 | u128::from(ids::below(0x100));
+        let mid: u128 = u128::from(ids::below(0x100_0000));
         let block = Ipv6Cidr { addr: (high << 96) | (mid << 72), len: 56 };
         let taken = state.vpcs.values().any(|v| {
             v.vpc

@@ -7,6 +7,31 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AcceptVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceptVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddPrefixListEntry {
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Address {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -292,6 +317,24 @@ pub struct AttachNetworkInterfaceResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AttachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachVpnGatewayResult {
+    #[serde(rename = "VpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachment: Option<VpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AttachmentEnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -464,6 +507,13 @@ pub struct BlockPublicAccessStates {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CidrBlock {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionTrackingConfiguration {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -482,6 +532,36 @@ pub struct ConnectionTrackingSpecificationRequest {
     pub udp_stream_timeout: Option<i32>,
     #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
     pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayRequest {
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<i32>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayResult {
+    #[serde(rename = "CustomerGateway", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway: Option<CustomerGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -538,6 +618,74 @@ pub struct CreateDhcpOptionsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateEgressOnlyInternetGatewayRequest {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateEgressOnlyInternetGatewayResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGateway", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway: Option<EgressOnlyInternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceIds")]
+    pub resource_ids: Vec<String>,
+    #[serde(rename = "ResourceType")]
+    pub resource_type: String,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsRequest>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateFlowLogsResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateInternetGatewayRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -550,6 +698,32 @@ pub struct CreateInternetGatewayRequest {
 pub struct CreateInternetGatewayResult {
     #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
     pub internet_gateway: Option<InternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListName")]
+    pub prefix_list_name: String,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<AddPrefixListEntry>>,
+    #[serde(rename = "MaxEntries")]
+    pub max_entries: i32,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AddressFamily")]
+    pub address_family: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -689,6 +863,15 @@ pub struct CreateNetworkInterfaceResult {
     pub network_interface: Option<NetworkInterface>,
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreatePeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -836,6 +1019,80 @@ pub struct CreateTagsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateVpcEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointType", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_type: Option<String>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptionsSpecification>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SubnetConfigurations", skip_serializing_if = "Option::is_none")]
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+    #[serde(rename = "ServiceNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub service_network_arn: Option<String>,
+    #[serde(rename = "ResourceConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub resource_configuration_arn: Option<String>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcEndpointResult {
+    #[serde(rename = "VpcEndpoint", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint: Option<VpcEndpoint>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionRequest {
+    #[serde(rename = "PeerRegion", skip_serializing_if = "Option::is_none")]
+    pub peer_region: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<CreatePeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "PeerVpcId", skip_serializing_if = "Option::is_none")]
+    pub peer_vpc_id: Option<String>,
+    #[serde(rename = "PeerOwnerId", skip_serializing_if = "Option::is_none")]
+    pub peer_owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateVpcRequest {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -874,6 +1131,60 @@ pub struct CreateVpcResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateVpnGatewayRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpnGatewayResult {
+    #[serde(rename = "VpnGateway", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway: Option<VpnGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerGateway {
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<String>,
+    #[serde(rename = "CustomerGatewayId", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteCustomerGatewayRequest {
+    #[serde(rename = "CustomerGatewayId")]
+    pub customer_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsId")]
     pub dhcp_options_id: String,
@@ -883,11 +1194,59 @@ pub struct DeleteDhcpOptionsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteEgressOnlyInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "EgressOnlyInternetGatewayId")]
+    pub egress_only_internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteEgressOnlyInternetGatewayResult {
+    #[serde(rename = "ReturnCode", skip_serializing_if = "Option::is_none")]
+    pub return_code: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "FlowLogIds")]
+    pub flow_log_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteFlowLogsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
     #[serde(rename = "InternetGatewayId")]
     pub internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1003,9 +1362,50 @@ pub struct DeleteTagsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteVpcEndpointsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointIds")]
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcEndpointsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteVpcRequest {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpnGatewayRequest {
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
 }
@@ -1078,6 +1478,24 @@ pub struct DescribeAvailabilityZonesResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeCustomerGatewaysRequest {
+    #[serde(rename = "CustomerGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeCustomerGatewaysResult {
+    #[serde(rename = "CustomerGateways", skip_serializing_if = "Option::is_none")]
+    pub customer_gateways: Option<Vec<CustomerGateway>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsIds", skip_serializing_if = "Option::is_none")]
     pub dhcp_options_ids: Option<Vec<String>>,
@@ -1102,6 +1520,54 @@ pub struct DescribeDhcpOptionsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeEgressOnlyInternetGatewaysRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "EgressOnlyInternetGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeEgressOnlyInternetGatewaysResult {
+    #[serde(rename = "EgressOnlyInternetGateways", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateways: Option<Vec<EgressOnlyInternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsResult {
+    #[serde(rename = "FlowLogs", skip_serializing_if = "Option::is_none")]
+    pub flow_logs: Option<Vec<FlowLog>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeInternetGatewaysRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1122,6 +1588,30 @@ pub struct DescribeInternetGatewaysResult {
     pub internet_gateways: Option<Vec<InternetGateway>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeManagedPrefixListsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeManagedPrefixListsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixLists", skip_serializing_if = "Option::is_none")]
+    pub prefix_lists: Option<Vec<ManagedPrefixList>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1224,6 +1714,30 @@ pub struct DescribeNetworkInterfacesResult {
     pub network_interfaces: Option<Vec<NetworkInterface>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribePrefixListsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribePrefixListsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixLists", skip_serializing_if = "Option::is_none")]
+    pub prefix_lists: Option<Vec<PrefixList>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1392,6 +1906,82 @@ pub struct DescribeVpcAttributeResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeVpcEndpointServicesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceNames", skip_serializing_if = "Option::is_none")]
+    pub service_names: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ServiceRegions", skip_serializing_if = "Option::is_none")]
+    pub service_regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointServicesResult {
+    #[serde(rename = "ServiceNames", skip_serializing_if = "Option::is_none")]
+    pub service_names: Option<Vec<String>>,
+    #[serde(rename = "ServiceDetails", skip_serializing_if = "Option::is_none")]
+    pub service_details: Option<Vec<ServiceDetail>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointsResult {
+    #[serde(rename = "VpcEndpoints", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcPeeringConnectionsRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcPeeringConnectionsResult {
+    #[serde(rename = "VpcPeeringConnections", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connections: Option<Vec<VpcPeeringConnection>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeVpcsRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -1412,6 +2002,46 @@ pub struct DescribeVpcsResult {
     pub next_token: Option<String>,
     #[serde(rename = "Vpcs", skip_serializing_if = "Option::is_none")]
     pub vpcs: Option<Vec<Vpc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpnGatewaysRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpnGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpnGatewaysResult {
+    #[serde(rename = "VpnGateways", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateways: Option<Vec<VpnGateway>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DestinationOptionsRequest {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DestinationOptionsResponse {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1438,6 +2068,17 @@ pub struct DetachNetworkInterfaceRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DetachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -1456,6 +2097,17 @@ pub struct DhcpOptions {
     pub dhcp_options_id: Option<String>,
     #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
     pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1514,6 +2166,52 @@ pub struct DisassociateVpcCidrBlockResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DnsEntry {
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "HostedZoneId", skip_serializing_if = "Option::is_none")]
+    pub hosted_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsOptions {
+    #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
+    pub dns_record_ip_type: Option<String>,
+    #[serde(rename = "PrivateDnsOnlyForInboundResolverEndpoint", skip_serializing_if = "Option::is_none")]
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    #[serde(rename = "PrivateDnsPreference", skip_serializing_if = "Option::is_none")]
+    pub private_dns_preference: Option<String>,
+    #[serde(rename = "PrivateDnsSpecifiedDomains", skip_serializing_if = "Option::is_none")]
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsOptionsSpecification {
+    #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
+    pub dns_record_ip_type: Option<String>,
+    #[serde(rename = "PrivateDnsOnlyForInboundResolverEndpoint", skip_serializing_if = "Option::is_none")]
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    #[serde(rename = "PrivateDnsPreference", skip_serializing_if = "Option::is_none")]
+    pub private_dns_preference: Option<String>,
+    #[serde(rename = "PrivateDnsSpecifiedDomains", skip_serializing_if = "Option::is_none")]
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EgressOnlyInternetGateway {
+    #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -1530,11 +2228,85 @@ pub struct EnaSrdUdpSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct EnableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowLog {
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "DeliverLogsErrorMessage", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_error_message: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "DeliverLogsStatus", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_status: Option<String>,
+    #[serde(rename = "FlowLogId", skip_serializing_if = "Option::is_none")]
+    pub flow_log_id: Option<String>,
+    #[serde(rename = "FlowLogStatus", skip_serializing_if = "Option::is_none")]
+    pub flow_log_status: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsResponse>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationResponse>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetManagedPrefixListEntriesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "TargetVersion", skip_serializing_if = "Option::is_none")]
+    pub target_version: Option<i64>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetManagedPrefixListEntriesResult {
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<PrefixListEntry>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1639,6 +2411,13 @@ pub struct Ipv4PrefixSpecificationRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Ipv6CidrBlock {
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ipv6PrefixSpecification {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
@@ -1662,6 +2441,44 @@ pub struct Ipv6Range {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct LastError {
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManagedPrefixList {
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "AddressFamily", skip_serializing_if = "Option::is_none")]
+    pub address_family: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "PrefixListArn", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_arn: Option<String>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+    #[serde(rename = "MaxEntries", skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<i32>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamPrefixListResolverTargetId", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_target_id: Option<String>,
+    #[serde(rename = "IpamPrefixListResolverSyncEnabled", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModifyAddressAttributeRequest {
     #[serde(rename = "AllocationId")]
     pub allocation_id: String,
@@ -1676,6 +2493,34 @@ pub struct ModifyAddressAttributeRequest {
 pub struct ModifyAddressAttributeResult {
     #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "CurrentVersion", skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+    #[serde(rename = "AddEntries", skip_serializing_if = "Option::is_none")]
+    pub add_entries: Option<Vec<AddPrefixListEntry>>,
+    #[serde(rename = "RemoveEntries", skip_serializing_if = "Option::is_none")]
+    pub remove_entries: Option<Vec<RemovePrefixListEntry>>,
+    #[serde(rename = "MaxEntries", skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<i32>,
+    #[serde(rename = "IpamPrefixListResolverSyncEnabled", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1761,6 +2606,68 @@ pub struct ModifyVpcAttributeRequest {
     pub vpc_id: String,
     #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
     pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointId")]
+    pub vpc_endpoint_id: String,
+    #[serde(rename = "ResetPolicy", skip_serializing_if = "Option::is_none")]
+    pub reset_policy: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "AddRouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub add_route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveRouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub remove_route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "AddSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub add_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub remove_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "AddSecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub add_security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveSecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub remove_security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptionsSpecification>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "SubnetConfigurations", skip_serializing_if = "Option::is_none")]
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcEndpointResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsRequest {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsResult {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2087,6 +2994,45 @@ pub struct OperatorResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PayerResponsibilityEntry {
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(rename = "PayerResponsibilityType", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibility_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptions {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PortRange {
     #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
     pub from: Option<i32>,
@@ -2096,11 +3042,38 @@ pub struct PortRange {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PrefixList {
+    #[serde(rename = "Cidrs", skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixListEntry {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PrefixListId {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
     pub prefix_list_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateDnsDetails {
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2206,6 +3179,22 @@ pub struct RegionGeography {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct RejectVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RejectVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReleaseAddressRequest {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -2215,6 +3204,13 @@ pub struct ReleaseAddressRequest {
     pub network_border_group: Option<String>,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemovePrefixListEntry {
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2566,6 +3562,15 @@ pub struct SecurityGroup {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct SecurityGroupIdentifier {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SecurityGroupRule {
     #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_id: Option<String>,
@@ -2638,6 +3643,52 @@ pub struct SecurityGroupRuleUpdate {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ServiceDetail {
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<Vec<ServiceTypeDetail>>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(rename = "BaseEndpointDnsNames", skip_serializing_if = "Option::is_none")]
+    pub base_endpoint_dns_names: Option<Vec<String>>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateDnsNames", skip_serializing_if = "Option::is_none")]
+    pub private_dns_names: Option<Vec<PrivateDnsDetails>>,
+    #[serde(rename = "VpcEndpointPolicySupported", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_policy_supported: Option<bool>,
+    #[serde(rename = "AcceptanceRequired", skip_serializing_if = "Option::is_none")]
+    pub acceptance_required: Option<bool>,
+    #[serde(rename = "ManagesVpcEndpoints", skip_serializing_if = "Option::is_none")]
+    pub manages_vpc_endpoints: Option<bool>,
+    #[serde(rename = "PayerResponsibility", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibility: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PrivateDnsNameVerificationState", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_verification_state: Option<String>,
+    #[serde(rename = "SupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_ip_address_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceTypeDetail {
+    #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Subnet {
     #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
     pub availability_zone_id: Option<String>,
@@ -2700,6 +3751,26 @@ pub struct SubnetCidrBlockState {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct SubnetConfiguration {
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "Ipv4", skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<String>,
+    #[serde(rename = "Ipv6", skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetIpPrefixes {
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "IpPrefixes", skip_serializing_if = "Option::is_none")]
+    pub ip_prefixes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SubnetIpv6CidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -2737,6 +3808,24 @@ pub struct TagDescription {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct TagFieldSpecificationRequest {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagFieldSpecificationResponse {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TagSpecification {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -2753,6 +3842,24 @@ pub struct UnassignPrivateIpAddressesRequest {
     pub network_interface_id: String,
     #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
     pub private_ip_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulItem {
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<UnsuccessfulItemError>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulItemError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2847,6 +3954,15 @@ pub struct Vpc {
     pub cidr_block: Option<String>,
     #[serde(rename = "DhcpOptionsId", skip_serializing_if = "Option::is_none")]
     pub dhcp_options_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcAttachment {
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2951,6 +4067,63 @@ pub struct VpcEncryptionControlExclusions {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct VpcEndpoint {
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "VpcEndpointType", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_type: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<SecurityGroupIdentifier>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptions>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "RequesterManaged", skip_serializing_if = "Option::is_none")]
+    pub requester_managed: Option<bool>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "DnsEntries", skip_serializing_if = "Option::is_none")]
+    pub dns_entries: Option<Vec<DnsEntry>>,
+    #[serde(rename = "CreationTimestamp", skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "LastError", skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<LastError>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(rename = "ServiceNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub service_network_arn: Option<String>,
+    #[serde(rename = "ResourceConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub resource_configuration_arn: Option<String>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+    #[serde(rename = "PayerResponsibilities", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibilities: Option<Vec<PayerResponsibilityEntry>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VpcIpv6CidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -2966,4 +4139,85 @@ pub struct VpcIpv6CidrBlockAssociation {
     pub ipv6_address_attribute: Option<String>,
     #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
     pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnection {
+    #[serde(rename = "AccepterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub accepter_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "ExpirationTime", skip_serializing_if = "Option::is_none")]
+    pub expiration_time: Option<Timestamp>,
+    #[serde(rename = "RequesterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub requester_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<VpcPeeringConnectionStateReason>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "MultipathResilienceStatus", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionOptionsDescription {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionStateReason {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionVpcInfo {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_set: Option<Vec<Ipv6CidrBlock>>,
+    #[serde(rename = "CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_set: Option<Vec<CidrBlock>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PeeringOptions", skip_serializing_if = "Option::is_none")]
+    pub peering_options: Option<VpcPeeringConnectionOptionsDescription>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpnGateway {
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "VpcAttachments", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachments: Option<Vec<VpcAttachment>>,
 }

@@ -34,6 +34,16 @@ pub fn dry_run_operation() -> ApiError {
     ApiError::new("DryRunOperation", format!("Request would have succeeded, but DryRun flag is set."), 412)
 }
 
+/// `DuplicateSubnetsInSameZone`: Found another VPC endpoint subnet in the availability zone of <subnet>. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.
+pub fn duplicate_subnets_in_same_zone(subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DuplicateSubnetsInSameZone", format!("Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."), 400)
+}
+
+/// `FlowLogAlreadyExists`: Error. There is an existing Flow Log with the same configuration and log destination.
+pub fn flow_log_already_exists() -> ApiError {
+    ApiError::new("FlowLogAlreadyExists", format!("Error. There is an existing Flow Log with the same configuration and log destination."), 400)
+}
+
 /// `Gateway.NotAttached`: resource <id> is not attached to network <vpc>
 pub fn gateway_not_attached(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("Gateway.NotAttached", format!("resource {id} is not attached to network {vpc}"), 400)
@@ -42,6 +52,11 @@ pub fn gateway_not_attached(id: impl std::fmt::Display, vpc: impl std::fmt::Disp
 /// `IdempotentParameterMismatch`: The client token '<token>' was already used with different parameters.
 pub fn idempotent_parameter_mismatch(token: impl std::fmt::Display) -> ApiError {
     ApiError::new("IdempotentParameterMismatch", format!("The client token '{token}' was already used with different parameters."), 400)
+}
+
+/// `IncorrectState`: <message>
+pub fn incorrect_state(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectState", format!("{message}"), 400)
 }
 
 /// `InsufficientFreeAddressesInSubnet`: The specified subnet <id> does not have enough free addresses to satisfy the request.
@@ -79,6 +94,11 @@ pub fn invalid_availability_zone(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAvailabilityZone", format!("The availability zone '{zone}' does not exist."), 400)
 }
 
+/// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
+pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidDhcpOptionID.NotFound`: The dhcpOption ID '<id>' does not exist
 pub fn invalid_dhcp_option_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidDhcpOptionID.NotFound", format!("The dhcpOption ID '{id}' does not exist"), 400)
@@ -87,6 +107,16 @@ pub fn invalid_dhcp_option_id_not_found(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidFilter`: The filter '<name>' is invalid
 pub fn invalid_filter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFilter", format!("The filter '{name}' is invalid"), 400)
+}
+
+/// `InvalidFlowLogId.NotFound`: These flow log ids in the input list are not found: [TotalCount: <count>] <ids>
+pub fn invalid_flow_log_id_not_found(count: impl std::fmt::Display, ids: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFlowLogId.NotFound", format!("These flow log ids in the input list are not found: [TotalCount: {count}] {ids}"), 400)
+}
+
+/// `InvalidGatewayID.NotFound`: The <kind> ID '<id>' does not exist
+pub fn invalid_gateway_id_not_found(id: impl std::fmt::Display, kind: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGatewayID.NotFound", format!("The {kind} ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidGroup.Duplicate`: The security group '<name>' already exists for VPC '<vpc>'
@@ -199,6 +229,16 @@ pub fn invalid_permission_not_found() -> ApiError {
     ApiError::new("InvalidPermission.NotFound", format!("The specified rule does not exist in this security group."), 400)
 }
 
+/// `InvalidPolicyDocument`: <message>
+pub fn invalid_policy_document(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPolicyDocument", format!("{message}"), 400)
+}
+
+/// `InvalidPrefixListID.NotFound`: The prefix list ID '<id>' does not exist
+pub fn invalid_prefix_list_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPrefixListID.NotFound", format!("The prefix list ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidRegion.NotFound`: The region '<region>' does not exist
 pub fn invalid_region_not_found(region: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidRegion.NotFound", format!("The region '{region}' does not exist"), 400)
@@ -222,6 +262,16 @@ pub fn invalid_route_table_id_malformed(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidSecurityGroupRuleId.NotFound`: The security group rule ID '<id>' does not exist
 pub fn invalid_security_group_rule_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSecurityGroupRuleId.NotFound", format!("The security group rule ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidServiceName`: The Vpc Endpoint Service '<name>' does not exist
+pub fn invalid_service_name(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidServiceName", format!("The Vpc Endpoint Service '{name}' does not exist"), 400)
+}
+
+/// `InvalidStateTransition`: Invalid state transition for <id>, attempted to transition from <from> to <to>
+pub fn invalid_state_transition(from: impl std::fmt::Display, id: impl std::fmt::Display, to: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidStateTransition", format!("Invalid state transition for {id}, attempted to transition from {from} to {to}"), 400)
 }
 
 /// `InvalidSubnet.Conflict`: The CIDR '<cidr>' conflicts with another subnet
@@ -259,6 +309,21 @@ pub fn invalid_vpc_cidr_block_association_id_not_found(id: impl std::fmt::Displa
     ApiError::new("InvalidVpcCidrBlockAssociationID.NotFound", format!("The vpc CIDR block association ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidVpcEndpoint.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpoint.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointId.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointId.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointType`: <message>
+pub fn invalid_vpc_endpoint_type(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointType", format!("{message}"), 400)
+}
+
 /// `InvalidVpcID.Malformed`: Invalid id: "<id>" (expecting "vpc-...")
 pub fn invalid_vpc_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcID.Malformed", format!("Invalid id: \"{id}\" (expecting \"vpc-...\")"), 400)
@@ -267,6 +332,31 @@ pub fn invalid_vpc_id_malformed(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidVpcID.NotFound`: The vpc ID '<id>' does not exist
 pub fn invalid_vpc_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcID.NotFound", format!("The vpc ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionID.NotFound`: The vpcPeeringConnection ID '<id>' does not exist
+pub fn invalid_vpc_peering_connection_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionID.NotFound", format!("The vpcPeeringConnection ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionState.DnsHostnamesDisabled`: Cannot enable DNS resolution for <id>: DNS hostnames or DNS support are disabled for <vpc>
+pub fn invalid_vpc_peering_connection_state_dns_hostnames_disabled(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionState.DnsHostnamesDisabled", format!("Cannot enable DNS resolution for {id}: DNS hostnames or DNS support are disabled for {vpc}"), 400)
+}
+
+/// `InvalidVpcState`: The vpc '<vpc>' already has a virtual private gateway attached: <vgw>
+pub fn invalid_vpc_state(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcState", format!("The vpc '{vpc}' already has a virtual private gateway attached: {vgw}"), 400)
+}
+
+/// `InvalidVpnGatewayAttachment.NotFound`: The attachment with vpn gateway ID '<vgw>' and vpc ID '<vpc>' does not exist
+pub fn invalid_vpn_gateway_attachment_not_found(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayAttachment.NotFound", format!("The attachment with vpn gateway ID '{vgw}' and vpc ID '{vpc}' does not exist"), 400)
+}
+
+/// `InvalidVpnGatewayID.NotFound`: The vpnGateway ID '<id>' does not exist
+pub fn invalid_vpn_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayID.NotFound", format!("The vpnGateway ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidZone.NotFound`: The zone '<zone>' does not exist.
@@ -302,6 +392,11 @@ pub fn no_default_vpc_for_account() -> ApiError {
 /// `OperationNotPermitted`: <message>
 pub fn operation_not_permitted(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("OperationNotPermitted", format!("{message}"), 400)
+}
+
+/// `PrefixListVersionMismatch`: The prefix list has the incorrect version number.
+pub fn prefix_list_version_mismatch() -> ApiError {
+    ApiError::new("PrefixListVersionMismatch", format!("The prefix list has the incorrect version number."), 400)
 }
 
 /// `PrivateIpAddressLimitExceeded`: Number of private addresses will exceed limit.
@@ -342,4 +437,9 @@ pub fn unknown_parameter(name: impl std::fmt::Display) -> ApiError {
 /// `VPCIdNotSpecified`: No default VPC for this user
 pub fn vpc_id_not_specified() -> ApiError {
     ApiError::new("VPCIdNotSpecified", format!("No default VPC for this user"), 400)
+}
+
+/// `VpnGatewayAttachmentLimitExceeded`: The vpnGateway '<id>' is already attached to a VPC (<vpc>)
+pub fn vpn_gateway_attachment_limit_exceeded(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("VpnGatewayAttachmentLimitExceeded", format!("The vpnGateway '{id}' is already attached to a VPC ({vpc})"), 400)
 }
