@@ -166,6 +166,9 @@ def test_filters_and_pagination(ec2, vpc):
     assert len(ec2.describe_subnets(Filters=f + [{"Name": "tag:Tier", "Values": ["web", "db"]}])["Subnets"]) == 12
     code, msg = error(ec2.describe_subnets, Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
     assert code == "InvalidParameterValue" and "no-such-filter" in msg
+    # Refused even where there is nothing to filter.
+    assert error(ec2.describe_flow_logs, Filters=[{"Name": "no-such-filter", "Values": ["x"]}])[0] == "InvalidParameterValue"
+    assert error(ec2.describe_vpc_peering_connections, Filters=[{"Name": "no-such-filter", "Values": ["x"]}])[0] == "InvalidParameterValue"
     pages, token = [], None
     while True:
         kw = {"Filters": f, "MaxResults": 5}

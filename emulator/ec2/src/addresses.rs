@@ -16,7 +16,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::{AddressRecord, Ec2State};
-use crate::support::{check_filter_names, filtered, paginate, spec_tags};
+use crate::support::{filtered, paginate, spec_tags};
 use crate::vpcs::tag_pairs;
 use crate::{gateways, interfaces, tags};
 
@@ -427,7 +427,6 @@ pub fn describe_addresses(
     _ctx: &RequestContext,
     input: DescribeAddressesRequest,
 ) -> Result<DescribeAddressesResult, ApiError> {
-    check_filter_names::<Address>(input.filters.as_deref())?;
     let mut wanted: Vec<String> = Vec::new();
     for id in input.allocation_ids.iter().flatten() {
         get(state, id)?;

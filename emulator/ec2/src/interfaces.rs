@@ -20,7 +20,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::Ec2State;
-use crate::support::{bool_value, check_filter_names, filtered, paginate, spec_tags};
+use crate::support::{bool_value, filtered, paginate, spec_tags};
 use crate::vpcs::tag_pairs;
 use crate::{addresses, subnets, tags};
 
@@ -403,7 +403,6 @@ pub fn describe_network_interfaces(
     ctx: &RequestContext,
     input: DescribeNetworkInterfacesRequest,
 ) -> Result<DescribeNetworkInterfacesResult, ApiError> {
-    check_filter_names::<NetworkInterface>(input.filters.as_deref())?;
     let ids = input.network_interface_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;

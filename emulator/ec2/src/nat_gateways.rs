@@ -19,7 +19,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::Ec2State;
-use crate::support::{check_filter_names, filtered, paginate, spec_tags};
+use crate::support::{filtered, paginate, spec_tags};
 use crate::vpcs::tag_pairs;
 use crate::{addresses, gateways, interfaces, subnets};
 
@@ -391,7 +391,6 @@ pub fn describe_nat_gateways(
     ctx: &RequestContext,
     input: DescribeNatGatewaysRequest,
 ) -> Result<DescribeNatGatewaysResult, ApiError> {
-    check_filter_names::<NatGateway>(input.filter.as_deref())?;
     let ids = input.nat_gateway_ids.unwrap_or_default();
     for id in &ids {
         get(state, id, ctx.now)?;

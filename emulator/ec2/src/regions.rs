@@ -10,7 +10,7 @@ use crate::generated::dto::{
     RegionGeography,
 };
 use crate::generated::errors;
-use crate::support::filtered;
+use crate::support::filtered_unchecked as filtered;
 
 #[derive(Clone)]
 struct RegionRow(&'static Region);

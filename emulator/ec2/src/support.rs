@@ -50,9 +50,19 @@ pub fn validate_tag(tag: &dto::Tag) -> Result<(String, String), ApiError> {
     }
     Ok((key, value))
 }
+/// Keeps the items matching EC2 filters. An unknown filter name is refused, as AWS
+/// refuses it, even when there is nothing to filter (a default item answers for the
+/// resource type).
+pub fn filtered<T: Filterable + Clone + Default>(
+    items: impl IntoIterator<Item = T>,
+    filters: Option<&[Filter]>,
+) -> Result<Vec<T>, ApiError> {
+    check_filter_names::<T>(filters)?;
+    filtered_unchecked(items, filters)
+}
 
-/// Keeps the items matching EC2 filters; an unknown filter name is refused.
-pub fn filtered<T: Filterable + Clone>(
+/// `filtered` for row types without a default (the catalogue's regions and zones).
+pub fn filtered_unchecked<T: Filterable + Clone>(
     items: impl IntoIterator<Item = T>,
     filters: Option<&[Filter]>,
 ) -> Result<Vec<T>, ApiError> {
@@ -70,7 +80,7 @@ pub fn filtered<T: Filterable + Clone>(
 
 /// Refuses an unknown filter name even when there is nothing to filter: `filtered` meets
 /// names only on the items it looks at.
-pub fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -> Result<(), ApiError> {
+fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -> Result<(), ApiError> {
     let probe = T::default();
     for f in filters.unwrap_or_default() {
         let one = filter::Filter { name: f.name.clone().unwrap_or_default(), values: Vec::new() };
