@@ -48,78 +48,98 @@ impl Ec2 {
     }
 }
 
+/// Routes a read-only operation to its handler; `None` for any other operation.
+fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Option<Result<Value, ApiError>> {
+    macro_rules! read {
+        ($f:path) => {
+            invoke(input, |i| $f(s, ctx, i))
+        };
+    }
+    Some(match op {
+        "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
+        "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
+        "DescribeVpcs" => read!(vpcs::describe_vpcs),
+        "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
+        "DescribeSubnets" => read!(subnets::describe_subnets),
+        "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
+        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
+        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
+        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
+        "DescribeRouteTables" => read!(route_tables::describe_route_tables),
+        "DescribeSecurityGroups" => read!(security_groups::describe_security_groups),
+        "DescribeSecurityGroupRules" => read!(security_groups::describe_security_group_rules),
+        "DescribeNetworkAcls" => read!(network_acls::describe_network_acls),
+        "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
+        "DescribeAddresses" => read!(addresses::describe_addresses),
+        "DescribeAddressesAttribute" => read!(addresses::describe_addresses_attribute),
+        "DescribeNetworkInterfaces" => read!(interfaces::describe_network_interfaces),
+        "DescribeNetworkInterfaceAttribute" => read!(interfaces::describe_network_interface_attribute),
+        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
+        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
+        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
+        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
+        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
+        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
+        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
+        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
+        "DescribeTags" => read!(tags::describe_tags),
+        _ => return None,
+    })
+}
+
 /// Routes an operation to its handler.
 fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, ApiError> {
+    if is_read(op) {
+        if let Some(result) = dispatch_read(s, ctx, op, input.clone()) {
+            return result;
+        }
+    }
     macro_rules! write {
         ($f:path) => {
             invoke(input, |i| $f(s, ctx, i))
         };
     }
-    macro_rules! read {
-        ($f:path) => {
-            invoke(input, |i| $f(&*s, ctx, i))
-        };
-    }
     match op {
-        "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
-        "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
-        // VPCs
         "CreateVpc" => write!(vpcs::create_vpc),
         "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
         "DeleteVpc" => write!(vpcs::delete_vpc),
-        "DescribeVpcs" => read!(vpcs::describe_vpcs),
-        "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
         "ModifyVpcAttribute" => write!(vpcs::modify_vpc_attribute),
         "AssociateVpcCidrBlock" => write!(vpcs::associate_vpc_cidr_block),
         "DisassociateVpcCidrBlock" => write!(vpcs::disassociate_vpc_cidr_block),
-        // Subnets
         "CreateSubnet" => write!(subnets::create_subnet),
         "CreateDefaultSubnet" => write!(subnets::create_default_subnet),
         "DeleteSubnet" => write!(subnets::delete_subnet),
-        "DescribeSubnets" => read!(subnets::describe_subnets),
         "ModifySubnetAttribute" => write!(subnets::modify_subnet_attribute),
         "AssociateSubnetCidrBlock" => write!(subnets::associate_subnet_cidr_block),
         "DisassociateSubnetCidrBlock" => write!(subnets::disassociate_subnet_cidr_block),
-        // Internet gateways
         "CreateInternetGateway" => write!(gateways::create_internet_gateway),
         "DeleteInternetGateway" => write!(gateways::delete_internet_gateway),
-        "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
         "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
         "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
-        // Egress-only internet gateways
         "CreateEgressOnlyInternetGateway" => write!(gateways::create_egress_only_internet_gateway),
         "DeleteEgressOnlyInternetGateway" => write!(gateways::delete_egress_only_internet_gateway),
-        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
-        // VPN and customer gateways
         "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
         "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),
         "DetachVpnGateway" => write!(vpn_gateways::detach_vpn_gateway),
         "DeleteVpnGateway" => write!(vpn_gateways::delete_vpn_gateway),
-        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
         "EnableVgwRoutePropagation" => write!(vpn_gateways::enable_vgw_route_propagation),
         "DisableVgwRoutePropagation" => write!(vpn_gateways::disable_vgw_route_propagation),
         "CreateCustomerGateway" => write!(vpn_gateways::create_customer_gateway),
         "DeleteCustomerGateway" => write!(vpn_gateways::delete_customer_gateway),
-        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
-        // Route tables
         "CreateRouteTable" => write!(route_tables::create_route_table),
         "DeleteRouteTable" => write!(route_tables::delete_route_table),
-        "DescribeRouteTables" => read!(route_tables::describe_route_tables),
         "CreateRoute" => write!(route_tables::create_route),
         "ReplaceRoute" => write!(route_tables::replace_route),
         "DeleteRoute" => write!(route_tables::delete_route),
         "AssociateRouteTable" => write!(route_tables::associate_route_table),
         "DisassociateRouteTable" => write!(route_tables::disassociate_route_table),
         "ReplaceRouteTableAssociation" => write!(route_tables::replace_route_table_association),
-        // Security groups
         "CreateSecurityGroup" => write!(security_groups::create_security_group),
         "DeleteSecurityGroup" => write!(security_groups::delete_security_group),
-        "DescribeSecurityGroups" => read!(security_groups::describe_security_groups),
         "AuthorizeSecurityGroupIngress" => write!(security_groups::authorize_security_group_ingress),
         "AuthorizeSecurityGroupEgress" => write!(security_groups::authorize_security_group_egress),
         "RevokeSecurityGroupIngress" => write!(security_groups::revoke_security_group_ingress),
         "RevokeSecurityGroupEgress" => write!(security_groups::revoke_security_group_egress),
-        "DescribeSecurityGroupRules" => read!(security_groups::describe_security_group_rules),
         "ModifySecurityGroupRules" => write!(security_groups::modify_security_group_rules),
         "UpdateSecurityGroupRuleDescriptionsIngress" => {
             write!(security_groups::update_security_group_rule_descriptions_ingress)
@@ -127,71 +147,46 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "UpdateSecurityGroupRuleDescriptionsEgress" => {
             write!(security_groups::update_security_group_rule_descriptions_egress)
         }
-        // Network ACLs
         "CreateNetworkAcl" => write!(network_acls::create_network_acl),
         "DeleteNetworkAcl" => write!(network_acls::delete_network_acl),
-        "DescribeNetworkAcls" => read!(network_acls::describe_network_acls),
         "CreateNetworkAclEntry" => write!(network_acls::create_network_acl_entry),
         "ReplaceNetworkAclEntry" => write!(network_acls::replace_network_acl_entry),
         "DeleteNetworkAclEntry" => write!(network_acls::delete_network_acl_entry),
         "ReplaceNetworkAclAssociation" => write!(network_acls::replace_network_acl_association),
-        // DHCP options
         "CreateDhcpOptions" => write!(dhcp::create_dhcp_options),
         "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
-        "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
         "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
-        // Elastic IPs
         "AllocateAddress" => write!(addresses::allocate_address),
         "ReleaseAddress" => write!(addresses::release_address),
         "AssociateAddress" => write!(addresses::associate_address),
         "DisassociateAddress" => write!(addresses::disassociate_address),
-        "DescribeAddresses" => read!(addresses::describe_addresses),
-        "DescribeAddressesAttribute" => read!(addresses::describe_addresses_attribute),
         "ModifyAddressAttribute" => write!(addresses::modify_address_attribute),
         "ResetAddressAttribute" => write!(addresses::reset_address_attribute),
-        // Network interfaces
         "CreateNetworkInterface" => write!(interfaces::create_network_interface),
         "DeleteNetworkInterface" => write!(interfaces::delete_network_interface),
-        "DescribeNetworkInterfaces" => read!(interfaces::describe_network_interfaces),
         "AttachNetworkInterface" => write!(interfaces::attach_network_interface),
         "DetachNetworkInterface" => write!(interfaces::detach_network_interface),
         "ModifyNetworkInterfaceAttribute" => write!(interfaces::modify_network_interface_attribute),
-        "DescribeNetworkInterfaceAttribute" => read!(interfaces::describe_network_interface_attribute),
         "ResetNetworkInterfaceAttribute" => write!(interfaces::reset_network_interface_attribute),
         "AssignPrivateIpAddresses" => write!(interfaces::assign_private_ip_addresses),
         "UnassignPrivateIpAddresses" => write!(interfaces::unassign_private_ip_addresses),
-        // NAT gateways
         "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
         "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
-        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
-        // Managed prefix lists
         "CreateManagedPrefixList" => write!(prefix_lists::create_managed_prefix_list),
         "ModifyManagedPrefixList" => write!(prefix_lists::modify_managed_prefix_list),
         "DeleteManagedPrefixList" => write!(prefix_lists::delete_managed_prefix_list),
-        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
-        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
-        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
-        // VPC endpoints
         "CreateVpcEndpoint" => write!(endpoints::create_vpc_endpoint),
         "ModifyVpcEndpoint" => write!(endpoints::modify_vpc_endpoint),
         "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
-        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
-        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
-        // VPC peering
         "CreateVpcPeeringConnection" => write!(peering::create_vpc_peering_connection),
         "AcceptVpcPeeringConnection" => write!(peering::accept_vpc_peering_connection),
         "RejectVpcPeeringConnection" => write!(peering::reject_vpc_peering_connection),
         "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
-        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
         "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
-        // Flow logs
         "CreateFlowLogs" => write!(flow_logs::create_flow_logs),
         "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
-        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
-        // Tags
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),
-        "DescribeTags" => read!(tags::describe_tags),
         other => Err(ApiError::not_implemented("EC2", other)),
     }
 }
@@ -213,6 +208,16 @@ impl Service for Ec2 {
     fn call(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Value, ApiError> {
         let dry_run = input.as_object_mut().and_then(|o| o.remove("DryRun")).and_then(|v| v.as_bool()) == Some(true);
         let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
+        // Reads of a settled partition share its lock; everything else takes it alone.
+        if is_read(operation) && !dry_run {
+            let answered = self.state.read(ctx.account(), &ctx.region, |s| {
+                let settled = s.initialized && !nat_gateways::needs_settling(s, ctx.now);
+                settled.then(|| dispatch_read(s, ctx, operation, input.clone())).flatten()
+            });
+            if let Some(result) = answered {
+                return result;
+            }
+        }
         self.state.write(ctx.account(), &ctx.region, |s| {
             vpcs::ensure_initialized(s, ctx);
             // Lifecycles move on with the clock before anything looks at them.

@@ -72,6 +72,14 @@ pub fn holds_network(nat: &NatGateway) -> bool {
 
 /// Applies the transitions that are due at `now`: a deleted gateway's addresses are
 /// disassociated and its interface deleted; gateways over for an hour are forgotten.
+/// Whether `settle` has anything to do at `now`.
+pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
+    state.nat_gateways.keys().any(|id| {
+        let (shown, _) = state_at(state, id, now);
+        state.nat_gateways[id].state.as_deref() != Some(shown.as_str()) || expired(state, id, now)
+    })
+}
+
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
     let ids: Vec<String> = state.nat_gateways.keys().cloned().collect();
     for id in ids {
