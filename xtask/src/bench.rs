@@ -152,31 +152,36 @@ fn describe_subnets() -> Result {
         ec2(
             n.addr,
             &format!(
-                "Action=CreateSubnet&{v}&VpcId={vpc_id}&CidrBlock={cidr}&TagSpecification.1.ResourceType=subnet&TagSpecification.1.Tag.1.Key=Tier&TagSpecification.1.Tag.1.Value={tier}"
+                "Action=CreateSubnet&{v}&VpcId={vpc_id}&CidrBlock={cidr}&TagSpecification.1.ResourceType=subnet&TagSpecification.1.Tag.1.Key=Tier&TagSpecification.1.Tag.1.Value={tier}&TagSpecification.1.Tag.2.Key=Name&TagSpecification.1.Tag.2.Value=s-{i:04}"
             ),
         )?;
     }
     let setup = setup.elapsed();
-    let query = format!("Action=DescribeSubnets&{v}&Filter.1.Name=tag%3ATier&Filter.1.Value.1=web&Filter.2.Name=vpc-id&Filter.2.Value.1={vpc_id}");
-    let request = load::signed_form(n.addr, "ec2", &query);
-    let (_, body) = load::call(n.addr, &request).map_err(|e| e.to_string())?;
-    let matched = String::from_utf8_lossy(&body).matches("<subnetId>").count();
     println!(
         "\ndescribe-subnets: 1,000 subnets created in {:.0} ms ({:.2} ms each); RSS {:.1} MiB",
         ms(setup),
         ms(setup) / 1000.0,
         n.rss_mib().unwrap_or(0.0)
     );
-    println!("  DescribeSubnets tag:Tier=web -> {matched} subnets, {} KiB of XML", body.len() / 1024);
-    for connections in [1, 8] {
-        let stats = load::run(n.addr, &request, connections, Duration::from_secs(5));
-        println!(
-            "  {connections} connection(s), 5 s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
-            stats.rps(),
-            ms(stats.percentile(0.5)),
-            ms(stats.percentile(0.99)),
-            stats.errors
-        );
+    for (label, filter) in [
+        ("tag:Tier=web", "Filter.1.Name=tag%3ATier&Filter.1.Value.1=web"),
+        ("tag:Name=s-0500", "Filter.1.Name=tag%3AName&Filter.1.Value.1=s-0500"),
+    ] {
+        let query = format!("Action=DescribeSubnets&{v}&{filter}&Filter.2.Name=vpc-id&Filter.2.Value.1={vpc_id}");
+        let request = load::signed_form(n.addr, "ec2", &query);
+        let (_, body) = load::call(n.addr, &request).map_err(|e| e.to_string())?;
+        let matched = String::from_utf8_lossy(&body).matches("<subnetId>").count();
+        println!("  DescribeSubnets {label} -> {matched} subnet(s), {} KiB of XML", body.len() / 1024);
+        for connections in [1, 8] {
+            let stats = load::run(n.addr, &request, connections, Duration::from_secs(5));
+            println!(
+                "    {connections} connection(s), 5 s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                stats.rps(),
+                ms(stats.percentile(0.5)),
+                ms(stats.percentile(0.99)),
+                stats.errors
+            );
+        }
     }
     Ok(())
 }
