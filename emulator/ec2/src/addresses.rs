@@ -74,10 +74,11 @@ fn looks_odd(addr: u32) -> bool {
 
 fn public_ip_taken(state: &Ec2State, ip: &str) -> bool {
     state.addresses.values().any(|r| r.address.public_ip.as_deref() == Some(ip))
+        || state.auto_public_ips.values().any(|a| a == ip)
 }
 
 /// The next address of the partition's sequence that is not allocated here.
-fn next_public_ip(state: &mut Ec2State, ctx: &RequestContext) -> String {
+pub fn next_public_ip(state: &mut Ec2State, ctx: &RequestContext) -> String {
     let seed = partition_seed(ctx);
     loop {
         let n = state.public_ip_sequence;

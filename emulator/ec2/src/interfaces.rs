@@ -212,6 +212,19 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Network
                 }
             });
     }
+    // The public address AWS gave the interface at launch (not an Elastic IP).
+    if let Some(public_ip) = state.auto_public_ips.get(id) {
+        if let Some(primary) = eni.private_ip_addresses.iter_mut().flatten().find(|p| p.primary == Some(true)) {
+            if primary.association.is_none() {
+                primary.association = Some(NetworkInterfaceAssociation {
+                    ip_owner_id: Some("amazon".into()),
+                    public_dns_name: dns.then(|| public_dns_name(&ctx.region, public_ip)),
+                    public_ip: Some(public_ip.clone()),
+                    ..Default::default()
+                });
+            }
+        }
+    }
     eni.association =
         eni.private_ip_addresses.iter().flatten().find(|p| p.primary == Some(true)).and_then(|p| p.association.clone());
     eni.tag_set = Some(state.dto_tags(id).unwrap_or_default());

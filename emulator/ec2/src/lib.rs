@@ -4,6 +4,7 @@
 //! `DryRun` and `ClientToken`.
 
 mod addresses;
+mod catalogue;
 mod cidr;
 mod dependents;
 mod dhcp;
@@ -11,6 +12,10 @@ mod endpoints;
 mod flow_logs;
 mod gateways;
 mod generated;
+mod images;
+mod instance_attributes;
+mod instance_types;
+mod instances;
 mod interfaces;
 mod nat_gateways;
 mod network_acls;
@@ -23,6 +28,7 @@ mod state;
 mod subnets;
 mod support;
 mod tags;
+mod volumes;
 mod vpcs;
 mod vpn_gateways;
 
@@ -58,6 +64,16 @@ fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> 
     Some(match op {
         "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
         "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
+        "DescribeInstances" => read!(instances::describe_instances),
+        "DescribeInstanceStatus" => read!(instances::describe_instance_status),
+        "DescribeInstanceAttribute" => read!(instance_attributes::describe_instance_attribute),
+        "DescribeInstanceCreditSpecifications" => read!(instance_attributes::describe_instance_credit_specifications),
+        "GetConsoleOutput" => read!(instance_attributes::get_console_output),
+        "GetPasswordData" => read!(instance_attributes::get_password_data),
+        "DescribeInstanceTypes" => read!(instance_types::describe_instance_types),
+        "DescribeInstanceTypeOfferings" => read!(instance_types::describe_instance_type_offerings),
+        "DescribeImages" => read!(images::describe_images),
+        "DescribeVolumes" => read!(volumes::describe_volumes),
         "DescribeVpcs" => read!(vpcs::describe_vpcs),
         "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
         "DescribeSubnets" => read!(subnets::describe_subnets),
@@ -100,6 +116,14 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         };
     }
     match op {
+        "RunInstances" => write!(instances::run_instances),
+        "StartInstances" => write!(instances::start_instances),
+        "StopInstances" => write!(instances::stop_instances),
+        "RebootInstances" => write!(instances::reboot_instances),
+        "TerminateInstances" => write!(instances::terminate_instances),
+        "ModifyInstanceAttribute" => write!(instance_attributes::modify_instance_attribute),
+        "ModifyInstanceMetadataOptions" => write!(instance_attributes::modify_instance_metadata_options),
+        "ModifyInstanceCreditSpecification" => write!(instance_attributes::modify_instance_credit_specification),
         "CreateVpc" => write!(vpcs::create_vpc),
         "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
         "DeleteVpc" => write!(vpcs::delete_vpc),
@@ -211,7 +235,9 @@ impl Service for Ec2 {
         // Reads of a settled partition share its lock; everything else takes it alone.
         if is_read(operation) && !dry_run {
             let answered = self.state.read(ctx.account(), &ctx.region, |s| {
-                let settled = s.initialized && !nat_gateways::needs_settling(s, ctx.now);
+                let settled = s.initialized
+                    && !nat_gateways::needs_settling(s, ctx.now)
+                    && !instances::needs_settling(s, ctx.now);
                 settled.then(|| dispatch_read(s, ctx, operation, input.clone())).flatten()
             });
             if let Some(result) = answered {
@@ -222,6 +248,7 @@ impl Service for Ec2 {
             vpcs::ensure_initialized(s, ctx);
             // Lifecycles move on with the clock before anything looks at them.
             nat_gateways::settle(s, ctx.now);
+            instances::settle(s, ctx.now);
             if dry_run {
                 // The request is checked in full, on a copy, then answered as AWS does.
                 if is_read(operation) {

@@ -80,6 +80,39 @@ pub struct PrefixListRecord {
     pub versions: BTreeMap<i64, Vec<dto::PrefixListEntry>>,
 }
 
+/// An instance: its AWS shape (state and network details are derived when described)
+/// and what only nimbus keeps.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceRecord {
+    pub instance: dto::Instance,
+    pub reservation_id: String,
+    /// `pending`, `running`, `stopping`, `stopped`, `shutting-down` or `terminated`, as
+    /// of `since`; `instances::shown_state` moves it on with the clock.
+    pub stored_state: String,
+    pub since: DateTime<Utc>,
+    /// Base64, as given.
+    pub user_data: Option<String>,
+    pub disable_api_termination: bool,
+    pub disable_api_stop: bool,
+    pub shutdown_behavior: String,
+    /// `standard` or `unlimited` for burstable types.
+    pub cpu_credits: Option<String>,
+    /// The interface at device index 0.
+    pub primary_interface: String,
+    /// Whether a public address is given at launch and at every start.
+    pub auto_public_ip: bool,
+}
+
+/// One of the account's own AMIs, with who may launch it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImageRecord {
+    pub image: dto::Image,
+    /// Accounts the image is shared with.
+    pub launch_users: Vec<String>,
+    /// `all` when public.
+    pub launch_groups: Vec<String>,
+}
+
 /// Everything one account has in one region.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ec2State {
@@ -109,6 +142,14 @@ pub struct Ec2State {
     /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
     /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
     pub transition_delay_secs: u32,
+    /// Instances, by id.
+    pub instances: BTreeMap<String, InstanceRecord>,
+    /// Public addresses AWS gives interfaces at launch (not Elastic IPs), by interface.
+    pub auto_public_ips: BTreeMap<String, String>,
+    /// EBS volumes, by id.
+    pub volumes: BTreeMap<String, dto::Volume>,
+    /// The account's own AMIs, by id.
+    pub images: BTreeMap<String, ImageRecord>,
     pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
@@ -181,6 +222,9 @@ impl Ec2State {
             Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
             Some("vpc-peering-connection") => self.vpc_peering_connections.contains_key(id),
             Some("vpc-flow-log") => self.flow_logs.contains_key(id),
+            Some("instance") => self.instances.contains_key(id),
+            Some("volume") => self.volumes.contains_key(id),
+            Some("image") => self.images.contains_key(id),
             _ => false,
         }
     }
@@ -207,6 +251,12 @@ impl Ec2State {
         if entry.is_empty() {
             self.tags.remove(id);
         }
+    }
+
+    /// Whether `account` may launch an image of this partition.
+    pub fn shared_with(&self, image: &dto::Image, account: &str) -> bool {
+        let id = image.image_id.as_deref().unwrap_or_default();
+        self.images.get(id).is_some_and(|r| r.launch_users.iter().any(|u| u == account))
     }
 
     /// Forgets a deleted resource's tags and timestamps.

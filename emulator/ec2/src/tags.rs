@@ -26,6 +26,8 @@ pub fn not_found(id: &str) -> ApiError {
         Some("network-interface") => errors::invalid_network_interface_id_not_found(id),
         Some("natgateway") => errors::invalid_nat_gateway_id_not_found(id),
         Some("instance") => errors::invalid_instance_id_not_found(id),
+        Some("volume") => errors::invalid_volume_not_found(id),
+        Some("image") => errors::invalid_amiid_not_found(id),
         Some("egress-only-internet-gateway") => errors::invalid_gateway_id_not_found(id, "eigw"),
         Some("vpn-gateway") => errors::invalid_vpn_gateway_id_not_found(id),
         Some("customer-gateway") => errors::invalid_customer_gateway_id_not_found(id),

@@ -2,7 +2,7 @@
 #![allow(clippy::all, dead_code)]
 //! Typed inputs and outputs of the implemented operations, named and shaped as in the AWS model.
 
-use nimbus_core::types::Timestamp;
+use nimbus_core::types::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +120,15 @@ pub struct AllocateAddressResult {
     pub carrier_ip: Option<String>,
     #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApplicationStatusSummary {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -500,9 +509,58 @@ pub struct AvailabilityZoneSubGeography {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct BlockDeviceMapping {
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsBlockDevice>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CapacityReservationSpecification {
+    #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<String>,
+    #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CapacityReservationSpecificationResponse {
+    #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<String>,
+    #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CapacityReservationTarget {
+    #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationResourceGroupArn", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CapacityReservationTargetResponse {
+    #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationResourceGroupArn", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -532,6 +590,43 @@ pub struct ConnectionTrackingSpecificationRequest {
     pub udp_stream_timeout: Option<i32>,
     #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
     pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTrackingSpecificationResponse {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CpuOptions {
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CpuOptionsRequest {
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1153,6 +1248,13 @@ pub struct CreateVpnGatewayResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreditSpecificationRequest {
+    #[serde(rename = "CpuCredits")]
+    pub cpu_credits: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CustomerGateway {
     #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
@@ -1172,6 +1274,17 @@ pub struct CustomerGateway {
     pub ip_address: Option<String>,
     #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
     pub bgp_asn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DefaultConnectionTrackingConfiguration {
+    #[serde(rename = "DefaultTcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub default_tcp_established_timeout: Option<i32>,
+    #[serde(rename = "DefaultUdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub default_udp_timeout: Option<i32>,
+    #[serde(rename = "DefaultUdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub default_udp_stream_timeout: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1568,6 +1681,177 @@ pub struct DescribeFlowLogsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeImagesRequest {
+    #[serde(rename = "ExecutableUsers", skip_serializing_if = "Option::is_none")]
+    pub executable_users: Option<Vec<String>>,
+    #[serde(rename = "ImageIds", skip_serializing_if = "Option::is_none")]
+    pub image_ids: Option<Vec<String>>,
+    #[serde(rename = "Owners", skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<String>>,
+    #[serde(rename = "IncludeDeprecated", skip_serializing_if = "Option::is_none")]
+    pub include_deprecated: Option<bool>,
+    #[serde(rename = "IncludeDisabled", skip_serializing_if = "Option::is_none")]
+    pub include_disabled: Option<bool>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeImagesResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<Image>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceCreditSpecificationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceCreditSpecificationsResult {
+    #[serde(rename = "InstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
+    pub instance_credit_specifications: Option<Vec<InstanceCreditSpecification>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceStatusRequest {
+    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "IncludeAllInstances", skip_serializing_if = "Option::is_none")]
+    pub include_all_instances: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceStatusResult {
+    #[serde(rename = "InstanceStatuses", skip_serializing_if = "Option::is_none")]
+    pub instance_statuses: Option<Vec<InstanceStatus>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceTypeOfferingsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LocationType", skip_serializing_if = "Option::is_none")]
+    pub location_type: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceTypeOfferingsResult {
+    #[serde(rename = "InstanceTypeOfferings", skip_serializing_if = "Option::is_none")]
+    pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceTypesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub instance_types: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IncludeUnsupportedInRegion", skip_serializing_if = "Option::is_none")]
+    pub include_unsupported_in_region: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstanceTypesResult {
+    #[serde(rename = "InstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub instance_types: Option<Vec<InstanceTypeInfo>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstancesRequest {
+    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInstancesResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Vec<Reservation>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeInternetGatewaysRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -1882,6 +2166,32 @@ pub struct DescribeTagsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeVolumesRequest {
+    #[serde(rename = "VolumeIds", skip_serializing_if = "Option::is_none")]
+    pub volume_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumesResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<Volume>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeVpcAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -2166,6 +2476,17 @@ pub struct DisassociateVpcCidrBlockResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DiskInfo {
+    #[serde(rename = "SizeInGB", skip_serializing_if = "Option::is_none")]
+    pub size_in_gb: Option<i64>,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DnsEntry {
     #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
     pub dns_name: Option<String>,
@@ -2201,6 +2522,151 @@ pub struct DnsOptionsSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct EbsBlockDevice {
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "VolumeInitializationRate", skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsCardInfo {
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+    #[serde(rename = "BaselineBandwidthInMbps", skip_serializing_if = "Option::is_none")]
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    #[serde(rename = "BaselineThroughputInMBps", skip_serializing_if = "Option::is_none")]
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    #[serde(rename = "BaselineIops", skip_serializing_if = "Option::is_none")]
+    pub baseline_iops: Option<i32>,
+    #[serde(rename = "MaximumBandwidthInMbps", skip_serializing_if = "Option::is_none")]
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    #[serde(rename = "MaximumThroughputInMBps", skip_serializing_if = "Option::is_none")]
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    #[serde(rename = "MaximumIops", skip_serializing_if = "Option::is_none")]
+    pub maximum_iops: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsInfo {
+    #[serde(rename = "EbsOptimizedSupport", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized_support: Option<String>,
+    #[serde(rename = "EncryptionSupport", skip_serializing_if = "Option::is_none")]
+    pub encryption_support: Option<String>,
+    #[serde(rename = "EbsOptimizedInfo", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized_info: Option<EbsOptimizedInfo>,
+    #[serde(rename = "NvmeSupport", skip_serializing_if = "Option::is_none")]
+    pub nvme_support: Option<String>,
+    #[serde(rename = "MaximumEbsAttachments", skip_serializing_if = "Option::is_none")]
+    pub maximum_ebs_attachments: Option<i32>,
+    #[serde(rename = "AttachmentLimitType", skip_serializing_if = "Option::is_none")]
+    pub attachment_limit_type: Option<String>,
+    #[serde(rename = "MaximumEbsCards", skip_serializing_if = "Option::is_none")]
+    pub maximum_ebs_cards: Option<i32>,
+    #[serde(rename = "EbsCards", skip_serializing_if = "Option::is_none")]
+    pub ebs_cards: Option<Vec<EbsCardInfo>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsInstanceBlockDevice {
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "AssociatedResource", skip_serializing_if = "Option::is_none")]
+    pub associated_resource: Option<String>,
+    #[serde(rename = "VolumeOwnerId", skip_serializing_if = "Option::is_none")]
+    pub volume_owner_id: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsInstanceBlockDeviceSpecification {
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsOptimizedInfo {
+    #[serde(rename = "BaselineBandwidthInMbps", skip_serializing_if = "Option::is_none")]
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    #[serde(rename = "BaselineThroughputInMBps", skip_serializing_if = "Option::is_none")]
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    #[serde(rename = "BaselineIops", skip_serializing_if = "Option::is_none")]
+    pub baseline_iops: Option<i32>,
+    #[serde(rename = "MaximumBandwidthInMbps", skip_serializing_if = "Option::is_none")]
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    #[serde(rename = "MaximumThroughputInMBps", skip_serializing_if = "Option::is_none")]
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    #[serde(rename = "MaximumIops", skip_serializing_if = "Option::is_none")]
+    pub maximum_iops: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsStatusDetails {
+    #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<Timestamp>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EbsStatusSummary {
+    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<EbsStatusDetails>>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EfaInfo {
+    #[serde(rename = "MaximumEfaInterfaces", skip_serializing_if = "Option::is_none")]
+    pub maximum_efa_interfaces: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EgressOnlyInternetGateway {
     #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<InternetGatewayAttachment>>,
@@ -2208,6 +2674,48 @@ pub struct EgressOnlyInternetGateway {
     pub egress_only_internet_gateway_id: Option<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ElasticGpuAssociation {
+    #[serde(rename = "ElasticGpuId", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_id: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationId", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_id: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationState", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_state: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationTime", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ElasticGpuSpecification {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ElasticInferenceAccelerator {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ElasticInferenceAcceleratorAssociation {
+    #[serde(rename = "ElasticInferenceAcceleratorArn", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_arn: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationId", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_id: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationState", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_state: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationTime", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2221,7 +2729,23 @@ pub struct EnaSrdSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct EnaSrdSpecificationRequest {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecificationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnaSrdUdpSpecificationRequest {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
@@ -2235,6 +2759,20 @@ pub struct EnableVgwRoutePropagationRequest {
     pub route_table_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnclaveOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnclaveOptionsRequest {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2287,6 +2825,57 @@ pub struct FlowLog {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct FpgaDeviceInfo {
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Manufacturer", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<FpgaDeviceMemoryInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FpgaDeviceMemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FpgaInfo {
+    #[serde(rename = "Fpgas", skip_serializing_if = "Option::is_none")]
+    pub fpgas: Option<Vec<FpgaDeviceInfo>>,
+    #[serde(rename = "TotalFpgaMemoryInMiB", skip_serializing_if = "Option::is_none")]
+    pub total_fpga_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetConsoleOutputRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Latest", skip_serializing_if = "Option::is_none")]
+    pub latest: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetConsoleOutputResult {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "Output", skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GetManagedPrefixListEntriesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2311,11 +2900,98 @@ pub struct GetManagedPrefixListEntriesResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct GetPasswordDataRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetPasswordDataResult {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "PasswordData", skip_serializing_if = "Option::is_none")]
+    pub password_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GpuDeviceInfo {
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Manufacturer", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "LogicalGpuCount", skip_serializing_if = "Option::is_none")]
+    pub logical_gpu_count: Option<i32>,
+    #[serde(rename = "GpuPartitionSize", skip_serializing_if = "Option::is_none")]
+    pub gpu_partition_size: Option<f64>,
+    #[serde(rename = "Workloads", skip_serializing_if = "Option::is_none")]
+    pub workloads: Option<Vec<String>>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<GpuDeviceMemoryInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GpuDeviceMemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GpuInfo {
+    #[serde(rename = "Gpus", skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<Vec<GpuDeviceInfo>>,
+    #[serde(rename = "TotalGpuMemoryInMiB", skip_serializing_if = "Option::is_none")]
+    pub total_gpu_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GroupIdentifier {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
     #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HibernationOptions {
+    #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HibernationOptionsRequest {
+    #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IamInstanceProfile {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IamInstanceProfileSpecification {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2338,11 +3014,864 @@ pub struct IgwFirewall {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Image {
+    #[serde(rename = "PlatformDetails", skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<String>,
+    #[serde(rename = "UsageOperation", skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "ImageOwnerAlias", skip_serializing_if = "Option::is_none")]
+    pub image_owner_alias: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "RootDeviceName", skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "RootDeviceType", skip_serializing_if = "Option::is_none")]
+    pub root_device_type: Option<String>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<StateReason>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VirtualizationType", skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<String>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<String>,
+    #[serde(rename = "TpmSupport", skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<String>,
+    #[serde(rename = "DeprecationTime", skip_serializing_if = "Option::is_none")]
+    pub deprecation_time: Option<String>,
+    #[serde(rename = "ImdsSupport", skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<String>,
+    #[serde(rename = "SourceInstanceId", skip_serializing_if = "Option::is_none")]
+    pub source_instance_id: Option<String>,
+    #[serde(rename = "DeregistrationProtection", skip_serializing_if = "Option::is_none")]
+    pub deregistration_protection: Option<String>,
+    #[serde(rename = "LastLaunchedTime", skip_serializing_if = "Option::is_none")]
+    pub last_launched_time: Option<String>,
+    #[serde(rename = "ImageAllowed", skip_serializing_if = "Option::is_none")]
+    pub image_allowed: Option<bool>,
+    #[serde(rename = "SourceImageId", skip_serializing_if = "Option::is_none")]
+    pub source_image_id: Option<String>,
+    #[serde(rename = "SourceImageRegion", skip_serializing_if = "Option::is_none")]
+    pub source_image_region: Option<String>,
+    #[serde(rename = "FreeTierEligible", skip_serializing_if = "Option::is_none")]
+    pub free_tier_eligible: Option<bool>,
+    #[serde(rename = "PublicSsmParameterName", skip_serializing_if = "Option::is_none")]
+    pub public_ssm_parameter_name: Option<String>,
+    #[serde(rename = "ImageWatermarks", skip_serializing_if = "Option::is_none")]
+    pub image_watermarks: Option<Vec<ImageWatermark>>,
+    #[serde(rename = "ScanResults", skip_serializing_if = "Option::is_none")]
+    pub scan_results: Option<ScanResults>,
+    #[serde(rename = "InstanceTypeSpecification", skip_serializing_if = "Option::is_none")]
+    pub instance_type_specification: Option<InstanceTypeSpecification>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "ImageLocation", skip_serializing_if = "Option::is_none")]
+    pub image_location: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    #[serde(rename = "Public", skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "ImageType", skip_serializing_if = "Option::is_none")]
+    pub image_type: Option<String>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImageWatermark {
+    #[serde(rename = "WatermarkKey", skip_serializing_if = "Option::is_none")]
+    pub watermark_key: Option<String>,
+    #[serde(rename = "SourceImageRegion", skip_serializing_if = "Option::is_none")]
+    pub source_image_region: Option<String>,
+    #[serde(rename = "SourceImageId", skip_serializing_if = "Option::is_none")]
+    pub source_image_id: Option<String>,
+    #[serde(rename = "SourceImageCreationTime", skip_serializing_if = "Option::is_none")]
+    pub source_image_creation_time: Option<Timestamp>,
+    #[serde(rename = "WatermarkCreationTime", skip_serializing_if = "Option::is_none")]
+    pub watermark_creation_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferenceAcceleratorInfo {
+    #[serde(rename = "Accelerators", skip_serializing_if = "Option::is_none")]
+    pub accelerators: Option<Vec<InferenceDeviceInfo>>,
+    #[serde(rename = "TotalInferenceMemoryInMiB", skip_serializing_if = "Option::is_none")]
+    pub total_inference_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferenceDeviceInfo {
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Manufacturer", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<InferenceDeviceMemoryInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferenceDeviceMemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Instance {
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfile>,
+    #[serde(rename = "InstanceLifecycle", skip_serializing_if = "Option::is_none")]
+    pub instance_lifecycle: Option<String>,
+    #[serde(rename = "ElasticGpuAssociations", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_associations: Option<Vec<ElasticGpuAssociation>>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociations", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_associations: Option<Vec<ElasticInferenceAcceleratorAssociation>>,
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<InstanceNetworkInterface>>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "RootDeviceName", skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "RootDeviceType", skip_serializing_if = "Option::is_none")]
+    pub root_device_type: Option<String>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "SpotInstanceRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_instance_request_id: Option<String>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<StateReason>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VirtualizationType", skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<String>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<CpuOptions>,
+    #[serde(rename = "CapacityBlockId", skip_serializing_if = "Option::is_none")]
+    pub capacity_block_id: Option<String>,
+    #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationSpecification", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<CapacityReservationSpecificationResponse>,
+    #[serde(rename = "HibernationOptions", skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<HibernationOptions>,
+    #[serde(rename = "Licenses", skip_serializing_if = "Option::is_none")]
+    pub licenses: Option<Vec<LicenseConfiguration>>,
+    #[serde(rename = "MetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<InstanceMetadataOptionsResponse>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptions>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<String>,
+    #[serde(rename = "PlatformDetails", skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<String>,
+    #[serde(rename = "UsageOperation", skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "UsageOperationUpdateTime", skip_serializing_if = "Option::is_none")]
+    pub usage_operation_update_time: Option<Timestamp>,
+    #[serde(rename = "PrivateDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsResponse>,
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "TpmSupport", skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<String>,
+    #[serde(rename = "MaintenanceOptions", skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<InstanceMaintenanceOptions>,
+    #[serde(rename = "CurrentInstanceBootMode", skip_serializing_if = "Option::is_none")]
+    pub current_instance_boot_mode: Option<String>,
+    #[serde(rename = "NetworkPerformanceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptions>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "SecondaryInterfaces", skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterface>>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<InstanceState>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "StateTransitionReason", skip_serializing_if = "Option::is_none")]
+    pub state_transition_reason: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "AmiLaunchIndex", skip_serializing_if = "Option::is_none")]
+    pub ami_launch_index: Option<i32>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "LaunchTime", skip_serializing_if = "Option::is_none")]
+    pub launch_time: Option<Timestamp>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub public_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceAttachmentEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<InstanceAttachmentEnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceAttachmentEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceAttribute {
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    #[serde(rename = "DisableApiTermination", skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptions>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<AttributeValue>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<AttributeValue>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<AttributeValue>,
+    #[serde(rename = "RootDeviceName", skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<AttributeValue>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<AttributeValue>,
+    #[serde(rename = "DisableApiStop", skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceBlockDeviceMapping {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsInstanceBlockDevice>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceBlockDeviceMappingSpecification {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsInstanceBlockDeviceSpecification>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceCreditSpecification {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
+    pub cpu_credits: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceCreditSpecificationRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
+    pub cpu_credits: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceIpv4Prefix {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InstanceIpv6Address {
     #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
     #[serde(rename = "IsPrimaryIpv6", skip_serializing_if = "Option::is_none")]
     pub is_primary_ipv6: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceIpv6Prefix {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceMaintenanceOptions {
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+    #[serde(rename = "RebootMigration", skip_serializing_if = "Option::is_none")]
+    pub reboot_migration: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceMaintenanceOptionsRequest {
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceMarketOptionsRequest {
+    #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<String>,
+    #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<SpotMarketOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceMetadataOptionsRequest {
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "HttpProtocolIpv6", skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceMetadataOptionsResponse {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "HttpProtocolIpv6", skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkInterface {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<InstanceNetworkInterfaceAttachment>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstancePrivateIpAddress>>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<InstanceIpv4Prefix>>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<InstanceIpv6Prefix>>,
+    #[serde(rename = "ConnectionTrackingConfiguration", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_configuration: Option<ConnectionTrackingSpecificationResponse>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkInterfaceAssociation {
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "IpOwnerId", skip_serializing_if = "Option::is_none")]
+    pub ip_owner_id: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkInterfaceAttachment {
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<InstanceAttachmentEnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkInterfaceSpecification {
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "AssociateCarrierIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkPerformanceOptions {
+    #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceNetworkPerformanceOptionsRequest {
+    #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstancePrivateIpAddress {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSecondaryInterface {
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
+    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "SecondaryInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub secondary_interface_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddress>>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "SecondarySubnetId", skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "SecondaryNetworkId", skip_serializing_if = "Option::is_none")]
+    pub secondary_network_id: Option<String>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSecondaryInterfaceAttachment {
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSecondaryInterfacePrivateIpAddress {
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSecondaryInterfacePrivateIpAddressRequest {
+    #[serde(rename = "PrivateIpAddress")]
+    pub private_ip_address: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSecondaryInterfaceSpecificationRequest {
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddressRequest>>,
+    #[serde(rename = "PrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceState {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStateChange {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "CurrentState", skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<InstanceState>,
+    #[serde(rename = "PreviousState", skip_serializing_if = "Option::is_none")]
+    pub previous_state: Option<InstanceState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStatus {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "Events", skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<InstanceStatusEvent>>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceState", skip_serializing_if = "Option::is_none")]
+    pub instance_state: Option<InstanceState>,
+    #[serde(rename = "InstanceStatus", skip_serializing_if = "Option::is_none")]
+    pub instance_status: Option<InstanceStatusSummary>,
+    #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
+    pub system_status: Option<InstanceStatusSummary>,
+    #[serde(rename = "AttachedEbsStatus", skip_serializing_if = "Option::is_none")]
+    pub attached_ebs_status: Option<EbsStatusSummary>,
+    #[serde(rename = "ApplicationStatus", skip_serializing_if = "Option::is_none")]
+    pub application_status: Option<ApplicationStatusSummary>,
+    #[serde(rename = "PerformanceStatus", skip_serializing_if = "Option::is_none")]
+    pub performance_status: Option<PerformanceStatusSummary>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStatusDetails {
+    #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<Timestamp>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStatusEvent {
+    #[serde(rename = "InstanceEventId", skip_serializing_if = "Option::is_none")]
+    pub instance_event_id: Option<String>,
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "NotAfter", skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<Timestamp>,
+    #[serde(rename = "NotBefore", skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    #[serde(rename = "NotBeforeDeadline", skip_serializing_if = "Option::is_none")]
+    pub not_before_deadline: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStatusSummary {
+    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<InstanceStatusDetails>>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceStorageInfo {
+    #[serde(rename = "TotalSizeInGB", skip_serializing_if = "Option::is_none")]
+    pub total_size_in_gb: Option<i64>,
+    #[serde(rename = "Disks", skip_serializing_if = "Option::is_none")]
+    pub disks: Option<Vec<DiskInfo>>,
+    #[serde(rename = "NvmeSupport", skip_serializing_if = "Option::is_none")]
+    pub nvme_support: Option<String>,
+    #[serde(rename = "EncryptionSupport", skip_serializing_if = "Option::is_none")]
+    pub encryption_support: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceTypeInfo {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "CurrentGeneration", skip_serializing_if = "Option::is_none")]
+    pub current_generation: Option<bool>,
+    #[serde(rename = "FreeTierEligible", skip_serializing_if = "Option::is_none")]
+    pub free_tier_eligible: Option<bool>,
+    #[serde(rename = "SupportedUsageClasses", skip_serializing_if = "Option::is_none")]
+    pub supported_usage_classes: Option<Vec<String>>,
+    #[serde(rename = "SupportedRootDeviceTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_root_device_types: Option<Vec<String>>,
+    #[serde(rename = "SupportedVirtualizationTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_virtualization_types: Option<Vec<String>>,
+    #[serde(rename = "BareMetal", skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "ProcessorInfo", skip_serializing_if = "Option::is_none")]
+    pub processor_info: Option<ProcessorInfo>,
+    #[serde(rename = "VCpuInfo", skip_serializing_if = "Option::is_none")]
+    pub v_cpu_info: Option<VCpuInfo>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<MemoryInfo>,
+    #[serde(rename = "InstanceStorageSupported", skip_serializing_if = "Option::is_none")]
+    pub instance_storage_supported: Option<bool>,
+    #[serde(rename = "InstanceStorageInfo", skip_serializing_if = "Option::is_none")]
+    pub instance_storage_info: Option<InstanceStorageInfo>,
+    #[serde(rename = "EbsInfo", skip_serializing_if = "Option::is_none")]
+    pub ebs_info: Option<EbsInfo>,
+    #[serde(rename = "NetworkInfo", skip_serializing_if = "Option::is_none")]
+    pub network_info: Option<NetworkInfo>,
+    #[serde(rename = "GpuInfo", skip_serializing_if = "Option::is_none")]
+    pub gpu_info: Option<GpuInfo>,
+    #[serde(rename = "FpgaInfo", skip_serializing_if = "Option::is_none")]
+    pub fpga_info: Option<FpgaInfo>,
+    #[serde(rename = "PlacementGroupInfo", skip_serializing_if = "Option::is_none")]
+    pub placement_group_info: Option<PlacementGroupInfo>,
+    #[serde(rename = "InferenceAcceleratorInfo", skip_serializing_if = "Option::is_none")]
+    pub inference_accelerator_info: Option<InferenceAcceleratorInfo>,
+    #[serde(rename = "HibernationSupported", skip_serializing_if = "Option::is_none")]
+    pub hibernation_supported: Option<bool>,
+    #[serde(rename = "BurstablePerformanceSupported", skip_serializing_if = "Option::is_none")]
+    pub burstable_performance_supported: Option<bool>,
+    #[serde(rename = "DedicatedHostsSupported", skip_serializing_if = "Option::is_none")]
+    pub dedicated_hosts_supported: Option<bool>,
+    #[serde(rename = "AutoRecoverySupported", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery_supported: Option<bool>,
+    #[serde(rename = "SupportedBootModes", skip_serializing_if = "Option::is_none")]
+    pub supported_boot_modes: Option<Vec<String>>,
+    #[serde(rename = "NitroEnclavesSupport", skip_serializing_if = "Option::is_none")]
+    pub nitro_enclaves_support: Option<String>,
+    #[serde(rename = "NitroTpmSupport", skip_serializing_if = "Option::is_none")]
+    pub nitro_tpm_support: Option<String>,
+    #[serde(rename = "NitroTpmInfo", skip_serializing_if = "Option::is_none")]
+    pub nitro_tpm_info: Option<NitroTpmInfo>,
+    #[serde(rename = "MediaAcceleratorInfo", skip_serializing_if = "Option::is_none")]
+    pub media_accelerator_info: Option<MediaAcceleratorInfo>,
+    #[serde(rename = "NeuronInfo", skip_serializing_if = "Option::is_none")]
+    pub neuron_info: Option<NeuronInfo>,
+    #[serde(rename = "PhcSupport", skip_serializing_if = "Option::is_none")]
+    pub phc_support: Option<String>,
+    #[serde(rename = "RebootMigrationSupport", skip_serializing_if = "Option::is_none")]
+    pub reboot_migration_support: Option<String>,
+    #[serde(rename = "SupportedInRegion", skip_serializing_if = "Option::is_none")]
+    pub supported_in_region: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceTypeItem {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceTypeOffering {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "LocationType", skip_serializing_if = "Option::is_none")]
+    pub location_type: Option<String>,
+    #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceTypeSpecification {
+    #[serde(rename = "SupportedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
+    #[serde(rename = "UnsupportedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub unsupported_instance_types: Option<Vec<InstanceTypeItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2450,6 +3979,31 @@ pub struct LastError {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct LaunchTemplateSpecification {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LicenseConfiguration {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LicenseConfigurationRequest {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ManagedPrefixList {
     #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
     pub prefix_list_id: Option<String>,
@@ -2479,6 +4033,42 @@ pub struct ManagedPrefixList {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MediaAcceleratorInfo {
+    #[serde(rename = "Accelerators", skip_serializing_if = "Option::is_none")]
+    pub accelerators: Option<Vec<MediaDeviceInfo>>,
+    #[serde(rename = "TotalMediaMemoryInMiB", skip_serializing_if = "Option::is_none")]
+    pub total_media_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaDeviceInfo {
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Manufacturer", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<MediaDeviceMemoryInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaDeviceMemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModifyAddressAttributeRequest {
     #[serde(rename = "AllocationId")]
     pub allocation_id: String,
@@ -2493,6 +4083,95 @@ pub struct ModifyAddressAttributeRequest {
 pub struct ModifyAddressAttributeResult {
     #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyInstanceAttributeRequest {
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    #[serde(rename = "DisableApiStop", skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMappingSpecification>>,
+    #[serde(rename = "DisableApiTermination", skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<AttributeValue>,
+    #[serde(rename = "Kernel", skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<AttributeValue>,
+    #[serde(rename = "Ramdisk", skip_serializing_if = "Option::is_none")]
+    pub ramdisk: Option<AttributeValue>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<SecureBlobAttributeValue>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyInstanceCreditSpecificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "InstanceCreditSpecifications")]
+    pub instance_credit_specifications: Vec<InstanceCreditSpecificationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyInstanceCreditSpecificationResult {
+    #[serde(rename = "SuccessfulInstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
+    pub successful_instance_credit_specifications: Option<Vec<SuccessfulInstanceCreditSpecificationItem>>,
+    #[serde(rename = "UnsuccessfulInstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful_instance_credit_specifications: Option<Vec<UnsuccessfulInstanceCreditSpecificationItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyInstanceMetadataOptionsRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "HttpProtocolIpv6", skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyInstanceMetadataOptionsResult {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceMetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_options: Option<InstanceMetadataOptionsResponse>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2672,6 +4351,15 @@ pub struct ModifyVpcPeeringConnectionOptionsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Monitoring {
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NatGateway {
     #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
     pub create_time: Option<Timestamp>,
@@ -2806,6 +4494,31 @@ pub struct NetworkAclEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct NetworkCardInfo {
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "NetworkPerformance", skip_serializing_if = "Option::is_none")]
+    pub network_performance: Option<String>,
+    #[serde(rename = "MaximumNetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub maximum_network_interfaces: Option<i32>,
+    #[serde(rename = "AdditionalFlexibleNetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub additional_flexible_network_interfaces: Option<i32>,
+    #[serde(rename = "BaselineBandwidthInGbps", skip_serializing_if = "Option::is_none")]
+    pub baseline_bandwidth_in_gbps: Option<f64>,
+    #[serde(rename = "PeakBandwidthInGbps", skip_serializing_if = "Option::is_none")]
+    pub peak_bandwidth_in_gbps: Option<f64>,
+    #[serde(rename = "DefaultEnaQueueCountPerInterface", skip_serializing_if = "Option::is_none")]
+    pub default_ena_queue_count_per_interface: Option<i32>,
+    #[serde(rename = "MaximumEnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub maximum_ena_queue_count: Option<i32>,
+    #[serde(rename = "MaximumEnaQueueCountPerInterface", skip_serializing_if = "Option::is_none")]
+    pub maximum_ena_queue_count_per_interface: Option<i32>,
+    #[serde(rename = "InterfaceTypes", skip_serializing_if = "Option::is_none")]
+    pub interface_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkFirewallAssociation {
     #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
     pub firewall_arn: Option<String>,
@@ -2813,6 +4526,49 @@ pub struct NetworkFirewallAssociation {
     pub firewall_onboarding_status: Option<String>,
     #[serde(rename = "FirewallMode", skip_serializing_if = "Option::is_none")]
     pub firewall_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInfo {
+    #[serde(rename = "NetworkPerformance", skip_serializing_if = "Option::is_none")]
+    pub network_performance: Option<String>,
+    #[serde(rename = "MaximumNetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub maximum_network_interfaces: Option<i32>,
+    #[serde(rename = "MaximumNetworkCards", skip_serializing_if = "Option::is_none")]
+    pub maximum_network_cards: Option<i32>,
+    #[serde(rename = "DefaultNetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub default_network_card_index: Option<i32>,
+    #[serde(rename = "NetworkCards", skip_serializing_if = "Option::is_none")]
+    pub network_cards: Option<Vec<NetworkCardInfo>>,
+    #[serde(rename = "Ipv4AddressesPerInterface", skip_serializing_if = "Option::is_none")]
+    pub ipv4_addresses_per_interface: Option<i32>,
+    #[serde(rename = "Ipv6AddressesPerInterface", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses_per_interface: Option<i32>,
+    #[serde(rename = "Ipv6Supported", skip_serializing_if = "Option::is_none")]
+    pub ipv6_supported: Option<bool>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<String>,
+    #[serde(rename = "EfaSupported", skip_serializing_if = "Option::is_none")]
+    pub efa_supported: Option<bool>,
+    #[serde(rename = "EfaInfo", skip_serializing_if = "Option::is_none")]
+    pub efa_info: Option<EfaInfo>,
+    #[serde(rename = "EncryptionInTransitSupported", skip_serializing_if = "Option::is_none")]
+    pub encryption_in_transit_supported: Option<bool>,
+    #[serde(rename = "EnaSrdSupported", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_supported: Option<bool>,
+    #[serde(rename = "BandwidthWeightings", skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weightings: Option<Vec<String>>,
+    #[serde(rename = "FlexibleEnaQueuesSupport", skip_serializing_if = "Option::is_none")]
+    pub flexible_ena_queues_support: Option<String>,
+    #[serde(rename = "ConnectionTrackingConfiguration", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_configuration: Option<DefaultConnectionTrackingConfiguration>,
+    #[serde(rename = "SecondaryNetworkSupported", skip_serializing_if = "Option::is_none")]
+    pub secondary_network_supported: Option<bool>,
+    #[serde(rename = "MaximumSecondaryNetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub maximum_secondary_network_interfaces: Option<i32>,
+    #[serde(rename = "Ipv4AddressesPerSecondaryInterface", skip_serializing_if = "Option::is_none")]
+    pub ipv4_addresses_per_secondary_interface: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2967,11 +4723,56 @@ pub struct NetworkInterfacePrivateIpAddress {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct NeuronDeviceCoreInfo {
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NeuronDeviceInfo {
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "CoreInfo", skip_serializing_if = "Option::is_none")]
+    pub core_info: Option<NeuronDeviceCoreInfo>,
+    #[serde(rename = "MemoryInfo", skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<NeuronDeviceMemoryInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NeuronDeviceMemoryInfo {
+    #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NeuronInfo {
+    #[serde(rename = "NeuronDevices", skip_serializing_if = "Option::is_none")]
+    pub neuron_devices: Option<Vec<NeuronDeviceInfo>>,
+    #[serde(rename = "TotalNeuronDeviceMemoryInMiB", skip_serializing_if = "Option::is_none")]
+    pub total_neuron_device_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NewDhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NitroTpmInfo {
+    #[serde(rename = "SupportedVersions", skip_serializing_if = "Option::is_none")]
+    pub supported_versions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3033,6 +4834,49 @@ pub struct PeeringConnectionOptionsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PerformanceStatusSummary {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<Timestamp>,
+    #[serde(rename = "Remediation", skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Placement {
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "PartitionNumber", skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "HostId", skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<String>,
+    #[serde(rename = "SpreadDomain", skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlacementGroupInfo {
+    #[serde(rename = "SupportedStrategies", skip_serializing_if = "Option::is_none")]
+    pub supported_strategies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PortRange {
     #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
     pub from: Option<i32>,
@@ -3089,11 +4933,55 @@ pub struct PrivateDnsNameOptionsOnLaunch {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PrivateDnsNameOptionsRequest {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateDnsNameOptionsResponse {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PrivateIpAddressSpecification {
     #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProcessorInfo {
+    #[serde(rename = "SupportedArchitectures", skip_serializing_if = "Option::is_none")]
+    pub supported_architectures: Option<Vec<String>>,
+    #[serde(rename = "SustainedClockSpeedInGhz", skip_serializing_if = "Option::is_none")]
+    pub sustained_clock_speed_in_ghz: Option<f64>,
+    #[serde(rename = "SupportedFeatures", skip_serializing_if = "Option::is_none")]
+    pub supported_features: Option<Vec<String>>,
+    #[serde(rename = "Manufacturer", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProductCode {
+    #[serde(rename = "ProductCodeId", skip_serializing_if = "Option::is_none")]
+    pub product_code_id: Option<String>,
+    #[serde(rename = "ProductCodeType", skip_serializing_if = "Option::is_none")]
+    pub product_code_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3140,6 +5028,15 @@ pub struct PublicIpDnsNameOptions {
     pub public_ipv6_dns_name: Option<String>,
     #[serde(rename = "PublicDualStackDnsName", skip_serializing_if = "Option::is_none")]
     pub public_dual_stack_dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RebootInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3315,6 +5212,21 @@ pub struct ReplaceRouteTableAssociationResult {
     pub new_association_id: Option<String>,
     #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
     pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reservation {
+    #[serde(rename = "ReservationId", skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "RequesterId", skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<Instance>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3539,6 +5451,134 @@ pub struct RouteTableAssociationState {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct RunInstancesMonitoringEnabled {
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunInstancesRequest {
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "MaxCount")]
+    pub max_count: i32,
+    #[serde(rename = "MinCount")]
+    pub min_count: i32,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<RunInstancesMonitoringEnabled>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "ElasticGpuSpecification", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specification: Option<Vec<ElasticGpuSpecification>>,
+    #[serde(rename = "ElasticInferenceAccelerators", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<ElasticInferenceAccelerator>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplateSpecification>,
+    #[serde(rename = "InstanceMarketOptions", skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    #[serde(rename = "CreditSpecification", skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<CpuOptionsRequest>,
+    #[serde(rename = "CapacityReservationSpecification", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+    #[serde(rename = "HibernationOptions", skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<HibernationOptionsRequest>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LicenseConfigurationRequest>>,
+    #[serde(rename = "MetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<InstanceMetadataOptionsRequest>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    #[serde(rename = "PrivateDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsRequest>,
+    #[serde(rename = "MaintenanceOptions", skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<InstanceMaintenanceOptionsRequest>,
+    #[serde(rename = "DisableApiStop", skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "EnablePrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "NetworkPerformanceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptionsRequest>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "SecondaryInterfaces", skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterfaceSpecificationRequest>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "DisableApiTermination", skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "AdditionalInfo", skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<InstanceNetworkInterfaceSpecification>>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScanResults {
+    #[serde(rename = "HighestFindingSeverityLabel", skip_serializing_if = "Option::is_none")]
+    pub highest_finding_severity_label: Option<String>,
+    #[serde(rename = "FindingScanDate", skip_serializing_if = "Option::is_none")]
+    pub finding_scan_date: Option<Timestamp>,
+    #[serde(rename = "InformationalFixAvailableSince", skip_serializing_if = "Option::is_none")]
+    pub informational_fix_available_since: Option<Timestamp>,
+    #[serde(rename = "LowFixAvailableSince", skip_serializing_if = "Option::is_none")]
+    pub low_fix_available_since: Option<Timestamp>,
+    #[serde(rename = "MediumFixAvailableSince", skip_serializing_if = "Option::is_none")]
+    pub medium_fix_available_since: Option<Timestamp>,
+    #[serde(rename = "HighFixAvailableSince", skip_serializing_if = "Option::is_none")]
+    pub high_fix_available_since: Option<Timestamp>,
+    #[serde(rename = "CriticalFixAvailableSince", skip_serializing_if = "Option::is_none")]
+    pub critical_fix_available_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecureBlobAttributeValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<Blob>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SecurityGroup {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -3689,6 +5729,70 @@ pub struct ServiceTypeDetail {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct SpotMarketOptions {
+    #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<String>,
+    #[serde(rename = "BlockDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "AdditionalInfo", skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartInstancesResult {
+    #[serde(rename = "StartingInstances", skip_serializing_if = "Option::is_none")]
+    pub starting_instances: Option<Vec<InstanceStateChange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StateReason {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "Hibernate", skip_serializing_if = "Option::is_none")]
+    pub hibernate: Option<bool>,
+    #[serde(rename = "SkipOsShutdown", skip_serializing_if = "Option::is_none")]
+    pub skip_os_shutdown: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopInstancesResult {
+    #[serde(rename = "StoppingInstances", skip_serializing_if = "Option::is_none")]
+    pub stopping_instances: Option<Vec<InstanceStateChange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Subnet {
     #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
     pub availability_zone_id: Option<String>,
@@ -3786,6 +5890,13 @@ pub struct SubnetIpv6CidrBlockAssociation {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct SuccessfulInstanceCreditSpecificationItem {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Tag {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -3835,6 +5946,26 @@ pub struct TagSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct TerminateInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    #[serde(rename = "SkipOsShutdown", skip_serializing_if = "Option::is_none")]
+    pub skip_os_shutdown: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TerminateInstancesResult {
+    #[serde(rename = "TerminatingInstances", skip_serializing_if = "Option::is_none")]
+    pub terminating_instances: Option<Vec<InstanceStateChange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UnassignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -3842,6 +5973,24 @@ pub struct UnassignPrivateIpAddressesRequest {
     pub network_interface_id: String,
     #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
     pub private_ip_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulInstanceCreditSpecificationItem {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<UnsuccessfulInstanceCreditSpecificationItemError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulInstanceCreditSpecificationItemError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3923,6 +6072,95 @@ pub struct UserIdGroupPair {
     pub vpc_peering_connection_id: Option<String>,
     #[serde(rename = "PeeringStatus", skip_serializing_if = "Option::is_none")]
     pub peering_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VCpuInfo {
+    #[serde(rename = "DefaultVCpus", skip_serializing_if = "Option::is_none")]
+    pub default_v_cpus: Option<i32>,
+    #[serde(rename = "DefaultCores", skip_serializing_if = "Option::is_none")]
+    pub default_cores: Option<i32>,
+    #[serde(rename = "DefaultThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub default_threads_per_core: Option<i32>,
+    #[serde(rename = "ValidCores", skip_serializing_if = "Option::is_none")]
+    pub valid_cores: Option<Vec<i32>>,
+    #[serde(rename = "ValidThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub valid_threads_per_core: Option<Vec<i32>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Volume {
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "SourceVolumeId", skip_serializing_if = "Option::is_none")]
+    pub source_volume_id: Option<String>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "FastRestored", skip_serializing_if = "Option::is_none")]
+    pub fast_restored: Option<bool>,
+    #[serde(rename = "MultiAttachEnabled", skip_serializing_if = "Option::is_none")]
+    pub multi_attach_enabled: Option<bool>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "SseType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "VolumeInitializationRate", skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "VolumeArn", skip_serializing_if = "Option::is_none")]
+    pub volume_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<VolumeAttachment>>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeAttachment {
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "AssociatedResource", skip_serializing_if = "Option::is_none")]
+    pub associated_resource: Option<String>,
+    #[serde(rename = "InstanceOwningService", skip_serializing_if = "Option::is_none")]
+    pub instance_owning_service: Option<String>,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Device", skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

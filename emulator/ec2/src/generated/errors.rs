@@ -54,14 +54,34 @@ pub fn idempotent_parameter_mismatch(token: impl std::fmt::Display) -> ApiError 
     ApiError::new("IdempotentParameterMismatch", format!("The client token '{token}' was already used with different parameters."), 400)
 }
 
+/// `IncorrectInstanceState`: <message>
+pub fn incorrect_instance_state(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectInstanceState", format!("{message}"), 400)
+}
+
 /// `IncorrectState`: <message>
 pub fn incorrect_state(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("IncorrectState", format!("{message}"), 400)
 }
 
+/// `InstanceLimitExceeded`: You have requested more instances (<requested>) than your current instance limit of <limit> allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.
+pub fn instance_limit_exceeded(limit: impl std::fmt::Display, requested: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InstanceLimitExceeded", format!("You have requested more instances ({requested}) than your current instance limit of {limit} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit."), 400)
+}
+
 /// `InsufficientFreeAddressesInSubnet`: The specified subnet <id> does not have enough free addresses to satisfy the request.
 pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
+}
+
+/// `InvalidAMIID.Malformed`: Invalid id: "<id>" (expecting "ami-...")
+pub fn invalid_amiid_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAMIID.Malformed", format!("Invalid id: \"{id}\" (expecting \"ami-...\")"), 400)
+}
+
+/// `InvalidAMIID.NotFound`: The image id '[<id>]' does not exist
+pub fn invalid_amiid_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAMIID.NotFound", format!("The image id '[{id}]' does not exist"), 400)
 }
 
 /// `InvalidAddress.NotFound`: Address '<ip>' not found.
@@ -149,14 +169,29 @@ pub fn invalid_ip_address_in_use(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidIPAddress.InUse", format!("{message}"), 400)
 }
 
+/// `InvalidInstanceID.Malformed`: Invalid id: "<id>"
+pub fn invalid_instance_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceID.Malformed", format!("Invalid id: \"{id}\""), 400)
+}
+
 /// `InvalidInstanceID.NotFound`: The instance ID '<id>' does not exist
 pub fn invalid_instance_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidInstanceID.NotFound", format!("The instance ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidInstanceType`: The following supplied instance types do not exist: [<types>]
+pub fn invalid_instance_type(types: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceType", format!("The following supplied instance types do not exist: [{types}]"), 400)
+}
+
 /// `InvalidInternetGatewayID.NotFound`: The internetGateway ID '<id>' does not exist
 pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidKeyPair.NotFound`: The key pair '<name>' does not exist
+pub fn invalid_key_pair_not_found(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidKeyPair.NotFound", format!("The key pair '{name}' does not exist"), 400)
 }
 
 /// `InvalidNatGatewayID.NotFound`: The natGateway ID '<id>' does not exist
@@ -299,6 +334,11 @@ pub fn invalid_subnet_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnetID.NotFound", format!("The subnet ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidVolume.NotFound`: The volume '<id>' does not exist.
+pub fn invalid_volume_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVolume.NotFound", format!("The volume '{id}' does not exist."), 400)
+}
+
 /// `InvalidVpc.Range`: The CIDR '<cidr>' is invalid.
 pub fn invalid_vpc_range(cidr: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpc.Range", format!("The CIDR '{cidr}' is invalid."), 400)
@@ -362,6 +402,11 @@ pub fn invalid_vpn_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError 
 /// `InvalidZone.NotFound`: The zone '<zone>' does not exist.
 pub fn invalid_zone_not_found(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidZone.NotFound", format!("The zone '{zone}' does not exist."), 400)
+}
+
+/// `MissingInput`: <message>
+pub fn missing_input(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("MissingInput", format!("{message}"), 400)
 }
 
 /// `MissingParameter`: The request must contain the parameter <name>
@@ -432,6 +477,11 @@ pub fn unauthorized_operation() -> ApiError {
 /// `UnknownParameter`: The parameter <name> is not recognized
 pub fn unknown_parameter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("UnknownParameter", format!("The parameter {name} is not recognized"), 400)
+}
+
+/// `Unsupported`: Your requested instance type (<instance_type>) is not supported in your requested Availability Zone (<zone>). Please retry your request by not specifying an Availability Zone or choosing <zones>.
+pub fn unsupported(instance_type: impl std::fmt::Display, zone: impl std::fmt::Display, zones: impl std::fmt::Display) -> ApiError {
+    ApiError::new("Unsupported", format!("Your requested instance type ({instance_type}) is not supported in your requested Availability Zone ({zone}). Please retry your request by not specifying an Availability Zone or choosing {zones}."), 400)
 }
 
 /// `VPCIdNotSpecified`: No default VPC for this user
