@@ -569,12 +569,12 @@ mod tests {
     #[test]
     fn allocations_look_like_aws_and_are_deterministic_per_partition() {
         let ctx = RequestContext::for_tests();
-        let first = |ctx: &RequestContext| allocate(&Ec2::new(), ctx).1;
+        let first = |ctx: &RequestContext| allocate(&Ec2::default(), ctx).1;
         assert_eq!(first(&ctx), first(&ctx));
         let mut eu = ctx.clone();
         eu.region = "eu-west-1".into();
         assert_ne!(first(&ctx), first(&eu));
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let out = call(&ec2, &ctx, "AllocateAddress", json!({}));
         assert!(str_at(&out, "/AllocationId").starts_with("eipalloc-"));
         assert_eq!(
@@ -591,7 +591,7 @@ mod tests {
 
     #[test]
     fn concurrent_allocations_in_one_partition_never_share_an_address() {
-        let ec2 = Arc::new(Ec2::new());
+        let ec2 = Arc::new(Ec2::default());
         let ctx = RequestContext::for_tests();
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -605,7 +605,7 @@ mod tests {
 
     #[test]
     fn a_released_address_can_be_recovered_but_not_twice() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (id, ip) = allocate(&ec2, &ctx);
         assert_eq!(refused(&ec2, &ctx, "AllocateAddress", json!({"Address": ip})), "InvalidIPAddress.InUse");
@@ -620,7 +620,7 @@ mod tests {
 
     #[test]
     fn association_rules() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let (a, ip_a) = allocate(&ec2, &ctx);
@@ -681,7 +681,7 @@ mod tests {
 
     #[test]
     fn describe_filters_and_errors() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", true);
         let (a, ip_a) = allocate(&ec2, &ctx);
@@ -718,7 +718,7 @@ mod tests {
 
     #[test]
     fn the_reverse_dns_attribute() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (a, ip) = allocate(&ec2, &ctx);
         let attr = || {

@@ -427,9 +427,10 @@ pub fn run_instances(
     }
     // As many instances as the quota and the subnet's free addresses allow, from min to max.
     let live = state.instances.values().filter(|r| r.stored_state != "terminated").count();
-    let quota_left = DEFAULT_INSTANCE_QUOTA.saturating_sub(live);
+    let quota = if state.instance_quota == 0 { DEFAULT_INSTANCE_QUOTA } else { state.instance_quota };
+    let quota_left = quota.saturating_sub(live);
     if (input.min_count as usize) > quota_left {
-        return Err(errors::instance_limit_exceeded(DEFAULT_INSTANCE_QUOTA, live + input.min_count as usize));
+        return Err(errors::instance_limit_exceeded(quota, live + input.min_count as usize));
     }
     let free = subnets::describe_one(state, &subnet_id).available_ip_address_count.unwrap_or(0).max(0) as usize;
     let per_instance = 1 + secondary;

@@ -777,7 +777,7 @@ mod tests {
 
     #[test]
     fn a_new_interface_has_aws_shape() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let eni = create(&ec2, &ctx, json!({"SubnetId": subnet, "Description": "web"}));
@@ -811,7 +811,7 @@ mod tests {
 
     #[test]
     fn addresses_asked_for_and_counted_come_from_the_subnet() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let eni = create(
@@ -841,7 +841,7 @@ mod tests {
 
     #[test]
     fn concurrent_creates_in_one_partition_never_share_an_address() {
-        let ec2 = Arc::new(Ec2::new());
+        let ec2 = Arc::new(Ec2::default());
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.0.0/22", false);
         let threads: Vec<_> = (0..8)
@@ -875,7 +875,7 @@ mod tests {
 
     #[test]
     fn security_groups_are_checked_and_held() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let sg = call(&ec2, &ctx, "CreateSecurityGroup", json!({"GroupName": "web", "Description": "w", "VpcId": vpc}))
@@ -898,7 +898,7 @@ mod tests {
 
     #[test]
     fn private_addresses_are_assigned_and_unassigned() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let a = str_at(&create(&ec2, &ctx, json!({"SubnetId": subnet})), "/NetworkInterfaceId");
@@ -948,7 +948,7 @@ mod tests {
 
     #[test]
     fn filters_and_pages() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let mut made = Vec::new();
@@ -1003,7 +1003,7 @@ mod tests {
 
     #[test]
     fn attributes_and_attachments() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let id = str_at(&create(&ec2, &ctx, json!({"SubnetId": subnet})), "/NetworkInterfaceId");

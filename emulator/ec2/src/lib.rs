@@ -43,14 +43,37 @@ use generated::errors;
 pub use generated::model::MODEL;
 pub use state::Ec2State;
 
-#[derive(Default)]
 pub struct Ec2 {
     state: Partitioned<Ec2State>,
+    settings: Ec2Settings,
+}
+
+/// How nimbus's EC2 behaves where AWS's timing and quotas are not the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ec2Settings {
+    /// Seconds each lifecycle step takes on nimbus's clock (`pending` -> `running`,
+    /// `stopping` -> `stopped`, ...). 0 by default: answers still say `pending`, the
+    /// next Describe shows the settled state, so waiters and tools never wait.
+    pub transition_delay_secs: u32,
+    /// Instances an account may have in a region (AWS's On-Demand quota).
+    pub instance_quota: usize,
+}
+
+impl Default for Ec2Settings {
+    fn default() -> Self {
+        Ec2Settings { transition_delay_secs: 0, instance_quota: instances::DEFAULT_INSTANCE_QUOTA }
+    }
+}
+
+impl Default for Ec2 {
+    fn default() -> Self {
+        Ec2::new(Ec2Settings::default())
+    }
 }
 
 impl Ec2 {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(settings: Ec2Settings) -> Self {
+        Ec2 { state: Partitioned::new(), settings }
     }
 }
 
@@ -246,6 +269,8 @@ impl Service for Ec2 {
         }
         self.state.write(ctx.account(), &ctx.region, |s| {
             vpcs::ensure_initialized(s, ctx);
+            s.transition_delay_secs = self.settings.transition_delay_secs;
+            s.instance_quota = self.settings.instance_quota;
             // Lifecycles move on with the clock before anything looks at them.
             nat_gateways::settle(s, ctx.now);
             instances::settle(s, ctx.now);
@@ -353,7 +378,7 @@ mod tests {
 
     #[test]
     fn dispatches_every_listed_operation() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         for op in ec2.implemented() {
             if let Err(e) = ec2.call(&ctx, op, serde_json::json!({})) {
@@ -364,7 +389,7 @@ mod tests {
 
     #[test]
     fn dry_run_answers_dry_run_operation_and_changes_nothing() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let err = ec2.call(&ctx, "DescribeRegions", serde_json::json!({"DryRun": true})).unwrap_err();
         assert_eq!((err.code.as_str(), err.status), ("DryRunOperation", 412));

@@ -448,7 +448,7 @@ mod tests {
 
     #[test]
     fn a_public_nat_gateway_lives_and_dies() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", true);
         let eip = call(&ec2, &ctx, "AllocateAddress", json!({}));
@@ -546,7 +546,7 @@ mod tests {
 
     #[test]
     fn a_private_nat_gateway_takes_the_address_asked_for() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let input = json!({"SubnetId": subnet, "ConnectivityType": "private", "PrivateIpAddress": "10.0.1.50",
@@ -568,7 +568,7 @@ mod tests {
 
     #[test]
     fn input_errors() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", true);
         assert_eq!(refused(&ec2, &ctx, "CreateNatGateway", json!({"SubnetId": subnet})), "MissingParameter");
@@ -585,7 +585,7 @@ mod tests {
 
     #[test]
     fn without_an_internet_gateway_or_with_a_taken_address_it_fails() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let alloc = str_at(&call(&ec2, &ctx, "AllocateAddress", json!({})), "/AllocationId");
@@ -655,7 +655,7 @@ mod tests {
 
     #[test]
     fn filters_and_pages() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         let mut made: Vec<String> = (0..7)

@@ -142,6 +142,8 @@ pub struct Ec2State {
     /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
     /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
     pub transition_delay_secs: u32,
+    /// Instances this account may have here (see `Ec2Settings`).
+    pub instance_quota: usize,
     /// Instances, by id.
     pub instances: BTreeMap<String, InstanceRecord>,
     /// Public addresses AWS gives interfaces at launch (not Elastic IPs), by interface.

@@ -563,7 +563,7 @@ mod tests {
 
     #[test]
     fn a_subnet_with_addresses_in_use_cannot_be_deleted() {
-        let ec2 = Ec2::new();
+        let ec2 = Ec2::default();
         let ctx = RequestContext::for_tests();
         let (_, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
         assert_eq!(available_ips(&ec2, &ctx, &subnet), 251);

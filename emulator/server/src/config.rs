@@ -86,6 +86,13 @@ pub struct Options {
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
     #[arg(long, env = "NIMBUS_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Seconds each EC2 lifecycle step (instance pending -> running, stopping ->
+    /// stopped, NAT gateway pending -> available, ...) takes on nimbus's clock [default: 0].
+    #[arg(long, env = "NIMBUS_EC2_TRANSITION_SECS")]
+    pub ec2_transition_secs: Option<u32>,
+    /// Instances an account may have per region before InstanceLimitExceeded [default: 1000].
+    #[arg(long, env = "NIMBUS_EC2_INSTANCE_QUOTA")]
+    pub ec2_instance_quota: Option<usize>,
     /// Make generated ids deterministic from this seed (the same requests in the same
     /// order get the same ids; requests are then handled one at a time).
     #[arg(long, env = "NIMBUS_ID_SEED")]
@@ -121,6 +128,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub capture_dir: Option<PathBuf>,
     pub id_seed: Option<u64>,
+    pub ec2: nimbus_ec2::Ec2Settings,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -137,6 +145,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             capture_dir: None,
             id_seed: None,
+            ec2: nimbus_ec2::Ec2Settings::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -169,6 +178,8 @@ impl Options {
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
             id_seed: self.id_seed.or(other.id_seed),
+            ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
+            ec2_instance_quota: self.ec2_instance_quota.or(other.ec2_instance_quota),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -225,6 +236,10 @@ impl Options {
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
             id_seed: o.id_seed,
+            ec2: nimbus_ec2::Ec2Settings {
+                transition_delay_secs: o.ec2_transition_secs.unwrap_or(d.ec2.transition_delay_secs),
+                instance_quota: o.ec2_instance_quota.unwrap_or(d.ec2.instance_quota),
+            },
             log: o.log.unwrap_or(d.log),
             log_format: o.log_format.unwrap_or_default(),
         })

@@ -33,7 +33,7 @@ impl App {
         let store = Arc::new(CredentialStore::new(config.credentials.clone()));
         let clock = Arc::new(Clock::new());
         let services: Vec<Arc<dyn Service>> = vec![
-            Arc::new(nimbus_ec2::Ec2::new()),
+            Arc::new(nimbus_ec2::Ec2::new(config.ec2)),
             Arc::new(nimbus_cloudwatch::CloudWatch::new()),
             Arc::new(nimbus_sts::Sts::new(store.clone())),
         ];
