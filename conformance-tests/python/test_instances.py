@@ -1,0 +1,271 @@
+"""Instances with boto3: launch from the public catalogue, the SDK waiters unchanged,
+stop/start, attributes, console output, and AWS's errors; the lifecycle on a driven
+clock and the instance quota on nimbus processes of their own."""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import boto3
+import botocore.exceptions
+import pytest
+import urllib3
+from botocore.config import Config
+
+from conftest import ACCOUNT, client, no_retries
+
+
+def error(call, *args, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(*args, **kwargs)
+    return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
+
+
+def latest_image(ec2, pattern="al2023-ami-2023.*-x86_64"):
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": [pattern]}, {"Name": "state", "Values": ["available"]}])["Images"]
+    assert images, f"no image matches {pattern}"
+    return max(images, key=lambda i: i["CreationDate"])
+
+
+@pytest.fixture
+def ec2():
+    return client("ec2")
+
+
+@pytest.fixture
+def launched(ec2):
+    made = []
+
+    def launch(**kw):
+        kw.setdefault("ImageId", latest_image(ec2)["ImageId"])
+        kw.setdefault("InstanceType", "t3.micro")
+        kw.setdefault("MinCount", 1)
+        kw.setdefault("MaxCount", 1)
+        r = ec2.run_instances(**kw)
+        made.extend(i["InstanceId"] for i in r["Instances"])
+        return r
+
+    yield launch
+    if made:
+        for i in made:
+            try:
+                ec2.modify_instance_attribute(InstanceId=i, DisableApiTermination={"Value": False})
+            except botocore.exceptions.ClientError:
+                pass
+        ec2.terminate_instances(InstanceIds=made)
+
+
+def test_launch_describe_and_waiters(ec2, launched):
+    image = latest_image(ec2)
+    r = launched(ImageId=image["ImageId"], MinCount=2, MaxCount=2, UserData="#!/bin/bash\necho nimbus-was-here\n",
+                 TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web"}]},
+                                    {"ResourceType": "volume", "Tags": [{"Key": "Backup", "Value": "daily"}]}])
+    assert r["ReservationId"].startswith("r-") and r["OwnerId"] == ACCOUNT
+    ids = [i["InstanceId"] for i in r["Instances"]]
+    assert [i["State"]["Name"] for i in r["Instances"]] == ["pending", "pending"]
+    assert [i["AmiLaunchIndex"] for i in r["Instances"]] == [0, 1]
+    ec2.get_waiter("instance_exists").wait(InstanceIds=ids)
+    ec2.get_waiter("instance_running").wait(InstanceIds=ids)
+    ec2.get_waiter("instance_status_ok").wait(InstanceIds=ids)
+    res = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    assert len(res) == 1 and res[0]["ReservationId"] == r["ReservationId"]
+    inst = res[0]["Instances"][0]
+    assert inst["State"] == {"Code": 16, "Name": "running"}
+    assert inst["ImageId"] == image["ImageId"] and inst["Architecture"] == "x86_64" and inst["RootDeviceName"] == "/dev/xvda"
+    assert inst["PrivateDnsName"] == "ip-" + inst["PrivateIpAddress"].replace(".", "-") + ".ec2.internal"
+    # The default subnet maps public addresses; the default VPC has DNS hostnames.
+    assert inst["PublicIpAddress"] and inst["PublicDnsName"].endswith(".compute-1.amazonaws.com")
+    assert inst["MetadataOptions"]["HttpTokens"] == "required" and inst["MetadataOptions"]["State"] == "applied"
+    assert inst["Tags"] == [{"Key": "Name", "Value": "web"}]
+    eni = inst["NetworkInterfaces"][0]
+    assert eni["Attachment"]["DeviceIndex"] == 0 and eni["Attachment"]["DeleteOnTermination"]
+    assert eni["Association"]["IpOwnerId"] == "amazon"
+    root = inst["BlockDeviceMappings"][0]
+    vol = ec2.describe_volumes(VolumeIds=[root["Ebs"]["VolumeId"]])["Volumes"][0]
+    assert vol["State"] == "in-use" and vol["Size"] == image["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"]
+    assert vol["Tags"] == [{"Key": "Backup", "Value": "daily"}]
+    status = ec2.describe_instance_status(InstanceIds=ids)["InstanceStatuses"]
+    assert {s["InstanceStatus"]["Status"] for s in status} == {"ok"}
+    # The console shows the user data ran (botocore decodes the base64 itself).
+    out = ec2.get_console_output(InstanceId=ids[0])["Output"]
+    assert "echo nimbus-was-here" in out and "cloud-init" in out
+    assert ec2.describe_instance_attribute(InstanceId=ids[0], Attribute="userData")["UserData"]["Value"] == \
+        base64.b64encode(b"#!/bin/bash\necho nimbus-was-here\n").decode()
+
+
+def test_stop_start_cycle(ec2, launched):
+    iid = launched()["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid])
+    before = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    stop = ec2.stop_instances(InstanceIds=[iid])["StoppingInstances"][0]
+    assert stop["PreviousState"]["Name"] == "running" and stop["CurrentState"]["Name"] == "stopping"
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=[iid])
+    stopped = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert "PublicIpAddress" not in stopped and stopped["PrivateIpAddress"] == before["PrivateIpAddress"]
+    assert stopped["StateTransitionReason"].startswith("User initiated (")
+    assert stopped["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
+    ec2.modify_instance_attribute(InstanceId=iid, InstanceType={"Value": "t3.small"})
+    start = ec2.start_instances(InstanceIds=[iid])["StartingInstances"][0]
+    assert start["PreviousState"]["Name"] == "stopped" and start["CurrentState"]["Name"] == "pending"
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid])
+    after = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert after["InstanceType"] == "t3.small" and after["PublicIpAddress"]
+    ec2.reboot_instances(InstanceIds=[iid])
+    assert ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
+
+
+def test_termination_and_protection(ec2, launched):
+    iid = launched(DisableApiTermination=True)["Instances"][0]["InstanceId"]
+    code, msg = error(ec2.terminate_instances, InstanceIds=[iid])
+    assert code == "OperationNotPermitted" and "disableApiTermination" in msg
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={"Value": False})
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiStop={"Value": True})
+    assert error(ec2.stop_instances, InstanceIds=[iid])[0] == "OperationNotPermitted"
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiStop={"Value": False})
+    eni = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    vol = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+    t = ec2.terminate_instances(InstanceIds=[iid])["TerminatingInstances"][0]
+    assert t["CurrentState"]["Name"] == "shutting-down"
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[iid])
+    gone = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert gone["State"] == {"Code": 48, "Name": "terminated"} and gone["NetworkInterfaces"] == []
+    assert error(ec2.describe_network_interfaces, NetworkInterfaceIds=[eni])[0] == "InvalidNetworkInterfaceID.NotFound"
+    assert error(ec2.describe_volumes, VolumeIds=[vol])[0] == "InvalidVolume.NotFound"
+    assert error(ec2.start_instances, InstanceIds=[iid])[0] == "IncorrectInstanceState"
+    # Terminating again is fine, as at AWS.
+    assert ec2.terminate_instances(InstanceIds=[iid])["TerminatingInstances"][0]["CurrentState"]["Name"] == "terminated"
+
+
+def test_errors(ec2, launched):
+    image = latest_image(ec2)
+    assert error(ec2.describe_instances, InstanceIds=["i-0123456789abcdef0"]) == ("InvalidInstanceID.NotFound", "The instance ID 'i-0123456789abcdef0' does not exist")
+    assert error(ec2.describe_instances, InstanceIds=["bogus"])[0] == "InvalidInstanceID.Malformed"
+    assert error(ec2.run_instances, ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1)[0] == "InvalidAMIID.NotFound"
+    assert error(ec2.run_instances, ImageId="not-an-ami", MinCount=1, MaxCount=1)[0] == "InvalidAMIID.Malformed"
+    code, msg = error(ec2.run_instances, ImageId=image["ImageId"], InstanceType="t4g.micro", MinCount=1, MaxCount=1)
+    assert code == "InvalidParameterValue" and "architecture" in msg
+    assert error(ec2.run_instances, ImageId=image["ImageId"], InstanceType="x9.huge", MinCount=1, MaxCount=1)[0] == "InvalidParameterValue"
+    assert error(ec2.run_instances, ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                 SecurityGroupIds=["sg-0123456789abcdef0"])[0] == "InvalidGroup.NotFound"
+    assert error(ec2.run_instances, ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                 SubnetId="subnet-0123456789abcdef0")[0] == "InvalidSubnetID.NotFound"
+    iid = launched()["Instances"][0]["InstanceId"]
+    assert error(ec2.modify_instance_attribute, InstanceId=iid, InstanceType={"Value": "t3.large"})[0] == "IncorrectInstanceState"
+    assert error(ec2.describe_instance_attribute, InstanceId=iid, Attribute="bogus")[0] == "InvalidParameterValue"
+    code, _ = error(ec2.run_instances, ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1, DryRun=True)
+    assert code == "DryRunOperation"
+
+
+def test_filters_and_pagination(ec2, launched):
+    r = launched(MinCount=6, MaxCount=6, TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Fleet", "Value": "paging"}]}])
+    ids = {i["InstanceId"] for i in r["Instances"]}
+    f = [{"Name": "tag:Fleet", "Values": ["paging"]}, {"Name": "instance-state-name", "Values": ["pending", "running"]}]
+    seen, token, pages = set(), None, 0
+    while True:
+        kw = {"Filters": f, "MaxResults": 5}
+        if token:
+            kw["NextToken"] = token
+        out = ec2.describe_instances(**kw)
+        for res in out["Reservations"]:
+            seen.update(i["InstanceId"] for i in res["Instances"])
+        pages += 1
+        token = out.get("NextToken")
+        if not token:
+            break
+    assert seen == ids and pages == 2
+    one = r["Instances"][0]
+    by_ip = ec2.describe_instances(Filters=[{"Name": "private-ip-address", "Values": [one["PrivateIpAddress"]]}])["Reservations"]
+    assert [i["InstanceId"] for res in by_ip for i in res["Instances"]] == [one["InstanceId"]]
+    assert len(ec2.describe_instances(Filters=[{"Name": "reservation-id", "Values": [r["ReservationId"]]}])["Reservations"]) == 1
+    assert error(ec2.describe_instances, Filters=[{"Name": "no-such-filter", "Values": ["x"]}])[0] == "InvalidParameterValue"
+    types = ec2.describe_instance_types(Filters=[{"Name": "burstable-performance-supported", "Values": ["true"]},
+                                                 {"Name": "processor-info.supported-architecture", "Values": ["arm64"]}])["InstanceTypes"]
+    assert types and all(t["InstanceType"].startswith("t4g.") for t in types)
+    offers = ec2.describe_instance_type_offerings(LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": ["t3.micro"]}])
+    assert {o["Location"] for o in offers["InstanceTypeOfferings"]} <= {z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+
+
+def test_credit_specifications_and_metadata(ec2, launched):
+    iid = launched(InstanceType="t3.micro")["Instances"][0]["InstanceId"]
+    spec = ec2.describe_instance_credit_specifications(InstanceIds=[iid])["InstanceCreditSpecifications"][0]
+    assert spec["CpuCredits"] == "unlimited"
+    out = ec2.modify_instance_credit_specification(InstanceCreditSpecifications=[{"InstanceId": iid, "CpuCredits": "standard"}])
+    assert out["SuccessfulInstanceCreditSpecifications"] == [{"InstanceId": iid}]
+    assert ec2.describe_instance_credit_specifications(InstanceIds=[iid])["InstanceCreditSpecifications"][0]["CpuCredits"] == "standard"
+    m = ec2.modify_instance_metadata_options(InstanceId=iid, HttpTokens="optional", HttpPutResponseHopLimit=3)["InstanceMetadataOptions"]
+    assert m["State"] == "pending" and m["HttpTokens"] == "optional"
+    shown = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["MetadataOptions"]
+    assert shown["HttpTokens"] == "optional" and shown["HttpPutResponseHopLimit"] == 3
+
+
+# --- nimbus processes of their own -------------------------------------------------
+
+BIN = os.environ.get("NIMBUS_BIN")
+
+
+def spawn(*args):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen([BIN, "--port", str(port), *args], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            if urllib3.request("GET", url + "/_nimbus/health", retries=False).status == 200:
+                return proc, url
+        except Exception:
+            time.sleep(0.005)
+    proc.kill()
+    raise AssertionError("nimbus did not start")
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_lifecycle_on_a_driven_clock():
+    proc, url = spawn("--ec2-transition-secs", "30")
+    try:
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                           config=Config(retries={"max_attempts": 1}))
+        iid = ec2.run_instances(ImageId=latest_image(ec2)["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        state = lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
+        advance = lambda s: urllib3.request("POST", url + "/_nimbus/clock", body=json.dumps({"advanceSeconds": s}).encode())
+        assert state() == "pending"
+        assert ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"] == []
+        advance(31)
+        assert state() == "running"
+        assert ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]["InstanceStatus"]["Status"] == "initializing"
+        advance(31)
+        assert ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]["InstanceStatus"]["Status"] == "ok"
+        ec2.stop_instances(InstanceIds=[iid])
+        assert state() == "stopping"
+        advance(31)
+        assert state() == "stopped"
+        ec2.terminate_instances(InstanceIds=[iid])
+        assert state() == "shutting-down"
+        advance(31)
+        assert state() == "terminated"
+        advance(3700)
+        assert error(ec2.describe_instances, InstanceIds=[iid])[0] == "InvalidInstanceID.NotFound"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_instance_quota():
+    proc, url = spawn("--ec2-instance-quota", "3")
+    try:
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                           config=Config(retries={"max_attempts": 1}))
+        image = latest_image(ec2)["ImageId"]
+        # MaxCount above the quota launches what fits; MinCount above it is refused.
+        r = ec2.run_instances(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=5)
+        assert len(r["Instances"]) == 3
+        assert error(ec2.run_instances, ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1)[0] == "InstanceLimitExceeded"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
