@@ -11,7 +11,7 @@ use nimbus_core::{ids, ApiError, RequestContext};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CpuOptions, DescribeInstanceStatusRequest, DescribeInstanceStatusResult,
     DescribeInstancesRequest, DescribeInstancesResult, EbsInstanceBlockDevice, EnclaveOptions, GroupIdentifier,
-    HibernationOptions, IamInstanceProfile, Image, Instance, InstanceBlockDeviceMapping, InstanceMaintenanceOptions,
+    HibernationOptions, Image, Instance, InstanceBlockDeviceMapping, InstanceMaintenanceOptions,
     InstanceMetadataOptionsResponse, InstanceNetworkInterface, InstanceNetworkInterfaceAssociation,
     InstanceNetworkInterfaceAttachment, InstanceNetworkPerformanceOptions, InstancePrivateIpAddress, InstanceState,
     InstanceStateChange, InstanceStatus, InstanceStatusDetails, InstanceStatusSummary, InstanceTypeInfo, Monitoring,
@@ -25,7 +25,7 @@ use crate::state::{Ec2State, InstanceRecord};
 use crate::support::{filtered, paginate, spec_tags};
 use crate::volumes::{self, NewVolume};
 use crate::vpcs::tag_pairs;
-use crate::{addresses, catalogue, images, subnets};
+use crate::{addresses, catalogue, images, instance_profiles, subnets};
 
 /// How long a terminated instance stays visible, as at AWS (about an hour).
 const TERMINATED_VISIBLE: Duration = Duration::hours(1);
@@ -137,6 +137,7 @@ fn release_everything(state: &mut Ec2State, id: &str) {
         }
     }
     volumes::on_instance_terminated(state, id);
+    instance_profiles::on_instance_terminated(state, id);
 }
 
 pub fn get<'a>(state: &'a Ec2State, id: &str) -> Result<&'a InstanceRecord, ApiError> {
@@ -400,6 +401,7 @@ pub fn run_instances(
             "Value ({shutdown}) for parameter instanceInitiatedShutdownBehavior is invalid."
         )));
     }
+    let profile = input.iam_instance_profile.as_ref().map(|p| instance_profiles::resolve(ctx, p)).transpose()?;
     let subnet_id = choose_subnet(state, ctx, &input, &instance_type)?;
     let subnet = state.subnets[&subnet_id].subnet.clone();
     let zone = subnet.availability_zone.clone().unwrap_or_default();
@@ -499,12 +501,6 @@ pub fn run_instances(
             ebs_optimized: Some(input.ebs_optimized.unwrap_or(false)),
             ena_support: Some(image.ena_support.unwrap_or(true)),
             hypervisor: Some("xen".into()),
-            iam_instance_profile: input.iam_instance_profile.as_ref().map(|p| IamInstanceProfile {
-                arn: Some(p.arn.clone().unwrap_or_else(|| {
-                    format!("arn:aws:iam::{}:instance-profile/{}", ctx.account(), p.name.clone().unwrap_or_default())
-                })),
-                id: Some(ids::key_id("AIPA", 17)),
-            }),
             root_device_name: image.root_device_name.clone(),
             root_device_type: image.root_device_type.clone(),
             source_dest_check: Some(true),
@@ -597,6 +593,9 @@ pub fn run_instances(
         };
         state.instances.insert(instance_id.clone(), record);
         state.set_tags(&instance_id, instance_tags.clone());
+        if let Some(profile) = profile.clone() {
+            instance_profiles::associate_record(state, ctx, &instance_id, profile);
+        }
         launched.push(instance_id);
     }
     // RunInstances answers with the instances still `pending`, as AWS's does.

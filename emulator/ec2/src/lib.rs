@@ -14,6 +14,7 @@ mod gateways;
 mod generated;
 mod images;
 mod instance_attributes;
+mod instance_profiles;
 mod instance_types;
 mod instances;
 mod interfaces;
@@ -97,6 +98,9 @@ fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> 
         "DescribeInstanceTypeOfferings" => read!(instance_types::describe_instance_type_offerings),
         "DescribeImages" => read!(images::describe_images),
         "DescribeVolumes" => read!(volumes::describe_volumes),
+        "DescribeIamInstanceProfileAssociations" => {
+            read!(instance_profiles::describe_iam_instance_profile_associations)
+        }
         "DescribeVpcs" => read!(vpcs::describe_vpcs),
         "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
         "DescribeSubnets" => read!(subnets::describe_subnets),
@@ -147,6 +151,9 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "ModifyInstanceAttribute" => write!(instance_attributes::modify_instance_attribute),
         "ModifyInstanceMetadataOptions" => write!(instance_attributes::modify_instance_metadata_options),
         "ModifyInstanceCreditSpecification" => write!(instance_attributes::modify_instance_credit_specification),
+        "AssociateIamInstanceProfile" => write!(instance_profiles::associate_iam_instance_profile),
+        "ReplaceIamInstanceProfileAssociation" => write!(instance_profiles::replace_iam_instance_profile_association),
+        "DisassociateIamInstanceProfile" => write!(instance_profiles::disassociate_iam_instance_profile),
         "CreateVpc" => write!(vpcs::create_vpc),
         "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
         "DeleteVpc" => write!(vpcs::delete_vpc),

@@ -146,6 +146,8 @@ pub struct Ec2State {
     pub instance_quota: usize,
     /// Instances, by id.
     pub instances: BTreeMap<String, InstanceRecord>,
+    /// IAM instance-profile associations by association id.
+    pub iam_profile_associations: BTreeMap<String, dto::IamInstanceProfileAssociation>,
     /// Public addresses AWS gives interfaces at launch (not Elastic IPs), by interface.
     pub auto_public_ips: BTreeMap<String, String>,
     /// EBS volumes, by id.

@@ -205,6 +205,22 @@ pub struct AssociateDhcpOptionsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AssociateIamInstanceProfileRequest {
+    #[serde(rename = "IamInstanceProfile")]
+    pub iam_instance_profile: IamInstanceProfileSpecification,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateIamInstanceProfileResult {
+    #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AssociateRouteTableRequest {
     #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
@@ -1681,6 +1697,28 @@ pub struct DescribeFlowLogsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeIamInstanceProfileAssociationsRequest {
+    #[serde(rename = "AssociationIds", skip_serializing_if = "Option::is_none")]
+    pub association_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeIamInstanceProfileAssociationsResult {
+    #[serde(rename = "IamInstanceProfileAssociations", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile_associations: Option<Vec<IamInstanceProfileAssociation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeImagesRequest {
     #[serde(rename = "ExecutableUsers", skip_serializing_if = "Option::is_none")]
     pub executable_users: Option<Vec<String>>,
@@ -2433,6 +2471,20 @@ pub struct DisassociateAddressRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DisassociateIamInstanceProfileRequest {
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateIamInstanceProfileResult {
+    #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DisassociateRouteTableRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2983,6 +3035,21 @@ pub struct IamInstanceProfile {
     pub arn: Option<String>,
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IamInstanceProfileAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfile>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5108,6 +5175,22 @@ pub struct ReleaseAddressRequest {
 pub struct RemovePrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceIamInstanceProfileAssociationRequest {
+    #[serde(rename = "IamInstanceProfile")]
+    pub iam_instance_profile: IamInstanceProfileSpecification,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceIamInstanceProfileAssociationResult {
+    #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
