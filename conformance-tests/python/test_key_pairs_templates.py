@@ -32,8 +32,9 @@ def run(*args, stdin=None):
 
 
 def private_file(tmp_path, name, material):
+    """The key material written as a user would: exactly as received."""
     path = tmp_path / name
-    path.write_text(material + "\n")
+    path.write_text(material)
     os.chmod(path, 0o600)
     return path
 

@@ -217,8 +217,10 @@ fn openssh_ed25519_private(seed: &[u8; 32], public: &[u8; 32], public_blob: &[u8
     file.u32(1);
     file.string(public_blob);
     file.string(&private.0);
+    // OpenSSH refuses ("invalid format") a key file whose last line has no newline, so
+    // unlike the PEM forms this one ends with one, as ssh-keygen writes it.
     format!(
-        "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
         wrap(&B64.encode(&file.0), 70)
     )
 }
@@ -559,5 +561,7 @@ tQIDAQAB
         let first = ids::with_seed(&mut a, || generate_ed25519(PrivateFormat::Pem, "").material);
         let second = ids::with_seed(&mut b, || generate_ed25519(PrivateFormat::Pem, "").material);
         assert_eq!(first, second);
+        let rsa = |seed: &mut u64| ids::with_seed(seed, || generate_rsa(PrivateFormat::Pem, "").unwrap().fingerprint);
+        assert_eq!(rsa(&mut 7), rsa(&mut 7));
     }
 }
