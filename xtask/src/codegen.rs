@@ -2,7 +2,8 @@
 //! `emulator/<svc>/src/generated/`:
 //! - `model.rs`: the whole model as static tables (`nimbus_core::model`), used by the
 //!   protocol codecs for every operation, implemented or not;
-//! - `dto.rs`: typed structs for the operations listed in `api-specs/operations.toml`;
+//! - `dto.rs`: typed structs for the operations listed in `api-specs/operations.toml`
+//!   (and for the shapes it lists under `shapes`);
 //! - `errors.rs` (EC2): one constructor per entry of `api-specs/ec2-errors.toml`.
 //!
 //! `--check` regenerates in memory and fails if a committed file differs.
@@ -56,7 +57,13 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
         let dir = root.join("emulator").join(svc.key).join("src/generated");
         let mut mods = vec!["dto", "model"];
         files.push((dir.join("model.rs"), gen_model(&model)?));
-        files.push((dir.join("dto.rs"), gen_dtos(&model, &listed)?));
+        let extra = listed_shapes(&ops_table, svc.key)?;
+        for shape in &extra {
+            if model["shapes"].get(shape).is_none() {
+                return Err(format!("operations.toml: {} has no shape {shape}", svc.key));
+            }
+        }
+        files.push((dir.join("dto.rs"), gen_dtos(&model, &listed, &extra)?));
         if svc.key == "ec2" {
             files.push((dir.join("errors.rs"), gen_ec2_errors()?));
             mods.push("errors");
@@ -90,6 +97,16 @@ pub fn listed_operations(table: &toml::Table, key: &str) -> Result<Vec<String>> 
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// Shapes a service needs typed before any listed operation reaches them (a helper for
+/// an operation still to come): `shapes = [...]` beside `operations`, optional.
+fn listed_shapes(table: &toml::Table, key: &str) -> Result<Vec<String>> {
+    let Some(shapes) = table.get(key).and_then(|s| s.get("shapes")) else {
+        return Ok(Vec::new());
+    };
+    let shapes = shapes.as_array().ok_or_else(|| format!("operations.toml: [{key}] shapes is not a list"))?;
+    shapes.iter().map(|o| o.as_str().map(str::to_string).ok_or_else(|| "shape names are strings".to_string())).collect()
 }
 
 /// The trimmed model with `api-specs/overlays/<svc>.json` merged in (RFC 7386 merge patch).
@@ -379,13 +396,14 @@ fn type_name(shape: &str) -> String {
     name
 }
 
-fn gen_dtos(model: &Value, listed: &[String]) -> Result<String> {
+fn gen_dtos(model: &Value, listed: &[String], extra: &[String]) -> Result<String> {
     let shapes = model["shapes"].as_object().ok_or("model has no shapes")?;
     let ops = model["operations"].as_object().ok_or("model has no operations")?;
 
-    // Every structure reachable from the listed operations' inputs and outputs.
+    // Every structure reachable from the listed operations' inputs and outputs (and from
+    // the listed extra shapes).
     let mut reachable: BTreeSet<String> = BTreeSet::new();
-    let mut stack: Vec<String> = Vec::new();
+    let mut stack: Vec<String> = extra.to_vec();
     for op in listed {
         for io in ["input", "output"] {
             if let Some(sh) = ops[op.as_str()].get(io).and_then(|i| s(i, "shape")) {

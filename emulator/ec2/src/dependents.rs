@@ -70,9 +70,3 @@ pub fn route_target_exists(state: &Ec2State, target: &str) -> bool {
 pub fn prefix_list_exists(state: &Ec2State, id: &str) -> bool {
     state.prefix_lists.contains_key(id) || prefix_lists::aws_managed(&state.region).iter().any(|p| p.id == id)
 }
-
-/// Whether a key pair of that name exists (RunInstances' KeyName).
-pub fn key_pair_exists(_state: &Ec2State, _name: &str) -> bool {
-    // Key pairs arrive with their own family; until then any name is accepted.
-    true
-}

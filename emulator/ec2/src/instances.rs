@@ -25,7 +25,7 @@ use crate::state::{Ec2State, InstanceRecord};
 use crate::support::{filtered, paginate, spec_tags};
 use crate::volumes::{self, NewVolume};
 use crate::vpcs::tag_pairs;
-use crate::{addresses, catalogue, images, instance_profiles, subnets};
+use crate::{addresses, catalogue, images, instance_profiles, key_pairs, launch_templates, subnets};
 
 /// How long a terminated instance stays visible, as at AWS (about an hour).
 const TERMINATED_VISIBLE: Duration = Duration::hours(1);
@@ -361,8 +361,16 @@ fn burstable_default(instance_type: &str) -> Option<String> {
 pub fn run_instances(
     state: &mut Ec2State,
     ctx: &RequestContext,
-    input: RunInstancesRequest,
+    mut input: RunInstancesRequest,
 ) -> Result<Reservation, ApiError> {
+    // AWS marks an instance launched from a template with the template and version.
+    let mut template_tags = Vec::new();
+    if let Some(spec) = input.launch_template.clone() {
+        let (id, version, data) = launch_templates::resolve(state, &spec)?;
+        launch_templates::merge_into_run_request(&data, &mut input)?;
+        template_tags.push(("aws:ec2launchtemplate:id".to_string(), id));
+        template_tags.push(("aws:ec2launchtemplate:version".to_string(), version.to_string()));
+    }
     if input.min_count < 1 {
         return Err(errors::invalid_parameter_value(format!(
             "Value ({}) for parameter minCount is invalid. Expected a positive integer.",
@@ -391,7 +399,7 @@ pub fn run_instances(
         )));
     }
     if let Some(key) = input.key_name.as_deref() {
-        if !crate::dependents::key_pair_exists(state, key) {
+        if !key_pairs::exists(state, key) {
             return Err(errors::invalid_key_pair_not_found(key));
         }
     }
@@ -593,6 +601,7 @@ pub fn run_instances(
         };
         state.instances.insert(instance_id.clone(), record);
         state.set_tags(&instance_id, instance_tags.clone());
+        state.set_tags(&instance_id, template_tags.clone());
         if let Some(profile) = profile.clone() {
             instance_profiles::associate_record(state, ctx, &instance_id, profile);
         }

@@ -18,6 +18,9 @@ mod instance_profiles;
 mod instance_types;
 mod instances;
 mod interfaces;
+mod key_material;
+mod key_pairs;
+mod launch_templates;
 mod nat_gateways;
 mod network_acls;
 mod peering;
@@ -126,6 +129,9 @@ fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> 
         "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
         "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
         "DescribeTags" => read!(tags::describe_tags),
+        "DescribeKeyPairs" => read!(key_pairs::describe_key_pairs),
+        "DescribeLaunchTemplates" => read!(launch_templates::describe_launch_templates),
+        "DescribeLaunchTemplateVersions" => read!(launch_templates::describe_launch_template_versions),
         _ => return None,
     })
 }
@@ -241,6 +247,14 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
         "CreateTags" => write!(tags::create_tags),
         "DeleteTags" => write!(tags::delete_tags),
+        "CreateKeyPair" => write!(key_pairs::create_key_pair),
+        "ImportKeyPair" => write!(key_pairs::import_key_pair),
+        "DeleteKeyPair" => write!(key_pairs::delete_key_pair),
+        "CreateLaunchTemplate" => write!(launch_templates::create_launch_template),
+        "CreateLaunchTemplateVersion" => write!(launch_templates::create_launch_template_version),
+        "ModifyLaunchTemplate" => write!(launch_templates::modify_launch_template),
+        "DeleteLaunchTemplate" => write!(launch_templates::delete_launch_template),
+        "DeleteLaunchTemplateVersions" => write!(launch_templates::delete_launch_template_versions),
         other => Err(ApiError::not_implemented("EC2", other)),
     }
 }

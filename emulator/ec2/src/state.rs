@@ -113,6 +113,24 @@ pub struct ImageRecord {
     pub launch_groups: Vec<String>,
 }
 
+/// A launch template: its description (tags derived when described) and its versions.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LaunchTemplateRecord {
+    pub template: dto::LaunchTemplate,
+    /// Versions by number (the first is 1); deleted versions are gone from here.
+    pub versions: BTreeMap<i64, LaunchTemplateVersionRecord>,
+}
+
+/// One launch template version: the data as it was given (`RequestLaunchTemplateData`),
+/// answered in its response shape when described.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LaunchTemplateVersionRecord {
+    pub description: Option<String>,
+    pub create_time: nimbus_core::types::Timestamp,
+    pub created_by: String,
+    pub data: dto::RequestLaunchTemplateData,
+}
+
 /// Everything one account has in one region.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ec2State {
@@ -164,6 +182,11 @@ pub struct Ec2State {
     /// Peering connections this partition requested or accepts, in their settled state.
     pub vpc_peering_connections: BTreeMap<String, dto::VpcPeeringConnection>,
     pub flow_logs: BTreeMap<String, dto::FlowLog>,
+    /// Key pairs by name (names are unique per account and region), with the public key
+    /// in OpenSSH form in `public_key`; tags live in `tags` under the `key-` id.
+    pub key_pairs: BTreeMap<String, dto::KeyPairInfo>,
+    /// Launch templates by id, each with its versions.
+    pub launch_templates: BTreeMap<String, LaunchTemplateRecord>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
@@ -229,6 +252,8 @@ impl Ec2State {
             Some("instance") => self.instances.contains_key(id),
             Some("volume") => self.volumes.contains_key(id),
             Some("image") => self.images.contains_key(id),
+            Some("key-pair") => self.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)),
+            Some("launch-template") => self.launch_templates.contains_key(id),
             _ => false,
         }
     }

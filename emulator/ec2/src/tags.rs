@@ -35,6 +35,8 @@ pub fn not_found(id: &str) -> ApiError {
         Some("vpc-endpoint") => errors::invalid_vpc_endpoint_id_not_found(id),
         Some("vpc-peering-connection") => errors::invalid_vpc_peering_connection_id_not_found(id),
         Some("vpc-flow-log") => errors::invalid_flow_log_id_not_found(1, id),
+        Some("key-pair") => crate::key_pairs::id_not_found(id),
+        Some("launch-template") => errors::invalid_launch_template_id_not_found(id),
         Some(t) => ApiError::client(
             format!("Invalid{}ID.NotFound", t.split('-').map(capitalise).collect::<String>()),
             format!("The {t} ID '{id}' does not exist"),

@@ -7,6 +7,42 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AcceleratorCount {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceleratorCountRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceleratorTotalMemoryMiB {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AcceptVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -525,6 +561,38 @@ pub struct AvailabilityZoneSubGeography {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct BaselineEbsBandwidthMbps {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BaselinePerformanceFactors {
+    #[serde(rename = "Cpu", skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuPerformanceFactor>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BaselinePerformanceFactorsRequest {
+    #[serde(rename = "Cpu", skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuPerformanceFactorRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlockDeviceMapping {
     #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
     pub ebs: Option<EbsBlockDevice>,
@@ -599,6 +667,17 @@ pub struct ConnectionTrackingConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ConnectionTrackingSpecification {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionTrackingSpecificationRequest {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -643,6 +722,20 @@ pub struct CpuOptionsRequest {
     pub amd_sev_snp: Option<String>,
     #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
     pub nested_virtualization: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CpuPerformanceFactor {
+    #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<PerformanceFactorReference>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CpuPerformanceFactorRequest {
+    #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -809,6 +902,79 @@ pub struct CreateInternetGatewayRequest {
 pub struct CreateInternetGatewayResult {
     #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
     pub internet_gateway: Option<InternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateKeyPairRequest {
+    #[serde(rename = "KeyName")]
+    pub key_name: String,
+    #[serde(rename = "KeyType", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "KeyFormat", skip_serializing_if = "Option::is_none")]
+    pub key_format: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateLaunchTemplateRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateName")]
+    pub launch_template_name: String,
+    #[serde(rename = "VersionDescription", skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "LaunchTemplateData")]
+    pub launch_template_data: RequestLaunchTemplateData,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+    #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
+    pub warning: Option<ValidationWarning>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateLaunchTemplateVersionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "SourceVersion", skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    #[serde(rename = "VersionDescription", skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "LaunchTemplateData")]
+    pub launch_template_data: RequestLaunchTemplateData,
+    #[serde(rename = "ResolveAlias", skip_serializing_if = "Option::is_none")]
+    pub resolve_alias: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateLaunchTemplateVersionResult {
+    #[serde(rename = "LaunchTemplateVersion", skip_serializing_if = "Option::is_none")]
+    pub launch_template_version: Option<LaunchTemplateVersion>,
+    #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
+    pub warning: Option<ValidationWarning>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1264,6 +1430,13 @@ pub struct CreateVpnGatewayResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreditSpecification {
+    #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
+    pub cpu_credits: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreditSpecificationRequest {
     #[serde(rename = "CpuCredits")]
     pub cpu_credits: String,
@@ -1360,6 +1533,90 @@ pub struct DeleteInternetGatewayRequest {
     pub dry_run: Option<bool>,
     #[serde(rename = "InternetGatewayId")]
     pub internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteKeyPairRequest {
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
+    pub key_pair_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteKeyPairResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
+    pub key_pair_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateVersionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Versions")]
+    pub versions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+    #[serde(rename = "ResponseError", skip_serializing_if = "Option::is_none")]
+    pub response_error: Option<ResponseError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteLaunchTemplateVersionsResult {
+    #[serde(rename = "SuccessfullyDeletedLaunchTemplateVersions", skip_serializing_if = "Option::is_none")]
+    pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
+    #[serde(rename = "UnsuccessfullyDeletedLaunchTemplateVersions", skip_serializing_if = "Option::is_none")]
+    pub unsuccessfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseErrorItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1908,6 +2165,92 @@ pub struct DescribeInternetGatewaysRequest {
 pub struct DescribeInternetGatewaysResult {
     #[serde(rename = "InternetGateways", skip_serializing_if = "Option::is_none")]
     pub internet_gateways: Option<Vec<InternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeKeyPairsRequest {
+    #[serde(rename = "KeyNames", skip_serializing_if = "Option::is_none")]
+    pub key_names: Option<Vec<String>>,
+    #[serde(rename = "KeyPairIds", skip_serializing_if = "Option::is_none")]
+    pub key_pair_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludePublicKey", skip_serializing_if = "Option::is_none")]
+    pub include_public_key: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeKeyPairsResult {
+    #[serde(rename = "KeyPairs", skip_serializing_if = "Option::is_none")]
+    pub key_pairs: Option<Vec<KeyPairInfo>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeLaunchTemplateVersionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<String>>,
+    #[serde(rename = "MinVersion", skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+    #[serde(rename = "MaxVersion", skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "ResolveAlias", skip_serializing_if = "Option::is_none")]
+    pub resolve_alias: Option<bool>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeLaunchTemplateVersionsResult {
+    #[serde(rename = "LaunchTemplateVersions", skip_serializing_if = "Option::is_none")]
+    pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeLaunchTemplatesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateIds", skip_serializing_if = "Option::is_none")]
+    pub launch_template_ids: Option<Vec<String>>,
+    #[serde(rename = "LaunchTemplateNames", skip_serializing_if = "Option::is_none")]
+    pub launch_template_names: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeLaunchTemplatesResult {
+    #[serde(rename = "LaunchTemplates", skip_serializing_if = "Option::is_none")]
+    pub launch_templates: Option<Vec<LaunchTemplate>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -2750,6 +3093,13 @@ pub struct ElasticGpuSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ElasticGpuSpecificationResponse {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ElasticInferenceAccelerator {
     #[serde(rename = "Type")]
     pub r#type: String,
@@ -3183,6 +3533,32 @@ pub struct ImageWatermark {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ImportKeyPairRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "KeyName")]
+    pub key_name: String,
+    #[serde(rename = "PublicKeyMaterial")]
+    pub public_key_material: Blob,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportKeyPairResult {
+    #[serde(rename = "KeyFingerprint", skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
+    pub key_pair_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InferenceAcceleratorInfo {
     #[serde(rename = "Accelerators", skip_serializing_if = "Option::is_none")]
     pub accelerators: Option<Vec<InferenceDeviceInfo>>,
@@ -3450,6 +3826,13 @@ pub struct InstanceIpv6Address {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct InstanceIpv6AddressRequest {
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InstanceIpv6Prefix {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
@@ -3669,6 +4052,120 @@ pub struct InstancePrivateIpAddress {
     pub private_dns_name: Option<String>,
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceRequirements {
+    #[serde(rename = "VCpuCount", skip_serializing_if = "Option::is_none")]
+    pub v_cpu_count: Option<VCpuCountRange>,
+    #[serde(rename = "MemoryMiB", skip_serializing_if = "Option::is_none")]
+    pub memory_mi_b: Option<MemoryMiB>,
+    #[serde(rename = "CpuManufacturers", skip_serializing_if = "Option::is_none")]
+    pub cpu_manufacturers: Option<Vec<String>>,
+    #[serde(rename = "MemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpu>,
+    #[serde(rename = "ExcludedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub excluded_instance_types: Option<Vec<String>>,
+    #[serde(rename = "InstanceGenerations", skip_serializing_if = "Option::is_none")]
+    pub instance_generations: Option<Vec<String>>,
+    #[serde(rename = "SpotMaxPricePercentageOverLowestPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "OnDemandMaxPricePercentageOverLowestPrice", skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "BareMetal", skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<String>,
+    #[serde(rename = "BurstablePerformance", skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<String>,
+    #[serde(rename = "RequireHibernateSupport", skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    #[serde(rename = "NetworkInterfaceCount", skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCount>,
+    #[serde(rename = "LocalStorage", skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<String>,
+    #[serde(rename = "LocalStorageTypes", skip_serializing_if = "Option::is_none")]
+    pub local_storage_types: Option<Vec<String>>,
+    #[serde(rename = "TotalLocalStorageGB", skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGB>,
+    #[serde(rename = "BaselineEbsBandwidthMbps", skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbps>,
+    #[serde(rename = "AcceleratorTypes", skip_serializing_if = "Option::is_none")]
+    pub accelerator_types: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorCount", skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCount>,
+    #[serde(rename = "AcceleratorManufacturers", skip_serializing_if = "Option::is_none")]
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorNames", skip_serializing_if = "Option::is_none")]
+    pub accelerator_names: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorTotalMemoryMiB", skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiB>,
+    #[serde(rename = "NetworkBandwidthGbps", skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbps>,
+    #[serde(rename = "AllowedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub allowed_instance_types: Option<Vec<String>>,
+    #[serde(rename = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", skip_serializing_if = "Option::is_none")]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    #[serde(rename = "BaselinePerformanceFactors", skip_serializing_if = "Option::is_none")]
+    pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
+    #[serde(rename = "RequireEncryptionInTransit", skip_serializing_if = "Option::is_none")]
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceRequirementsRequest {
+    #[serde(rename = "VCpuCount")]
+    pub v_cpu_count: VCpuCountRangeRequest,
+    #[serde(rename = "MemoryMiB")]
+    pub memory_mi_b: MemoryMiBRequest,
+    #[serde(rename = "CpuManufacturers", skip_serializing_if = "Option::is_none")]
+    pub cpu_manufacturers: Option<Vec<String>>,
+    #[serde(rename = "MemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    #[serde(rename = "ExcludedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub excluded_instance_types: Option<Vec<String>>,
+    #[serde(rename = "InstanceGenerations", skip_serializing_if = "Option::is_none")]
+    pub instance_generations: Option<Vec<String>>,
+    #[serde(rename = "SpotMaxPricePercentageOverLowestPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "OnDemandMaxPricePercentageOverLowestPrice", skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "BareMetal", skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<String>,
+    #[serde(rename = "BurstablePerformance", skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<String>,
+    #[serde(rename = "RequireHibernateSupport", skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    #[serde(rename = "NetworkInterfaceCount", skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    #[serde(rename = "LocalStorage", skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<String>,
+    #[serde(rename = "LocalStorageTypes", skip_serializing_if = "Option::is_none")]
+    pub local_storage_types: Option<Vec<String>>,
+    #[serde(rename = "TotalLocalStorageGB", skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    #[serde(rename = "BaselineEbsBandwidthMbps", skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    #[serde(rename = "AcceleratorTypes", skip_serializing_if = "Option::is_none")]
+    pub accelerator_types: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorCount", skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    #[serde(rename = "AcceleratorManufacturers", skip_serializing_if = "Option::is_none")]
+    pub accelerator_manufacturers: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorNames", skip_serializing_if = "Option::is_none")]
+    pub accelerator_names: Option<Vec<String>>,
+    #[serde(rename = "AcceleratorTotalMemoryMiB", skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    #[serde(rename = "NetworkBandwidthGbps", skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    #[serde(rename = "AllowedInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub allowed_instance_types: Option<Vec<String>>,
+    #[serde(rename = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", skip_serializing_if = "Option::is_none")]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    #[serde(rename = "BaselinePerformanceFactors", skip_serializing_if = "Option::is_none")]
+    pub baseline_performance_factors: Option<BaselinePerformanceFactorsRequest>,
+    #[serde(rename = "RequireEncryptionInTransit", skip_serializing_if = "Option::is_none")]
+    pub require_encryption_in_transit: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4007,6 +4504,13 @@ pub struct Ipv4PrefixSpecificationRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Ipv4PrefixSpecificationResponse {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ipv6CidrBlock {
     #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block: Option<String>,
@@ -4028,11 +4532,52 @@ pub struct Ipv6PrefixSpecificationRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Ipv6PrefixSpecificationResponse {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ipv6Range {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
     pub cidr_ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyPair {
+    #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
+    pub key_pair_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "KeyFingerprint", skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    #[serde(rename = "KeyMaterial", skip_serializing_if = "Option::is_none")]
+    pub key_material: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyPairInfo {
+    #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
+    pub key_pair_id: Option<String>,
+    #[serde(rename = "KeyType", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PublicKey", skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "KeyFingerprint", skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4046,6 +4591,531 @@ pub struct LastError {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct LaunchTemplate {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "CreatedBy", skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(rename = "DefaultVersionNumber", skip_serializing_if = "Option::is_none")]
+    pub default_version_number: Option<i64>,
+    #[serde(rename = "LatestVersionNumber", skip_serializing_if = "Option::is_none")]
+    pub latest_version_number: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateBlockDeviceMapping {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<LaunchTemplateEbsBlockDevice>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateBlockDeviceMappingRequest {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<LaunchTemplateEbsBlockDeviceRequest>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateCapacityReservationSpecificationRequest {
+    #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<String>,
+    #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateCapacityReservationSpecificationResponse {
+    #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<String>,
+    #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateCpuOptions {
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateCpuOptionsRequest {
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEbsBlockDevice {
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "VolumeInitializationRate", skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEbsBlockDeviceRequest {
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "VolumeInitializationRate", skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateElasticInferenceAccelerator {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<LaunchTemplateEnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEnclaveOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateEnclaveOptionsRequest {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateHibernationOptions {
+    #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateHibernationOptionsRequest {
+    #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateIamInstanceProfileSpecification {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMaintenanceOptions {
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMarketOptions {
+    #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<String>,
+    #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<LaunchTemplateSpotMarketOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMarketOptionsRequest {
+    #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<String>,
+    #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<LaunchTemplateSpotMarketOptionsRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMetadataOptions {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "HttpProtocolIpv6", skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceMetadataOptionsRequest {
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "HttpProtocolIpv6", skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
+    #[serde(rename = "AssociateCarrierIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationResponse>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationResponse>>,
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<LaunchTemplateEnaSrdSpecification>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    #[serde(rename = "AssociateCarrierIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6AddressRequest>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecification>>,
+    #[serde(rename = "PrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecificationRequest>>,
+    #[serde(rename = "PrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateLicenseConfiguration {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateLicenseConfigurationRequest {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateNetworkPerformanceOptions {
+    #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
+    #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatePlacement {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "HostId", skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<String>,
+    #[serde(rename = "SpreadDomain", skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "PartitionNumber", skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatePlacementRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "HostId", skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<String>,
+    #[serde(rename = "SpreadDomain", skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "PartitionNumber", skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatePrivateDnsNameOptions {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LaunchTemplateSpecification {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -4053,6 +5123,95 @@ pub struct LaunchTemplateSpecification {
     pub launch_template_name: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateSpotMarketOptions {
+    #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<String>,
+    #[serde(rename = "BlockDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateSpotMarketOptionsRequest {
+    #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<String>,
+    #[serde(rename = "BlockDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateTagSpecification {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateTagSpecificationRequest {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplateVersion {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+    #[serde(rename = "VersionDescription", skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "CreatedBy", skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(rename = "DefaultVersion", skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<bool>,
+    #[serde(rename = "LaunchTemplateData", skip_serializing_if = "Option::is_none")]
+    pub launch_template_data: Option<ResponseLaunchTemplateData>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatesMonitoring {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchTemplatesMonitoringRequest {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4129,9 +5288,45 @@ pub struct MediaDeviceMemoryInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MemoryGiBPerVCpu {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemoryGiBPerVCpuRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemoryMiB {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemoryMiBRequest {
+    #[serde(rename = "Min")]
+    pub min: i32,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4239,6 +5434,28 @@ pub struct ModifyInstanceMetadataOptionsResult {
     pub instance_id: Option<String>,
     #[serde(rename = "InstanceMetadataOptions", skip_serializing_if = "Option::is_none")]
     pub instance_metadata_options: Option<InstanceMetadataOptionsResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyLaunchTemplateRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "DefaultVersion", skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4561,6 +5778,24 @@ pub struct NetworkAclEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct NetworkBandwidthGbps {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkBandwidthGbpsRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkCardInfo {
     #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
     pub network_card_index: Option<i32>,
@@ -4766,6 +6001,24 @@ pub struct NetworkInterfaceAttachmentChanges {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct NetworkInterfaceCount {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceCountRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkInterfaceIpv6Address {
     #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
@@ -4897,6 +6150,20 @@ pub struct PeeringConnectionOptionsRequest {
     pub allow_multipath_resilience: Option<bool>,
     #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
     pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PerformanceFactorReference {
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PerformanceFactorReferenceRequest {
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5299,6 +6566,79 @@ pub struct ReplaceRouteTableAssociationResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct RequestLaunchTemplateData {
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecificationRequest>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMappingRequest>>,
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<LaunchTemplatesMonitoringRequest>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<LaunchTemplatePlacementRequest>,
+    #[serde(rename = "RamDiskId", skip_serializing_if = "Option::is_none")]
+    pub ram_disk_id: Option<String>,
+    #[serde(rename = "DisableApiTermination", skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecificationRequest>>,
+    #[serde(rename = "ElasticGpuSpecifications", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecification>>,
+    #[serde(rename = "ElasticInferenceAccelerators", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAccelerator>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "InstanceMarketOptions", skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptionsRequest>,
+    #[serde(rename = "CreditSpecification", skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<LaunchTemplateCpuOptionsRequest>,
+    #[serde(rename = "CapacityReservationSpecification", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationRequest>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfigurationRequest>>,
+    #[serde(rename = "HibernationOptions", skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<LaunchTemplateHibernationOptionsRequest>,
+    #[serde(rename = "MetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptionsRequest>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<LaunchTemplateEnclaveOptionsRequest>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    #[serde(rename = "PrivateDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptionsRequest>,
+    #[serde(rename = "MaintenanceOptions", skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptionsRequest>,
+    #[serde(rename = "DisableApiStop", skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "NetworkPerformanceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptionsRequest>,
+    #[serde(rename = "SecondaryInterfaces", skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Reservation {
     #[serde(rename = "ReservationId", skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<String>,
@@ -5339,6 +6679,88 @@ pub struct ResetNetworkInterfaceAttributeRequest {
     pub network_interface_id: String,
     #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
     pub source_dest_check: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResponseError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResponseLaunchTemplateData {
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecification>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMapping>>,
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecification>>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<LaunchTemplatesMonitoring>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<LaunchTemplatePlacement>,
+    #[serde(rename = "RamDiskId", skip_serializing_if = "Option::is_none")]
+    pub ram_disk_id: Option<String>,
+    #[serde(rename = "DisableApiTermination", skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecification>>,
+    #[serde(rename = "ElasticGpuSpecifications", skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecificationResponse>>,
+    #[serde(rename = "ElasticInferenceAccelerators", skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAcceleratorResponse>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "InstanceMarketOptions", skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptions>,
+    #[serde(rename = "CreditSpecification", skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecification>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<LaunchTemplateCpuOptions>,
+    #[serde(rename = "CapacityReservationSpecification", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationResponse>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfiguration>>,
+    #[serde(rename = "HibernationOptions", skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<LaunchTemplateHibernationOptions>,
+    #[serde(rename = "MetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptions>,
+    #[serde(rename = "EnclaveOptions", skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<LaunchTemplateEnclaveOptions>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirements>,
+    #[serde(rename = "PrivateDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptions>,
+    #[serde(rename = "MaintenanceOptions", skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptions>,
+    #[serde(rename = "DisableApiStop", skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "NetworkPerformanceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptions>,
+    #[serde(rename = "SecondaryInterfaces", skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecification>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5651,6 +7073,20 @@ pub struct ScanResults {
     pub high_fix_available_since: Option<Timestamp>,
     #[serde(rename = "CriticalFixAvailableSince", skip_serializing_if = "Option::is_none")]
     pub critical_fix_available_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecondaryInterfacePrivateIpAddressSpecification {
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6049,6 +7485,24 @@ pub struct TerminateInstancesResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct TotalLocalStorageGB {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TotalLocalStorageGBRequest {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UnassignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -6159,6 +7613,24 @@ pub struct UserIdGroupPair {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct VCpuCountRange {
+    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VCpuCountRangeRequest {
+    #[serde(rename = "Min")]
+    pub min: i32,
+    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VCpuInfo {
     #[serde(rename = "DefaultVCpus", skip_serializing_if = "Option::is_none")]
     pub default_v_cpus: Option<i32>,
@@ -6170,6 +7642,22 @@ pub struct VCpuInfo {
     pub valid_cores: Option<Vec<i32>>,
     #[serde(rename = "ValidThreadsPerCore", skip_serializing_if = "Option::is_none")]
     pub valid_threads_per_core: Option<Vec<i32>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ValidationError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ValidationWarning {
+    #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ValidationError>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

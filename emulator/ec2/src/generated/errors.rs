@@ -189,9 +189,49 @@ pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidKey.Format`: Key is not in valid OpenSSH public key format
+pub fn invalid_key_format() -> ApiError {
+    ApiError::new("InvalidKey.Format", format!("Key is not in valid OpenSSH public key format"), 400)
+}
+
+/// `InvalidKeyPair.Duplicate`: The keypair '<name>' already exists.
+pub fn invalid_key_pair_duplicate(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidKeyPair.Duplicate", format!("The keypair '{name}' already exists."), 400)
+}
+
 /// `InvalidKeyPair.NotFound`: The key pair '<name>' does not exist
 pub fn invalid_key_pair_not_found(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidKeyPair.NotFound", format!("The key pair '{name}' does not exist"), 400)
+}
+
+/// `InvalidLaunchTemplateId.Malformed`: The specified ID for the launch template, <id>, is malformed.
+pub fn invalid_launch_template_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidLaunchTemplateId.Malformed", format!("The specified ID for the launch template, {id}, is malformed."), 400)
+}
+
+/// `InvalidLaunchTemplateId.NotFound`: The specified launch template, with template ID <id>, does not exist.
+pub fn invalid_launch_template_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidLaunchTemplateId.NotFound", format!("The specified launch template, with template ID {id}, does not exist."), 400)
+}
+
+/// `InvalidLaunchTemplateId.VersionNotFound`: <message>
+pub fn invalid_launch_template_id_version_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidLaunchTemplateId.VersionNotFound", format!("{message}"), 400)
+}
+
+/// `InvalidLaunchTemplateName.AlreadyExistsException`: Launch template name already in use.
+pub fn invalid_launch_template_name_already_exists_exception() -> ApiError {
+    ApiError::new("InvalidLaunchTemplateName.AlreadyExistsException", format!("Launch template name already in use."), 400)
+}
+
+/// `InvalidLaunchTemplateName.MalformedException`: A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'
+pub fn invalid_launch_template_name_malformed_exception() -> ApiError {
+    ApiError::new("InvalidLaunchTemplateName.MalformedException", format!("A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'"), 400)
+}
+
+/// `InvalidLaunchTemplateName.NotFoundException`: <message>
+pub fn invalid_launch_template_name_not_found_exception(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidLaunchTemplateName.NotFoundException", format!("{message}"), 400)
 }
 
 /// `InvalidNatGatewayID.NotFound`: The natGateway ID '<id>' does not exist
