@@ -915,7 +915,7 @@ mod tests {
             }]),
             ..Default::default()
         };
-        merge_into_run_request(&template, &mut run);
+        merge_into_run_request(&template, &mut run).unwrap();
         assert_eq!(run.image_id.as_deref(), Some("ami-template"), "taken from the template");
         assert_eq!(run.key_name.as_deref(), Some("ops"));
         assert_eq!(run.ramdisk_id.as_deref(), Some("ari-1"));
