@@ -3,6 +3,8 @@
 
 mod generated;
 mod metrics;
+mod query;
+mod statistics;
 mod store;
 
 use nimbus_core::model::{Protocol, ServiceModel};
@@ -52,6 +54,9 @@ impl Service for CloudWatch {
             }
             "ListMetrics" => {
                 invoke(input, |i| self.metrics.read(account, region, |s| metrics::list_metrics(s, ctx, i)))
+            }
+            "GetMetricStatistics" => {
+                invoke(input, |i| self.metrics.read(account, region, |s| metrics::get_metric_statistics(s, ctx, i)))
             }
             other => Err(ApiError::not_implemented("CloudWatch", other)),
         }

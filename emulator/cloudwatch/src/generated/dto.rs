@@ -9,6 +9,27 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Datapoint {
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "SampleCount", skip_serializing_if = "Option::is_none")]
+    pub sample_count: Option<f64>,
+    #[serde(rename = "Average", skip_serializing_if = "Option::is_none")]
+    pub average: Option<f64>,
+    #[serde(rename = "Sum", skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
+    #[serde(rename = "Minimum", skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(rename = "Maximum", skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
+    pub extended_statistics: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dimension {
     #[serde(rename = "Name")]
     pub name: String,
@@ -41,6 +62,38 @@ pub struct EntityMetricData {
     pub entity: Option<Entity>,
     #[serde(rename = "MetricData", skip_serializing_if = "Option::is_none")]
     pub metric_data: Option<Vec<MetricDatum>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStatisticsInput {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+    #[serde(rename = "Period")]
+    pub period: i32,
+    #[serde(rename = "Statistics", skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<Vec<String>>,
+    #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
+    pub extended_statistics: Option<Vec<String>>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStatisticsOutput {
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "Datapoints", skip_serializing_if = "Option::is_none")]
+    pub datapoints: Option<Vec<Datapoint>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
