@@ -154,3 +154,129 @@ def test_get_metric_statistics_errors(cw):
     assert error_code(e) == "InvalidParameterValue"
     out = cw.get_metric_statistics(Period=60, Statistics=["Sum"], **kw)
     assert out["Datapoints"] == [] and out["Label"] == "Y"
+
+
+# ---------------------------------------------------------------- GetMetricData
+
+def metric_stat(qid, ns, name, stat="Sum", dims=None, period=60, label=None, return_data=True):
+    q = {"Id": qid, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name, "Dimensions": dims or []},
+                                   "Period": period, "Stat": stat}, "ReturnData": return_data}
+    if label is not None:
+        q["Label"] = label
+    return q
+
+
+def results(out, base):
+    return [
+        (r["Id"], r["Label"], [((t - base).total_seconds() // 60, v) for t, v in zip(r["Timestamps"], r["Values"])], r["StatusCode"])
+        for r in out["MetricDataResults"]
+    ]
+
+
+@pytest.fixture
+def traffic(cw):
+    """Errors and Requests per minute for host a (minutes 0..4) and Requests for host b."""
+    ns = unique("Traffic")
+    base = minute_floor(nimbus_now()) - datetime.timedelta(minutes=10)
+    data = []
+    for i, (errors, requests) in enumerate([(1, 10), (2, 20), (0, 0), (3, 30), (5, 50)]):
+        t = base + datetime.timedelta(minutes=i, seconds=5)
+        data += [
+            {"MetricName": "Errors", "Dimensions": [{"Name": "Host", "Value": "a"}], "Value": errors, "Timestamp": t},
+            {"MetricName": "Requests", "Dimensions": [{"Name": "Host", "Value": "a"}], "Value": requests, "Timestamp": t},
+            {"MetricName": "Requests", "Dimensions": [{"Name": "Host", "Value": "b"}], "Value": 1, "Timestamp": t},
+        ]
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+    return ns, base
+
+
+def test_metric_math_error_rate(cw, traffic):
+    ns, base = traffic
+    host_a = [{"Name": "Host", "Value": "a"}]
+    out = cw.get_metric_data(
+        MetricDataQueries=[
+            metric_stat("errors", ns, "Errors", dims=host_a, return_data=False),
+            metric_stat("requests", ns, "Requests", dims=host_a, return_data=False),
+            {"Id": "rate", "Expression": "100 * errors / requests", "Label": "Error rate"},
+            {"Id": "filled", "Expression": "FILL(errors / requests, 0)"},
+            {"Id": "running", "Expression": "RUNNING_SUM(errors)"},
+            {"Id": "flag", "Expression": "IF(errors > 2, 1, 0)"},
+            {"Id": "delta", "Expression": "DIFF(requests)"},
+            {"Id": "rate_s", "Expression": "RATE(requests)"},
+            {"Id": "centered", "Expression": "requests - AVG(requests)"},
+            {"Id": "both", "Expression": "SUM([errors, requests])"},
+        ],
+        StartTime=base, EndTime=base + datetime.timedelta(minutes=5), ScanBy="TimestampAscending",
+    )
+    assert results(out, base) == [
+        ("rate", "Error rate", [(0, 10.0), (1, 10.0), (3, 10.0), (4, 10.0)], "Complete"),
+        ("filled", "filled", [(0, 0.1), (1, 0.1), (2, 0.0), (3, 0.1), (4, 0.1)], "Complete"),
+        ("running", "running", [(0, 1.0), (1, 3.0), (2, 3.0), (3, 6.0), (4, 11.0)], "Complete"),
+        ("flag", "flag", [(0, 0.0), (1, 0.0), (2, 0.0), (3, 1.0), (4, 1.0)], "Complete"),
+        ("delta", "delta", [(1, 10.0), (2, -20.0), (3, 30.0), (4, 20.0)], "Complete"),
+        ("rate_s", "rate_s", [(1, 10 / 60), (2, -20 / 60), (3, 0.5), (4, 20 / 60)], "Complete"),
+        ("centered", "centered", [(0, -12.0), (1, -2.0), (2, -22.0), (3, 8.0), (4, 28.0)], "Complete"),
+        ("both", "both", [(0, 11.0), (1, 22.0), (2, 0.0), (3, 33.0), (4, 55.0)], "Complete"),
+    ]
+    assert out.get("Messages", []) == []
+
+
+def test_get_metric_data_order_labels_and_pages(cw, traffic):
+    ns, base = traffic
+    queries = [
+        metric_stat("a", ns, "Requests", dims=[{"Name": "Host", "Value": "a"}]),
+        metric_stat("b", ns, "Requests", dims=[{"Name": "Host", "Value": "b"}], label="${PROP('Dim.Host')} peak ${MAX}"),
+    ]
+    window = dict(StartTime=base, EndTime=base + datetime.timedelta(minutes=5))
+    out = cw.get_metric_data(MetricDataQueries=queries, **window)
+    got = results(out, base)
+    assert got[0] == ("a", "Requests", [(4, 50.0), (3, 30.0), (2, 0.0), (1, 20.0), (0, 10.0)], "Complete")
+    assert got[1][1] == "b peak 1"
+    first = cw.get_metric_data(MetricDataQueries=queries, MaxDatapoints=7, ScanBy="TimestampAscending", **window)
+    got = results(first, base)
+    assert [len(r[2]) for r in got] == [5, 2] and got[1][3] == "PartialData"
+    second = cw.get_metric_data(MetricDataQueries=queries, MaxDatapoints=7, ScanBy="TimestampAscending",
+                                NextToken=first["NextToken"], **window)
+    got = results(second, base)
+    assert [r[2] for r in got] == [[], [(2, 1.0), (3, 1.0), (4, 1.0)]]
+    assert "NextToken" not in second
+
+
+def test_search_metrics_and_insights(cw, traffic):
+    ns, base = traffic
+    window = dict(StartTime=base, EndTime=base + datetime.timedelta(minutes=5), ScanBy="TimestampAscending")
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "s", "Expression": f"SEARCH('{{{ns},Host}} MetricName=\"Requests\"', 'Sum', 60)"},
+        {"Id": "total", "Expression": f"SUM(SEARCH('{{{ns},Host}} Requests', 'Sum', 60))"},
+    ], **window)
+    got = results(out, base)
+    assert [(r[0], r[1]) for r in got] == [("s", "a"), ("s", "b"), ("total", "total")]
+    assert got[2][2] == [(0, 11.0), (1, 21.0), (2, 1.0), (3, 31.0), (4, 51.0)]
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "q", "Period": 300,
+         "Expression": f"SELECT SUM(Requests) FROM SCHEMA(\"{ns}\", Host) GROUP BY Host ORDER BY SUM() DESC"},
+    ], **window)
+    assert [(r[1], r[2]) for r in results(out, base)] == [("a", [(0, 110.0)]), ("b", [(0, 5.0)])]
+
+
+def test_get_metric_data_errors(cw, traffic):
+    ns, base = traffic
+    window = dict(StartTime=base, EndTime=base + datetime.timedelta(minutes=5))
+    cases = [
+        ([metric_stat("M1", ns, "Requests")], "The value M1 for parameter MetricDataQueries.member.1.Id is not matching the expected pattern ^[a-z][a-zA-Z0-9_]*$."),
+        ([metric_stat("m1", ns, "Requests", stat="Avg")], "The value Avg for parameter MetricDataQueries.member.1.MetricStat.Stat is not a valid statistic."),
+        ([metric_stat("m1", ns, "Requests"), metric_stat("m1", ns, "Errors")], "The values for parameter id in MetricDataQueries are not unique."),
+        ([{"Id": "e1", "Expression": "m9 * 2"}], "Error in expression e1: Unrecognized metric or expression id m9."),
+        ([{"Id": "e1", "Expression": "(1 +"}], "Error in expression e1: The expression ended unexpectedly."),
+    ]
+    for queries, message in cases:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cw.get_metric_data(MetricDataQueries=queries, **window)
+        assert error_code(e) == "ValidationError"
+        assert e.value.response["Error"]["Message"] == message
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_data(MetricDataQueries=[metric_stat("m1", ns, "Requests")], StartTime=base, EndTime=base)
+    assert error_code(e) == "ValidationError"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_data(MetricDataQueries=[metric_stat("m1", ns, "Requests")], NextToken="nope", **window)
+    assert error_code(e) == "InvalidNextToken"

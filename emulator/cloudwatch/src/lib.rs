@@ -2,6 +2,8 @@
 //! awsQuery, JSON 1.0 and Smithy RPC v2 CBOR (the wire layer is generic).
 
 mod generated;
+mod math;
+mod metric_data;
 mod metrics;
 mod query;
 mod statistics;
@@ -54,6 +56,9 @@ impl Service for CloudWatch {
             }
             "ListMetrics" => {
                 invoke(input, |i| self.metrics.read(account, region, |s| metrics::list_metrics(s, ctx, i)))
+            }
+            "GetMetricData" => {
+                invoke(input, |i| self.metrics.read(account, region, |s| metric_data::get_metric_data(s, ctx, i)))
             }
             "GetMetricStatistics" => {
                 invoke(input, |i| self.metrics.read(account, region, |s| metrics::get_metric_statistics(s, ctx, i)))

@@ -66,6 +66,36 @@ pub struct EntityMetricData {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct GetMetricDataInput {
+    #[serde(rename = "MetricDataQueries")]
+    pub metric_data_queries: Vec<MetricDataQuery>,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ScanBy", skip_serializing_if = "Option::is_none")]
+    pub scan_by: Option<String>,
+    #[serde(rename = "MaxDatapoints", skip_serializing_if = "Option::is_none")]
+    pub max_datapoints: Option<i32>,
+    #[serde(rename = "LabelOptions", skip_serializing_if = "Option::is_none")]
+    pub label_options: Option<LabelOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricDataOutput {
+    #[serde(rename = "MetricDataResults", skip_serializing_if = "Option::is_none")]
+    pub metric_data_results: Option<Vec<MetricDataResult>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageData>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GetMetricStatisticsInput {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -94,6 +124,13 @@ pub struct GetMetricStatisticsOutput {
     pub label: Option<String>,
     #[serde(rename = "Datapoints", skip_serializing_if = "Option::is_none")]
     pub datapoints: Option<Vec<Datapoint>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LabelOptions {
+    #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -128,6 +165,15 @@ pub struct ListMetricsOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MessageData {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Metric {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -135,6 +181,42 @@ pub struct Metric {
     pub metric_name: Option<String>,
     #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Vec<Dimension>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricDataQuery {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "MetricStat", skip_serializing_if = "Option::is_none")]
+    pub metric_stat: Option<MetricStat>,
+    #[serde(rename = "Expression", skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "ReturnData", skip_serializing_if = "Option::is_none")]
+    pub return_data: Option<bool>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricDataResult {
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "Timestamps", skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<Vec<Timestamp>>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<f64>>,
+    #[serde(rename = "StatusCode", skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageData>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -158,6 +240,19 @@ pub struct MetricDatum {
     pub unit: Option<String>,
     #[serde(rename = "StorageResolution", skip_serializing_if = "Option::is_none")]
     pub storage_resolution: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStat {
+    #[serde(rename = "Metric")]
+    pub metric: Metric,
+    #[serde(rename = "Period")]
+    pub period: i32,
+    #[serde(rename = "Stat")]
+    pub stat: String,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

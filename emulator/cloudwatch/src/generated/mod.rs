@@ -5,4 +5,4 @@ pub mod dto;
 pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
-pub const IMPLEMENTED: &[&str] = &["GetMetricStatistics", "ListMetrics", "PutMetricData"];
+pub const IMPLEMENTED: &[&str] = &["GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricData"];
