@@ -280,3 +280,146 @@ def test_get_metric_data_errors(cw, traffic):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         cw.get_metric_data(MetricDataQueries=[metric_stat("m1", ns, "Requests")], NextToken="nope", **window)
     assert error_code(e) == "InvalidNextToken"
+
+
+# ---------------------------------------------------------------- alarms
+
+def describe(cw, name, composite=False):
+    out = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm" if composite else "MetricAlarm"])
+    alarms = out["CompositeAlarms" if composite else "MetricAlarms"]
+    assert len(alarms) == 1, out
+    return alarms[0]
+
+
+def state_changes(cw, name):
+    items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate", ScanBy="TimestampAscending",
+                                      AlarmTypes=["MetricAlarm", "CompositeAlarm"])["AlarmHistoryItems"]
+    return [i["HistorySummary"] for i in items]
+
+
+def put(cw, ns, value, name="Latency"):
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": name, "Value": value}])
+
+
+@pytest.mark.parametrize("treat,final", [("notBreaching", "OK"), ("missing", "INSUFFICIENT_DATA"), ("breaching", "ALARM")])
+def test_alarm_ok_to_alarm_and_back_on_the_driven_clock(cw, treat, final):
+    ns = unique("Alarm")
+    name = unique("latency")
+    cw.put_metric_alarm(AlarmName=name, Namespace=ns, MetricName="Latency", Statistic="Average", Period=60,
+                        EvaluationPeriods=1, Threshold=90, ComparisonOperator="GreaterThanThreshold",
+                        TreatMissingData=treat, AlarmActions=[f"arn:aws:sns:us-east-1:000000000000:{name}"])
+    a = describe(cw, name)
+    assert (a["StateValue"], a["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+    put(cw, ns, 50)
+    advance(60)
+    assert describe(cw, name)["StateValue"] == "OK"
+    put(cw, ns, 95)
+    advance(60)
+    a = describe(cw, name)
+    assert a["StateValue"] == "ALARM"
+    assert a["StateReason"].startswith("Threshold Crossed: 1 datapoint [95.0 (")
+    assert a["StateReason"].endswith(")] was greater than the threshold (90.0).")
+    data = json.loads(a["StateReasonData"])
+    assert (data["version"], data["statistic"], data["period"], data["recentDatapoints"], data["threshold"]) == (
+        "1.0", "Average", 60, [95.0], 90.0)
+    assert data["evaluatedDatapoints"][0]["value"] == 95.0 and data["evaluatedDatapoints"][0]["sampleCount"] == 1.0
+    # No more data: back as TreatMissingData says once 95 leaves the evaluation range.
+    advance(300)
+    assert describe(cw, name)["StateValue"] == final
+    changes = state_changes(cw, name)
+    want = ["Alarm updated from INSUFFICIENT_DATA to OK", "Alarm updated from OK to ALARM"]
+    if final != "ALARM":
+        want.append(f"Alarm updated from ALARM to {final}")
+    assert changes == want
+    actions = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"]
+    assert [a["HistorySummary"] for a in actions] == [f"Successfully executed action arn:aws:sns:us-east-1:000000000000:{name}"]
+    cw.delete_alarms(AlarmNames=[name])
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+
+
+def test_metric_math_alarm_and_composite(cw):
+    ns = unique("Math")
+    errors, composite = unique("errors"), unique("composite")
+    cw.put_metric_alarm(
+        AlarmName=errors, EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {"Id": "e", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Errors"}, "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+            {"Id": "r", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Requests"}, "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+            {"Id": "rate", "Expression": "100 * e / r", "Label": "Error rate", "ReturnData": True},
+        ],
+    )
+    cw.put_composite_alarm(AlarmName=composite, AlarmRule=f"ALARM(\"{errors}\")", Tags=[{"Key": "team", "Value": "core"}])
+    assert describe(cw, composite, composite=True)["StateValue"] == "OK"
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Errors", "Value": 7}, {"MetricName": "Requests", "Value": 100}])
+    advance(60)
+    a = describe(cw, errors)
+    assert a["StateValue"] == "ALARM"
+    assert a["StateReason"].startswith("Threshold Crossed: 1 datapoint [7.0 (")
+    assert [m["Id"] for m in a["Metrics"]] == ["e", "r", "rate"]
+    c = describe(cw, composite, composite=True)
+    assert c["StateValue"] == "ALARM"
+    assert c["StateReason"].startswith(f"arn:aws:cloudwatch:us-east-1:000000000000:alarm:{errors} transitioned to ALARM at ")
+    assert json.loads(c["StateReasonData"])["triggeringAlarms"][0]["state"]["value"] == "ALARM"
+    kids = cw.describe_alarms(ChildrenOfAlarmName=composite)
+    assert [k["AlarmName"] for k in kids["MetricAlarms"]] == [errors]
+    parents = cw.describe_alarms(ParentsOfAlarmName=errors)
+    assert [p["AlarmName"] for p in parents["CompositeAlarms"]] == [composite]
+    arn = c["AlarmArn"]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "test"}])
+    cw.untag_resource(ResourceARN=arn, TagKeys=["team"])
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.delete_alarms(AlarmNames=[errors])
+    assert error_code(e) == "ValidationError"
+    cw.delete_alarms(AlarmNames=[composite])
+    cw.delete_alarms(AlarmNames=[errors])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.list_tags_for_resource(ResourceARN=arn)
+    assert error_code(e) == "ResourceNotFoundException"
+
+
+def test_alarm_validation_errors(cw):
+    base = dict(AlarmName=unique("bad"), EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    metric = dict(Namespace="X", MetricName="Y", Statistic="Sum", Period=60)
+    cases = [
+        (dict(base, **metric, Metrics=[{"Id": "m", "Expression": "TIME_SERIES(1)"}]), "ValidationError",
+         "MetricName should not be set if list of Metrics is set."),
+        (dict(base, Metrics=[{"Id": "a", "Expression": "TIME_SERIES(1)", "ReturnData": True},
+                             {"Id": "b", "Expression": "TIME_SERIES(2)", "ReturnData": True}]), "ValidationError",
+         "Exactly one element of the metrics list should return data."),
+        (dict(base, **dict(metric, Period=60), EvaluationPeriods=1441), "ValidationError",
+         "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400)."),
+        (dict(base, Namespace="X", MetricName="Y", Period=60), "ValidationError",
+         "The parameter Statistic or the parameter ExtendedStatistic must be specified."),
+    ]
+    for kwargs, code, message in cases:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cw.put_metric_alarm(**kwargs)
+        assert (error_code(e), e.value.response["Error"]["Message"]) == (code, message)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_composite_alarm(AlarmName=unique("c"), AlarmRule="ALARM(does-not-exist)")
+    assert e.value.response["Error"]["Message"] == "Could not save the composite alarm as alarms [does-not-exist] in the alarm rule do not exist"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.set_alarm_state(AlarmName=unique("nope"), StateValue="OK", StateReason="x")
+    assert error_code(e) == "ResourceNotFound"
+
+
+def test_alarm_reaches_alarm_in_real_time():
+    """The one case that waits: an alarm on a custom metric goes to ALARM at the first
+    evaluation after breaching data arrives, on nimbus's own minute ticks (at most ~70 s)."""
+    from conftest import client
+    cw = client("cloudwatch")
+    ns, name = unique("RealTime"), unique("realtime")
+    cw.put_metric_alarm(AlarmName=name, Namespace=ns, MetricName="Load", Statistic="Maximum", Period=60,
+                        EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Load", "Value": 42}])
+    deadline = time.monotonic() + 75
+    state = None
+    while time.monotonic() < deadline:
+        state = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+        if state == "ALARM":
+            break
+        time.sleep(2)
+    assert state == "ALARM"
+    cw.delete_alarms(AlarmNames=[name])

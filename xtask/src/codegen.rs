@@ -68,7 +68,7 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
         }
         let _ = writeln!(
             m,
-            "\n/// The operations this crate implements (api-specs/operations.toml).\npub const IMPLEMENTED: &[&str] = &[{}];",
+            "\n/// The operations this crate implements (api-specs/operations.toml).\n#[rustfmt::skip]\npub const IMPLEMENTED: &[&str] = &[{}];",
             listed.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
         );
         files.push((dir.join("mod.rs"), m));

@@ -44,6 +44,8 @@ pub struct Engine<'a> {
     memo: HashMap<usize, Value>,
     busy: HashSet<usize>,
     default_period: i64,
+    /// Round StartTime as GetMetricData does (alarms evaluate exact windows).
+    round: bool,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -174,7 +176,19 @@ impl<'a> Engine<'a> {
             memo: HashMap::new(),
             busy: HashSet::new(),
             default_period,
+            round: true,
         })
+    }
+
+    /// Evaluates over exactly `[start, end)`, without GetMetricData's rounding (alarms).
+    pub fn exact(mut self) -> Self {
+        self.round = false;
+        self
+    }
+
+    /// The period (s) of the query with this id.
+    pub fn period_of_id(&self, id: &str) -> Option<i64> {
+        self.index.get(id).map(|i| self.period_of(*i))
     }
 
     fn period_of(&self, i: usize) -> i64 {
@@ -183,7 +197,11 @@ impl<'a> Engine<'a> {
     }
 
     fn start_for(&self, period: i64) -> i64 {
-        query::round_start(self.start_ms, self.now_ms, period)
+        if self.round {
+            query::round_start(self.start_ms, self.now_ms, period)
+        } else {
+            self.start_ms
+        }
     }
 
     /// Aggregates of one metric over the window, per period.
@@ -374,46 +392,54 @@ impl<'a> Engine<'a> {
         Ok(Value::Array(out))
     }
 
-    /// The anomaly detection band of a series: the mean of the metric over the two weeks
-    /// before the window's end, plus or minus `width` standard deviations (nimbus's
-    /// model; AWS trains a seasonal model).
+    /// The anomaly detection band of a series (nimbus's model; AWS trains a seasonal
+    /// one): at each timestamp, the mean of the metric's values over the two weeks
+    /// before it, plus or minus `width` standard deviations. Timestamps with fewer than
+    /// two earlier values have no band.
     fn band(&self, s: &Series, width: f64) -> (Series, Series) {
-        let history: Vec<f64> = match &s.meta {
+        let first = s.points.first().map_or(self.end_ms, |p| p.0);
+        let history: Vec<(i64, f64)> = match &s.meta {
             Some(meta) => {
                 let key = MetricKey::new(&meta.namespace, &meta.name, meta.dimensions.clone());
                 let stat = Stat::parse(&meta.stat).unwrap_or(Stat::Average);
+                let start = first - SEARCH_HORIZON_MS;
+                let start = start - start.rem_euclid(meta.period * 1000) + first.rem_euclid(meta.period * 1000);
                 match self.store.get(&key) {
-                    Some(series) => periods(
-                        series,
-                        query::round_start(self.end_ms - SEARCH_HORIZON_MS, self.now_ms, meta.period),
-                        self.end_ms,
-                        meta.period,
-                        None,
-                        false,
-                        !stat.is_standard(),
-                        self.now_ms,
-                    )
-                    .into_values()
-                    .filter_map(|mut a| a.get(&stat))
-                    .collect(),
+                    Some(series) => {
+                        periods(series, start, self.end_ms, meta.period, None, false, !stat.is_standard(), self.now_ms)
+                            .into_iter()
+                            .filter_map(|((t, _), mut a)| a.get(&stat).map(|v| (t, v)))
+                            .collect()
+                    }
                     None => Vec::new(),
                 }
             }
-            None => s.values().collect(),
+            None => s.points.clone(),
         };
-        let n = history.len() as f64;
-        let (mean, sd) = if n == 0.0 {
-            (f64::NAN, f64::NAN)
-        } else {
-            let mean = history.iter().sum::<f64>() / n;
-            (mean, (history.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt())
-        };
-        let line = |offset: f64| {
-            let mut out = Series::new(s.label.clone(), s.period, finite_points(s, mean + offset));
-            out.meta = None;
-            out
-        };
-        (line(width * sd), line(-width * sd))
+        let (mut upper, mut lower) = (Vec::new(), Vec::new());
+        let (mut from, mut to) = (0, 0);
+        let (mut sum, mut sumsq) = (0.0, 0.0);
+        for (t, _) in &s.points {
+            while to < history.len() && history[to].0 < *t {
+                sum += history[to].1;
+                sumsq += history[to].1 * history[to].1;
+                to += 1;
+            }
+            while from < to && history[from].0 < t - SEARCH_HORIZON_MS {
+                sum -= history[from].1;
+                sumsq -= history[from].1 * history[from].1;
+                from += 1;
+            }
+            let n = (to - from) as f64;
+            if n < 2.0 {
+                continue;
+            }
+            let mean = sum / n;
+            let sd = (sumsq / n - mean * mean).max(0.0).sqrt();
+            upper.push((*t, mean + width * sd));
+            lower.push((*t, mean - width * sd));
+        }
+        (Series::new(s.label.clone(), s.period, upper), Series::new(s.label.clone(), s.period, lower))
     }
 
     /// The ids to return, in request order, with their ReturnData.
@@ -424,13 +450,6 @@ impl<'a> Engine<'a> {
 
 /// One returned time series: query id, label, points.
 type Returned = (String, String, Vec<(i64, f64)>);
-
-fn finite_points(s: &Series, v: f64) -> Vec<(i64, f64)> {
-    if !v.is_finite() {
-        return Vec::new();
-    }
-    s.points.iter().map(|(t, _)| (*t, v)).collect()
-}
 
 struct ExprEnv<'e, 'a> {
     engine: &'e mut Engine<'a>,

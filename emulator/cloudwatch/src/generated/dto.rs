@@ -9,6 +9,101 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ActionConfiguration {
+    #[serde(rename = "AlarmTagsPropagation", skip_serializing_if = "Option::is_none")]
+    pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmHistoryItem {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmContributorId", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_id: Option<String>,
+    #[serde(rename = "AlarmType", skip_serializing_if = "Option::is_none")]
+    pub alarm_type: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "HistoryItemType", skip_serializing_if = "Option::is_none")]
+    pub history_item_type: Option<String>,
+    #[serde(rename = "HistorySummary", skip_serializing_if = "Option::is_none")]
+    pub history_summary: Option<String>,
+    #[serde(rename = "HistoryData", skip_serializing_if = "Option::is_none")]
+    pub history_data: Option<String>,
+    #[serde(rename = "AlarmContributorAttributes", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_attributes: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmPromQLCriteria {
+    #[serde(rename = "Query")]
+    pub query: String,
+    #[serde(rename = "PendingPeriod", skip_serializing_if = "Option::is_none")]
+    pub pending_period: Option<i32>,
+    #[serde(rename = "RecoveryPeriod", skip_serializing_if = "Option::is_none")]
+    pub recovery_period: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmTagsPropagation {
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    #[serde(rename = "IncludedTagKeys", skip_serializing_if = "Option::is_none")]
+    pub included_tag_keys: Option<Vec<String>>,
+    #[serde(rename = "ExcludedTagKeys", skip_serializing_if = "Option::is_none")]
+    pub excluded_tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompositeAlarm {
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmRule", skip_serializing_if = "Option::is_none")]
+    pub alarm_rule: Option<String>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsSuppressedBy", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_by: Option<String>,
+    #[serde(rename = "ActionsSuppressedReason", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_reason: Option<String>,
+    #[serde(rename = "ActionsSuppressor", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor: Option<String>,
+    #[serde(rename = "ActionsSuppressorWaitPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_wait_period: Option<i32>,
+    #[serde(rename = "ActionsSuppressorExtensionPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_extension_period: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Datapoint {
     #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
@@ -26,6 +121,107 @@ pub struct Datapoint {
     pub unit: Option<String>,
     #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
     pub extended_statistics: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAlarmsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmHistoryInput {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmContributorId", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_id: Option<String>,
+    #[serde(rename = "AlarmTypes", skip_serializing_if = "Option::is_none")]
+    pub alarm_types: Option<Vec<String>>,
+    #[serde(rename = "HistoryItemType", skip_serializing_if = "Option::is_none")]
+    pub history_item_type: Option<String>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
+    pub max_records: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ScanBy", skip_serializing_if = "Option::is_none")]
+    pub scan_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmHistoryOutput {
+    #[serde(rename = "AlarmHistoryItems", skip_serializing_if = "Option::is_none")]
+    pub alarm_history_items: Option<Vec<AlarmHistoryItem>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsForMetricInput {
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsForMetricOutput {
+    #[serde(rename = "MetricAlarms", skip_serializing_if = "Option::is_none")]
+    pub metric_alarms: Option<Vec<MetricAlarm>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsInput {
+    #[serde(rename = "AlarmNames", skip_serializing_if = "Option::is_none")]
+    pub alarm_names: Option<Vec<String>>,
+    #[serde(rename = "AlarmNamePrefix", skip_serializing_if = "Option::is_none")]
+    pub alarm_name_prefix: Option<String>,
+    #[serde(rename = "AlarmTypes", skip_serializing_if = "Option::is_none")]
+    pub alarm_types: Option<Vec<String>>,
+    #[serde(rename = "ChildrenOfAlarmName", skip_serializing_if = "Option::is_none")]
+    pub children_of_alarm_name: Option<String>,
+    #[serde(rename = "ParentsOfAlarmName", skip_serializing_if = "Option::is_none")]
+    pub parents_of_alarm_name: Option<String>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "ActionPrefix", skip_serializing_if = "Option::is_none")]
+    pub action_prefix: Option<String>,
+    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
+    pub max_records: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsOutput {
+    #[serde(rename = "CompositeAlarms", skip_serializing_if = "Option::is_none")]
+    pub composite_alarms: Option<Vec<CompositeAlarm>>,
+    #[serde(rename = "MetricAlarms", skip_serializing_if = "Option::is_none")]
+    pub metric_alarms: Option<Vec<MetricAlarm>>,
+    #[serde(rename = "LogAlarms", skip_serializing_if = "Option::is_none")]
+    pub log_alarms: Option<Vec<LogAlarm>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -48,6 +244,20 @@ pub struct DimensionFilter {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DisableAlarmActionsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableAlarmActionsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Entity {
     #[serde(rename = "KeyAttributes", skip_serializing_if = "Option::is_none")]
     pub key_attributes: Option<BTreeMap<String, String>>,
@@ -62,6 +272,22 @@ pub struct EntityMetricData {
     pub entity: Option<Entity>,
     #[serde(rename = "MetricData", skip_serializing_if = "Option::is_none")]
     pub metric_data: Option<Vec<MetricDatum>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvaluationCriteria {
+    #[serde(rename = "PromQLCriteria", skip_serializing_if = "Option::is_none")]
+    pub prom_ql_criteria: Option<AlarmPromQLCriteria>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvaluationWindow {
+    #[serde(rename = "WallClockWindow", skip_serializing_if = "Option::is_none")]
+    pub wall_clock_window: Option<WallClockWindow>,
+    #[serde(rename = "SlidingWindow", skip_serializing_if = "Option::is_none")]
+    pub sliding_window: Option<SlidingWindow>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -165,6 +391,73 @@ pub struct ListMetricsOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ListTagsForResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListTagsForResourceOutput {
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogAlarm {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ScheduledQueryConfiguration", skip_serializing_if = "Option::is_none")]
+    pub scheduled_query_configuration: Option<ScheduledQueryConfiguration>,
+    #[serde(rename = "QueryResultsToEvaluate", skip_serializing_if = "Option::is_none")]
+    pub query_results_to_evaluate: Option<i32>,
+    #[serde(rename = "QueryResultsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub query_results_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "EvaluationState", skip_serializing_if = "Option::is_none")]
+    pub evaluation_state: Option<String>,
+    #[serde(rename = "ActionLogLineCount", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_count: Option<i32>,
+    #[serde(rename = "ActionLogLineRoleArn", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_role_arn: Option<String>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MessageData {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -181,6 +474,79 @@ pub struct Metric {
     pub metric_name: Option<String>,
     #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Vec<Dimension>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricAlarm {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "EvaluationPeriods", skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<i32>,
+    #[serde(rename = "DatapointsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<MetricDataQuery>>,
+    #[serde(rename = "ThresholdMetricId", skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
+    #[serde(rename = "EvaluationState", skip_serializing_if = "Option::is_none")]
+    pub evaluation_state: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "EvaluationWindow", skip_serializing_if = "Option::is_none")]
+    pub evaluation_window: Option<EvaluationWindow>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
+    pub evaluation_criteria: Option<EvaluationCriteria>,
+    #[serde(rename = "EvaluationInterval", skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -257,6 +623,94 @@ pub struct MetricStat {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PutCompositeAlarmInput {
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "AlarmRule")]
+    pub alarm_rule: String,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ActionsSuppressor", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor: Option<String>,
+    #[serde(rename = "ActionsSuppressorWaitPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_wait_period: Option<i32>,
+    #[serde(rename = "ActionsSuppressorExtensionPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_extension_period: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutMetricAlarmInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "EvaluationPeriods", skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<i32>,
+    #[serde(rename = "DatapointsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<MetricDataQuery>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ThresholdMetricId", skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
+    #[serde(rename = "EvaluationWindow", skip_serializing_if = "Option::is_none")]
+    pub evaluation_window: Option<EvaluationWindow>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
+    pub evaluation_criteria: Option<EvaluationCriteria>,
+    #[serde(rename = "EvaluationInterval", skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PutMetricDataInput {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -270,6 +724,54 @@ pub struct PutMetricDataInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ScheduleConfiguration {
+    #[serde(rename = "ScheduleExpression")]
+    pub schedule_expression: String,
+    #[serde(rename = "StartTimeOffset")]
+    pub start_time_offset: i64,
+    #[serde(rename = "EndTimeOffset", skip_serializing_if = "Option::is_none")]
+    pub end_time_offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduledQueryConfiguration {
+    #[serde(rename = "QueryString")]
+    pub query_string: String,
+    #[serde(rename = "LogGroupIdentifiers", skip_serializing_if = "Option::is_none")]
+    pub log_group_identifiers: Option<Vec<String>>,
+    #[serde(rename = "QueryARN", skip_serializing_if = "Option::is_none")]
+    pub query_arn: Option<String>,
+    #[serde(rename = "ScheduledQueryRoleARN")]
+    pub scheduled_query_role_arn: String,
+    #[serde(rename = "ScheduleConfiguration")]
+    pub schedule_configuration: ScheduleConfiguration,
+    #[serde(rename = "AggregationExpression")]
+    pub aggregation_expression: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetAlarmStateInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "StateValue")]
+    pub state_value: String,
+    #[serde(rename = "StateReason")]
+    pub state_reason: String,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlidingWindow {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StatisticSet {
     #[serde(rename = "SampleCount")]
     pub sample_count: f64,
@@ -279,4 +781,57 @@ pub struct StatisticSet {
     pub minimum: f64,
     #[serde(rename = "Maximum")]
     pub maximum: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagResourceOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UntagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "TagKeys")]
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UntagResourceOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WallClockWindow {
+    #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WarmUpConfiguration {
+    #[serde(rename = "WarmUpPeriodDurationInMinutes")]
+    pub warm_up_period_duration_in_minutes: i32,
+    #[serde(rename = "OnlyStartEvaluatingAfterWarmUpPeriodEnds", skip_serializing_if = "Option::is_none")]
+    pub only_start_evaluating_after_warm_up_period_ends: Option<bool>,
 }

@@ -5,4 +5,5 @@ pub mod dto;
 pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
-pub const IMPLEMENTED: &[&str] = &["GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricData"];
+#[rustfmt::skip]
+pub const IMPLEMENTED: &[&str] = &["DeleteAlarms", "DescribeAlarmHistory", "DescribeAlarms", "DescribeAlarmsForMetric", "DisableAlarmActions", "EnableAlarmActions", "GetMetricData", "GetMetricStatistics", "ListMetrics", "ListTagsForResource", "PutCompositeAlarm", "PutMetricAlarm", "PutMetricData", "SetAlarmState", "TagResource", "UntagResource"];

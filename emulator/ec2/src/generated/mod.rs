@@ -7,4 +7,5 @@ pub mod errors;
 pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
+#[rustfmt::skip]
 pub const IMPLEMENTED: &[&str] = &["DescribeAvailabilityZones", "DescribeRegions"];

@@ -5,4 +5,5 @@ pub mod dto;
 pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
+#[rustfmt::skip]
 pub const IMPLEMENTED: &[&str] = &["AssumeRole", "GetCallerIdentity", "GetSessionToken"];
