@@ -423,3 +423,93 @@ def test_alarm_reaches_alarm_in_real_time():
         time.sleep(2)
     assert state == "ALARM"
     cw.delete_alarms(AlarmNames=[name])
+
+
+# ---------------------------------------------------------------- dashboards, detectors, records
+
+DASHBOARD = {
+    "widgets": [
+        {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+         "properties": {"metrics": [["App", "Latency", "Service", "api"]], "period": 300, "stat": "Average",
+                        "region": "us-east-1", "title": "Latency"}},
+        {"type": "text", "x": 0, "y": 7, "width": 3, "height": 3, "properties": {"markdown": "Hello"}},
+    ]
+}
+
+
+def test_dashboards(cw):
+    name = unique("dash")
+    out = cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(DASHBOARD))
+    assert out["DashboardValidationMessages"] == []
+    got = cw.get_dashboard(DashboardName=name)
+    assert json.loads(got["DashboardBody"]) == DASHBOARD
+    assert got["DashboardArn"] == f"arn:aws:cloudwatch::000000000000:dashboard/{name}"
+    entries = cw.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]
+    assert [(e["DashboardName"], e["Size"]) for e in entries] == [(name, len(json.dumps(DASHBOARD)))]
+    # Dashboards are global: another region sees it.
+    from conftest import client
+    assert client("cloudwatch", region="eu-west-1").get_dashboard(DashboardName=name)["DashboardName"] == name
+    bad = {"widgets": [{"type": "metric", "properties": {"view": "timeSeries"}}, {"type": "text", "width": 30, "properties": {}}]}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(bad))
+    assert error_code(e) == "InvalidParameterInput"
+    assert e.value.response["Error"]["Message"].startswith("The dashboard body is invalid, there are 5 validation errors:")
+    messages = e.value.response["dashboardValidationMessages"]
+    assert len(messages) == 5
+    assert {"DataPath": "/widgets/1/width", "Message": "Should be <= 24"} in messages
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_dashboard(DashboardName=name, DashboardBody="{not json")
+    assert (error_code(e), e.value.response["Error"]["Message"]) == (
+        "InvalidParameterInput", "The field DashboardBody must be a valid JSON object")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_dashboard(DashboardName="bad name!", DashboardBody=json.dumps(DASHBOARD))
+    assert error_code(e) == "InvalidParameterInput"
+    arn = got["DashboardArn"]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "core"}])
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.delete_dashboards(DashboardNames=[name, unique("missing")])
+    assert error_code(e) == "ResourceNotFound"
+    cw.delete_dashboards(DashboardNames=[name])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_dashboard(DashboardName=name)
+    assert error_code(e) == "ResourceNotFound"
+
+
+def test_anomaly_detectors_streams_and_insight_rules(cw):
+    ns = unique("Anomaly")
+    single = {"Namespace": ns, "MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": "a"}], "Stat": "Average"}
+    cw.put_anomaly_detector(SingleMetricAnomalyDetector=single)
+    found = cw.describe_anomaly_detectors(Namespace=ns)["AnomalyDetectors"]
+    assert len(found) == 1 and found[0]["SingleMetricAnomalyDetector"]["MetricName"] == "Latency"
+    assert found[0]["StateValue"] == "PENDING_TRAINING"
+    cw.delete_anomaly_detector(SingleMetricAnomalyDetector=single)
+    assert cw.describe_anomaly_detectors(Namespace=ns)["AnomalyDetectors"] == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.delete_anomaly_detector(SingleMetricAnomalyDetector=single)
+    assert error_code(e) == "ResourceNotFoundException"
+
+    name = unique("stream")
+    arn = cw.put_metric_stream(Name=name, FirehoseArn="arn:aws:firehose:us-east-1:000000000000:deliverystream/d",
+                               RoleArn="arn:aws:iam::000000000000:role/r", OutputFormat="json",
+                               IncludeFilters=[{"Namespace": ns}], Tags=[{"Key": "k", "Value": "v"}])["Arn"]
+    assert arn == f"arn:aws:cloudwatch:us-east-1:000000000000:metric-stream/{name}"
+    cw.stop_metric_streams(Names=[name])
+    got = cw.get_metric_stream(Name=name)
+    assert (got["State"], got["OutputFormat"], got["IncludeFilters"]) == ("stopped", "json", [{"Namespace": ns}])
+    assert name in [e["Name"] for e in cw.list_metric_streams()["Entries"]]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    cw.delete_metric_stream(Name=name)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_stream(Name=name)
+    assert error_code(e) == "ResourceNotFoundException"
+
+    rule = unique("rule")
+    definition = json.dumps({"Schema": {"Name": "CloudWatchLogRule", "Version": 1}, "LogGroupNames": ["/app"],
+                             "LogFormat": "JSON", "Contribution": {"Keys": ["$.ip"]}, "AggregateOn": "Count"})
+    cw.put_insight_rule(RuleName=rule, RuleDefinition=definition, RuleState="ENABLED")
+    cw.disable_insight_rules(RuleNames=[rule])
+    rules = {r["Name"]: r for r in cw.describe_insight_rules()["InsightRules"]}
+    assert (rules[rule]["State"], rules[rule]["Schema"]) == ("DISABLED", "CloudWatchLogRule/1")
+    failures = cw.delete_insight_rules(RuleNames=[rule, unique("missing")])["Failures"]
+    assert len(failures) == 1 and failures[0]["ExceptionType"] == "ResourceNotFoundException"

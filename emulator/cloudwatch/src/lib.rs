@@ -5,13 +5,16 @@
 #[cfg(test)]
 mod alarm_tests;
 mod alarms;
+mod anomaly;
 mod composite;
+mod dashboards;
 mod evaluation;
 mod generated;
 mod math;
 mod metric_data;
 mod metrics;
 mod query;
+mod records;
 mod statistics;
 mod store;
 mod tags;
@@ -33,10 +36,17 @@ pub use store::MetricStore;
 /// Everything CloudWatch keeps for one account in one region.
 #[derive(Debug, Default, Serialize)]
 pub struct CwState {
+    #[serde(rename = "series")]
     pub metrics: MetricStore,
     pub alarms: alarms::AlarmStore,
     pub tags: tags::Tags,
+    pub anomaly_detectors: anomaly::Detectors,
+    pub records: records::Records,
 }
+
+/// Dashboards are global: one [`dashboards::Dashboards`] per account, kept under this
+/// region name.
+const GLOBAL: &str = "global";
 
 /// What alarms' EC2 actions (`arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover`)
 /// do. The EC2 crate implements it once instances exist; until then nimbus records the
@@ -57,12 +67,13 @@ impl Ec2ActionHook for NoInstances {
 
 pub struct CloudWatch {
     state: Partitioned<CwState>,
+    dashboards: Partitioned<dashboards::Dashboards>,
     ec2: Arc<dyn Ec2ActionHook>,
 }
 
 impl Default for CloudWatch {
     fn default() -> Self {
-        CloudWatch { state: Partitioned::new(), ec2: Arc::new(NoInstances) }
+        CloudWatch { state: Partitioned::new(), dashboards: Partitioned::new(), ec2: Arc::new(NoInstances) }
     }
 }
 
@@ -186,17 +197,73 @@ impl Service for CloudWatch {
                 invoke(input, |i| self.read(ctx, |s| alarms::describe_alarm_history(&s.alarms, ctx, i)))
             }
             "TagResource" => invoke(input, |i: generated::dto::TagResourceInput| {
-                self.check_resource(ctx, &i.resource_arn)?;
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::tag_resource(&mut d.tags, i));
+                }
                 self.write(ctx, |s, _| tags::tag_resource(&mut s.tags, i))
             }),
             "UntagResource" => invoke(input, |i: generated::dto::UntagResourceInput| {
-                self.check_resource(ctx, &i.resource_arn)?;
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::untag_resource(&mut d.tags, i));
+                }
                 self.write(ctx, |s, _| tags::untag_resource(&mut s.tags, i))
             }),
             "ListTagsForResource" => invoke(input, |i: generated::dto::ListTagsForResourceInput| {
-                self.check_resource(ctx, &i.resource_arn)?;
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.read(ctx.account(), GLOBAL, |d| tags::list_tags_for_resource(&d.tags, i));
+                }
                 self.read(ctx, |s| tags::list_tags_for_resource(&s.tags, i))
             }),
+            "PutDashboard" => invoke(input, |i| {
+                self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::put_dashboard(d, ctx, i))
+            }),
+            "GetDashboard" => {
+                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::get_dashboard(d, i)))
+            }
+            "ListDashboards" => {
+                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::list_dashboards(d, i)))
+            }
+            "DeleteDashboards" => {
+                invoke(input, |i| self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::delete_dashboards(d, i)))
+            }
+            "PutAnomalyDetector" => invoke(input, |i| {
+                self.write(ctx, |s, _| anomaly::put_anomaly_detector(&mut s.anomaly_detectors, &s.metrics, ctx, i))
+            }),
+            "DescribeAnomalyDetectors" => invoke(input, |i| {
+                self.read(ctx, |s| anomaly::describe_anomaly_detectors(&s.anomaly_detectors, &s.metrics, ctx, i))
+            }),
+            "DeleteAnomalyDetector" => {
+                invoke(input, |i| self.write(ctx, |s, _| anomaly::delete_anomaly_detector(&mut s.anomaly_detectors, i)))
+            }
+            "PutMetricStream" => invoke(input, |i| {
+                self.write(ctx, |s, _| records::put_metric_stream(&mut s.records, &mut s.tags, ctx, i))
+            }),
+            "GetMetricStream" => invoke(input, |i| self.read(ctx, |s| records::get_metric_stream(&s.records, i))),
+            "ListMetricStreams" => invoke(input, |i| self.read(ctx, |s| records::list_metric_streams(&s.records, i))),
+            "DeleteMetricStream" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::delete_metric_stream(&mut s.records, &mut s.tags, i)))
+            }
+            "StartMetricStreams" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::start_metric_streams(&mut s.records, ctx, i)))
+            }
+            "StopMetricStreams" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::stop_metric_streams(&mut s.records, ctx, i)))
+            }
+            "PutInsightRule" => invoke(input, |i| {
+                self.write(ctx, |s, _| records::put_insight_rule(&mut s.records, &mut s.tags, ctx, i))
+            }),
+            "DescribeInsightRules" => {
+                invoke(input, |i| self.read(ctx, |s| records::describe_insight_rules(&s.records, i)))
+            }
+            "DeleteInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::delete_insight_rules(&mut s.records, &mut s.tags, i)))
+            }
+            "EnableInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::enable_insight_rules(&mut s.records, i)))
+            }
+            "DisableInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::disable_insight_rules(&mut s.records, i)))
+            }
             other => Err(ApiError::not_implemented("CloudWatch", other)),
         }
     }
@@ -212,23 +279,40 @@ impl Service for CloudWatch {
 
     fn reset(&self) {
         self.state.clear();
+        self.dashboards.clear();
     }
 
+    /// `{ account: { region: state, "global": dashboards } }`.
     fn state(&self) -> Value {
-        self.state.dump()
+        let mut out = self.state.dump();
+        if let (Value::Object(accounts), Value::Object(global)) = (&mut out, self.dashboards.dump()) {
+            for (account, regions) in global {
+                if let (Value::Object(into), Value::Object(from)) =
+                    (accounts.entry(account).or_insert_with(|| Value::Object(Default::default())), regions)
+                {
+                    into.extend(from);
+                }
+            }
+        }
+        out
     }
 }
 
 impl CloudWatch {
-    /// A taggable resource that exists, or ResourceNotFoundException.
-    fn check_resource(&self, ctx: &RequestContext, arn: &str) -> Result<(), ApiError> {
+    /// A taggable resource that exists (true for a dashboard, which is global), or
+    /// ResourceNotFoundException.
+    fn check_resource(&self, ctx: &RequestContext, arn: &str) -> Result<bool, ApiError> {
         let r = tags::parse_arn(arn)?;
         let exists = match r.kind {
             "alarm" => self.read(ctx, |s| s.alarms.alarms.get(&r.name).is_some_and(|a| a.arn == arn)),
-            _ => false,
+            "dashboard" => {
+                self.dashboards.read(ctx.account(), GLOBAL, |d| d.dashboards.get(&r.name).is_some_and(|x| x.arn == arn))
+            }
+            "metric-stream" => self.read(ctx, |s| s.records.streams.get(&r.name).is_some_and(|x| x.arn == arn)),
+            _ => self.read(ctx, |s| s.records.rules.get(&r.name).is_some_and(|x| x.arn == arn)),
         };
         if exists {
-            Ok(())
+            Ok(r.kind == "dashboard")
         } else {
             Err(tags::not_found(arn, &r))
         }

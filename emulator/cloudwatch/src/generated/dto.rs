@@ -59,6 +59,44 @@ pub struct AlarmTagsPropagation {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AnomalyDetector {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "Configuration", skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<AnomalyDetectorConfiguration>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "MetricCharacteristics", skip_serializing_if = "Option::is_none")]
+    pub metric_characteristics: Option<MetricCharacteristics>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnomalyDetectorConfiguration {
+    #[serde(rename = "ExcludedTimeRanges", skip_serializing_if = "Option::is_none")]
+    pub excluded_time_ranges: Option<Vec<Range>>,
+    #[serde(rename = "MetricTimezone", skip_serializing_if = "Option::is_none")]
+    pub metric_timezone: Option<String>,
+    #[serde(rename = "AdaptationSpeed", skip_serializing_if = "Option::is_none")]
+    pub adaptation_speed: Option<String>,
+    #[serde(rename = "OutlierFilteringStrength", skip_serializing_if = "Option::is_none")]
+    pub outlier_filtering_strength: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CompositeAlarm {
     #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
     pub actions_enabled: Option<bool>,
@@ -104,6 +142,28 @@ pub struct CompositeAlarm {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DashboardEntry {
+    #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name: Option<String>,
+    #[serde(rename = "DashboardArn", skip_serializing_if = "Option::is_none")]
+    pub dashboard_arn: Option<String>,
+    #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<Timestamp>,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DashboardValidationMessage {
+    #[serde(rename = "DataPath", skip_serializing_if = "Option::is_none")]
+    pub data_path: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Datapoint {
     #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
@@ -128,6 +188,68 @@ pub struct Datapoint {
 pub struct DeleteAlarmsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAnomalyDetectorInput {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAnomalyDetectorOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDashboardsInput {
+    #[serde(rename = "DashboardNames")]
+    pub dashboard_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDashboardsOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteMetricStreamOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -226,6 +348,52 @@ pub struct DescribeAlarmsOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeAnomalyDetectorsInput {
+    #[serde(rename = "AnomalyDetectorIds", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "AnomalyDetectorTypes", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAnomalyDetectorsOutput {
+    #[serde(rename = "AnomalyDetectors", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detectors: Option<Vec<AnomalyDetector>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInsightRulesInput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInsightRulesOutput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "InsightRules", skip_serializing_if = "Option::is_none")]
+    pub insight_rules: Option<Vec<InsightRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dimension {
     #[serde(rename = "Name")]
     pub name: String,
@@ -251,9 +419,37 @@ pub struct DisableAlarmActionsInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DisableInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EnableAlarmActionsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -288,6 +484,24 @@ pub struct EvaluationWindow {
     pub wall_clock_window: Option<WallClockWindow>,
     #[serde(rename = "SlidingWindow", skip_serializing_if = "Option::is_none")]
     pub sliding_window: Option<SlidingWindow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetDashboardInput {
+    #[serde(rename = "DashboardName")]
+    pub dashboard_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetDashboardOutput {
+    #[serde(rename = "DashboardArn", skip_serializing_if = "Option::is_none")]
+    pub dashboard_arn: Option<String>,
+    #[serde(rename = "DashboardBody", skip_serializing_if = "Option::is_none")]
+    pub dashboard_body: Option<String>,
+    #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -354,9 +568,98 @@ pub struct GetMetricStatisticsOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct GetMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStreamOutput {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "FirehoseArn", skip_serializing_if = "Option::is_none")]
+    pub firehose_arn: Option<String>,
+    #[serde(rename = "RoleArn", skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    #[serde(rename = "LastUpdateDate", skip_serializing_if = "Option::is_none")]
+    pub last_update_date: Option<Timestamp>,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+    #[serde(rename = "StatisticsConfigurations", skip_serializing_if = "Option::is_none")]
+    pub statistics_configurations: Option<Vec<MetricStreamStatisticsConfiguration>>,
+    #[serde(rename = "IncludeLinkedAccountsMetrics", skip_serializing_if = "Option::is_none")]
+    pub include_linked_accounts_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InsightRule {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "State")]
+    pub state: String,
+    #[serde(rename = "Schema")]
+    pub schema: String,
+    #[serde(rename = "Definition")]
+    pub definition: String,
+    #[serde(rename = "ManagedRule", skip_serializing_if = "Option::is_none")]
+    pub managed_rule: Option<bool>,
+    #[serde(rename = "ApplyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LabelOptions {
     #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListDashboardsInput {
+    #[serde(rename = "DashboardNamePrefix", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name_prefix: Option<String>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListDashboardsOutput {
+    #[serde(rename = "DashboardEntries", skip_serializing_if = "Option::is_none")]
+    pub dashboard_entries: Option<Vec<DashboardEntry>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListMetricStreamsInput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListMetricStreamsOutput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<MetricStreamEntry>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -551,6 +854,13 @@ pub struct MetricAlarm {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MetricCharacteristics {
+    #[serde(rename = "PeriodicSpikes", skip_serializing_if = "Option::is_none")]
+    pub periodic_spikes: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MetricDataQuery {
     #[serde(rename = "Id")]
     pub id: String,
@@ -610,6 +920,13 @@ pub struct MetricDatum {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MetricMathAnomalyDetector {
+    #[serde(rename = "MetricDataQueries", skip_serializing_if = "Option::is_none")]
+    pub metric_data_queries: Option<Vec<MetricDataQuery>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MetricStat {
     #[serde(rename = "Metric")]
     pub metric: Metric,
@@ -619,6 +936,93 @@ pub struct MetricStat {
     pub stat: String,
     #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamEntry {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    #[serde(rename = "LastUpdateDate", skip_serializing_if = "Option::is_none")]
+    pub last_update_date: Option<Timestamp>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "FirehoseArn", skip_serializing_if = "Option::is_none")]
+    pub firehose_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamFilter {
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricNames", skip_serializing_if = "Option::is_none")]
+    pub metric_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamStatisticsConfiguration {
+    #[serde(rename = "IncludeMetrics")]
+    pub include_metrics: Vec<MetricStreamStatisticsMetric>,
+    #[serde(rename = "AdditionalStatistics")]
+    pub additional_statistics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamStatisticsMetric {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartialFailure {
+    #[serde(rename = "FailureResource", skip_serializing_if = "Option::is_none")]
+    pub failure_resource: Option<String>,
+    #[serde(rename = "ExceptionType", skip_serializing_if = "Option::is_none")]
+    pub exception_type: Option<String>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureDescription", skip_serializing_if = "Option::is_none")]
+    pub failure_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutAnomalyDetectorInput {
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "Configuration", skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<AnomalyDetectorConfiguration>,
+    #[serde(rename = "MetricCharacteristics", skip_serializing_if = "Option::is_none")]
+    pub metric_characteristics: Option<MetricCharacteristics>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutAnomalyDetectorOutput {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -648,6 +1052,44 @@ pub struct PutCompositeAlarmInput {
     pub actions_suppressor_extension_period: Option<i32>,
     #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutDashboardInput {
+    #[serde(rename = "DashboardName")]
+    pub dashboard_name: String,
+    #[serde(rename = "DashboardBody")]
+    pub dashboard_body: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutDashboardOutput {
+    #[serde(rename = "DashboardValidationMessages", skip_serializing_if = "Option::is_none")]
+    pub dashboard_validation_messages: Option<Vec<DashboardValidationMessage>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutInsightRuleInput {
+    #[serde(rename = "RuleName")]
+    pub rule_name: String,
+    #[serde(rename = "RuleState", skip_serializing_if = "Option::is_none")]
+    pub rule_state: Option<String>,
+    #[serde(rename = "RuleDefinition")]
+    pub rule_definition: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ApplyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutInsightRuleOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -724,6 +1166,45 @@ pub struct PutMetricDataInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PutMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "FirehoseArn")]
+    pub firehose_arn: String,
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+    #[serde(rename = "OutputFormat")]
+    pub output_format: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StatisticsConfigurations", skip_serializing_if = "Option::is_none")]
+    pub statistics_configurations: Option<Vec<MetricStreamStatisticsConfiguration>>,
+    #[serde(rename = "IncludeLinkedAccountsMetrics", skip_serializing_if = "Option::is_none")]
+    pub include_linked_accounts_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutMetricStreamOutput {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Range {
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ScheduleConfiguration {
     #[serde(rename = "ScheduleExpression")]
     pub schedule_expression: String,
@@ -767,7 +1248,34 @@ pub struct SetAlarmStateInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct SingleMetricAnomalyDetector {
+    #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SlidingWindow {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartMetricStreamsInput {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -781,6 +1289,18 @@ pub struct StatisticSet {
     pub minimum: f64,
     #[serde(rename = "Maximum")]
     pub maximum: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopMetricStreamsInput {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
