@@ -303,8 +303,11 @@ fn check_metric_alarm(store: &MetricStore, input: &PutMetricAlarmInput, now_ms: 
             if metrics.is_empty() {
                 return Err(validation("Invalid metrics list"));
             }
-            if metrics.iter().filter(|q| q.return_data.unwrap_or(true)).count() != 1
-                && metrics.iter().filter(|q| q.return_data == Some(true)).count() != 1
+            // The band of an anomaly alarm may return data too; the watched query is the other.
+            let watched: Vec<_> =
+                metrics.iter().filter(|q| Some(&q.id) != input.threshold_metric_id.as_ref()).collect();
+            if watched.iter().filter(|q| q.return_data.unwrap_or(true)).count() != 1
+                && watched.iter().filter(|q| q.return_data == Some(true)).count() != 1
             {
                 return Err(validation("Exactly one element of the metrics list should return data."));
             }
@@ -397,7 +400,8 @@ fn check_metric_alarm(store: &MetricStore, input: &PutMetricAlarmInput, now_ms: 
 
 /// The id of the query a metric-math alarm watches.
 pub fn returned_id(input: &PutMetricAlarmInput) -> Option<String> {
-    let metrics = input.metrics.as_ref()?;
+    let metrics: Vec<_> =
+        input.metrics.as_ref()?.iter().filter(|q| Some(&q.id) != input.threshold_metric_id.as_ref()).collect();
     metrics
         .iter()
         .find(|q| q.return_data == Some(true))
@@ -599,7 +603,7 @@ fn metric_alarm_out(a: &Alarm) -> Option<MetricAlarm> {
         namespace: i.namespace.clone(),
         statistic: i.statistic.clone(),
         extended_statistic: i.extended_statistic.clone(),
-        dimensions: i.metrics.is_none().then(|| i.dimensions.clone().unwrap_or_default()),
+        dimensions: Some(i.dimensions.clone().unwrap_or_default()),
         period: i.period,
         unit: i.unit.clone(),
         evaluation_periods: i.evaluation_periods,
