@@ -481,3 +481,51 @@ fn describe_filters_and_pages() {
     let updates = h.ok("DescribeAlarmHistory", json!({"AlarmName": "db-1", "HistoryItemType": "ConfigurationUpdate"}));
     assert_eq!(updates["AlarmHistoryItems"][0]["HistorySummary"], "Alarm \"db-1\" updated");
 }
+
+#[test]
+fn retention_rolls_old_points_up_as_the_clock_goes() {
+    let mut h = Harness::new();
+    let stats = |h: &Harness, start: i64, period: i64| -> Vec<(i64, f64, f64)> {
+        let out = h.ok(
+            "GetMetricStatistics",
+            json!({"Namespace": "App", "MetricName": "Latency", "StartTime": T0 + start, "EndTime": T0 + start + 3600,
+                   "Period": period, "Statistics": ["Sum", "SampleCount"]}),
+        );
+        let mut v: Vec<(i64, f64, f64)> = out["Datapoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (d["Timestamp"].as_i64().unwrap() - T0, d["Sum"].as_f64().unwrap(), d["SampleCount"].as_f64().unwrap())
+            })
+            .collect();
+        v.sort_by_key(|x| x.0);
+        v
+    };
+    let points = |h: &Harness| h.cw.state()["000000000000"]["us-east-1"]["series"][0]["Datapoints"].as_u64().unwrap();
+    // Four high-resolution points in one minute (12:00:40 .. 12:00:55).
+    for s in [10, 15, 20, 25] {
+        h.at(s);
+        h.ok(
+            "PutMetricData",
+            json!({"Namespace": "App", "MetricData": [{"MetricName": "Latency", "Value": 1.0, "StorageResolution": 1}]}),
+        );
+    }
+    assert_eq!(stats(&h, -30, 10).len(), 2, "second-level periods while fresh");
+    // Four hours later a put rolls them up: only minute periods see them now.
+    h.advance(4 * 3600);
+    h.put(5.0);
+    assert!(stats(&h, -30, 10).is_empty());
+    assert_eq!(stats(&h, -30, 60), vec![(-30, 4.0, 4.0)]);
+    assert_eq!(points(&h), 5);
+    // Sixteen days on, they are one 5-minute statistic set (with the fresher point's).
+    h.advance(16 * 86_400 - 4 * 3600);
+    h.put(7.0);
+    assert_eq!(points(&h), 3, "the 4 old points became one set; the 4-hours-later point another");
+    assert_eq!(stats(&h, -30, 300), vec![(-30, 4.0, 4.0)]);
+    assert!(stats(&h, -30, 60).is_empty(), "1-minute periods no longer reach 16-day-old data");
+    // 455 days on, nothing of it is left.
+    h.advance(460 * 86_400);
+    h.put(1.0);
+    assert_eq!(points(&h), 1);
+}

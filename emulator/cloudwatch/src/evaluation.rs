@@ -534,6 +534,7 @@ fn next_data_after(store: &MetricStore, input: &PutMetricAlarmInput, from: i64) 
 
 /// Runs every evaluation due up to `now_ms`.
 pub fn catch_up(state: &mut CwState, now_ms: i64, effects: &mut Effects) {
+    state.metrics.roll_up(now_ms);
     let mut queue: BTreeSet<(i64, String)> = state
         .alarms
         .alarms

@@ -160,6 +160,8 @@ pub fn put_metric_data(
             MetricKey::new(&input.namespace, &datum.metric_name, dims.into_iter().map(|d| (d.name, d.value)).collect());
         accepted.push((key, timestamp_ms, unit, storage_resolution == 1, sample));
     }
+    // Older points move to their retention tier as the clock goes.
+    store.roll_up(now_ms);
     for (key, time_ms, unit, high_res, sample) in accepted {
         store.put(key, time_ms, unit, high_res, sample, now_ms);
     }

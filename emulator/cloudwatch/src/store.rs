@@ -343,6 +343,8 @@ pub mod retention {
 #[derive(Debug, Default)]
 pub struct MetricStore {
     pub series: BTreeMap<MetricKey, Series>,
+    /// When (nimbus clock, epoch ms) the store was last rolled up.
+    rolled_at_ms: i64,
 }
 
 impl Serialize for MetricStore {
@@ -375,8 +377,13 @@ impl MetricStore {
         self.series.get(key)
     }
 
-    /// Rolls every series up to its retention tier and forgets series left empty.
+    /// Rolls every series up to its retention tier and forgets series left empty; at
+    /// most once a minute of clock time.
     pub fn roll_up(&mut self, now_ms: i64) {
+        if now_ms - self.rolled_at_ms < 60_000 {
+            return;
+        }
+        self.rolled_at_ms = now_ms;
         self.series.retain(|_, s| {
             s.roll_up(now_ms);
             !s.is_empty() || s.last_put_ms >= now_ms - retention::DROP_AFTER_MS
