@@ -4,11 +4,13 @@
 //! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
-//! - `bench`      benchmark figures (start-up time, memory)
+//! - `bench`      benchmark figures (start-up, memory, DescribeSubnets throughput)
 
 mod bench;
+mod bench_cw;
 mod codegen;
 mod coverage;
+mod load;
 mod specs;
 mod test;
 

@@ -357,6 +357,7 @@ impl Serialize for MetricStore {
                 "MetricName": key.name,
                 "Dimensions": key.dimensions.iter().map(|(n, v)| serde_json::json!({"Name": n, "Value": v})).collect::<Vec<_>>(),
                 "Datapoints": series.len(),
+                "Bytes": series.heap_bytes(),
             }))?;
         }
         seq.end()

@@ -1,0 +1,134 @@
+//! A small signed-HTTP load generator for the benchmarks: keep-alive connections on
+//! threads, each replaying one SigV4-signed request (a signature stays valid for AWS's
+//! 15-minute window, as at AWS), with latencies recorded per request.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use nimbus_core::sigv4::{self, RequestParts};
+
+/// The bytes of one signed `application/x-www-form-urlencoded` POST.
+pub fn signed_form(addr: SocketAddr, service: &str, body: &str) -> Vec<u8> {
+    let host = addr.to_string();
+    let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let ctype = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers: Vec<(&str, &[u8])> =
+        vec![("content-type", ctype.as_bytes()), ("host", host.as_bytes()), ("x-amz-date", date.as_bytes())];
+    let parts = RequestParts { method: "POST", raw_path: "/", raw_query: "", headers: &headers, body: body.as_bytes() };
+    let auth = sigv4::sign_authorization(
+        &parts,
+        "test",
+        "test",
+        &date,
+        "us-east-1",
+        service,
+        &["content-type", "host", "x-amz-date"],
+    );
+    let mut out = format!(
+        "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: {ctype}\r\nx-amz-date: {date}\r\nauthorization: {auth}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+/// Sends one request on a connection and reads the whole response; (status, body).
+pub fn exchange(conn: &mut TcpStream, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    conn.write_all(request)?;
+    let mut buf = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 65536];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok((status, buf[head_end..].to_vec()))
+}
+
+pub fn call(addr: SocketAddr, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut conn = TcpStream::connect(addr)?;
+    conn.set_nodelay(true)?;
+    exchange(&mut conn, request)
+}
+
+pub struct Stats {
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+}
+
+impl Stats {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i.min(self.latencies.len() - 1)]
+    }
+}
+
+/// Replays `request` on `connections` keep-alive connections for `duration`.
+pub fn run(addr: SocketAddr, request: &[u8], connections: usize, duration: Duration) -> Stats {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..connections)
+        .map(|_| {
+            let request = request.to_vec();
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                let mut errors = 0;
+                let Ok(mut conn) = TcpStream::connect(addr) else { return (lat, 1) };
+                let _ = conn.set_nodelay(true);
+                let deadline = Instant::now() + duration;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match exchange(&mut conn, &request) {
+                        Ok((200, _)) => lat.push(t.elapsed()),
+                        Ok(_) => errors += 1,
+                        Err(_) => {
+                            errors += 1;
+                            match TcpStream::connect(addr) {
+                                Ok(c) => conn = c,
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        if let Ok((l, e)) = h.join() {
+            latencies.extend(l);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Stats { requests: latencies.len(), errors, elapsed, latencies }
+}
