@@ -513,3 +513,21 @@ def test_anomaly_detectors_streams_and_insight_rules(cw):
     assert (rules[rule]["State"], rules[rule]["Schema"]) == ("DISABLED", "CloudWatchLogRule/1")
     failures = cw.delete_insight_rules(RuleNames=[rule, unique("missing")])["Failures"]
     assert len(failures) == 1 and failures[0]["ExceptionType"] == "ResourceNotFoundException"
+
+
+def test_metric_widget_image_is_a_png(cw, traffic):
+    ns, base = traffic
+    widget = {
+        "metrics": [[ns, "Requests", "Host", "a"], [".", ".", ".", "b", {"color": "#d62728"}],
+                    [{"expression": "m1 + m2", "label": "Total"}]],
+        "start": (base - datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end": (base + datetime.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "period": 60, "title": "Requests", "width": 480, "height": 300,
+    }
+    png = cw.get_metric_widget_image(MetricWidget=json.dumps(widget))["MetricWidgetImage"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (480, 300)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_widget_image(MetricWidget="{not json")
+    assert error_code(e) == "ValidationError"

@@ -18,6 +18,7 @@ mod records;
 mod statistics;
 mod store;
 mod tags;
+mod widget;
 
 use std::sync::Arc;
 
@@ -179,6 +180,9 @@ impl Service for CloudWatch {
                 invoke(input, |i| self.read(ctx, |s| metrics::get_metric_statistics(&s.metrics, ctx, i)))
             }
             "GetMetricData" => invoke(input, |i| self.read(ctx, |s| metric_data::get_metric_data(&s.metrics, ctx, i))),
+            "GetMetricWidgetImage" => {
+                invoke(input, |i| self.read(ctx, |s| widget::get_metric_widget_image(&s.metrics, ctx, i)))
+            }
             "PutMetricAlarm" => invoke(input, |i| self.write(ctx, |s, _| alarms::put_metric_alarm(s, ctx, i))),
             "PutCompositeAlarm" => invoke(input, |i| self.write(ctx, |s, e| alarms::put_composite_alarm(s, ctx, i, e))),
             "DescribeAlarms" => invoke(input, |i| self.read(ctx, |s| alarms::describe_alarms(&s.alarms, i))),

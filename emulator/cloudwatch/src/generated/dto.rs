@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use nimbus_core::types::Timestamp;
+use nimbus_core::types::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -600,6 +600,22 @@ pub struct GetMetricStreamOutput {
     pub statistics_configurations: Option<Vec<MetricStreamStatisticsConfiguration>>,
     #[serde(rename = "IncludeLinkedAccountsMetrics", skip_serializing_if = "Option::is_none")]
     pub include_linked_accounts_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricWidgetImageInput {
+    #[serde(rename = "MetricWidget")]
+    pub metric_widget: String,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricWidgetImageOutput {
+    #[serde(rename = "MetricWidgetImage", skip_serializing_if = "Option::is_none")]
+    pub metric_widget_image: Option<Blob>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
