@@ -69,7 +69,31 @@ def main():
     take("ec2", "error-unknown-zone", lambda: ec2.describe_availability_zones(ZoneNames=["us-east-1z"]))
     take("ec2", "error-invalid-filter", lambda: ec2.describe_regions(Filters=[{"Name": "bogus", "Values": ["x"]}]))
     take("ec2", "error-dry-run", lambda: ec2.describe_regions(DryRun=True))
-    take("ec2", "error-not-implemented", lambda: ec2.describe_vpcs())
+    take("ec2", "error-not-implemented", lambda: ec2.describe_hosts())
+    # A small network: ids are deterministic (nimbus runs with --id-seed), so later
+    # requests can name what earlier ones created.
+    vpc = {}
+    take("ec2", "describe-default-vpc", lambda: ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}]))
+    take("ec2", "create-vpc", lambda: vpc.update(ec2.create_vpc(
+        CidrBlock="10.1.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "golden & <co>"}]}])["Vpc"]))
+    subnet = {}
+    take("ec2", "create-subnet", lambda: subnet.update(ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.1.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]))
+    take("ec2", "error-subnet-conflict", lambda: ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.1.1.0/25"))
+    sg = {}
+    take("ec2", "create-security-group", lambda: sg.update(ec2.create_security_group(GroupName="web", Description="web tier", VpcId=vpc["VpcId"])))
+    take("ec2", "authorize-ingress", lambda: ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https"}]},
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": sg["GroupId"]}]}]))
+    take("ec2", "error-duplicate-rule", lambda: ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
+    take("ec2", "describe-security-groups", lambda: ec2.describe_security_groups(GroupIds=[sg["GroupId"]]))
+    rtb = {}
+    take("ec2", "create-route-table", lambda: rtb.update(ec2.create_route_table(VpcId=vpc["VpcId"])["RouteTable"]))
+    take("ec2", "associate-route-table", lambda: ec2.associate_route_table(RouteTableId=rtb["RouteTableId"], SubnetId=subnet["SubnetId"]))
+    take("ec2", "describe-route-tables", lambda: ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]))
+    take("ec2", "describe-subnets-paged", lambda: ec2.describe_subnets(MaxResults=5))
+    take("ec2", "error-vpc-dependency", lambda: ec2.delete_vpc(VpcId=vpc["VpcId"]))
+    take("ec2", "describe-tags", lambda: ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}]))
 
     sts = client("sts")
     take("query", "sts-get-caller-identity", lambda: sts.get_caller_identity())

@@ -10,7 +10,7 @@ cd "$root"
 cargo build --quiet --bin nimbus
 capture="$(mktemp -d)"
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-./target/debug/nimbus --port "$port" --capture-dir "$capture" 2>"$capture.log" &
+./target/debug/nimbus --port "$port" --capture-dir "$capture" --id-seed 1 2>"$capture.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$capture" "$capture.log"' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/_nimbus/health" >/dev/null 2>&1 && break; sleep 0.05; done

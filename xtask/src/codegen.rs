@@ -73,6 +73,7 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
         );
         files.push((dir.join("mod.rs"), m));
     }
+    files.push((root.join("docs/coverage.md"), crate::coverage::render()?));
     Ok(files)
 }
 

@@ -2,7 +2,7 @@
 //! Callable without a socket, which is how the golden and bad-input tests drive it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
@@ -28,12 +28,22 @@ pub struct Dispatcher {
     models: Vec<&'static ServiceModel>,
     pub auth: Authenticator,
     pub clock: Arc<Clock>,
+    /// With `--id-seed`: the seeded id sequence, held for a whole handler call so that
+    /// ids depend only on the order of requests.
+    id_seed: Option<Mutex<u64>>,
 }
 
 impl Dispatcher {
     pub fn new(services: Vec<Arc<dyn Service>>, auth: Authenticator, clock: Arc<Clock>) -> Self {
         let models = services.iter().map(|s| s.model()).collect();
-        Dispatcher { services, models, auth, clock }
+        Dispatcher { services, models, auth, clock, id_seed: None }
+    }
+
+    /// Makes generated ids deterministic: the same requests in the same order get the
+    /// same ids. Requests are then handled one at a time.
+    pub fn with_id_seed(mut self, seed: u64) -> Self {
+        self.id_seed = Some(Mutex::new(seed));
+        self
     }
 
     pub fn services(&self) -> &[Arc<dyn Service>] {
@@ -107,7 +117,14 @@ impl Dispatcher {
             now,
             protocol: env.protocol,
         };
-        let result = catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)));
+        let call = || service.call(&ctx, op.name, input);
+        let result = match &self.id_seed {
+            None => catch_unwind(AssertUnwindSafe(call)),
+            Some(seed) => {
+                let mut state = crate::state::lock(seed);
+                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(call)))
+            }
+        };
         match result {
             Ok(Ok(output)) => Outcome {
                 response: protocol::encode_output(&env, op, &output, &request_id),

@@ -1,15 +1,58 @@
 //! Identifiers that look like AWS's.
+//!
+//! Everything random here comes from `random_u64`, which is the thread's RNG unless a
+//! seeded sequence is installed for the duration of a call (`with_seed`): with
+//! `--id-seed`, the dispatcher runs handlers that way so that the same requests in the
+//! same order produce the same ids (golden tests, reproducible runs).
+
+use std::cell::Cell;
 
 use rand::Rng;
 
+thread_local! {
+    static SEEDED: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// 64 random bits: from the installed seeded sequence if any (splitmix64), else the
+/// thread's RNG.
+pub fn random_u64() -> u64 {
+    SEEDED.with(|s| match s.get() {
+        Some(state) => {
+            let next = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            s.set(Some(next));
+            let mut z = next;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        None => rand::rng().random(),
+    })
+}
+
+/// Runs `f` with the seeded sequence `state` installed on this thread, advancing it.
+pub fn with_seed<R>(state: &mut u64, f: impl FnOnce() -> R) -> R {
+    SEEDED.with(|s| s.set(Some(*state)));
+    let result = f();
+    *state = SEEDED.with(|s| s.take()).unwrap_or(*state);
+    result
+}
+
+/// A random number in `0..n`.
+pub fn below(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        random_u64() % n
+    }
+}
+
 /// `vpc-0a1b2c3d4e5f67890`: a prefix and 17 lower-case hex digits.
 pub fn resource_id(prefix: &str) -> String {
-    let mut rng = rand::rng();
     let mut id = String::with_capacity(prefix.len() + 18);
     id.push_str(prefix);
     id.push('-');
     for _ in 0..17 {
-        id.push(char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'));
+        id.push(char::from_digit(below(16) as u32, 16).unwrap_or('0'));
     }
     id
 }
@@ -30,10 +73,9 @@ pub fn request_id() -> String {
 /// Upper-case alphanumerics, as in access key ids (`ASIA` + 16) and unique ids (`AROA` + 17).
 pub fn key_id(prefix: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut rng = rand::rng();
     let mut id = String::from(prefix);
     for _ in 0..len {
-        id.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+        id.push(ALPHABET[below(ALPHABET.len() as u64) as usize] as char);
     }
     id
 }
@@ -56,6 +98,17 @@ mod tests {
         assert!(id.starts_with("vpc-"));
         assert!(id[4..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(resource_id("vpc"), resource_id("vpc"));
+    }
+
+    #[test]
+    fn a_seed_makes_ids_repeat() {
+        let (mut a, mut b) = (7u64, 7u64);
+        let first = with_seed(&mut a, || (resource_id("vpc"), resource_id("subnet")));
+        let second = with_seed(&mut b, || (resource_id("vpc"), resource_id("subnet")));
+        assert_eq!(first, second);
+        assert_eq!(a, b);
+        assert_ne!(with_seed(&mut a, || resource_id("vpc")), first.0, "the sequence moves on");
+        assert_ne!(resource_id("vpc"), resource_id("vpc"), "unseeded ids stay random");
     }
 
     #[test]

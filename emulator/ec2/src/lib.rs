@@ -1,10 +1,30 @@
 //! EC2 and VPC. `state.rs` holds one partition's resources; each resource family has
-//! its own file of handlers; `lib.rs` only dispatches.
+//! its own file of handlers; this file routes operations to them and applies what all
+//! EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
+//! `DryRun` and `ClientToken`.
 
-mod filters;
+mod addresses;
+mod cidr;
+mod dependents;
+mod dhcp;
+mod endpoints;
+mod flow_logs;
+mod gateways;
 mod generated;
+mod interfaces;
+mod nat_gateways;
+mod network_acls;
+mod peering;
+mod prefix_lists;
 mod regions;
+mod route_tables;
+mod security_groups;
 mod state;
+mod subnets;
+mod support;
+mod tags;
+mod vpcs;
+mod vpn_gateways;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
@@ -28,6 +48,154 @@ impl Ec2 {
     }
 }
 
+/// Routes a read-only operation to its handler; `None` for any other operation.
+fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Option<Result<Value, ApiError>> {
+    macro_rules! read {
+        ($f:path) => {
+            invoke(input, |i| $f(s, ctx, i))
+        };
+    }
+    Some(match op {
+        "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
+        "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
+        "DescribeVpcs" => read!(vpcs::describe_vpcs),
+        "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
+        "DescribeSubnets" => read!(subnets::describe_subnets),
+        "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
+        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
+        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
+        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
+        "DescribeRouteTables" => read!(route_tables::describe_route_tables),
+        "DescribeSecurityGroups" => read!(security_groups::describe_security_groups),
+        "DescribeSecurityGroupRules" => read!(security_groups::describe_security_group_rules),
+        "DescribeNetworkAcls" => read!(network_acls::describe_network_acls),
+        "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
+        "DescribeAddresses" => read!(addresses::describe_addresses),
+        "DescribeAddressesAttribute" => read!(addresses::describe_addresses_attribute),
+        "DescribeNetworkInterfaces" => read!(interfaces::describe_network_interfaces),
+        "DescribeNetworkInterfaceAttribute" => read!(interfaces::describe_network_interface_attribute),
+        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
+        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
+        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
+        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
+        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
+        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
+        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
+        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
+        "DescribeTags" => read!(tags::describe_tags),
+        _ => return None,
+    })
+}
+
+/// Routes an operation to its handler.
+fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, ApiError> {
+    if is_read(op) {
+        if let Some(result) = dispatch_read(s, ctx, op, input.clone()) {
+            return result;
+        }
+    }
+    macro_rules! write {
+        ($f:path) => {
+            invoke(input, |i| $f(s, ctx, i))
+        };
+    }
+    match op {
+        "CreateVpc" => write!(vpcs::create_vpc),
+        "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
+        "DeleteVpc" => write!(vpcs::delete_vpc),
+        "ModifyVpcAttribute" => write!(vpcs::modify_vpc_attribute),
+        "AssociateVpcCidrBlock" => write!(vpcs::associate_vpc_cidr_block),
+        "DisassociateVpcCidrBlock" => write!(vpcs::disassociate_vpc_cidr_block),
+        "CreateSubnet" => write!(subnets::create_subnet),
+        "CreateDefaultSubnet" => write!(subnets::create_default_subnet),
+        "DeleteSubnet" => write!(subnets::delete_subnet),
+        "ModifySubnetAttribute" => write!(subnets::modify_subnet_attribute),
+        "AssociateSubnetCidrBlock" => write!(subnets::associate_subnet_cidr_block),
+        "DisassociateSubnetCidrBlock" => write!(subnets::disassociate_subnet_cidr_block),
+        "CreateInternetGateway" => write!(gateways::create_internet_gateway),
+        "DeleteInternetGateway" => write!(gateways::delete_internet_gateway),
+        "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
+        "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
+        "CreateEgressOnlyInternetGateway" => write!(gateways::create_egress_only_internet_gateway),
+        "DeleteEgressOnlyInternetGateway" => write!(gateways::delete_egress_only_internet_gateway),
+        "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
+        "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),
+        "DetachVpnGateway" => write!(vpn_gateways::detach_vpn_gateway),
+        "DeleteVpnGateway" => write!(vpn_gateways::delete_vpn_gateway),
+        "EnableVgwRoutePropagation" => write!(vpn_gateways::enable_vgw_route_propagation),
+        "DisableVgwRoutePropagation" => write!(vpn_gateways::disable_vgw_route_propagation),
+        "CreateCustomerGateway" => write!(vpn_gateways::create_customer_gateway),
+        "DeleteCustomerGateway" => write!(vpn_gateways::delete_customer_gateway),
+        "CreateRouteTable" => write!(route_tables::create_route_table),
+        "DeleteRouteTable" => write!(route_tables::delete_route_table),
+        "CreateRoute" => write!(route_tables::create_route),
+        "ReplaceRoute" => write!(route_tables::replace_route),
+        "DeleteRoute" => write!(route_tables::delete_route),
+        "AssociateRouteTable" => write!(route_tables::associate_route_table),
+        "DisassociateRouteTable" => write!(route_tables::disassociate_route_table),
+        "ReplaceRouteTableAssociation" => write!(route_tables::replace_route_table_association),
+        "CreateSecurityGroup" => write!(security_groups::create_security_group),
+        "DeleteSecurityGroup" => write!(security_groups::delete_security_group),
+        "AuthorizeSecurityGroupIngress" => write!(security_groups::authorize_security_group_ingress),
+        "AuthorizeSecurityGroupEgress" => write!(security_groups::authorize_security_group_egress),
+        "RevokeSecurityGroupIngress" => write!(security_groups::revoke_security_group_ingress),
+        "RevokeSecurityGroupEgress" => write!(security_groups::revoke_security_group_egress),
+        "ModifySecurityGroupRules" => write!(security_groups::modify_security_group_rules),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => {
+            write!(security_groups::update_security_group_rule_descriptions_ingress)
+        }
+        "UpdateSecurityGroupRuleDescriptionsEgress" => {
+            write!(security_groups::update_security_group_rule_descriptions_egress)
+        }
+        "CreateNetworkAcl" => write!(network_acls::create_network_acl),
+        "DeleteNetworkAcl" => write!(network_acls::delete_network_acl),
+        "CreateNetworkAclEntry" => write!(network_acls::create_network_acl_entry),
+        "ReplaceNetworkAclEntry" => write!(network_acls::replace_network_acl_entry),
+        "DeleteNetworkAclEntry" => write!(network_acls::delete_network_acl_entry),
+        "ReplaceNetworkAclAssociation" => write!(network_acls::replace_network_acl_association),
+        "CreateDhcpOptions" => write!(dhcp::create_dhcp_options),
+        "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
+        "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
+        "AllocateAddress" => write!(addresses::allocate_address),
+        "ReleaseAddress" => write!(addresses::release_address),
+        "AssociateAddress" => write!(addresses::associate_address),
+        "DisassociateAddress" => write!(addresses::disassociate_address),
+        "ModifyAddressAttribute" => write!(addresses::modify_address_attribute),
+        "ResetAddressAttribute" => write!(addresses::reset_address_attribute),
+        "CreateNetworkInterface" => write!(interfaces::create_network_interface),
+        "DeleteNetworkInterface" => write!(interfaces::delete_network_interface),
+        "AttachNetworkInterface" => write!(interfaces::attach_network_interface),
+        "DetachNetworkInterface" => write!(interfaces::detach_network_interface),
+        "ModifyNetworkInterfaceAttribute" => write!(interfaces::modify_network_interface_attribute),
+        "ResetNetworkInterfaceAttribute" => write!(interfaces::reset_network_interface_attribute),
+        "AssignPrivateIpAddresses" => write!(interfaces::assign_private_ip_addresses),
+        "UnassignPrivateIpAddresses" => write!(interfaces::unassign_private_ip_addresses),
+        "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
+        "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
+        "CreateManagedPrefixList" => write!(prefix_lists::create_managed_prefix_list),
+        "ModifyManagedPrefixList" => write!(prefix_lists::modify_managed_prefix_list),
+        "DeleteManagedPrefixList" => write!(prefix_lists::delete_managed_prefix_list),
+        "CreateVpcEndpoint" => write!(endpoints::create_vpc_endpoint),
+        "ModifyVpcEndpoint" => write!(endpoints::modify_vpc_endpoint),
+        "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
+        "CreateVpcPeeringConnection" => write!(peering::create_vpc_peering_connection),
+        "AcceptVpcPeeringConnection" => write!(peering::accept_vpc_peering_connection),
+        "RejectVpcPeeringConnection" => write!(peering::reject_vpc_peering_connection),
+        "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
+        "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
+        "CreateFlowLogs" => write!(flow_logs::create_flow_logs),
+        "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
+        "CreateTags" => write!(tags::create_tags),
+        "DeleteTags" => write!(tags::delete_tags),
+        other => Err(ApiError::not_implemented("EC2", other)),
+    }
+}
+
+/// Whether an operation only reads.
+fn is_read(op: &str) -> bool {
+    op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("List")
+}
+
 impl Service for Ec2 {
     fn model(&self) -> &'static ServiceModel {
         &MODEL
@@ -37,16 +205,47 @@ impl Service for Ec2 {
         generated::IMPLEMENTED
     }
 
-    fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
-        // Every EC2 action takes DryRun: answer as AWS does once the input is valid.
-        if input.get("DryRun").and_then(Value::as_bool) == Some(true) {
-            return Err(errors::dry_run_operation());
+    fn call(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Value, ApiError> {
+        let dry_run = input.as_object_mut().and_then(|o| o.remove("DryRun")).and_then(|v| v.as_bool()) == Some(true);
+        let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
+        // Reads of a settled partition share its lock; everything else takes it alone.
+        if is_read(operation) && !dry_run {
+            let answered = self.state.read(ctx.account(), &ctx.region, |s| {
+                let settled = s.initialized && !nat_gateways::needs_settling(s, ctx.now);
+                settled.then(|| dispatch_read(s, ctx, operation, input.clone())).flatten()
+            });
+            if let Some(result) = answered {
+                return result;
+            }
         }
-        match operation {
-            "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
-            "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
-            other => Err(ApiError::not_implemented("EC2", other)),
-        }
+        self.state.write(ctx.account(), &ctx.region, |s| {
+            vpcs::ensure_initialized(s, ctx);
+            // Lifecycles move on with the clock before anything looks at them.
+            nat_gateways::settle(s, ctx.now);
+            if dry_run {
+                // The request is checked in full, on a copy, then answered as AWS does.
+                if is_read(operation) {
+                    dispatch(s, ctx, operation, input)?;
+                } else {
+                    dispatch(&mut s.clone(), ctx, operation, input)?;
+                }
+                return Err(errors::dry_run_operation());
+            }
+            let Some(token) = token.filter(|_| !is_read(operation)) else {
+                return dispatch(s, ctx, operation, input);
+            };
+            let key = (operation.to_string(), token.clone());
+            if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
+                return if *previous_input == input {
+                    Ok(previous_output.clone())
+                } else {
+                    Err(errors::idempotent_parameter_mismatch(&token))
+                };
+            }
+            let output = dispatch(s, ctx, operation, input.clone())?;
+            s.client_tokens.insert(key, (input, output.clone()));
+            Ok(output)
+        })
     }
 
     fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {
@@ -72,6 +271,55 @@ impl Service for Ec2 {
     }
 }
 
+/// Drives the service as the dispatcher does, for the handlers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use nimbus_core::{RequestContext, Service};
+    use serde_json::{json, Value};
+
+    use crate::Ec2;
+
+    pub fn call(ec2: &Ec2, ctx: &RequestContext, op: &str, input: Value) -> Value {
+        ec2.call(ctx, op, input.clone()).unwrap_or_else(|e| panic!("{op} {input}: {} {}", e.code, e.message))
+    }
+
+    /// The error code an operation is refused with.
+    pub fn refused(ec2: &Ec2, ctx: &RequestContext, op: &str, input: Value) -> String {
+        match ec2.call(ctx, op, input.clone()) {
+            Ok(out) => panic!("{op} {input} succeeded: {out}"),
+            Err(e) => e.code,
+        }
+    }
+
+    /// A VPC with one subnet (and, with `igw`, an internet gateway attached).
+    pub fn network(ec2: &Ec2, ctx: &RequestContext, subnet_cidr: &str, igw: bool) -> (String, String) {
+        let vpc = call(ec2, ctx, "CreateVpc", json!({"CidrBlock": "10.0.0.0/16"}))["Vpc"]["VpcId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let subnet = call(ec2, ctx, "CreateSubnet", json!({"VpcId": vpc, "CidrBlock": subnet_cidr}))["Subnet"]
+            ["SubnetId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if igw {
+            let g = call(ec2, ctx, "CreateInternetGateway", json!({}))["InternetGateway"]["InternetGatewayId"].clone();
+            call(ec2, ctx, "AttachInternetGateway", json!({"InternetGatewayId": g, "VpcId": vpc}));
+        }
+        (vpc, subnet)
+    }
+
+    pub fn available_ips(ec2: &Ec2, ctx: &RequestContext, subnet: &str) -> i64 {
+        call(ec2, ctx, "DescribeSubnets", json!({"SubnetIds": [subnet]}))["Subnets"][0]["AvailableIpAddressCount"]
+            .as_i64()
+            .unwrap()
+    }
+
+    pub fn str_at(v: &Value, pointer: &str) -> String {
+        v.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("no {pointer} in {v}")).to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,10 +336,18 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_answers_dry_run_operation() {
+    fn dry_run_answers_dry_run_operation_and_changes_nothing() {
         let ec2 = Ec2::new();
-        let err =
-            ec2.call(&RequestContext::for_tests(), "DescribeRegions", serde_json::json!({"DryRun": true})).unwrap_err();
+        let ctx = RequestContext::for_tests();
+        let err = ec2.call(&ctx, "DescribeRegions", serde_json::json!({"DryRun": true})).unwrap_err();
         assert_eq!((err.code.as_str(), err.status), ("DryRunOperation", 412));
+        let err =
+            ec2.call(&ctx, "CreateVpc", serde_json::json!({"DryRun": true, "CidrBlock": "10.0.0.0/16"})).unwrap_err();
+        assert_eq!(err.code, "DryRunOperation");
+        let err =
+            ec2.call(&ctx, "CreateVpc", serde_json::json!({"DryRun": true, "CidrBlock": "10.0.0.0/8"})).unwrap_err();
+        assert_eq!(err.code, "InvalidVpc.Range");
+        let vpcs = ec2.call(&ctx, "DescribeVpcs", serde_json::json!({})).unwrap();
+        assert_eq!(vpcs["Vpcs"].as_array().unwrap().len(), 1, "only the default VPC");
     }
 }

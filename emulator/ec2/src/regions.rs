@@ -4,13 +4,13 @@ use nimbus_core::filter::Filterable;
 use nimbus_core::regions::{self, Region, Zone};
 use nimbus_core::{ApiError, RequestContext};
 
-use crate::filters;
 use crate::generated::dto::{
     AvailabilityZone, AvailabilityZoneGeography, AvailabilityZoneSubGeography, DescribeAvailabilityZonesRequest,
     DescribeAvailabilityZonesResult, DescribeRegionsRequest, DescribeRegionsResult, Region as RegionDto,
     RegionGeography,
 };
 use crate::generated::errors;
+use crate::support::filtered_unchecked as filtered;
 
 #[derive(Clone)]
 struct RegionRow(&'static Region);
@@ -42,7 +42,7 @@ pub fn describe_regions(
     if input.all_regions != Some(true) {
         rows.retain(|r| r.0.opt_in_status != "not-opted-in");
     }
-    let rows = filters::apply(rows, input.filters.as_deref())?;
+    let rows = filtered(rows, input.filters.as_deref())?;
     Ok(DescribeRegionsResult {
         regions: Some(
             rows.into_iter()
@@ -114,7 +114,7 @@ pub fn describe_availability_zones(
             }
         })
         .collect();
-    let rows = filters::apply(rows, input.filters.as_deref())?;
+    let rows = filtered(rows, input.filters.as_deref())?;
     Ok(DescribeAvailabilityZonesResult {
         availability_zones: Some(rows.into_iter().map(|ZoneRow(z)| zone_dto(z)).collect()),
     })

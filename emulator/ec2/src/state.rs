@@ -1,7 +1,217 @@
 //! One account's EC2 resources in one region.
+//!
+//! Resources are kept in their AWS shape (the generated DTOs) where that shape is the
+//! whole truth, and in small records where nimbus needs more (attributes, rules).
+//! Tags live in one map for every resource type, so CreateTags, DeleteTags,
+//! DescribeTags and the `tag:` filters are one implementation.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::Value;
 
-/// Grows with each resource family (VPCs, subnets, instances, ...).
-#[derive(Debug, Default, Serialize)]
-pub struct Ec2State {}
+use crate::generated::dto;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VpcRecord {
+    pub vpc: dto::Vpc,
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+    pub enable_network_address_usage_metrics: bool,
+    pub main_route_table_id: String,
+    pub default_network_acl_id: String,
+    pub default_security_group_id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SubnetRecord {
+    pub subnet: dto::Subnet,
+    /// Private IPv4 addresses taken in the subnet (by interfaces, NAT gateways, ...).
+    pub used_ips: BTreeSet<u32>,
+}
+
+/// One security group rule, as DescribeSecurityGroupRules shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SgRule {
+    pub id: String,
+    pub egress: bool,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number.
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: Peer,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Peer {
+    Ipv4(String),
+    Ipv6(String),
+    PrefixList(String),
+    Group { group_id: String, user_id: String, vpc_id: Option<String> },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SecurityGroupRecord {
+    pub group_id: String,
+    pub group_name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub rules: Vec<SgRule>,
+}
+
+/// An Elastic IP: the allocation and, while associated, the interface and private
+/// address it is mapped to (`Address.instance_id` is derived from the interface's
+/// attachment when described).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AddressRecord {
+    pub address: dto::Address,
+    /// The reverse DNS name set with ModifyAddressAttribute; `None` is AWS's default.
+    pub domain_name: Option<String>,
+}
+
+/// A customer-managed prefix list: its current state and every version's entries.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PrefixListRecord {
+    pub list: dto::ManagedPrefixList,
+    /// Entries by version (the first is 1), for GetManagedPrefixListEntries' TargetVersion.
+    pub versions: BTreeMap<i64, Vec<dto::PrefixListEntry>>,
+}
+
+/// Everything one account has in one region.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Ec2State {
+    /// The default VPC and its companions have been made (on first use).
+    pub initialized: bool,
+    /// The region this partition belongs to (set on first use), for the AWS-managed
+    /// resources every region has (prefix lists, endpoint services).
+    pub region: String,
+    pub default_dhcp_options_id: String,
+    pub vpcs: BTreeMap<String, VpcRecord>,
+    pub subnets: BTreeMap<String, SubnetRecord>,
+    pub internet_gateways: BTreeMap<String, dto::InternetGateway>,
+    pub route_tables: BTreeMap<String, dto::RouteTable>,
+    pub security_groups: BTreeMap<String, SecurityGroupRecord>,
+    pub network_acls: BTreeMap<String, dto::NetworkAcl>,
+    pub dhcp_options: BTreeMap<String, dto::DhcpOptions>,
+    /// Elastic IPs, by allocation id.
+    pub addresses: BTreeMap<String, AddressRecord>,
+    /// Network interfaces without their `Association`s and tags (derived when described
+    /// from `addresses` and `tags`).
+    pub network_interfaces: BTreeMap<String, dto::NetworkInterface>,
+    /// NAT gateways; `state` is the stored state, which `timestamps` dates and
+    /// `nat_gateways::state_at` moves on with the clock.
+    pub nat_gateways: BTreeMap<String, dto::NatGateway>,
+    /// How many public addresses this partition has drawn from the Elastic IP pool.
+    pub public_ip_sequence: u64,
+    /// Seconds a resource with a lifecycle takes from one state to the next (`pending`
+    /// to `available`, `deleting` to `deleted`); 0 so that waiters never wait.
+    pub transition_delay_secs: u32,
+    pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
+    /// VPN gateways, in their settled state (deleted ones stay visible for a while).
+    pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
+    pub customer_gateways: BTreeMap<String, dto::CustomerGateway>,
+    /// Customer-managed prefix lists (AWS's own are computed per region).
+    pub prefix_lists: BTreeMap<String, PrefixListRecord>,
+    pub vpc_endpoints: BTreeMap<String, dto::VpcEndpoint>,
+    /// Peering connections this partition requested or accepts, in their settled state.
+    pub vpc_peering_connections: BTreeMap<String, dto::VpcPeeringConnection>,
+    pub flow_logs: BTreeMap<String, dto::FlowLog>,
+    /// Tags of every resource, by resource id.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
+    pub client_tokens: BTreeMap<(String, String), (Value, Value)>,
+    /// When each resource with a lifecycle was created or changed state.
+    pub timestamps: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Ec2State {
+    /// The resource type AWS's DescribeTags reports for an id, from its prefix.
+    pub fn resource_type(id: &str) -> Option<&'static str> {
+        let prefix = id.split_once('-').map(|(p, _)| p)?;
+        Some(match prefix {
+            "vpc" => "vpc",
+            "subnet" => "subnet",
+            "igw" => "internet-gateway",
+            "rtb" => "route-table",
+            "sg" => "security-group",
+            "acl" => "network-acl",
+            "dopt" => "dhcp-options",
+            "eigw" => "egress-only-internet-gateway",
+            "nat" => "natgateway",
+            "eipalloc" => "elastic-ip",
+            "eni" => "network-interface",
+            "pcx" => "vpc-peering-connection",
+            "vpce" => "vpc-endpoint",
+            "pl" => "prefix-list",
+            "fl" => "vpc-flow-log",
+            "vgw" => "vpn-gateway",
+            "cgw" => "customer-gateway",
+            "sgr" => "security-group-rule",
+            "i" => "instance",
+            "ami" => "image",
+            "vol" => "volume",
+            "snap" => "snapshot",
+            "lt" => "launch-template",
+            "key" => "key-pair",
+            _ => return None,
+        })
+    }
+
+    /// Whether a resource with this id exists here.
+    pub fn exists(&self, id: &str) -> bool {
+        match Self::resource_type(id) {
+            Some("vpc") => self.vpcs.contains_key(id),
+            Some("subnet") => self.subnets.contains_key(id),
+            Some("internet-gateway") => self.internet_gateways.contains_key(id),
+            Some("route-table") => self.route_tables.contains_key(id),
+            Some("security-group") => self.security_groups.contains_key(id),
+            Some("network-acl") => self.network_acls.contains_key(id),
+            Some("dhcp-options") => self.dhcp_options.contains_key(id),
+            Some("security-group-rule") => self.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
+            Some("elastic-ip") => self.addresses.contains_key(id),
+            Some("network-interface") => self.network_interfaces.contains_key(id),
+            Some("natgateway") => self.nat_gateways.contains_key(id),
+            Some("egress-only-internet-gateway") => self.egress_only_internet_gateways.contains_key(id),
+            Some("vpn-gateway") => self.vpn_gateways.contains_key(id),
+            Some("customer-gateway") => self.customer_gateways.contains_key(id),
+            Some("prefix-list") => self.prefix_lists.contains_key(id),
+            Some("vpc-endpoint") => self.vpc_endpoints.contains_key(id),
+            Some("vpc-peering-connection") => self.vpc_peering_connections.contains_key(id),
+            Some("vpc-flow-log") => self.flow_logs.contains_key(id),
+            _ => false,
+        }
+    }
+
+    /// The tags of a resource in AWS's shape. An untagged resource has an empty
+    /// `tagSet` (clients such as Ansible's modules index `Tags` unconditionally).
+    pub fn dto_tags(&self, id: &str) -> Option<Vec<dto::Tag>> {
+        let tags = self
+            .tags
+            .get(id)
+            .map(|t| t.iter().map(|(k, v)| dto::Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect());
+        Some(tags.unwrap_or_default())
+    }
+
+    pub fn tag_pairs(&self, id: &str) -> Vec<(String, String)> {
+        self.tags.get(id).map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    }
+
+    pub fn set_tags(&mut self, id: &str, tags: impl IntoIterator<Item = (String, String)>) {
+        let entry = self.tags.entry(id.to_string()).or_default();
+        for (k, v) in tags {
+            entry.insert(k, v);
+        }
+        if entry.is_empty() {
+            self.tags.remove(id);
+        }
+    }
+
+    /// Forgets a deleted resource's tags and timestamps.
+    pub fn forget(&mut self, id: &str) {
+        self.tags.remove(id);
+        self.timestamps.remove(id);
+    }
+}

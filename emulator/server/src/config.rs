@@ -86,6 +86,10 @@ pub struct Options {
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
     #[arg(long, env = "NIMBUS_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Make generated ids deterministic from this seed (the same requests in the same
+    /// order get the same ids; requests are then handled one at a time).
+    #[arg(long, env = "NIMBUS_ID_SEED")]
+    pub id_seed: Option<u64>,
     /// Write every AWS request received (method, path, headers, base64 body) as JSON
     /// into this directory: how the golden wire tests capture real clients' bytes.
     #[arg(long, env = "NIMBUS_CAPTURE_DIR")]
@@ -116,6 +120,7 @@ pub struct Config {
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub capture_dir: Option<PathBuf>,
+    pub id_seed: Option<u64>,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -131,6 +136,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             capture_dir: None,
+            id_seed: None,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -162,6 +168,7 @@ impl Options {
             request_timeout_secs: self.request_timeout_secs.or(other.request_timeout_secs),
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
+            id_seed: self.id_seed.or(other.id_seed),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -217,6 +224,7 @@ impl Options {
             request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
+            id_seed: o.id_seed,
             log: o.log.unwrap_or(d.log),
             log_format: o.log_format.unwrap_or_default(),
         })

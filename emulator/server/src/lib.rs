@@ -38,13 +38,11 @@ impl App {
             Arc::new(nimbus_sts::Sts::new(store.clone())),
         ];
         let auth = Authenticator { mode: config.auth, store: store.clone() };
-        Arc::new(App {
-            dispatcher: Dispatcher::new(services, auth, clock),
-            store,
-            config,
-            started: Instant::now(),
-            started_at: chrono::Utc::now(),
-        })
+        let mut dispatcher = Dispatcher::new(services, auth, clock);
+        if let Some(seed) = config.id_seed {
+            dispatcher = dispatcher.with_id_seed(seed);
+        }
+        Arc::new(App { dispatcher, store, config, started: Instant::now(), started_at: chrono::Utc::now() })
     }
 
     /// Wipes every service's state and the issued temporary credentials; configuration stays.

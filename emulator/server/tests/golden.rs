@@ -48,8 +48,62 @@ fn cbor_to_json(v: &Cbor) -> Value {
     }
 }
 
+/// Generated resource ids (`vpc-0a1b...`, 17 hex digits) become `vpc-#1`, `vpc-#2`, ...
+/// in order of first appearance, and ISO 8601 timestamps `<timestamp>`, so that answers
+/// about created resources compare stably.
+fn stable_ids(text: &str, seen: &mut Vec<String>) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // An id: lower-case prefix words joined by '-', then '-' and 17 hex digits.
+        if bytes[i].is_ascii_lowercase() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'-') {
+            let mut j = i;
+            while j < bytes.len() && (bytes[j].is_ascii_lowercase() || bytes[j] == b'-') {
+                j += 1;
+            }
+            // Back up to the last '-' before a hex run of exactly 17.
+            if let Some(dash) = text[i..j].rfind('-').map(|d| i + d) {
+                let hex_end = (dash + 1..bytes.len())
+                    .find(|&k| !bytes[k].is_ascii_hexdigit() || bytes[k].is_ascii_uppercase())
+                    .unwrap_or(bytes.len());
+                if hex_end - dash - 1 == 17 && (hex_end == bytes.len() || !bytes[hex_end].is_ascii_alphanumeric()) {
+                    let id = &text[i..hex_end];
+                    let n = match seen.iter().position(|s| s == id) {
+                        Some(n) => n + 1,
+                        None => {
+                            seen.push(id.to_string());
+                            seen.len()
+                        }
+                    };
+                    out.push_str(&text[i..dash]);
+                    out.push_str(&format!("-#{n}"));
+                    i = hex_end;
+                    continue;
+                }
+            }
+        }
+        // A timestamp: 2026-11-26T16:31:32(.123)Z
+        if bytes[i].is_ascii_digit() && i + 20 <= bytes.len() && bytes[i + 4] == b'-' && bytes[i + 10] == b'T' {
+            let candidate = &text[i..];
+            let end = candidate.find('Z').filter(|e| *e >= 19 && *e <= 30);
+            if let Some(e) = end {
+                if chrono::DateTime::parse_from_rfc3339(&candidate[..=e]).is_ok() {
+                    out.push_str("<timestamp>");
+                    i += e + 1;
+                    continue;
+                }
+            }
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
 /// The parts of a response that must not change, with the request id made constant.
-fn normalise(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Value {
+fn normalise(status: u16, headers: &http::HeaderMap, body: &[u8], seen: &mut Vec<String>) -> Value {
     let request_id = headers.get("x-amzn-requestid").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let mut kept = serde_json::Map::new();
     for name in ["content-type", "smithy-protocol", "x-amzn-query-error"] {
@@ -69,10 +123,11 @@ fn normalise(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Value {
         let text = String::from_utf8_lossy(body);
         json!({ "text": if request_id.is_empty() { text.into_owned() } else { text.replace(&request_id, REQUEST_ID) } })
     };
+    let body: Value = serde_json::from_str(&stable_ids(&body.to_string(), seen)).unwrap_or(body);
     json!({ "status": status, "headers": kept, "body": body })
 }
 
-fn replay(app: &App, request: &Value) -> Value {
+fn replay(app: &App, request: &Value, seen: &mut Vec<String>) -> Value {
     let method = request["method"].as_str().unwrap();
     let query = request["query"].as_str().unwrap_or("");
     let uri = if query.is_empty() {
@@ -91,7 +146,7 @@ fn replay(app: &App, request: &Value) -> Value {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = rt.block_on(response.into_body().collect()).unwrap().to_bytes();
-    normalise(status, &headers, &body)
+    normalise(status, &headers, &body, seen)
 }
 
 /// When the request was signed, so the replay runs at the capture's time.
@@ -113,7 +168,9 @@ fn golden_exchanges() {
     for dir in protocols {
         // Signatures in captures have expired; the replay reads the account and region
         // from them without checking, at the time they were made.
-        let app = App::new(Config { auth: AuthMode::Off, ..Config::default() });
+        // The capture ran with `--id-seed 1`: replayed in order, the ids are the same.
+        let app = App::new(Config { auth: AuthMode::Off, id_seed: Some(1), ..Config::default() });
+        let mut seen = Vec::new();
         let mut requests: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -126,7 +183,7 @@ fn golden_exchanges() {
                 let clock = &app.dispatcher.clock;
                 clock.advance(at - clock.now());
             }
-            let got = replay(&app, &request);
+            let got = replay(&app, &request, &mut seen);
             let expected_path = PathBuf::from(path.to_string_lossy().replace(".request.json", ".response.json"));
             if bless {
                 std::fs::write(&expected_path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();

@@ -8,14 +8,14 @@ use crate::ApiError;
 
 const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+/// Escapes character data as AWS's XML does: `&`, `<` and `>` (quotes stay literal,
+/// as in "The vpc ID 'vpc-1' does not exist").
 pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             '\r' => out.push_str("&#xD;"),
             // Characters XML 1.0 cannot carry at all are dropped.
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}

@@ -2,7 +2,436 @@
 #![allow(clippy::all, dead_code)]
 //! Typed inputs and outputs of the implemented operations, named and shaped as in the AWS model.
 
+use nimbus_core::types::Timestamp;
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceptVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceptVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddPrefixListEntry {
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_owner_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "ServiceManaged", skip_serializing_if = "Option::is_none")]
+    pub service_managed: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddressAttribute {
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PtrRecord", skip_serializing_if = "Option::is_none")]
+    pub ptr_record: Option<String>,
+    #[serde(rename = "PtrRecordUpdate", skip_serializing_if = "Option::is_none")]
+    pub ptr_record_update: Option<PtrUpdateStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllocateAddressRequest {
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllocateAddressResult {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignPrivateIpAddressesRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<String>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "AllowReassignment", skip_serializing_if = "Option::is_none")]
+    pub allow_reassignment: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignPrivateIpAddressesResult {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "AssignedPrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub assigned_private_ip_addresses: Option<Vec<AssignedPrivateIpAddress>>,
+    #[serde(rename = "AssignedIpv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssignedPrivateIpAddress {
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateAddressRequest {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "AllowReassociation", skip_serializing_if = "Option::is_none")]
+    pub allow_reassociation: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateAddressResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsId")]
+    pub dhcp_options_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateRouteTableRequest {
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateRouteTableResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateSubnetCidrBlockRequest {
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateSubnetCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateVpcCidrBlockRequest {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockNetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "AmazonProvidedIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssociateVpcCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    #[serde(rename = "CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachNetworkInterfaceRequest {
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "DeviceIndex")]
+    pub device_index: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachNetworkInterfaceResult {
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachVpnGatewayResult {
+    #[serde(rename = "VpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachment: Option<VpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<AttachmentEnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributeBooleanValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttributeValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupEgressRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeSecurityGroupIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -39,6 +468,17 @@ pub struct AvailabilityZone {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AvailabilityZoneAddress {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AvailabilityZoneGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -56,6 +496,962 @@ pub struct AvailabilityZoneMessage {
 pub struct AvailabilityZoneSubGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BlockPublicAccessStates {
+    #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_block_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CidrBlock {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTrackingConfiguration {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTrackingSpecificationRequest {
+    #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayRequest {
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<i32>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateCustomerGatewayResult {
+    #[serde(rename = "CustomerGateway", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway: Option<CustomerGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultSubnetRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultSubnetResult {
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<Subnet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultVpcRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDefaultVpcResult {
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDhcpOptionsRequest {
+    #[serde(rename = "DhcpConfigurations")]
+    pub dhcp_configurations: Vec<NewDhcpConfiguration>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateDhcpOptionsResult {
+    #[serde(rename = "DhcpOptions", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options: Option<DhcpOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateEgressOnlyInternetGatewayRequest {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateEgressOnlyInternetGatewayResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGateway", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway: Option<EgressOnlyInternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceIds")]
+    pub resource_ids: Vec<String>,
+    #[serde(rename = "ResourceType")]
+    pub resource_type: String,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsRequest>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateFlowLogsResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateInternetGatewayRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateInternetGatewayResult {
+    #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<InternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListName")]
+    pub prefix_list_name: String,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<AddPrefixListEntry>>,
+    #[serde(rename = "MaxEntries")]
+    pub max_entries: i32,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AddressFamily")]
+    pub address_family: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNatGatewayRequest {
+    #[serde(rename = "AvailabilityMode", skip_serializing_if = "Option::is_none")]
+    pub availability_mode: Option<String>,
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "AvailabilityZoneAddresses", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_addresses: Option<Vec<AvailabilityZoneAddress>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "SecondaryAllocationIds", skip_serializing_if = "Option::is_none")]
+    pub secondary_allocation_ids: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNatGatewayResult {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "NatGateway", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<NatGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "RuleAction")]
+    pub rule_action: String,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkAclResult {
+    #[serde(rename = "NetworkAcl", skip_serializing_if = "Option::is_none")]
+    pub network_acl: Option<NetworkAcl>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkInterfaceRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EnablePrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateNetworkInterfaceResult {
+    #[serde(rename = "NetworkInterface", skip_serializing_if = "Option::is_none")]
+    pub network_interface: Option<NetworkInterface>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreatePeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteTableRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateRouteTableResult {
+    #[serde(rename = "RouteTable", skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<RouteTable>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSecurityGroupRequest {
+    #[serde(rename = "Description")]
+    pub description: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSecurityGroupResult {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSubnetRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSubnetResult {
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<Subnet>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointType", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_type: Option<String>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptionsSpecification>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SubnetConfigurations", skip_serializing_if = "Option::is_none")]
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+    #[serde(rename = "ServiceNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub service_network_arn: Option<String>,
+    #[serde(rename = "ResourceConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub resource_configuration_arn: Option<String>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcEndpointResult {
+    #[serde(rename = "VpcEndpoint", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint: Option<VpcEndpoint>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionRequest {
+    #[serde(rename = "PeerRegion", skip_serializing_if = "Option::is_none")]
+    pub peer_region: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<CreatePeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "PeerVpcId", skip_serializing_if = "Option::is_none")]
+    pub peer_vpc_id: Option<String>,
+    #[serde(rename = "PeerOwnerId", skip_serializing_if = "Option::is_none")]
+    pub peer_owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcPeeringConnectionResult {
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<VpcPeeringConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcRequest {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv4_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv4NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv4_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ipam_pool_id: Option<String>,
+    #[serde(rename = "Ipv6NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub ipv6_netmask_length: Option<i32>,
+    #[serde(rename = "Ipv6CidrBlockNetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_network_border_group: Option<String>,
+    #[serde(rename = "VpcEncryptionControl", skip_serializing_if = "Option::is_none")]
+    pub vpc_encryption_control: Option<VpcEncryptionControlConfiguration>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceTenancy", skip_serializing_if = "Option::is_none")]
+    pub instance_tenancy: Option<String>,
+    #[serde(rename = "AmazonProvidedIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub amazon_provided_ipv6_cidr_block: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpcResult {
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<Vpc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpnGatewayRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVpnGatewayResult {
+    #[serde(rename = "VpnGateway", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway: Option<VpnGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerGateway {
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BgpAsnExtended", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn_extended: Option<String>,
+    #[serde(rename = "CustomerGatewayId", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
+    pub bgp_asn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteCustomerGatewayRequest {
+    #[serde(rename = "CustomerGatewayId")]
+    pub customer_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsId")]
+    pub dhcp_options_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteEgressOnlyInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "EgressOnlyInternetGatewayId")]
+    pub egress_only_internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteEgressOnlyInternetGatewayResult {
+    #[serde(rename = "ReturnCode", skip_serializing_if = "Option::is_none")]
+    pub return_code: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "FlowLogIds")]
+    pub flow_log_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteFlowLogsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNatGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNatGatewayResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkAclRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteNetworkInterfaceRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteRouteTableRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSecurityGroupRequest {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSecurityGroupResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSubnetRequest {
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcEndpointsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointIds")]
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcEndpointsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpcRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVpnGatewayRequest {
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesAttributeRequest {
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesAttributeResult {
+    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<AddressAttribute>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesRequest {
+    #[serde(rename = "PublicIps", skip_serializing_if = "Option::is_none")]
+    pub public_ips: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
+    pub allocation_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAddressesResult {
+    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<Address>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,6 +1478,270 @@ pub struct DescribeAvailabilityZonesResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeCustomerGatewaysRequest {
+    #[serde(rename = "CustomerGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeCustomerGatewaysResult {
+    #[serde(rename = "CustomerGateways", skip_serializing_if = "Option::is_none")]
+    pub customer_gateways: Option<Vec<CustomerGateway>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeDhcpOptionsRequest {
+    #[serde(rename = "DhcpOptionsIds", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeDhcpOptionsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DhcpOptions", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options: Option<Vec<DhcpOptions>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeEgressOnlyInternetGatewaysRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "EgressOnlyInternetGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeEgressOnlyInternetGatewaysResult {
+    #[serde(rename = "EgressOnlyInternetGateways", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateways: Option<Vec<EgressOnlyInternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+    #[serde(rename = "FlowLogIds", skip_serializing_if = "Option::is_none")]
+    pub flow_log_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeFlowLogsResult {
+    #[serde(rename = "FlowLogs", skip_serializing_if = "Option::is_none")]
+    pub flow_logs: Option<Vec<FlowLog>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInternetGatewaysRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInternetGatewaysResult {
+    #[serde(rename = "InternetGateways", skip_serializing_if = "Option::is_none")]
+    pub internet_gateways: Option<Vec<InternetGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeManagedPrefixListsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeManagedPrefixListsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixLists", skip_serializing_if = "Option::is_none")]
+    pub prefix_lists: Option<Vec<ManagedPrefixList>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNatGatewaysRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NatGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNatGatewaysResult {
+    #[serde(rename = "NatGateways", skip_serializing_if = "Option::is_none")]
+    pub nat_gateways: Option<Vec<NatGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkAclsRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclIds", skip_serializing_if = "Option::is_none")]
+    pub network_acl_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkAclsResult {
+    #[serde(rename = "NetworkAcls", skip_serializing_if = "Option::is_none")]
+    pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfaceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfaceAttributeResult {
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfacesRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeNetworkInterfacesResult {
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribePrefixListsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribePrefixListsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "PrefixLists", skip_serializing_if = "Option::is_none")]
+    pub prefix_lists: Option<Vec<PrefixList>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeRegionsRequest {
     #[serde(rename = "RegionNames", skip_serializing_if = "Option::is_none")]
     pub region_names: Option<Vec<String>>,
@@ -102,11 +1762,1399 @@ pub struct DescribeRegionsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeRouteTablesRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeRouteTablesResult {
+    #[serde(rename = "RouteTables", skip_serializing_if = "Option::is_none")]
+    pub route_tables: Option<Vec<RouteTable>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupRulesRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupRulesResult {
+    #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupsRequest {
+    #[serde(rename = "GroupIds", skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupNames", skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSecurityGroupsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<SecurityGroup>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSubnetsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSubnetsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<Subnet>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeTagsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeTagsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcAttributeResult {
+    #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableDnsSupport", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointServicesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceNames", skip_serializing_if = "Option::is_none")]
+    pub service_names: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ServiceRegions", skip_serializing_if = "Option::is_none")]
+    pub service_regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointServicesResult {
+    #[serde(rename = "ServiceNames", skip_serializing_if = "Option::is_none")]
+    pub service_names: Option<Vec<String>>,
+    #[serde(rename = "ServiceDetails", skip_serializing_if = "Option::is_none")]
+    pub service_details: Option<Vec<ServiceDetail>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcEndpointsResult {
+    #[serde(rename = "VpcEndpoints", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcPeeringConnectionsRequest {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcPeeringConnectionsResult {
+    #[serde(rename = "VpcPeeringConnections", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connections: Option<Vec<VpcPeeringConnection>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpcIds", skip_serializing_if = "Option::is_none")]
+    pub vpc_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpcsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Vpcs", skip_serializing_if = "Option::is_none")]
+    pub vpcs: Option<Vec<Vpc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpnGatewaysRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpnGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVpnGatewaysResult {
+    #[serde(rename = "VpnGateways", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateways: Option<Vec<VpnGateway>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DestinationOptionsRequest {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DestinationOptionsResponse {
+    #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<String>,
+    #[serde(rename = "HiveCompatiblePartitions", skip_serializing_if = "Option::is_none")]
+    pub hive_compatible_partitions: Option<bool>,
+    #[serde(rename = "PerHourPartition", skip_serializing_if = "Option::is_none")]
+    pub per_hour_partition: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetachInternetGatewayRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayId")]
+    pub internet_gateway_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetachNetworkInterfaceRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AttachmentId")]
+    pub attachment_id: String,
+    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetachVpnGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "VpnGatewayId")]
+    pub vpn_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DhcpConfiguration {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<AttributeValue>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DhcpOptions {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "DhcpOptionsId", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_id: Option<String>,
+    #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
+    pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateAddressRequest {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateRouteTableRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateSubnetCidrBlockRequest {
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateSubnetCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateVpcCidrBlockRequest {
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisassociateVpcCidrBlockResult {
+    #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
+    #[serde(rename = "CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association: Option<VpcCidrBlockAssociation>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsEntry {
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "HostedZoneId", skip_serializing_if = "Option::is_none")]
+    pub hosted_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsOptions {
+    #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
+    pub dns_record_ip_type: Option<String>,
+    #[serde(rename = "PrivateDnsOnlyForInboundResolverEndpoint", skip_serializing_if = "Option::is_none")]
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    #[serde(rename = "PrivateDnsPreference", skip_serializing_if = "Option::is_none")]
+    pub private_dns_preference: Option<String>,
+    #[serde(rename = "PrivateDnsSpecifiedDomains", skip_serializing_if = "Option::is_none")]
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DnsOptionsSpecification {
+    #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
+    pub dns_record_ip_type: Option<String>,
+    #[serde(rename = "PrivateDnsOnlyForInboundResolverEndpoint", skip_serializing_if = "Option::is_none")]
+    pub private_dns_only_for_inbound_resolver_endpoint: Option<bool>,
+    #[serde(rename = "PrivateDnsPreference", skip_serializing_if = "Option::is_none")]
+    pub private_dns_preference: Option<String>,
+    #[serde(rename = "PrivateDnsSpecifiedDomains", skip_serializing_if = "Option::is_none")]
+    pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EgressOnlyInternetGateway {
+    #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableVgwRoutePropagationRequest {
+    #[serde(rename = "GatewayId")]
+    pub gateway_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowLog {
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "DeliverLogsErrorMessage", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_error_message: Option<String>,
+    #[serde(rename = "DeliverLogsPermissionArn", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<String>,
+    #[serde(rename = "DeliverCrossAccountRole", skip_serializing_if = "Option::is_none")]
+    pub deliver_cross_account_role: Option<String>,
+    #[serde(rename = "DeliverLogsStatus", skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_status: Option<String>,
+    #[serde(rename = "FlowLogId", skip_serializing_if = "Option::is_none")]
+    pub flow_log_id: Option<String>,
+    #[serde(rename = "FlowLogStatus", skip_serializing_if = "Option::is_none")]
+    pub flow_log_status: Option<String>,
+    #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "TrafficType", skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+    #[serde(rename = "LogDestinationType", skip_serializing_if = "Option::is_none")]
+    pub log_destination_type: Option<String>,
+    #[serde(rename = "LogDestination", skip_serializing_if = "Option::is_none")]
+    pub log_destination: Option<String>,
+    #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "MaxAggregationInterval", skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<i32>,
+    #[serde(rename = "DestinationOptions", skip_serializing_if = "Option::is_none")]
+    pub destination_options: Option<DestinationOptionsResponse>,
+    #[serde(rename = "TagFieldSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_field_specifications: Option<Vec<TagFieldSpecificationResponse>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetManagedPrefixListEntriesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "TargetVersion", skip_serializing_if = "Option::is_none")]
+    pub target_version: Option<i64>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetManagedPrefixListEntriesResult {
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<PrefixListEntry>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupIdentifier {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IcmpTypeCode {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IgwFirewall {
+    #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
+    pub firewall_arn: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceIpv6Address {
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "IsPrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub is_primary_ipv6: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternetGateway {
+    #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<InternetGatewayAttachment>>,
+    #[serde(rename = "InternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternetGatewayAttachment {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpPermission {
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "UserIdGroupPairs", skip_serializing_if = "Option::is_none")]
+    pub user_id_group_pairs: Option<Vec<UserIdGroupPair>>,
+    #[serde(rename = "IpRanges", skip_serializing_if = "Option::is_none")]
+    pub ip_ranges: Option<Vec<IpRange>>,
+    #[serde(rename = "Ipv6Ranges", skip_serializing_if = "Option::is_none")]
+    pub ipv6_ranges: Option<Vec<Ipv6Range>>,
+    #[serde(rename = "PrefixListIds", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<PrefixListId>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpRange {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv4PrefixSpecification {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv4PrefixSpecificationRequest {
+    #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6CidrBlock {
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6PrefixSpecification {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6PrefixSpecificationRequest {
+    #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ipv6Range {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LastError {
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManagedPrefixList {
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "AddressFamily", skip_serializing_if = "Option::is_none")]
+    pub address_family: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "PrefixListArn", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_arn: Option<String>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+    #[serde(rename = "MaxEntries", skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<i32>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamPrefixListResolverTargetId", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_target_id: Option<String>,
+    #[serde(rename = "IpamPrefixListResolverSyncEnabled", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyAddressAttributeRequest {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: String,
+    #[serde(rename = "DomainName", skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyAddressAttributeResult {
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyManagedPrefixListRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "CurrentVersion", skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+    #[serde(rename = "AddEntries", skip_serializing_if = "Option::is_none")]
+    pub add_entries: Option<Vec<AddPrefixListEntry>>,
+    #[serde(rename = "RemoveEntries", skip_serializing_if = "Option::is_none")]
+    pub remove_entries: Option<Vec<RemovePrefixListEntry>>,
+    #[serde(rename = "MaxEntries", skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<i32>,
+    #[serde(rename = "IpamPrefixListResolverSyncEnabled", skip_serializing_if = "Option::is_none")]
+    pub ipam_prefix_list_resolver_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyManagedPrefixListResult {
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<ManagedPrefixList>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyNetworkInterfaceAttributeRequest {
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecification>,
+    #[serde(rename = "EnablePrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "ConnectionTrackingSpecification", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "AssociatedSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub associated_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachmentChanges>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySecurityGroupRulesRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SecurityGroupRules")]
+    pub security_group_rules: Vec<SecurityGroupRuleUpdate>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySecurityGroupRulesResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifySubnetAttributeRequest {
+    #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
+    pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
+    #[serde(rename = "MapPublicIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "MapCustomerOwnedIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_customer_owned_ip_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "EnableDns64", skip_serializing_if = "Option::is_none")]
+    pub enable_dns64: Option<AttributeBooleanValue>,
+    #[serde(rename = "PrivateDnsHostnameTypeOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub private_dns_hostname_type_on_launch: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecordOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecordOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record_on_launch: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub enable_lni_at_device_index: Option<i32>,
+    #[serde(rename = "DisableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub disable_lni_at_device_index: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcAttributeRequest {
+    #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_hostnames: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnableDnsSupport", skip_serializing_if = "Option::is_none")]
+    pub enable_dns_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "EnableNetworkAddressUsageMetrics", skip_serializing_if = "Option::is_none")]
+    pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcEndpointId")]
+    pub vpc_endpoint_id: String,
+    #[serde(rename = "ResetPolicy", skip_serializing_if = "Option::is_none")]
+    pub reset_policy: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "AddRouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub add_route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveRouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub remove_route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "AddSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub add_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub remove_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "AddSecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub add_security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveSecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub remove_security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptionsSpecification>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "SubnetConfigurations", skip_serializing_if = "Option::is_none")]
+    pub subnet_configurations: Option<Vec<SubnetConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcEndpointResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsRequest {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVpcPeeringConnectionOptionsResult {
+    #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
+    #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
+    pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGateway {
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "DeleteTime", skip_serializing_if = "Option::is_none")]
+    pub delete_time: Option<Timestamp>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "ProvisionedBandwidth", skip_serializing_if = "Option::is_none")]
+    pub provisioned_bandwidth: Option<ProvisionedBandwidth>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub connectivity_type: Option<String>,
+    #[serde(rename = "AvailabilityMode", skip_serializing_if = "Option::is_none")]
+    pub availability_mode: Option<String>,
+    #[serde(rename = "AutoScalingIps", skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_ips: Option<String>,
+    #[serde(rename = "AutoProvisionZones", skip_serializing_if = "Option::is_none")]
+    pub auto_provision_zones: Option<String>,
+    #[serde(rename = "AttachedAppliances", skip_serializing_if = "Option::is_none")]
+    pub attached_appliances: Option<Vec<NatGatewayAttachedAppliance>>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGatewayAddress {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIp", skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "IsPrimary", skip_serializing_if = "Option::is_none")]
+    pub is_primary: Option<bool>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGatewayAttachedAppliance {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ApplianceArn", skip_serializing_if = "Option::is_none")]
+    pub appliance_arn: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "AttachmentState", skip_serializing_if = "Option::is_none")]
+    pub attachment_state: Option<String>,
+    #[serde(rename = "ModificationState", skip_serializing_if = "Option::is_none")]
+    pub modification_state: Option<String>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAcl {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<NetworkAclAssociation>>,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<NetworkAclEntry>>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "NetworkAclId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAclAssociation {
+    #[serde(rename = "NetworkAclAssociationId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_association_id: Option<String>,
+    #[serde(rename = "NetworkAclId", skip_serializing_if = "Option::is_none")]
+    pub network_acl_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAclEntry {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Egress", skip_serializing_if = "Option::is_none")]
+    pub egress: Option<bool>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkFirewallAssociation {
+    #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
+    pub firewall_arn: Option<String>,
+    #[serde(rename = "FirewallOnboardingStatus", skip_serializing_if = "Option::is_none")]
+    pub firewall_onboarding_status: Option<String>,
+    #[serde(rename = "FirewallMode", skip_serializing_if = "Option::is_none")]
+    pub firewall_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterface {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<NetworkInterfaceAssociation>,
+    #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<NetworkInterfaceAttachment>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "ConnectionTrackingConfiguration", skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_configuration: Option<ConnectionTrackingConfiguration>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "InterfaceType", skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<NetworkInterfaceIpv6Address>>,
+    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIpDnsNameOptions", skip_serializing_if = "Option::is_none")]
+    pub public_ip_dns_name_options: Option<PublicIpDnsNameOptions>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<NetworkInterfacePrivateIpAddress>>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecification>>,
+    #[serde(rename = "RequesterId", skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    #[serde(rename = "RequesterManaged", skip_serializing_if = "Option::is_none")]
+    pub requester_managed: Option<bool>,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "TagSet", skip_serializing_if = "Option::is_none")]
+    pub tag_set: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "DenyAllIgwTraffic", skip_serializing_if = "Option::is_none")]
+    pub deny_all_igw_traffic: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "AssociatedSubnets", skip_serializing_if = "Option::is_none")]
+    pub associated_subnets: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAssociation {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "IpOwnerId", skip_serializing_if = "Option::is_none")]
+    pub ip_owner_id: Option<String>,
+    #[serde(rename = "PublicDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAttachment {
+    #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<Timestamp>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub instance_owner_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<AttachmentEnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceAttachmentChanges {
+    #[serde(rename = "DefaultEnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub default_ena_queue_count: Option<bool>,
+    #[serde(rename = "EnaQueueCount", skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfaceIpv6Address {
+    #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "PublicIpv6DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv6_dns_name: Option<String>,
+    #[serde(rename = "IsPrimaryIpv6", skip_serializing_if = "Option::is_none")]
+    pub is_primary_ipv6: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterfacePrivateIpAddress {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<NetworkInterfaceAssociation>,
+    #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewDhcpConfiguration {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperatorRequest {
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperatorResponse {
+    #[serde(rename = "Managed", skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "HiddenByDefault", skip_serializing_if = "Option::is_none")]
+    pub hidden_by_default: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PayerResponsibilityEntry {
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(rename = "PayerResponsibilityType", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibility_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptions {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeeringConnectionOptionsRequest {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortRange {
+    #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
+    pub from: Option<i32>,
+    #[serde(rename = "To", skip_serializing_if = "Option::is_none")]
+    pub to: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixList {
+    #[serde(rename = "Cidrs", skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "PrefixListName", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixListEntry {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrefixListId {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateDnsDetails {
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateDnsNameOptionsOnLaunch {
+    #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivateIpAddressSpecification {
+    #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PropagatingVgw {
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProvisionedBandwidth {
+    #[serde(rename = "ProvisionTime", skip_serializing_if = "Option::is_none")]
+    pub provision_time: Option<Timestamp>,
+    #[serde(rename = "Provisioned", skip_serializing_if = "Option::is_none")]
+    pub provisioned: Option<String>,
+    #[serde(rename = "RequestTime", skip_serializing_if = "Option::is_none")]
+    pub request_time: Option<Timestamp>,
+    #[serde(rename = "Requested", skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PtrUpdateStatus {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublicIpDnsNameOptions {
+    #[serde(rename = "DnsHostnameType", skip_serializing_if = "Option::is_none")]
+    pub dns_hostname_type: Option<String>,
+    #[serde(rename = "PublicIpv4DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_dns_name: Option<String>,
+    #[serde(rename = "PublicIpv6DnsName", skip_serializing_if = "Option::is_none")]
+    pub public_ipv6_dns_name: Option<String>,
+    #[serde(rename = "PublicDualStackDnsName", skip_serializing_if = "Option::is_none")]
+    pub public_dual_stack_dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReferencedSecurityGroup {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "PeeringStatus", skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -127,4 +3175,1049 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RejectVpcPeeringConnectionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VpcPeeringConnectionId")]
+    pub vpc_peering_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RejectVpcPeeringConnectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReleaseAddressRequest {
+    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemovePrefixListEntry {
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclAssociationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclAssociationResult {
+    #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
+    pub new_association_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceNetworkAclEntryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkAclId")]
+    pub network_acl_id: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "RuleAction")]
+    pub rule_action: String,
+    #[serde(rename = "Egress")]
+    pub egress: bool,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "IcmpTypeCode", skip_serializing_if = "Option::is_none")]
+    pub icmp_type_code: Option<IcmpTypeCode>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteRequest {
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "LocalTarget", skip_serializing_if = "Option::is_none")]
+    pub local_target: Option<bool>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteTableAssociationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplaceRouteTableAssociationResult {
+    #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
+    pub new_association_id: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetAddressAttributeRequest {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: String,
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetAddressAttributeResult {
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetNetworkInterfaceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupEgressRequest {
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "UnknownIpPermissions", skip_serializing_if = "Option::is_none")]
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "RevokedSecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokeSecurityGroupIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "UnknownIpPermissions", skip_serializing_if = "Option::is_none")]
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "RevokedSecurityGroupRules", skip_serializing_if = "Option::is_none")]
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevokedSecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IsEgress", skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupId", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Route {
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_ipv6_cidr_block: Option<String>,
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub instance_owner_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "OdbNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub odb_network_arn: Option<String>,
+    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "IgwFirewall", skip_serializing_if = "Option::is_none")]
+    pub igw_firewall: Option<IgwFirewall>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTable {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<RouteTableAssociation>>,
+    #[serde(rename = "PropagatingVgws", skip_serializing_if = "Option::is_none")]
+    pub propagating_vgws: Option<Vec<PropagatingVgw>>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<Route>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTableAssociation {
+    #[serde(rename = "Main", skip_serializing_if = "Option::is_none")]
+    pub main: Option<bool>,
+    #[serde(rename = "RouteTableAssociationId", skip_serializing_if = "Option::is_none")]
+    pub route_table_association_id: Option<String>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "PublicIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub public_ipv4_pool: Option<String>,
+    #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
+    pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTableAssociationState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroup {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IpPermissionsEgress", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions_egress: Option<Vec<IpPermission>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SecurityGroupArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupIdentifier {
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupOwnerId", skip_serializing_if = "Option::is_none")]
+    pub group_owner_id: Option<String>,
+    #[serde(rename = "IsEgress", skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupInfo", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_info: Option<ReferencedSecurityGroup>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupRuleArn", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleDescription {
+    #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleRequest {
+    #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupId", skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroupRuleUpdate {
+    #[serde(rename = "SecurityGroupRuleId")]
+    pub security_group_rule_id: String,
+    #[serde(rename = "SecurityGroupRule", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule: Option<SecurityGroupRuleRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceDetail {
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<Vec<ServiceTypeDetail>>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(rename = "BaseEndpointDnsNames", skip_serializing_if = "Option::is_none")]
+    pub base_endpoint_dns_names: Option<Vec<String>>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateDnsNames", skip_serializing_if = "Option::is_none")]
+    pub private_dns_names: Option<Vec<PrivateDnsDetails>>,
+    #[serde(rename = "VpcEndpointPolicySupported", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_policy_supported: Option<bool>,
+    #[serde(rename = "AcceptanceRequired", skip_serializing_if = "Option::is_none")]
+    pub acceptance_required: Option<bool>,
+    #[serde(rename = "ManagesVpcEndpoints", skip_serializing_if = "Option::is_none")]
+    pub manages_vpc_endpoints: Option<bool>,
+    #[serde(rename = "PayerResponsibility", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibility: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PrivateDnsNameVerificationState", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_verification_state: Option<String>,
+    #[serde(rename = "SupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_ip_address_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceTypeDetail {
+    #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Subnet {
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "EnableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
+    pub enable_lni_at_device_index: Option<i32>,
+    #[serde(rename = "MapCustomerOwnedIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_customer_owned_ip_on_launch: Option<bool>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
+    pub assign_ipv6_address_on_creation: Option<bool>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<SubnetIpv6CidrBlockAssociation>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SubnetArn", skip_serializing_if = "Option::is_none")]
+    pub subnet_arn: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "EnableDns64", skip_serializing_if = "Option::is_none")]
+    pub enable_dns64: Option<bool>,
+    #[serde(rename = "Ipv6Native", skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "PrivateDnsNameOptionsOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options_on_launch: Option<PrivateDnsNameOptionsOnLaunch>,
+    #[serde(rename = "BlockPublicAccessStates", skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "NetworkFirewallConnectivityType", skip_serializing_if = "Option::is_none")]
+    pub network_firewall_connectivity_type: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "AvailableIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub available_ip_address_count: Option<i32>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "DefaultForAz", skip_serializing_if = "Option::is_none")]
+    pub default_for_az: Option<bool>,
+    #[serde(rename = "MapPublicIpOnLaunch", skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetCidrBlockState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetConfiguration {
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "Ipv4", skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<String>,
+    #[serde(rename = "Ipv6", skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetIpPrefixes {
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "IpPrefixes", skip_serializing_if = "Option::is_none")]
+    pub ip_prefixes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubnetIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<SubnetCidrBlockState>,
+    #[serde(rename = "Ipv6AddressAttribute", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<String>,
+    #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagDescription {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagFieldSpecificationRequest {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagFieldSpecificationResponse {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagSpecification {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnassignPrivateIpAddressesRequest {
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<String>>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulItem {
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<UnsuccessfulItemError>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnsuccessfulItemError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "SecurityGroupRuleDescriptions", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsEgressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "SecurityGroupRuleDescriptions", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_descriptions: Option<Vec<SecurityGroupRuleDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateSecurityGroupRuleDescriptionsIngressResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserIdGroupPair {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "PeeringStatus", skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Vpc {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "InstanceTenancy", skip_serializing_if = "Option::is_none")]
+    pub instance_tenancy: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<VpcIpv6CidrBlockAssociation>>,
+    #[serde(rename = "CidrBlockAssociationSet", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association_set: Option<Vec<VpcCidrBlockAssociation>>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "EncryptionControl", skip_serializing_if = "Option::is_none")]
+    pub encryption_control: Option<VpcEncryptionControl>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BlockPublicAccessStates", skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "NetworkFirewallAssociations", skip_serializing_if = "Option::is_none")]
+    pub network_firewall_associations: Option<Vec<NetworkFirewallAssociation>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "DhcpOptionsId", skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcAttachment {
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcCidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_state: Option<VpcCidrBlockState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcCidrBlockState {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControl {
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcEncryptionControlId", skip_serializing_if = "Option::is_none")]
+    pub vpc_encryption_control_id: Option<String>,
+    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "ResourceExclusions", skip_serializing_if = "Option::is_none")]
+    pub resource_exclusions: Option<VpcEncryptionControlExclusions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlConfiguration {
+    #[serde(rename = "Mode")]
+    pub mode: String,
+    #[serde(rename = "InternetGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_exclusion: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_exclusion: Option<String>,
+    #[serde(rename = "NatGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_exclusion: Option<String>,
+    #[serde(rename = "VirtualPrivateGatewayExclusion", skip_serializing_if = "Option::is_none")]
+    pub virtual_private_gateway_exclusion: Option<String>,
+    #[serde(rename = "VpcPeeringExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_exclusion: Option<String>,
+    #[serde(rename = "LambdaExclusion", skip_serializing_if = "Option::is_none")]
+    pub lambda_exclusion: Option<String>,
+    #[serde(rename = "VpcLatticeExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_exclusion: Option<String>,
+    #[serde(rename = "ElasticFileSystemExclusion", skip_serializing_if = "Option::is_none")]
+    pub elastic_file_system_exclusion: Option<String>,
+    #[serde(rename = "GlobalAcceleratorExclusion", skip_serializing_if = "Option::is_none")]
+    pub global_accelerator_exclusion: Option<String>,
+    #[serde(rename = "ApiGatewayV2Exclusion", skip_serializing_if = "Option::is_none")]
+    pub api_gateway_v2_exclusion: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlExclusion {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEncryptionControlExclusions {
+    #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "EgressOnlyInternetGateway", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "NatGateway", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VirtualPrivateGateway", skip_serializing_if = "Option::is_none")]
+    pub virtual_private_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcPeering", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "Lambda", skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcLattice", skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ElasticFileSystem", skip_serializing_if = "Option::is_none")]
+    pub elastic_file_system: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "GlobalAccelerator", skip_serializing_if = "Option::is_none")]
+    pub global_accelerator: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ApiGatewayV2", skip_serializing_if = "Option::is_none")]
+    pub api_gateway_v2: Option<VpcEncryptionControlExclusion>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcEndpoint {
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "VpcEndpointType", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_type: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "RouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<SecurityGroupIdentifier>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
+    pub dns_options: Option<DnsOptions>,
+    #[serde(rename = "PrivateDnsEnabled", skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(rename = "RequesterManaged", skip_serializing_if = "Option::is_none")]
+    pub requester_managed: Option<bool>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "DnsEntries", skip_serializing_if = "Option::is_none")]
+    pub dns_entries: Option<Vec<DnsEntry>>,
+    #[serde(rename = "CreationTimestamp", skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "LastError", skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<LastError>,
+    #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<SubnetIpPrefixes>>,
+    #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(rename = "ServiceNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub service_network_arn: Option<String>,
+    #[serde(rename = "ResourceConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub resource_configuration_arn: Option<String>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
+    #[serde(rename = "PayerResponsibilities", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibilities: Option<Vec<PayerResponsibilityEntry>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<VpcCidrBlockState>,
+    #[serde(rename = "NetworkBorderGroup", skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "Ipv6Pool", skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6AddressAttribute", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<String>,
+    #[serde(rename = "IpSource", skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnection {
+    #[serde(rename = "AccepterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub accepter_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "ExpirationTime", skip_serializing_if = "Option::is_none")]
+    pub expiration_time: Option<Timestamp>,
+    #[serde(rename = "RequesterVpcInfo", skip_serializing_if = "Option::is_none")]
+    pub requester_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<VpcPeeringConnectionStateReason>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "MultipathResilienceStatus", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionOptionsDescription {
+    #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_dns_resolution_from_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalClassicLinkToRemoteVpc", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_classic_link_to_remote_vpc: Option<bool>,
+    #[serde(rename = "AllowEgressFromLocalVpcToRemoteClassicLink", skip_serializing_if = "Option::is_none")]
+    pub allow_egress_from_local_vpc_to_remote_classic_link: Option<bool>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionStateReason {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpcPeeringConnectionVpcInfo {
+    #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_set: Option<Vec<Ipv6CidrBlock>>,
+    #[serde(rename = "CidrBlockSet", skip_serializing_if = "Option::is_none")]
+    pub cidr_block_set: Option<Vec<CidrBlock>>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PeeringOptions", skip_serializing_if = "Option::is_none")]
+    pub peering_options: Option<VpcPeeringConnectionOptionsDescription>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpnGateway {
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "VpcAttachments", skip_serializing_if = "Option::is_none")]
+    pub vpc_attachments: Option<Vec<VpcAttachment>>,
 }

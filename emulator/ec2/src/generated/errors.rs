@@ -4,9 +4,89 @@
 
 use nimbus_core::ApiError;
 
+/// `CannotDelete`: the specified group: "<id>" name: "default" cannot be deleted by a user
+pub fn cannot_delete(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("CannotDelete", format!("the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"), 400)
+}
+
+/// `CidrLimitExceeded`: This network '<id>' has met its maximum number of allowed CIDRs: <limit>
+pub fn cidr_limit_exceeded(id: impl std::fmt::Display, limit: impl std::fmt::Display) -> ApiError {
+    ApiError::new("CidrLimitExceeded", format!("This network '{id}' has met its maximum number of allowed CIDRs: {limit}"), 400)
+}
+
+/// `DefaultSubnetAlreadyExistsInAvailabilityZone`: A Default Subnet already exists in availability zone <zone>.
+pub fn default_subnet_already_exists_in_availability_zone(zone: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DefaultSubnetAlreadyExistsInAvailabilityZone", format!("A Default Subnet already exists in availability zone {zone}."), 400)
+}
+
+/// `DefaultVpcAlreadyExists`: A Default VPC already exists for this account in this region.
+pub fn default_vpc_already_exists() -> ApiError {
+    ApiError::new("DefaultVpcAlreadyExists", format!("A Default VPC already exists for this account in this region."), 400)
+}
+
+/// `DependencyViolation`: <message>
+pub fn dependency_violation(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DependencyViolation", format!("{message}"), 400)
+}
+
 /// `DryRunOperation`: Request would have succeeded, but DryRun flag is set.
 pub fn dry_run_operation() -> ApiError {
     ApiError::new("DryRunOperation", format!("Request would have succeeded, but DryRun flag is set."), 412)
+}
+
+/// `DuplicateSubnetsInSameZone`: Found another VPC endpoint subnet in the availability zone of <subnet>. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.
+pub fn duplicate_subnets_in_same_zone(subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DuplicateSubnetsInSameZone", format!("Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."), 400)
+}
+
+/// `FlowLogAlreadyExists`: Error. There is an existing Flow Log with the same configuration and log destination.
+pub fn flow_log_already_exists() -> ApiError {
+    ApiError::new("FlowLogAlreadyExists", format!("Error. There is an existing Flow Log with the same configuration and log destination."), 400)
+}
+
+/// `Gateway.NotAttached`: resource <id> is not attached to network <vpc>
+pub fn gateway_not_attached(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("Gateway.NotAttached", format!("resource {id} is not attached to network {vpc}"), 400)
+}
+
+/// `IdempotentParameterMismatch`: The client token '<token>' was already used with different parameters.
+pub fn idempotent_parameter_mismatch(token: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IdempotentParameterMismatch", format!("The client token '{token}' was already used with different parameters."), 400)
+}
+
+/// `IncorrectState`: <message>
+pub fn incorrect_state(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectState", format!("{message}"), 400)
+}
+
+/// `InsufficientFreeAddressesInSubnet`: The specified subnet <id> does not have enough free addresses to satisfy the request.
+pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
+}
+
+/// `InvalidAddress.NotFound`: Address '<ip>' not found.
+pub fn invalid_address_not_found(ip: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAddress.NotFound", format!("Address '{ip}' not found."), 400)
+}
+
+/// `InvalidAllocationID.Malformed`: Invalid id: "<id>" (expecting "eipalloc-...")
+pub fn invalid_allocation_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAllocationID.Malformed", format!("Invalid id: \"{id}\" (expecting \"eipalloc-...\")"), 400)
+}
+
+/// `InvalidAllocationID.NotFound`: The allocation ID '<id>' does not exist
+pub fn invalid_allocation_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAllocationID.NotFound", format!("The allocation ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidAssociationID.NotFound`: The association ID '<id>' does not exist
+pub fn invalid_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAssociationID.NotFound", format!("The association ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidAttachmentID.NotFound`: The attachment ID '<id>' does not exist
+pub fn invalid_attachment_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAttachmentID.NotFound", format!("The attachment ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidAvailabilityZone`: The availability zone '<zone>' does not exist.
@@ -14,9 +94,104 @@ pub fn invalid_availability_zone(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAvailabilityZone", format!("The availability zone '{zone}' does not exist."), 400)
 }
 
+/// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
+pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidDhcpOptionID.NotFound`: The dhcpOption ID '<id>' does not exist
+pub fn invalid_dhcp_option_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidDhcpOptionID.NotFound", format!("The dhcpOption ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidFilter`: The filter '<name>' is invalid
 pub fn invalid_filter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFilter", format!("The filter '{name}' is invalid"), 400)
+}
+
+/// `InvalidFlowLogId.NotFound`: These flow log ids in the input list are not found: [TotalCount: <count>] <ids>
+pub fn invalid_flow_log_id_not_found(count: impl std::fmt::Display, ids: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFlowLogId.NotFound", format!("These flow log ids in the input list are not found: [TotalCount: {count}] {ids}"), 400)
+}
+
+/// `InvalidGatewayID.NotFound`: The <kind> ID '<id>' does not exist
+pub fn invalid_gateway_id_not_found(id: impl std::fmt::Display, kind: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGatewayID.NotFound", format!("The {kind} ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidGroup.Duplicate`: The security group '<name>' already exists for VPC '<vpc>'
+pub fn invalid_group_duplicate(name: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGroup.Duplicate", format!("The security group '{name}' already exists for VPC '{vpc}'"), 400)
+}
+
+/// `InvalidGroup.NotFound`: The security group '<id>' does not exist
+pub fn invalid_group_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGroup.NotFound", format!("The security group '{id}' does not exist"), 400)
+}
+
+/// `InvalidGroup.Reserved`: The security group 'default' is reserved
+pub fn invalid_group_reserved() -> ApiError {
+    ApiError::new("InvalidGroup.Reserved", format!("The security group 'default' is reserved"), 400)
+}
+
+/// `InvalidGroupId.Malformed`: Invalid id: "<id>" (expecting "sg-...")
+pub fn invalid_group_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidGroupId.Malformed", format!("Invalid id: \"{id}\" (expecting \"sg-...\")"), 400)
+}
+
+/// `InvalidID`: The ID '<id>' is not valid
+pub fn invalid_id(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidID", format!("The ID '{id}' is not valid"), 400)
+}
+
+/// `InvalidIPAddress.InUse`: <message>
+pub fn invalid_ip_address_in_use(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIPAddress.InUse", format!("{message}"), 400)
+}
+
+/// `InvalidInstanceID.NotFound`: The instance ID '<id>' does not exist
+pub fn invalid_instance_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceID.NotFound", format!("The instance ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidInternetGatewayID.NotFound`: The internetGateway ID '<id>' does not exist
+pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNatGatewayID.NotFound`: The natGateway ID '<id>' does not exist
+pub fn invalid_nat_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNatGatewayID.NotFound", format!("The natGateway ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNetworkAclEntry.NotFound`: The network acl entry identified by <rule> does not exist.
+pub fn invalid_network_acl_entry_not_found(rule: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkAclEntry.NotFound", format!("The network acl entry identified by {rule} does not exist."), 400)
+}
+
+/// `InvalidNetworkAclID.NotFound`: The networkAcl ID '<id>' does not exist
+pub fn invalid_network_acl_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkAclID.NotFound", format!("The networkAcl ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNetworkInterface.InUse`: Network interface '<id>' is currently in use.
+pub fn invalid_network_interface_in_use(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterface.InUse", format!("Network interface '{id}' is currently in use."), 400)
+}
+
+/// `InvalidNetworkInterfaceID.Malformed`: Invalid id: "<id>" (expecting "eni-...")
+pub fn invalid_network_interface_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterfaceID.Malformed", format!("Invalid id: \"{id}\" (expecting \"eni-...\")"), 400)
+}
+
+/// `InvalidNetworkInterfaceID.NotFound`: The networkInterface ID '<id>' does not exist
+pub fn invalid_network_interface_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInterfaceID.NotFound", format!("The networkInterface ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNextToken`: The token '<token>' is invalid
+pub fn invalid_next_token(token: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNextToken", format!("The token '{token}' is invalid"), 400)
 }
 
 /// `InvalidPaginationToken`: The pagination token '<token>' is invalid.
@@ -39,9 +214,149 @@ pub fn invalid_parameter_value(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidParameterValue", format!("{message}"), 400)
 }
 
+/// `InvalidPermission.Duplicate`: the specified rule "<rule>" already exists
+pub fn invalid_permission_duplicate(rule: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPermission.Duplicate", format!("the specified rule \"{rule}\" already exists"), 400)
+}
+
+/// `InvalidPermission.Malformed`: <message>
+pub fn invalid_permission_malformed(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPermission.Malformed", format!("{message}"), 400)
+}
+
+/// `InvalidPermission.NotFound`: The specified rule does not exist in this security group.
+pub fn invalid_permission_not_found() -> ApiError {
+    ApiError::new("InvalidPermission.NotFound", format!("The specified rule does not exist in this security group."), 400)
+}
+
+/// `InvalidPolicyDocument`: <message>
+pub fn invalid_policy_document(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPolicyDocument", format!("{message}"), 400)
+}
+
+/// `InvalidPrefixListID.NotFound`: The prefix list ID '<id>' does not exist
+pub fn invalid_prefix_list_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPrefixListID.NotFound", format!("The prefix list ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidRegion.NotFound`: The region '<region>' does not exist
 pub fn invalid_region_not_found(region: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidRegion.NotFound", format!("The region '{region}' does not exist"), 400)
+}
+
+/// `InvalidRoute.NotFound`: no route with destination-cidr-block <cidr> in route table <id>
+pub fn invalid_route_not_found(cidr: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRoute.NotFound", format!("no route with destination-cidr-block {cidr} in route table {id}"), 400)
+}
+
+/// `InvalidRouteTableID.NotFound`: The routeTable ID '<id>' does not exist
+pub fn invalid_route_table_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteTableID.NotFound", format!("The routeTable ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidRouteTableId.Malformed`: Invalid id: "<id>" (expecting "rtb-...")
+pub fn invalid_route_table_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteTableId.Malformed", format!("Invalid id: \"{id}\" (expecting \"rtb-...\")"), 400)
+}
+
+/// `InvalidSecurityGroupRuleId.NotFound`: The security group rule ID '<id>' does not exist
+pub fn invalid_security_group_rule_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSecurityGroupRuleId.NotFound", format!("The security group rule ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidServiceName`: The Vpc Endpoint Service '<name>' does not exist
+pub fn invalid_service_name(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidServiceName", format!("The Vpc Endpoint Service '{name}' does not exist"), 400)
+}
+
+/// `InvalidStateTransition`: Invalid state transition for <id>, attempted to transition from <from> to <to>
+pub fn invalid_state_transition(from: impl std::fmt::Display, id: impl std::fmt::Display, to: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidStateTransition", format!("Invalid state transition for {id}, attempted to transition from {from} to {to}"), 400)
+}
+
+/// `InvalidSubnet.Conflict`: The CIDR '<cidr>' conflicts with another subnet
+pub fn invalid_subnet_conflict(cidr: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnet.Conflict", format!("The CIDR '{cidr}' conflicts with another subnet"), 400)
+}
+
+/// `InvalidSubnet.Range`: The CIDR '<cidr>' is invalid.
+pub fn invalid_subnet_range(cidr: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnet.Range", format!("The CIDR '{cidr}' is invalid."), 400)
+}
+
+/// `InvalidSubnetCidrBlockAssociationID.NotFound`: The subnet CIDR block with association ID '<id>' does not exist
+pub fn invalid_subnet_cidr_block_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnetCidrBlockAssociationID.NotFound", format!("The subnet CIDR block with association ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidSubnetID.Malformed`: Invalid id: "<id>" (expecting "subnet-...")
+pub fn invalid_subnet_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnetID.Malformed", format!("Invalid id: \"{id}\" (expecting \"subnet-...\")"), 400)
+}
+
+/// `InvalidSubnetID.NotFound`: The subnet ID '<id>' does not exist
+pub fn invalid_subnet_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnetID.NotFound", format!("The subnet ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpc.Range`: The CIDR '<cidr>' is invalid.
+pub fn invalid_vpc_range(cidr: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpc.Range", format!("The CIDR '{cidr}' is invalid."), 400)
+}
+
+/// `InvalidVpcCidrBlockAssociationID.NotFound`: The vpc CIDR block association ID '<id>' does not exist
+pub fn invalid_vpc_cidr_block_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcCidrBlockAssociationID.NotFound", format!("The vpc CIDR block association ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpoint.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpoint.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointId.NotFound`: The Vpc Endpoint Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointId.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointType`: <message>
+pub fn invalid_vpc_endpoint_type(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointType", format!("{message}"), 400)
+}
+
+/// `InvalidVpcID.Malformed`: Invalid id: "<id>" (expecting "vpc-...")
+pub fn invalid_vpc_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcID.Malformed", format!("Invalid id: \"{id}\" (expecting \"vpc-...\")"), 400)
+}
+
+/// `InvalidVpcID.NotFound`: The vpc ID '<id>' does not exist
+pub fn invalid_vpc_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcID.NotFound", format!("The vpc ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionID.NotFound`: The vpcPeeringConnection ID '<id>' does not exist
+pub fn invalid_vpc_peering_connection_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionID.NotFound", format!("The vpcPeeringConnection ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcPeeringConnectionState.DnsHostnamesDisabled`: Cannot enable DNS resolution for <id>: DNS hostnames or DNS support are disabled for <vpc>
+pub fn invalid_vpc_peering_connection_state_dns_hostnames_disabled(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcPeeringConnectionState.DnsHostnamesDisabled", format!("Cannot enable DNS resolution for {id}: DNS hostnames or DNS support are disabled for {vpc}"), 400)
+}
+
+/// `InvalidVpcState`: The vpc '<vpc>' already has a virtual private gateway attached: <vgw>
+pub fn invalid_vpc_state(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcState", format!("The vpc '{vpc}' already has a virtual private gateway attached: {vgw}"), 400)
+}
+
+/// `InvalidVpnGatewayAttachment.NotFound`: The attachment with vpn gateway ID '<vgw>' and vpc ID '<vpc>' does not exist
+pub fn invalid_vpn_gateway_attachment_not_found(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayAttachment.NotFound", format!("The attachment with vpn gateway ID '{vgw}' and vpc ID '{vpc}' does not exist"), 400)
+}
+
+/// `InvalidVpnGatewayID.NotFound`: The vpnGateway ID '<id>' does not exist
+pub fn invalid_vpn_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnGatewayID.NotFound", format!("The vpnGateway ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidZone.NotFound`: The zone '<zone>' does not exist.
@@ -54,6 +369,61 @@ pub fn missing_parameter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("MissingParameter", format!("The request must contain the parameter {name}"), 400)
 }
 
+/// `NatGatewayMalformed`: The NAT gateway ID '<id>' is malformed
+pub fn nat_gateway_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayMalformed", format!("The NAT gateway ID '{id}' is malformed"), 400)
+}
+
+/// `NatGatewayNotFound`: NAT gateway <id> was not found
+pub fn nat_gateway_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NatGatewayNotFound", format!("NAT gateway {id} was not found"), 400)
+}
+
+/// `NetworkAclEntryAlreadyExists`: The network acl entry identified by <rule> already exists.
+pub fn network_acl_entry_already_exists(rule: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NetworkAclEntryAlreadyExists", format!("The network acl entry identified by {rule} already exists."), 400)
+}
+
+/// `NoDefaultVpcForAccount`: No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.
+pub fn no_default_vpc_for_account() -> ApiError {
+    ApiError::new("NoDefaultVpcForAccount", format!("No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC."), 400)
+}
+
+/// `OperationNotPermitted`: <message>
+pub fn operation_not_permitted(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("OperationNotPermitted", format!("{message}"), 400)
+}
+
+/// `PrefixListVersionMismatch`: The prefix list has the incorrect version number.
+pub fn prefix_list_version_mismatch() -> ApiError {
+    ApiError::new("PrefixListVersionMismatch", format!("The prefix list has the incorrect version number."), 400)
+}
+
+/// `PrivateIpAddressLimitExceeded`: Number of private addresses will exceed limit.
+pub fn private_ip_address_limit_exceeded() -> ApiError {
+    ApiError::new("PrivateIpAddressLimitExceeded", format!("Number of private addresses will exceed limit."), 400)
+}
+
+/// `Resource.AlreadyAssociated`: resource <id> is already attached to network <vpc>
+pub fn resource_already_associated(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("Resource.AlreadyAssociated", format!("resource {id} is already attached to network {vpc}"), 400)
+}
+
+/// `RouteAlreadyExists`: The route identified by <cidr> already exists.
+pub fn route_already_exists(cidr: impl std::fmt::Display) -> ApiError {
+    ApiError::new("RouteAlreadyExists", format!("The route identified by {cidr} already exists."), 400)
+}
+
+/// `SecurityGroupsPerInterfaceLimitExceeded`: The maximum number of security groups per interface has been reached.
+pub fn security_groups_per_interface_limit_exceeded() -> ApiError {
+    ApiError::new("SecurityGroupsPerInterfaceLimitExceeded", format!("The maximum number of security groups per interface has been reached."), 400)
+}
+
+/// `TagLimitExceeded`: The maximum number of Tags for a resource has been reached.
+pub fn tag_limit_exceeded() -> ApiError {
+    ApiError::new("TagLimitExceeded", format!("The maximum number of Tags for a resource has been reached."), 400)
+}
+
 /// `UnauthorizedOperation`: You are not authorized to perform this operation.
 pub fn unauthorized_operation() -> ApiError {
     ApiError::new("UnauthorizedOperation", format!("You are not authorized to perform this operation."), 403)
@@ -62,4 +432,14 @@ pub fn unauthorized_operation() -> ApiError {
 /// `UnknownParameter`: The parameter <name> is not recognized
 pub fn unknown_parameter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("UnknownParameter", format!("The parameter {name} is not recognized"), 400)
+}
+
+/// `VPCIdNotSpecified`: No default VPC for this user
+pub fn vpc_id_not_specified() -> ApiError {
+    ApiError::new("VPCIdNotSpecified", format!("No default VPC for this user"), 400)
+}
+
+/// `VpnGatewayAttachmentLimitExceeded`: The vpnGateway '<id>' is already attached to a VPC (<vpc>)
+pub fn vpn_gateway_attachment_limit_exceeded(id: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
+    ApiError::new("VpnGatewayAttachmentLimitExceeded", format!("The vpnGateway '{id}' is already attached to a VPC ({vpc})"), 400)
 }

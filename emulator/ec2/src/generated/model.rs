@@ -6,7 +6,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     service_id: "EC2",
     api_version: "2016-11-15",
     signing_name: "ec2",
-    xml_namespace: "http://ec2.amazonaws.com/doc/2016-11-15",
+    xml_namespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
     target_prefix: "",
     query_compatible: false,
     protocols: &[Protocol::Ec2],
