@@ -54,7 +54,8 @@ def cloudwatch(protocol, dirname):
     take(dirname, "error-mutually-exclusive", lambda: cw.put_metric_data(Namespace=ns, MetricData=[
         {"MetricName": "X", "Value": 1, "Values": [1, 2]}]))
     take(dirname, "error-invalid-next-token", lambda: cw.list_metrics(NextToken="bogus"))
-    take(dirname, "error-not-implemented", lambda: cw.describe_alarms(AlarmNamePrefix="x"))
+    take(dirname, "error-not-implemented",
+         lambda: cw.list_managed_insight_rules(ResourceARN="arn:aws:ecs:us-east-1:000000000000:service/x"))
 
 
 def main():

@@ -56,10 +56,10 @@ def test_modeled_errors(cw):
 
 def test_unimplemented_operation_is_named(cw):
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        cw.describe_alarms()
+        cw.list_managed_insight_rules(ResourceARN="arn:aws:ecs:us-east-1:000000000000:service/x")
     err = e.value.response["Error"]
     assert err["Code"] == "NotImplemented"
-    assert "DescribeAlarms" in err["Message"]
+    assert "ListManagedInsightRules" in err["Message"]
 
 
 def test_state_is_per_region_and_account(cw):

@@ -1,4 +1,5 @@
-//! `cargo xtask bench [startup | describe-subnets]`: figures, never assertions.
+//! `cargo xtask bench [startup | describe-subnets | put-metric-data | cw-memory | get-metric-statistics |
+//! get-metric-data]`: figures, never assertions (the CloudWatch workloads are in `bench_cw`).
 //!
 //! - `startup`: time from exec of a release `nimbus` to its first answered
 //!   `/_nimbus/health`, and its resident memory right after.
@@ -32,6 +33,12 @@ pub fn run(args: &[String]) -> Result {
     if all || which.contains(&"describe-subnets") {
         describe_subnets()?;
     }
+    if all || which.contains(&"put-metric-data") {
+        crate::bench_cw::put_metric_data()?;
+    }
+    if all || which.iter().any(|w| ["cw-memory", "get-metric-statistics", "get-metric-data"].contains(w)) {
+        crate::bench_cw::queries(&which, all)?;
+    }
     Ok(())
 }
 
@@ -39,13 +46,13 @@ fn kernel() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| format!("Linux {}", s.trim())).unwrap_or_default()
 }
 
-struct Nimbus {
+pub(crate) struct Nimbus {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Nimbus {
-    fn start() -> Result<(Nimbus, Duration)> {
+    pub(crate) fn start() -> Result<(Nimbus, Duration)> {
         let bin = root().join("target/release/nimbus");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -69,7 +76,7 @@ impl Nimbus {
         }
     }
 
-    fn rss_mib(&self) -> Option<f64> {
+    pub(crate) fn rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let kib: f64 =
             status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
@@ -96,7 +103,7 @@ fn health(addr: SocketAddr) -> bool {
     matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[..12] == b"HTTP/1.1 200")
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 

@@ -5,6 +5,7 @@
 //! summary line, and exits 1 when any case failed. `--case SUBSTRING` (repeatable) runs only the
 //! cases whose name contains one of the substrings.
 
+mod cloudwatch;
 mod support;
 
 use std::future::Future;
@@ -73,6 +74,10 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         ("cloudwatch.put_metric_data_then_list_metrics", |c| Box::pin(cw_put_then_list(c))),
         ("cloudwatch.list_metrics_pagination", |c| Box::pin(cw_list_metrics_pagination(c))),
         ("cloudwatch.error_codes", |c| Box::pin(cw_error_codes(c))),
+        ("cloudwatch.statistics_hand_computed", |c| Box::pin(cloudwatch::statistics(c))),
+        ("cloudwatch.metric_math", |c| Box::pin(cloudwatch::metric_math(c))),
+        ("cloudwatch.alarm_on_driven_clock", |c| Box::pin(cloudwatch::alarm_on_driven_clock(c))),
+        ("cloudwatch.composite_alarm_and_dashboard", |c| Box::pin(cloudwatch::composite_and_dashboard(c))),
         ("sts.get_session_token", |c| Box::pin(sts_get_session_token(c))),
         ("sts.assume_role", |c| Box::pin(sts_assume_role(c))),
         ("sts.assume_role_wrong_session_token", |c| Box::pin(sts_assume_role_wrong_token(c))),

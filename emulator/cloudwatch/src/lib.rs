@@ -1,28 +1,151 @@
-//! CloudWatch: the metrics store and the operations on it, answered identically over
-//! awsQuery, JSON 1.0 and Smithy RPC v2 CBOR (the wire layer is generic).
+//! CloudWatch: metrics, statistics, metric math, alarms evaluated on nimbus's clock,
+//! dashboards and tags, answered identically over awsQuery, JSON 1.0 and Smithy RPC v2
+//! CBOR (the wire layer is generic).
 
+#[cfg(test)]
+mod alarm_tests;
+mod alarms;
+mod anomaly;
+mod composite;
+mod dashboards;
+mod evaluation;
 mod generated;
+mod math;
+mod metric_data;
 mod metrics;
+mod query;
+mod records;
+mod statistics;
 mod store;
+mod tags;
+mod widget;
+
+use std::sync::Arc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
 use nimbus_core::service::invoke;
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
+use serde::Serialize;
 use serde_json::Value;
 
+pub use evaluation::Ec2Action;
 pub use generated::model::MODEL;
 pub use store::MetricStore;
 
-#[derive(Default)]
+/// Everything CloudWatch keeps for one account in one region.
+#[derive(Debug, Default, Serialize)]
+pub struct CwState {
+    #[serde(rename = "series")]
+    pub metrics: MetricStore,
+    pub alarms: alarms::AlarmStore,
+    pub tags: tags::Tags,
+    pub anomaly_detectors: anomaly::Detectors,
+    pub records: records::Records,
+}
+
+/// Dashboards are global: one [`dashboards::Dashboards`] per account, kept under this
+/// region name.
+const GLOBAL: &str = "global";
+
+/// What alarms' EC2 actions (`arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover`)
+/// do. The EC2 crate implements it once instances exist; until then nimbus records the
+/// action in the alarm's history as failed, with this hook's reason.
+pub trait Ec2ActionHook: Send + Sync {
+    /// Stops, terminates, reboots or recovers `instance_id` in the account and region.
+    fn run(&self, account: &str, region: &str, instance_id: &str, action: &str) -> Result<(), String>;
+}
+
+/// The hook used until the EC2 crate provides instances.
+struct NoInstances;
+
+impl Ec2ActionHook for NoInstances {
+    fn run(&self, _: &str, _: &str, instance_id: &str, _: &str) -> Result<(), String> {
+        Err(format!("The instance ID '{instance_id}' does not exist"))
+    }
+}
+
 pub struct CloudWatch {
-    metrics: Partitioned<MetricStore>,
+    state: Partitioned<CwState>,
+    dashboards: Partitioned<dashboards::Dashboards>,
+    ec2: Arc<dyn Ec2ActionHook>,
+}
+
+impl Default for CloudWatch {
+    fn default() -> Self {
+        CloudWatch { state: Partitioned::new(), dashboards: Partitioned::new(), ec2: Arc::new(NoInstances) }
+    }
 }
 
 impl CloudWatch {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Routes alarms' EC2 actions to the EC2 service.
+    pub fn with_ec2_actions(mut self, hook: Arc<dyn Ec2ActionHook>) -> Self {
+        self.ec2 = hook;
+        self
+    }
+
+    /// Runs a write on the partition, then what it left to do outside the lock (EC2
+    /// actions), recording their outcome in the alarms' history.
+    fn write<R>(
+        &self,
+        ctx: &RequestContext,
+        f: impl FnOnce(&mut CwState, &mut evaluation::Effects) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let (account, region) = (ctx.account(), ctx.region.as_str());
+        let mut effects = evaluation::Effects::default();
+        let result = self.state.write(account, region, |s| f(s, &mut effects));
+        self.after(ctx, effects);
+        result
+    }
+
+    fn after(&self, ctx: &RequestContext, effects: evaluation::Effects) {
+        if effects.ec2.is_empty() {
+            return;
+        }
+        let (account, region) = (ctx.account(), ctx.region.as_str());
+        let outcomes: Vec<(Ec2Action, Result<(), String>)> = effects
+            .ec2
+            .into_iter()
+            .map(|a| {
+                let outcome = match &a.instance_id {
+                    Some(id) => self.ec2.run(account, region, id, &a.action),
+                    None => Err("The alarm has no InstanceId dimension to act on".to_string()),
+                };
+                (a, outcome)
+            })
+            .collect();
+        let _ = self.state.write(account, region, |s| -> Result<(), ()> {
+            for (a, outcome) in outcomes {
+                evaluation::record_ec2_outcome(s, &a, outcome);
+            }
+            Ok(())
+        });
+    }
+
+    /// Runs the alarm evaluations due up to `now` (only where alarms exist: a partition
+    /// is never created by this).
+    fn catch_up(&self, ctx: &RequestContext) {
+        let (account, region) = (ctx.account(), ctx.region.as_str());
+        let now_ms = ctx.now.timestamp_millis();
+        let due = self.state.read(account, region, |s| s.alarms.alarms.values().any(|a| a.next_eval_ms <= now_ms));
+        if !due {
+            return;
+        }
+        let mut effects = evaluation::Effects::default();
+        let _ = self.state.write(account, region, |s| -> Result<(), ()> {
+            evaluation::catch_up(s, now_ms, &mut effects);
+            Ok(())
+        });
+        self.after(ctx, effects);
+    }
+
+    fn read<R>(&self, ctx: &RequestContext, f: impl FnOnce(&CwState) -> R) -> R {
+        self.state.read(ctx.account(), ctx.region.as_str(), f)
     }
 }
 
@@ -45,13 +168,105 @@ impl Service for CloudWatch {
     }
 
     fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
-        let (account, region) = (ctx.account(), ctx.region.as_str());
+        // Alarms are evaluated lazily: whatever arrives for the partition first runs the
+        // evaluations that were due.
+        self.catch_up(ctx);
         match operation {
             "PutMetricData" => {
-                invoke(input, |i| self.metrics.write(account, region, |s| metrics::put_metric_data(s, ctx, i)))
+                invoke(input, |i| self.write(ctx, |s, _| metrics::put_metric_data(&mut s.metrics, ctx, i)))
             }
-            "ListMetrics" => {
-                invoke(input, |i| self.metrics.read(account, region, |s| metrics::list_metrics(s, ctx, i)))
+            "ListMetrics" => invoke(input, |i| self.read(ctx, |s| metrics::list_metrics(&s.metrics, ctx, i))),
+            "GetMetricStatistics" => {
+                invoke(input, |i| self.read(ctx, |s| metrics::get_metric_statistics(&s.metrics, ctx, i)))
+            }
+            "GetMetricData" => invoke(input, |i| self.read(ctx, |s| metric_data::get_metric_data(&s.metrics, ctx, i))),
+            "GetMetricWidgetImage" => {
+                invoke(input, |i| self.read(ctx, |s| widget::get_metric_widget_image(&s.metrics, ctx, i)))
+            }
+            "PutMetricAlarm" => invoke(input, |i| self.write(ctx, |s, _| alarms::put_metric_alarm(s, ctx, i))),
+            "PutCompositeAlarm" => invoke(input, |i| self.write(ctx, |s, e| alarms::put_composite_alarm(s, ctx, i, e))),
+            "DescribeAlarms" => invoke(input, |i| self.read(ctx, |s| alarms::describe_alarms(&s.alarms, i))),
+            "DescribeAlarmsForMetric" => {
+                invoke(input, |i| self.read(ctx, |s| alarms::describe_alarms_for_metric(&s.alarms, i)))
+            }
+            "DeleteAlarms" => invoke(input, |i| self.write(ctx, |s, _| alarms::delete_alarms(s, ctx, i))),
+            "SetAlarmState" => invoke(input, |i| self.write(ctx, |s, e| alarms::set_alarm_state(s, ctx, i, e))),
+            "EnableAlarmActions" => {
+                invoke(input, |i| self.write(ctx, |s, _| alarms::enable_alarm_actions(&mut s.alarms, i)))
+            }
+            "DisableAlarmActions" => {
+                invoke(input, |i| self.write(ctx, |s, _| alarms::disable_alarm_actions(&mut s.alarms, i)))
+            }
+            "DescribeAlarmHistory" => {
+                invoke(input, |i| self.read(ctx, |s| alarms::describe_alarm_history(&s.alarms, ctx, i)))
+            }
+            "TagResource" => invoke(input, |i: generated::dto::TagResourceInput| {
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::tag_resource(&mut d.tags, i));
+                }
+                self.write(ctx, |s, _| tags::tag_resource(&mut s.tags, i))
+            }),
+            "UntagResource" => invoke(input, |i: generated::dto::UntagResourceInput| {
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::untag_resource(&mut d.tags, i));
+                }
+                self.write(ctx, |s, _| tags::untag_resource(&mut s.tags, i))
+            }),
+            "ListTagsForResource" => invoke(input, |i: generated::dto::ListTagsForResourceInput| {
+                if self.check_resource(ctx, &i.resource_arn)? {
+                    return self.dashboards.read(ctx.account(), GLOBAL, |d| tags::list_tags_for_resource(&d.tags, i));
+                }
+                self.read(ctx, |s| tags::list_tags_for_resource(&s.tags, i))
+            }),
+            "PutDashboard" => invoke(input, |i| {
+                self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::put_dashboard(d, ctx, i))
+            }),
+            "GetDashboard" => {
+                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::get_dashboard(d, i)))
+            }
+            "ListDashboards" => {
+                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::list_dashboards(d, i)))
+            }
+            "DeleteDashboards" => {
+                invoke(input, |i| self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::delete_dashboards(d, i)))
+            }
+            "PutAnomalyDetector" => invoke(input, |i| {
+                self.write(ctx, |s, _| anomaly::put_anomaly_detector(&mut s.anomaly_detectors, &s.metrics, ctx, i))
+            }),
+            "DescribeAnomalyDetectors" => invoke(input, |i| {
+                self.read(ctx, |s| anomaly::describe_anomaly_detectors(&s.anomaly_detectors, &s.metrics, ctx, i))
+            }),
+            "DeleteAnomalyDetector" => {
+                invoke(input, |i| self.write(ctx, |s, _| anomaly::delete_anomaly_detector(&mut s.anomaly_detectors, i)))
+            }
+            "PutMetricStream" => invoke(input, |i| {
+                self.write(ctx, |s, _| records::put_metric_stream(&mut s.records, &mut s.tags, ctx, i))
+            }),
+            "GetMetricStream" => invoke(input, |i| self.read(ctx, |s| records::get_metric_stream(&s.records, i))),
+            "ListMetricStreams" => invoke(input, |i| self.read(ctx, |s| records::list_metric_streams(&s.records, i))),
+            "DeleteMetricStream" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::delete_metric_stream(&mut s.records, &mut s.tags, i)))
+            }
+            "StartMetricStreams" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::start_metric_streams(&mut s.records, ctx, i)))
+            }
+            "StopMetricStreams" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::stop_metric_streams(&mut s.records, ctx, i)))
+            }
+            "PutInsightRule" => invoke(input, |i| {
+                self.write(ctx, |s, _| records::put_insight_rule(&mut s.records, &mut s.tags, ctx, i))
+            }),
+            "DescribeInsightRules" => {
+                invoke(input, |i| self.read(ctx, |s| records::describe_insight_rules(&s.records, i)))
+            }
+            "DeleteInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::delete_insight_rules(&mut s.records, &mut s.tags, i)))
+            }
+            "EnableInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::enable_insight_rules(&mut s.records, i)))
+            }
+            "DisableInsightRules" => {
+                invoke(input, |i| self.write(ctx, |s, _| records::disable_insight_rules(&mut s.records, i)))
             }
             other => Err(ApiError::not_implemented("CloudWatch", other)),
         }
@@ -67,11 +282,44 @@ impl Service for CloudWatch {
     }
 
     fn reset(&self) {
-        self.metrics.clear();
+        self.state.clear();
+        self.dashboards.clear();
     }
 
+    /// `{ account: { region: state, "global": dashboards } }`.
     fn state(&self) -> Value {
-        self.metrics.dump()
+        let mut out = self.state.dump();
+        if let (Value::Object(accounts), Value::Object(global)) = (&mut out, self.dashboards.dump()) {
+            for (account, regions) in global {
+                if let (Value::Object(into), Value::Object(from)) =
+                    (accounts.entry(account).or_insert_with(|| Value::Object(Default::default())), regions)
+                {
+                    into.extend(from);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl CloudWatch {
+    /// A taggable resource that exists (true for a dashboard, which is global), or
+    /// ResourceNotFoundException.
+    fn check_resource(&self, ctx: &RequestContext, arn: &str) -> Result<bool, ApiError> {
+        let r = tags::parse_arn(arn)?;
+        let exists = match r.kind {
+            "alarm" => self.read(ctx, |s| s.alarms.alarms.get(&r.name).is_some_and(|a| a.arn == arn)),
+            "dashboard" => {
+                self.dashboards.read(ctx.account(), GLOBAL, |d| d.dashboards.get(&r.name).is_some_and(|x| x.arn == arn))
+            }
+            "metric-stream" => self.read(ctx, |s| s.records.streams.get(&r.name).is_some_and(|x| x.arn == arn)),
+            _ => self.read(ctx, |s| s.records.rules.get(&r.name).is_some_and(|x| x.arn == arn)),
+        };
+        if exists {
+            Ok(r.kind == "dashboard")
+        } else {
+            Err(tags::not_found(arn, &r))
+        }
     }
 }
 

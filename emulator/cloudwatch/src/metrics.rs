@@ -1,11 +1,16 @@
-//! PutMetricData and ListMetrics.
+//! PutMetricData, ListMetrics and GetMetricStatistics.
 
 use base64::Engine as _;
 use chrono::Duration;
 use nimbus_core::{ApiError, RequestContext};
 
-use crate::generated::dto::{Dimension, ListMetricsInput, ListMetricsOutput, Metric, MetricDatum, PutMetricDataInput};
-use crate::store::{Datapoint, MetricKey, MetricStore, Sample};
+use crate::generated::dto::{
+    Datapoint, Dimension, GetMetricStatisticsInput, GetMetricStatisticsOutput, ListMetricsInput, ListMetricsOutput,
+    Metric, MetricDatum, PutMetricDataInput,
+};
+use crate::query::{self, thousands};
+use crate::statistics::Stat;
+use crate::store::{unit_index, unit_name, MetricKey, MetricStore, NewSample, UNIT_NONE};
 
 /// ListMetrics answers at most this many metrics a page, as AWS does.
 const LIST_PAGE: usize = 500;
@@ -18,7 +23,7 @@ fn invalid(message: String) -> ApiError {
 
 /// Everything wrong with one datum, checked before anything is stored so that a
 /// request is applied whole or not at all.
-fn sample_of(datum: &MetricDatum, path: &str) -> Result<Sample, ApiError> {
+fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
     let has_values = datum.values.as_ref().is_some_and(|v| !v.is_empty());
     let given = [datum.value.is_some(), datum.statistic_values.is_some(), has_values];
     if given.iter().filter(|g| **g).count() > 1 {
@@ -31,7 +36,8 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<Sample, ApiError> {
         ));
     }
     if let Some(v) = datum.value {
-        return Ok(Sample::Values { values: vec![v], counts: vec![1.0] });
+        check_value(v, &format!("{path}.Value"))?;
+        return Ok(NewSample::One(v));
     }
     if let Some(s) = &datum.statistic_values {
         if s.sample_count <= 0.0 {
@@ -45,12 +51,12 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<Sample, ApiError> {
                 "The parameter {path}.StatisticValues.Maximum must be greater than or equal to {path}.StatisticValues.Minimum."
             )));
         }
-        return Ok(Sample::Statistics {
-            sample_count: s.sample_count,
-            sum: s.sum,
-            minimum: s.minimum,
-            maximum: s.maximum,
-        });
+        for (v, name) in
+            [(s.sample_count, "SampleCount"), (s.sum, "Sum"), (s.minimum, "Minimum"), (s.maximum, "Maximum")]
+        {
+            check_value(v, &format!("{path}.StatisticValues.{name}"))?;
+        }
+        return Ok(NewSample::Stats { count: s.sample_count, sum: s.sum, min: s.minimum, max: s.maximum });
     }
     if has_values {
         let values = datum.values.clone().unwrap_or_default();
@@ -71,11 +77,24 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<Sample, ApiError> {
             }
             _ => vec![1.0; values.len()],
         };
-        return Ok(Sample::Values { values, counts });
+        for v in &values {
+            check_value(*v, &format!("{path}.Values"))?;
+        }
+        return Ok(NewSample::Weighted(values.into_iter().zip(counts).collect()));
     }
     Err(ApiError::missing_parameter(format!(
         "The parameter {path}.Value, {path}.Values or {path}.StatisticValues is required."
     )))
+}
+
+/// CloudWatch accepts values between -2^360 and 2^360 whose magnitude is not below
+/// 2^-260 (zero aside); NaN and the infinities are refused.
+fn check_value(v: f64, path: &str) -> Result<(), ApiError> {
+    let magnitude = v.abs();
+    if !v.is_finite() || magnitude > 2f64.powi(360) || (magnitude != 0.0 && magnitude < 2f64.powi(-260)) {
+        return Err(invalid(format!("The value {v} for parameter {path} is invalid.")));
+    }
+    Ok(())
 }
 
 pub fn put_metric_data(
@@ -131,12 +150,20 @@ pub fn put_metric_data(
                 )));
             }
         }
+        let unit = match datum.unit.as_deref() {
+            None => UNIT_NONE,
+            Some(u) => {
+                unit_index(u).ok_or_else(|| invalid(format!("The value {u} for parameter {path}.Unit is invalid.")))?
+            }
+        };
         let key =
             MetricKey::new(&input.namespace, &datum.metric_name, dims.into_iter().map(|d| (d.name, d.value)).collect());
-        accepted.push((key, Datapoint { timestamp_ms, sample, unit: datum.unit.clone(), storage_resolution }));
+        accepted.push((key, timestamp_ms, unit, storage_resolution == 1, sample));
     }
-    for (key, point) in accepted {
-        store.put(key, point, now_ms);
+    // Older points move to their retention tier as the clock goes.
+    store.roll_up(now_ms);
+    for (key, time_ms, unit, high_res, sample) in accepted {
+        store.put(key, time_ms, unit, high_res, sample, now_ms);
     }
     Ok(())
 }
@@ -190,6 +217,114 @@ pub fn list_metrics(
         metrics: Some(page),
         owning_accounts,
     })
+}
+
+/// The StartTime/EndTime checks GetMetricStatistics and GetMetricData share; `code` is
+/// the error code the operation answers them with.
+pub(crate) fn check_time_range(start_ms: i64, end_ms: i64, code: &str) -> Result<(), ApiError> {
+    if start_ms == end_ms {
+        return Err(ApiError::client(code, "The parameter StartTime must not equal parameter EndTime."));
+    }
+    if start_ms > end_ms {
+        return Err(ApiError::client(code, "The parameter EndTime must be greater than StartTime."));
+    }
+    Ok(())
+}
+
+fn dimensions_of(dimensions: &Option<Vec<Dimension>>) -> Vec<(String, String)> {
+    dimensions.iter().flatten().map(|d| (d.name.clone(), d.value.clone())).collect()
+}
+
+pub fn get_metric_statistics(
+    store: &MetricStore,
+    ctx: &RequestContext,
+    input: GetMetricStatisticsInput,
+) -> Result<GetMetricStatisticsOutput, ApiError> {
+    let standard = input.statistics.clone().unwrap_or_default();
+    let extended = input.extended_statistics.clone().unwrap_or_default();
+    if standard.is_empty() == extended.is_empty() {
+        return Err(ApiError::client(
+            "InvalidParameterCombination",
+            "Must specify either Statistics or ExtendedStatistics, but not both.",
+        ));
+    }
+    let mut stats: Vec<(String, Stat)> = Vec::new();
+    for (i, name) in standard.iter().enumerate() {
+        match Stat::parse(name).filter(Stat::is_standard) {
+            Some(s) => stats.push((name.clone(), s)),
+            None => {
+                return Err(invalid(format!("The value {name} for parameter Statistics.member.{} is invalid.", i + 1)))
+            }
+        }
+    }
+    for (i, name) in extended.iter().enumerate() {
+        match Stat::parse(name).filter(|s| !s.is_standard()) {
+            Some(s) => stats.push((name.clone(), s)),
+            None => {
+                return Err(invalid(format!(
+                    "The value {name} for parameter ExtendedStatistics.member.{} is invalid.",
+                    i + 1
+                )))
+            }
+        }
+    }
+    let period = i64::from(input.period);
+    if !query::valid_period(period) {
+        return Err(invalid("The parameter Period must be a multiple of 60.".into()));
+    }
+    let (start_ms, end_ms) = (input.start_time.0.timestamp_millis(), input.end_time.0.timestamp_millis());
+    check_time_range(start_ms, end_ms, "InvalidParameterValue")?;
+    let now_ms = ctx.now.timestamp_millis();
+    let start_ms = query::round_start(start_ms, now_ms, period);
+    let period_ms = period * 1000;
+    let requested = (end_ms - start_ms + period_ms - 1) / period_ms;
+    if requested > 1440 {
+        return Err(ApiError::client(
+            "InvalidParameterCombination",
+            format!(
+                "You have requested up to {} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.",
+                thousands(requested)
+            ),
+        ));
+    }
+    let unit = match input.unit.as_deref() {
+        None => None,
+        Some(u) => Some(unit_index(u).ok_or_else(|| invalid(format!("The value {u} for parameter Unit is invalid.")))?),
+    };
+    let key = MetricKey::new(&input.namespace, &input.metric_name, dimensions_of(&input.dimensions));
+    let mut datapoints = Vec::new();
+    if let Some(series) = store.get(&key) {
+        let collect = !extended.is_empty();
+        let buckets = query::periods(series, start_ms, end_ms, period, unit, unit.is_none(), collect, now_ms);
+        for ((t, u), mut agg) in buckets {
+            let mut dp = Datapoint {
+                timestamp: nimbus_core::types::Timestamp::from_epoch_millis(t),
+                unit: Some(unit_name(unit.unwrap_or(u)).to_string()),
+                ..Default::default()
+            };
+            let mut ext = std::collections::BTreeMap::new();
+            for (name, stat) in &stats {
+                let v = agg.get(stat);
+                match stat {
+                    Stat::SampleCount => dp.sample_count = v,
+                    Stat::Average => dp.average = v,
+                    Stat::Sum => dp.sum = v,
+                    Stat::Minimum => dp.minimum = v,
+                    Stat::Maximum => dp.maximum = v,
+                    Stat::Ext(_) => {
+                        if let Some(v) = v {
+                            ext.insert(name.clone(), v);
+                        }
+                    }
+                }
+            }
+            if collect {
+                dp.extended_statistics = Some(ext);
+            }
+            datapoints.push(dp);
+        }
+    }
+    Ok(GetMetricStatisticsOutput { label: Some(input.metric_name), datapoints: Some(datapoints) })
 }
 
 fn encode_token(offset: usize) -> String {
@@ -331,5 +466,131 @@ mod tests {
                 .unwrap();
         let names: Vec<_> = out.metrics.unwrap().into_iter().filter_map(|m| m.metric_name).collect();
         assert_eq!(names, vec!["New"]);
+    }
+
+    fn gms(
+        store: &MetricStore,
+        ctx: &RequestContext,
+        f: impl FnOnce(&mut GetMetricStatisticsInput),
+    ) -> Result<GetMetricStatisticsOutput, ApiError> {
+        let mut input = GetMetricStatisticsInput {
+            namespace: "App".into(),
+            metric_name: "Latency".into(),
+            start_time: Timestamp(ctx.now - Duration::minutes(10)),
+            end_time: Timestamp(ctx.now),
+            period: 60,
+            statistics: Some(vec![
+                "Sum".into(),
+                "SampleCount".into(),
+                "Average".into(),
+                "Minimum".into(),
+                "Maximum".into(),
+            ]),
+            ..Default::default()
+        };
+        f(&mut input);
+        get_metric_statistics(store, ctx, input)
+    }
+
+    #[test]
+    fn get_metric_statistics_by_minute_and_unit() {
+        let mut ctx = RequestContext::for_tests();
+        ctx.now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(); // a whole minute
+        let mut store = MetricStore::default();
+        let at = |secs: i64, v: f64, unit: Option<&str>| MetricDatum {
+            metric_name: "Latency".into(),
+            value: Some(v),
+            unit: unit.map(str::to_string),
+            timestamp: Some(Timestamp(ctx.now - Duration::seconds(secs))),
+            ..Default::default()
+        };
+        // Minute -5: 1..=20 ms; minute -3: 7 and 9 ms plus one Count datum.
+        let mut data: Vec<MetricDatum> =
+            (1..=20).map(|v| at(300 - v, f64::from(v as i32), Some("Milliseconds"))).collect();
+        data.push(at(170, 7.0, Some("Milliseconds")));
+        data.push(at(130, 9.0, Some("Milliseconds")));
+        data.push(at(150, 1.0, Some("Count")));
+        put(&mut store, &ctx, "App", data).unwrap();
+
+        let out = gms(&store, &ctx, |_| {}).unwrap();
+        assert_eq!(out.label.as_deref(), Some("Latency"));
+        let dps = out.datapoints.unwrap();
+        let got: Vec<(i64, &str, f64, f64, f64, f64, f64)> = dps
+            .iter()
+            .map(|d| {
+                (
+                    d.timestamp.unwrap().0.timestamp() - 1_800_000_000,
+                    d.unit.as_deref().unwrap(),
+                    d.sum.unwrap(),
+                    d.sample_count.unwrap(),
+                    d.average.unwrap(),
+                    d.minimum.unwrap(),
+                    d.maximum.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (-300, "Milliseconds", 210.0, 20.0, 10.5, 1.0, 20.0),
+                (-180, "Milliseconds", 16.0, 2.0, 8.0, 7.0, 9.0),
+                (-180, "Count", 1.0, 1.0, 1.0, 1.0, 1.0),
+            ]
+        );
+
+        let out = gms(&store, &ctx, |i| {
+            i.statistics = None;
+            i.extended_statistics = Some(vec!["p50".into(), "p95".into(), "tm90".into(), "IQM".into()]);
+            i.unit = Some("Milliseconds".into());
+            i.period = 600;
+        })
+        .unwrap();
+        let dps = out.datapoints.unwrap();
+        assert_eq!(dps.len(), 1);
+        // 1..=20 plus 7 and 9: 22 values.
+        let ext = dps[0].extended_statistics.clone().unwrap();
+        // Sorted: 1..=6, 7, 7, 8, 9, 9, 10..=20; p50 is the 11th.
+        assert_eq!(ext["p50"], 9.0);
+        assert_eq!(ext["p95"], 19.0);
+        // tm90 keeps ranks 0..20 (ceil(19.8)): all but 19 and 20 -> (226 - 39)/20.
+        assert_eq!(ext["tm90"], 187.0 / 20.0);
+        // IQM: ranks 5..17 (floor 5.5, ceil 16.5): sorted 1..6,7,7,8,9,9,10..20 -> values at 5..=16.
+        let mut sorted: Vec<f64> = (1..=20).map(f64::from).chain([7.0, 9.0]).collect();
+        sorted.sort_by(f64::total_cmp);
+        let iqm: f64 = sorted[5..17].iter().sum::<f64>() / 12.0;
+        assert_eq!(ext["IQM"], iqm);
+        assert!(dps[0].sum.is_none());
+
+        let err = gms(&store, &ctx, |i| i.extended_statistics = Some(vec!["p50".into()])).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterCombination");
+        let err = gms(&store, &ctx, |i| i.statistics = None).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterCombination");
+        let err = gms(&store, &ctx, |i| i.period = 90).unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_str()),
+            ("InvalidParameterValue", "The parameter Period must be a multiple of 60.")
+        );
+        let err = gms(&store, &ctx, |i| {
+            i.period = 1;
+            i.start_time = Timestamp(ctx.now - Duration::seconds(1441));
+        })
+        .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterCombination");
+        assert!(
+            err.message.starts_with("You have requested up to 1,441 datapoints, which exceeds the limit of 1,440."),
+            "{}",
+            err.message
+        );
+        let err = gms(&store, &ctx, |i| i.end_time = i.start_time).unwrap_err();
+        assert_eq!(err.message, "The parameter StartTime must not equal parameter EndTime.");
+        let err = gms(&store, &ctx, |i| {
+            i.statistics = None;
+            i.extended_statistics = Some(vec!["p101".into()]);
+        })
+        .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+        // A unit nothing was put with: no datapoints.
+        let out = gms(&store, &ctx, |i| i.unit = Some("Bytes".into())).unwrap();
+        assert!(out.datapoints.unwrap().is_empty());
     }
 }

@@ -4,8 +4,393 @@
 
 use std::collections::BTreeMap;
 
-use nimbus_core::types::Timestamp;
+use nimbus_core::types::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionConfiguration {
+    #[serde(rename = "AlarmTagsPropagation", skip_serializing_if = "Option::is_none")]
+    pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmHistoryItem {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmContributorId", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_id: Option<String>,
+    #[serde(rename = "AlarmType", skip_serializing_if = "Option::is_none")]
+    pub alarm_type: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "HistoryItemType", skip_serializing_if = "Option::is_none")]
+    pub history_item_type: Option<String>,
+    #[serde(rename = "HistorySummary", skip_serializing_if = "Option::is_none")]
+    pub history_summary: Option<String>,
+    #[serde(rename = "HistoryData", skip_serializing_if = "Option::is_none")]
+    pub history_data: Option<String>,
+    #[serde(rename = "AlarmContributorAttributes", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_attributes: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmPromQLCriteria {
+    #[serde(rename = "Query")]
+    pub query: String,
+    #[serde(rename = "PendingPeriod", skip_serializing_if = "Option::is_none")]
+    pub pending_period: Option<i32>,
+    #[serde(rename = "RecoveryPeriod", skip_serializing_if = "Option::is_none")]
+    pub recovery_period: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlarmTagsPropagation {
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    #[serde(rename = "IncludedTagKeys", skip_serializing_if = "Option::is_none")]
+    pub included_tag_keys: Option<Vec<String>>,
+    #[serde(rename = "ExcludedTagKeys", skip_serializing_if = "Option::is_none")]
+    pub excluded_tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnomalyDetector {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "Configuration", skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<AnomalyDetectorConfiguration>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "MetricCharacteristics", skip_serializing_if = "Option::is_none")]
+    pub metric_characteristics: Option<MetricCharacteristics>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnomalyDetectorConfiguration {
+    #[serde(rename = "ExcludedTimeRanges", skip_serializing_if = "Option::is_none")]
+    pub excluded_time_ranges: Option<Vec<Range>>,
+    #[serde(rename = "MetricTimezone", skip_serializing_if = "Option::is_none")]
+    pub metric_timezone: Option<String>,
+    #[serde(rename = "AdaptationSpeed", skip_serializing_if = "Option::is_none")]
+    pub adaptation_speed: Option<String>,
+    #[serde(rename = "OutlierFilteringStrength", skip_serializing_if = "Option::is_none")]
+    pub outlier_filtering_strength: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompositeAlarm {
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmRule", skip_serializing_if = "Option::is_none")]
+    pub alarm_rule: Option<String>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsSuppressedBy", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_by: Option<String>,
+    #[serde(rename = "ActionsSuppressedReason", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressed_reason: Option<String>,
+    #[serde(rename = "ActionsSuppressor", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor: Option<String>,
+    #[serde(rename = "ActionsSuppressorWaitPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_wait_period: Option<i32>,
+    #[serde(rename = "ActionsSuppressorExtensionPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_extension_period: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DashboardEntry {
+    #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name: Option<String>,
+    #[serde(rename = "DashboardArn", skip_serializing_if = "Option::is_none")]
+    pub dashboard_arn: Option<String>,
+    #[serde(rename = "LastModified", skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<Timestamp>,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DashboardValidationMessage {
+    #[serde(rename = "DataPath", skip_serializing_if = "Option::is_none")]
+    pub data_path: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Datapoint {
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "SampleCount", skip_serializing_if = "Option::is_none")]
+    pub sample_count: Option<f64>,
+    #[serde(rename = "Average", skip_serializing_if = "Option::is_none")]
+    pub average: Option<f64>,
+    #[serde(rename = "Sum", skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
+    #[serde(rename = "Minimum", skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(rename = "Maximum", skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
+    pub extended_statistics: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAlarmsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAnomalyDetectorInput {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteAnomalyDetectorOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDashboardsInput {
+    #[serde(rename = "DashboardNames")]
+    pub dashboard_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteDashboardsOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteMetricStreamOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmHistoryInput {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmContributorId", skip_serializing_if = "Option::is_none")]
+    pub alarm_contributor_id: Option<String>,
+    #[serde(rename = "AlarmTypes", skip_serializing_if = "Option::is_none")]
+    pub alarm_types: Option<Vec<String>>,
+    #[serde(rename = "HistoryItemType", skip_serializing_if = "Option::is_none")]
+    pub history_item_type: Option<String>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
+    pub max_records: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ScanBy", skip_serializing_if = "Option::is_none")]
+    pub scan_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmHistoryOutput {
+    #[serde(rename = "AlarmHistoryItems", skip_serializing_if = "Option::is_none")]
+    pub alarm_history_items: Option<Vec<AlarmHistoryItem>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsForMetricInput {
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsForMetricOutput {
+    #[serde(rename = "MetricAlarms", skip_serializing_if = "Option::is_none")]
+    pub metric_alarms: Option<Vec<MetricAlarm>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsInput {
+    #[serde(rename = "AlarmNames", skip_serializing_if = "Option::is_none")]
+    pub alarm_names: Option<Vec<String>>,
+    #[serde(rename = "AlarmNamePrefix", skip_serializing_if = "Option::is_none")]
+    pub alarm_name_prefix: Option<String>,
+    #[serde(rename = "AlarmTypes", skip_serializing_if = "Option::is_none")]
+    pub alarm_types: Option<Vec<String>>,
+    #[serde(rename = "ChildrenOfAlarmName", skip_serializing_if = "Option::is_none")]
+    pub children_of_alarm_name: Option<String>,
+    #[serde(rename = "ParentsOfAlarmName", skip_serializing_if = "Option::is_none")]
+    pub parents_of_alarm_name: Option<String>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "ActionPrefix", skip_serializing_if = "Option::is_none")]
+    pub action_prefix: Option<String>,
+    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
+    pub max_records: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAlarmsOutput {
+    #[serde(rename = "CompositeAlarms", skip_serializing_if = "Option::is_none")]
+    pub composite_alarms: Option<Vec<CompositeAlarm>>,
+    #[serde(rename = "MetricAlarms", skip_serializing_if = "Option::is_none")]
+    pub metric_alarms: Option<Vec<MetricAlarm>>,
+    #[serde(rename = "LogAlarms", skip_serializing_if = "Option::is_none")]
+    pub log_alarms: Option<Vec<LogAlarm>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAnomalyDetectorsInput {
+    #[serde(rename = "AnomalyDetectorIds", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "AnomalyDetectorTypes", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeAnomalyDetectorsOutput {
+    #[serde(rename = "AnomalyDetectors", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detectors: Option<Vec<AnomalyDetector>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInsightRulesInput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeInsightRulesOutput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "InsightRules", skip_serializing_if = "Option::is_none")]
+    pub insight_rules: Option<Vec<InsightRule>>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -27,6 +412,48 @@ pub struct DimensionFilter {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DisableAlarmActionsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableAlarmActionsInput {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableInsightRulesInput {
+    #[serde(rename = "RuleNames")]
+    pub rule_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Entity {
     #[serde(rename = "KeyAttributes", skip_serializing_if = "Option::is_none")]
     pub key_attributes: Option<BTreeMap<String, String>>,
@@ -41,6 +468,214 @@ pub struct EntityMetricData {
     pub entity: Option<Entity>,
     #[serde(rename = "MetricData", skip_serializing_if = "Option::is_none")]
     pub metric_data: Option<Vec<MetricDatum>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvaluationCriteria {
+    #[serde(rename = "PromQLCriteria", skip_serializing_if = "Option::is_none")]
+    pub prom_ql_criteria: Option<AlarmPromQLCriteria>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvaluationWindow {
+    #[serde(rename = "WallClockWindow", skip_serializing_if = "Option::is_none")]
+    pub wall_clock_window: Option<WallClockWindow>,
+    #[serde(rename = "SlidingWindow", skip_serializing_if = "Option::is_none")]
+    pub sliding_window: Option<SlidingWindow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetDashboardInput {
+    #[serde(rename = "DashboardName")]
+    pub dashboard_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetDashboardOutput {
+    #[serde(rename = "DashboardArn", skip_serializing_if = "Option::is_none")]
+    pub dashboard_arn: Option<String>,
+    #[serde(rename = "DashboardBody", skip_serializing_if = "Option::is_none")]
+    pub dashboard_body: Option<String>,
+    #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricDataInput {
+    #[serde(rename = "MetricDataQueries")]
+    pub metric_data_queries: Vec<MetricDataQuery>,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "ScanBy", skip_serializing_if = "Option::is_none")]
+    pub scan_by: Option<String>,
+    #[serde(rename = "MaxDatapoints", skip_serializing_if = "Option::is_none")]
+    pub max_datapoints: Option<i32>,
+    #[serde(rename = "LabelOptions", skip_serializing_if = "Option::is_none")]
+    pub label_options: Option<LabelOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricDataOutput {
+    #[serde(rename = "MetricDataResults", skip_serializing_if = "Option::is_none")]
+    pub metric_data_results: Option<Vec<MetricDataResult>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageData>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStatisticsInput {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+    #[serde(rename = "Period")]
+    pub period: i32,
+    #[serde(rename = "Statistics", skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<Vec<String>>,
+    #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
+    pub extended_statistics: Option<Vec<String>>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStatisticsOutput {
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "Datapoints", skip_serializing_if = "Option::is_none")]
+    pub datapoints: Option<Vec<Datapoint>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricStreamOutput {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "FirehoseArn", skip_serializing_if = "Option::is_none")]
+    pub firehose_arn: Option<String>,
+    #[serde(rename = "RoleArn", skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    #[serde(rename = "LastUpdateDate", skip_serializing_if = "Option::is_none")]
+    pub last_update_date: Option<Timestamp>,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+    #[serde(rename = "StatisticsConfigurations", skip_serializing_if = "Option::is_none")]
+    pub statistics_configurations: Option<Vec<MetricStreamStatisticsConfiguration>>,
+    #[serde(rename = "IncludeLinkedAccountsMetrics", skip_serializing_if = "Option::is_none")]
+    pub include_linked_accounts_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricWidgetImageInput {
+    #[serde(rename = "MetricWidget")]
+    pub metric_widget: String,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetMetricWidgetImageOutput {
+    #[serde(rename = "MetricWidgetImage", skip_serializing_if = "Option::is_none")]
+    pub metric_widget_image: Option<Blob>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InsightRule {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "State")]
+    pub state: String,
+    #[serde(rename = "Schema")]
+    pub schema: String,
+    #[serde(rename = "Definition")]
+    pub definition: String,
+    #[serde(rename = "ManagedRule", skip_serializing_if = "Option::is_none")]
+    pub managed_rule: Option<bool>,
+    #[serde(rename = "ApplyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LabelOptions {
+    #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListDashboardsInput {
+    #[serde(rename = "DashboardNamePrefix", skip_serializing_if = "Option::is_none")]
+    pub dashboard_name_prefix: Option<String>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListDashboardsOutput {
+    #[serde(rename = "DashboardEntries", skip_serializing_if = "Option::is_none")]
+    pub dashboard_entries: Option<Vec<DashboardEntry>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListMetricStreamsInput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListMetricStreamsOutput {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<MetricStreamEntry>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,6 +710,82 @@ pub struct ListMetricsOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ListTagsForResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListTagsForResourceOutput {
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogAlarm {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ScheduledQueryConfiguration", skip_serializing_if = "Option::is_none")]
+    pub scheduled_query_configuration: Option<ScheduledQueryConfiguration>,
+    #[serde(rename = "QueryResultsToEvaluate", skip_serializing_if = "Option::is_none")]
+    pub query_results_to_evaluate: Option<i32>,
+    #[serde(rename = "QueryResultsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub query_results_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "EvaluationState", skip_serializing_if = "Option::is_none")]
+    pub evaluation_state: Option<String>,
+    #[serde(rename = "ActionLogLineCount", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_count: Option<i32>,
+    #[serde(rename = "ActionLogLineRoleArn", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_role_arn: Option<String>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageData {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Metric {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -82,6 +793,122 @@ pub struct Metric {
     pub metric_name: Option<String>,
     #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Vec<Dimension>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricAlarm {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "AlarmArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_arn: Option<String>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmConfigurationUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub alarm_configuration_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "StateValue", skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+    #[serde(rename = "StateReason", skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+    #[serde(rename = "StateUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "EvaluationPeriods", skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<i32>,
+    #[serde(rename = "DatapointsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<MetricDataQuery>>,
+    #[serde(rename = "ThresholdMetricId", skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
+    #[serde(rename = "EvaluationState", skip_serializing_if = "Option::is_none")]
+    pub evaluation_state: Option<String>,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(rename = "EvaluationWindow", skip_serializing_if = "Option::is_none")]
+    pub evaluation_window: Option<EvaluationWindow>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
+    pub evaluation_criteria: Option<EvaluationCriteria>,
+    #[serde(rename = "EvaluationInterval", skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricCharacteristics {
+    #[serde(rename = "PeriodicSpikes", skip_serializing_if = "Option::is_none")]
+    pub periodic_spikes: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricDataQuery {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "MetricStat", skip_serializing_if = "Option::is_none")]
+    pub metric_stat: Option<MetricStat>,
+    #[serde(rename = "Expression", skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "ReturnData", skip_serializing_if = "Option::is_none")]
+    pub return_data: Option<bool>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricDataResult {
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "Timestamps", skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<Vec<Timestamp>>,
+    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<f64>>,
+    #[serde(rename = "StatusCode", skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageData>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -109,6 +936,239 @@ pub struct MetricDatum {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct MetricMathAnomalyDetector {
+    #[serde(rename = "MetricDataQueries", skip_serializing_if = "Option::is_none")]
+    pub metric_data_queries: Option<Vec<MetricDataQuery>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStat {
+    #[serde(rename = "Metric")]
+    pub metric: Metric,
+    #[serde(rename = "Period")]
+    pub period: i32,
+    #[serde(rename = "Stat")]
+    pub stat: String,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamEntry {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<Timestamp>,
+    #[serde(rename = "LastUpdateDate", skip_serializing_if = "Option::is_none")]
+    pub last_update_date: Option<Timestamp>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "FirehoseArn", skip_serializing_if = "Option::is_none")]
+    pub firehose_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "OutputFormat", skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamFilter {
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricNames", skip_serializing_if = "Option::is_none")]
+    pub metric_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamStatisticsConfiguration {
+    #[serde(rename = "IncludeMetrics")]
+    pub include_metrics: Vec<MetricStreamStatisticsMetric>,
+    #[serde(rename = "AdditionalStatistics")]
+    pub additional_statistics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricStreamStatisticsMetric {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "MetricName")]
+    pub metric_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartialFailure {
+    #[serde(rename = "FailureResource", skip_serializing_if = "Option::is_none")]
+    pub failure_resource: Option<String>,
+    #[serde(rename = "ExceptionType", skip_serializing_if = "Option::is_none")]
+    pub exception_type: Option<String>,
+    #[serde(rename = "FailureCode", skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
+    #[serde(rename = "FailureDescription", skip_serializing_if = "Option::is_none")]
+    pub failure_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutAnomalyDetectorInput {
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    #[serde(rename = "Configuration", skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<AnomalyDetectorConfiguration>,
+    #[serde(rename = "MetricCharacteristics", skip_serializing_if = "Option::is_none")]
+    pub metric_characteristics: Option<MetricCharacteristics>,
+    #[serde(rename = "SingleMetricAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub single_metric_anomaly_detector: Option<SingleMetricAnomalyDetector>,
+    #[serde(rename = "MetricMathAnomalyDetector", skip_serializing_if = "Option::is_none")]
+    pub metric_math_anomaly_detector: Option<MetricMathAnomalyDetector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutAnomalyDetectorOutput {
+    #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
+    pub anomaly_detector_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutCompositeAlarmInput {
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "AlarmRule")]
+    pub alarm_rule: String,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ActionsSuppressor", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor: Option<String>,
+    #[serde(rename = "ActionsSuppressorWaitPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_wait_period: Option<i32>,
+    #[serde(rename = "ActionsSuppressorExtensionPeriod", skip_serializing_if = "Option::is_none")]
+    pub actions_suppressor_extension_period: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutDashboardInput {
+    #[serde(rename = "DashboardName")]
+    pub dashboard_name: String,
+    #[serde(rename = "DashboardBody")]
+    pub dashboard_body: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutDashboardOutput {
+    #[serde(rename = "DashboardValidationMessages", skip_serializing_if = "Option::is_none")]
+    pub dashboard_validation_messages: Option<Vec<DashboardValidationMessage>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutInsightRuleInput {
+    #[serde(rename = "RuleName")]
+    pub rule_name: String,
+    #[serde(rename = "RuleState", skip_serializing_if = "Option::is_none")]
+    pub rule_state: Option<String>,
+    #[serde(rename = "RuleDefinition")]
+    pub rule_definition: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ApplyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutInsightRuleOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutMetricAlarmInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+    pub period: Option<i32>,
+    #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(rename = "EvaluationPeriods", skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<i32>,
+    #[serde(rename = "DatapointsToAlarm", skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+    pub comparison_operator: Option<String>,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<MetricDataQuery>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ThresholdMetricId", skip_serializing_if = "Option::is_none")]
+    pub threshold_metric_id: Option<String>,
+    #[serde(rename = "EvaluationWindow", skip_serializing_if = "Option::is_none")]
+    pub evaluation_window: Option<EvaluationWindow>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
+    pub evaluation_criteria: Option<EvaluationCriteria>,
+    #[serde(rename = "EvaluationInterval", skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<i32>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PutMetricDataInput {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -122,6 +1182,120 @@ pub struct PutMetricDataInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct PutMetricStreamInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<MetricStreamFilter>>,
+    #[serde(rename = "FirehoseArn")]
+    pub firehose_arn: String,
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+    #[serde(rename = "OutputFormat")]
+    pub output_format: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StatisticsConfigurations", skip_serializing_if = "Option::is_none")]
+    pub statistics_configurations: Option<Vec<MetricStreamStatisticsConfiguration>>,
+    #[serde(rename = "IncludeLinkedAccountsMetrics", skip_serializing_if = "Option::is_none")]
+    pub include_linked_accounts_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutMetricStreamOutput {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Range {
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduleConfiguration {
+    #[serde(rename = "ScheduleExpression")]
+    pub schedule_expression: String,
+    #[serde(rename = "StartTimeOffset")]
+    pub start_time_offset: i64,
+    #[serde(rename = "EndTimeOffset", skip_serializing_if = "Option::is_none")]
+    pub end_time_offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduledQueryConfiguration {
+    #[serde(rename = "QueryString")]
+    pub query_string: String,
+    #[serde(rename = "LogGroupIdentifiers", skip_serializing_if = "Option::is_none")]
+    pub log_group_identifiers: Option<Vec<String>>,
+    #[serde(rename = "QueryARN", skip_serializing_if = "Option::is_none")]
+    pub query_arn: Option<String>,
+    #[serde(rename = "ScheduledQueryRoleARN")]
+    pub scheduled_query_role_arn: String,
+    #[serde(rename = "ScheduleConfiguration")]
+    pub schedule_configuration: ScheduleConfiguration,
+    #[serde(rename = "AggregationExpression")]
+    pub aggregation_expression: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetAlarmStateInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "StateValue")]
+    pub state_value: String,
+    #[serde(rename = "StateReason")]
+    pub state_reason: String,
+    #[serde(rename = "StateReasonData", skip_serializing_if = "Option::is_none")]
+    pub state_reason_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SingleMetricAnomalyDetector {
+    #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+    pub metric_name: Option<String>,
+    #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<Dimension>>,
+    #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlidingWindow {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartMetricStreamsInput {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartMetricStreamsOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StatisticSet {
     #[serde(rename = "SampleCount")]
     pub sample_count: f64,
@@ -131,4 +1305,69 @@ pub struct StatisticSet {
     pub minimum: f64,
     #[serde(rename = "Maximum")]
     pub maximum: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopMetricStreamsInput {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StopMetricStreamsOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagResourceOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UntagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "TagKeys")]
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UntagResourceOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WallClockWindow {
+    #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WarmUpConfiguration {
+    #[serde(rename = "WarmUpPeriodDurationInMinutes")]
+    pub warm_up_period_duration_in_minutes: i32,
+    #[serde(rename = "OnlyStartEvaluatingAfterWarmUpPeriodEnds", skip_serializing_if = "Option::is_none")]
+    pub only_start_evaluating_after_warm_up_period_ends: Option<bool>,
 }

@@ -6,4 +6,4 @@ pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
 #[rustfmt::skip]
-pub const IMPLEMENTED: &[&str] = &["ListMetrics", "PutMetricData"];
+pub const IMPLEMENTED: &[&str] = &["DeleteAlarms", "DeleteAnomalyDetector", "DeleteDashboards", "DeleteInsightRules", "DeleteMetricStream", "DescribeAlarmHistory", "DescribeAlarms", "DescribeAlarmsForMetric", "DescribeAnomalyDetectors", "DescribeInsightRules", "DisableAlarmActions", "DisableInsightRules", "EnableAlarmActions", "EnableInsightRules", "GetDashboard", "GetMetricData", "GetMetricStatistics", "GetMetricStream", "GetMetricWidgetImage", "ListDashboards", "ListMetricStreams", "ListMetrics", "ListTagsForResource", "PutAnomalyDetector", "PutCompositeAlarm", "PutDashboard", "PutInsightRule", "PutMetricAlarm", "PutMetricData", "PutMetricStream", "SetAlarmState", "StartMetricStreams", "StopMetricStreams", "TagResource", "UntagResource"];
