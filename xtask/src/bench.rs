@@ -1,5 +1,6 @@
-//! `cargo xtask bench [startup | describe-subnets | put-metric-data | cw-memory | get-metric-statistics |
-//! get-metric-data]`: figures, never assertions (the CloudWatch workloads are in `bench_cw`).
+//! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
+//! cw-memory | get-metric-statistics | get-metric-data]`: figures, never assertions (the
+//! instance workloads are in `bench_compute`, the CloudWatch ones in `bench_cw`).
 //!
 //! - `startup`: time from exec of a release `nimbus` to its first answered
 //!   `/_nimbus/health`, and its resident memory right after.
@@ -33,6 +34,9 @@ pub fn run(args: &[String]) -> Result {
     if all || which.contains(&"describe-subnets") {
         describe_subnets()?;
     }
+    if all || which.iter().any(|w| ["run-instances", "describe-instances"].contains(w)) {
+        crate::bench_compute::instances(&which, all)?;
+    }
     if all || which.contains(&"put-metric-data") {
         crate::bench_cw::put_metric_data()?;
     }
@@ -53,12 +57,21 @@ pub(crate) struct Nimbus {
 
 impl Nimbus {
     pub(crate) fn start() -> Result<(Nimbus, Duration)> {
-        let bin = root().join("target/release/nimbus");
+        Nimbus::start_with(&[])
+    }
+
+    /// A release nimbus on a free port, with extra command-line options.
+    pub(crate) fn start_with(extra: &[&str]) -> Result<(Nimbus, Duration)> {
+        // NIMBUS_BENCH_BIN runs another build (one with symbols, for a profiler).
+        let bin = std::env::var_os("NIMBUS_BENCH_BIN")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root().join("target/release/nimbus"));
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let started = Instant::now();
         let child = Command::new(&bin)
             .args(["--port", &port.to_string(), "--log", "warn"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -132,14 +145,14 @@ fn startup(args: &[String]) -> Result {
 }
 
 /// The text of the first `<tag>` element in an XML body.
-fn xml_value(body: &[u8], tag: &str) -> Option<String> {
+pub(crate) fn xml_value(body: &[u8], tag: &str) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
     let end = text[start..].find('<')? + start;
     Some(text[start..end].to_string())
 }
 
-fn ec2(addr: SocketAddr, body: &str) -> Result<Vec<u8>> {
+pub(crate) fn ec2(addr: SocketAddr, body: &str) -> Result<Vec<u8>> {
     let (status, resp) = load::call(addr, &load::signed_form(addr, "ec2", body)).map_err(|e| e.to_string())?;
     if status != 200 {
         return Err(format!("{body}: HTTP {status}: {}", String::from_utf8_lossy(&resp)));

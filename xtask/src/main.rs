@@ -7,6 +7,7 @@
 //! - `bench`      benchmark figures (start-up, memory, DescribeSubnets throughput)
 
 mod bench;
+mod bench_compute;
 mod bench_cw;
 mod codegen;
 mod coverage;

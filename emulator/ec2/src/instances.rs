@@ -4,7 +4,9 @@
 //! DescribeInstanceStatus, Start/Stop/Reboot/TerminateInstances.
 
 use chrono::{DateTime, Duration, Utc};
-use nimbus_core::filter::Filterable;
+use std::collections::HashMap;
+
+use nimbus_core::filter::{self, Filterable};
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ids, ApiError, RequestContext};
 
@@ -22,7 +24,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::interfaces::{self, NewInterface};
 use crate::state::{Ec2State, InstanceRecord};
-use crate::support::{filtered, paginate, spec_tags};
+use crate::support::{check_filter_names, filtered, paginate, spec_tags};
 use crate::volumes::{self, NewVolume};
 use crate::vpcs::tag_pairs;
 use crate::{addresses, catalogue, images, instance_profiles, key_pairs, launch_templates, subnets};
@@ -68,20 +70,27 @@ pub fn shown_state(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -
     }
 }
 
+/// Whether the clock has moved this instance on (or made it vanish) since it was stored.
+fn is_due(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -> bool {
+    match rec.stored_state.as_str() {
+        "pending" | "stopping" | "shutting-down" => now >= rec.since + delay(state),
+        "terminated" => now > rec.since + TERMINATED_VISIBLE,
+        _ => false,
+    }
+}
+
 /// Whether `settle` has anything to do at `now`.
 pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
-    state.instances.values().any(|rec| {
-        let (shown, since) = shown_state(state, rec, now);
-        shown != rec.stored_state || (shown == "terminated" && now > since + TERMINATED_VISIBLE)
-    })
+    state.instances.values().any(|rec| is_due(state, rec, now))
 }
 
 /// Applies what the clock has made happen: an instance that finished stopping loses its
 /// public address; one that finished terminating loses its interfaces and volumes; a
 /// terminated one is gone an hour later.
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
-    let ids: Vec<String> = state.instances.keys().cloned().collect();
-    for id in ids {
+    let due: Vec<String> =
+        state.instances.iter().filter(|(_, rec)| is_due(state, rec, now)).map(|(id, _)| id.clone()).collect();
+    for id in due {
         let (shown, since) = shown_state(state, &state.instances[&id], now);
         if shown != state.instances[&id].stored_state {
             match shown.as_str() {
@@ -608,10 +617,9 @@ pub fn run_instances(
         launched.push(instance_id);
     }
     // RunInstances answers with the instances still `pending`, as AWS's does.
-    let instances = launched
-        .iter()
-        .map(|id| {
-            let mut i = describe_one(state, ctx, id);
+    let instances = describe_many(state, ctx, &launched)
+        .into_iter()
+        .map(|mut i| {
             i.state = Some(instance_state("pending"));
             if let Some(m) = i.monitoring.as_mut().filter(|m| m.state.as_deref() == Some("enabled")) {
                 m.state = Some("pending".into());
@@ -650,8 +658,81 @@ fn spec_tags_for(input: &RunInstancesRequest, resource_type: &str) -> Result<Vec
 
 // ----------------------------------------------------------------------------- describe
 
+/// What is attached to each instance (interfaces and volumes), gathered in one pass, so
+/// that describing many instances does not scan every interface and volume per instance.
+#[derive(Default)]
+struct Attachments {
+    interfaces: HashMap<String, Vec<(String, i32, bool)>>,
+    volumes: HashMap<String, Vec<VolumeAttachmentRow>>,
+}
+
+/// (device, volume id, attach time, delete on termination), as `volumes::attached_to`.
+type VolumeAttachmentRow = (String, String, Option<Timestamp>, bool);
+
+impl Attachments {
+    fn gather(state: &Ec2State, wanted: &[String]) -> Self {
+        let wanted: std::collections::HashSet<&str> = wanted.iter().map(String::as_str).collect();
+        let mut all = Attachments::default();
+        for (id, e) in &state.network_interfaces {
+            if let Some(a) = e.attachment.as_ref() {
+                if let Some(instance) = a.instance_id.as_ref().filter(|i| wanted.contains(i.as_str())) {
+                    all.interfaces.entry(instance.clone()).or_default().push((
+                        id.clone(),
+                        a.device_index.unwrap_or(0),
+                        a.delete_on_termination.unwrap_or(false),
+                    ));
+                }
+            }
+        }
+        for list in all.interfaces.values_mut() {
+            list.sort_by_key(|(_, index, _)| *index);
+        }
+        for v in state.volumes.values() {
+            for a in v.attachments.iter().flatten() {
+                if let Some(instance) = a.instance_id.as_ref().filter(|i| wanted.contains(i.as_str())) {
+                    all.volumes.entry(instance.clone()).or_default().push((
+                        a.device.clone().unwrap_or_default(),
+                        a.volume_id.clone().unwrap_or_default(),
+                        a.attach_time,
+                        a.delete_on_termination.unwrap_or(false),
+                    ));
+                }
+            }
+        }
+        for list in all.volumes.values_mut() {
+            list.sort();
+        }
+        all
+    }
+}
+
+/// Instances as DescribeInstances shows them at `ctx.now`, in the order given.
+pub fn describe_many(state: &Ec2State, ctx: &RequestContext, ids: &[String]) -> Vec<Instance> {
+    if ids.len() <= 2 {
+        return ids.iter().map(|id| describe_one(state, ctx, id)).collect();
+    }
+    let all = Attachments::gather(state, ids);
+    ids.iter()
+        .map(|id| {
+            let interfaces = all.interfaces.get(id).cloned().unwrap_or_default();
+            let volumes = all.volumes.get(id).cloned().unwrap_or_default();
+            describe_with(state, ctx, id, interfaces, volumes)
+        })
+        .collect()
+}
+
 /// An instance as DescribeInstances shows it at `ctx.now`.
 pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Instance {
+    describe_with(state, ctx, id, attached_interfaces(state, id), volumes::attached_to(state, id))
+}
+
+fn describe_with(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    id: &str,
+    interfaces: Vec<(String, i32, bool)>,
+    volumes: Vec<VolumeAttachmentRow>,
+) -> Instance {
     let rec = &state.instances[id];
     let mut i = rec.instance.clone();
     let (shown, since) = shown_state(state, rec, ctx.now);
@@ -680,7 +761,7 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Instanc
     // Network interfaces and addresses, from the interfaces themselves.
     let mut nics = Vec::new();
     let mut groups = Vec::new();
-    for (eni_id, index, delete) in attached_interfaces(state, id) {
+    for (eni_id, index, delete) in interfaces {
         let eni = interfaces::describe_one(state, ctx, &eni_id);
         let auto = state.auto_public_ips.get(&eni_id);
         let association = |private: &str| -> Option<InstanceNetworkInterfaceAssociation> {
@@ -777,7 +858,7 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Instanc
         i.network_interfaces = Some(nics);
         i.security_groups = Some(groups);
         i.block_device_mappings = Some(
-            volumes::attached_to(state, id)
+            volumes
                 .into_iter()
                 .map(|(device, volume_id, attach_time, delete)| InstanceBlockDeviceMapping {
                     device_name: Some(device),
@@ -951,6 +1032,82 @@ fn reservation_filters(filters: &mut Vec<crate::generated::dto::Filter>) -> Vec<
     taken
 }
 
+/// Filters answered from the stored record alone, with the same values the full
+/// description gives: they are applied before an instance is described (building every
+/// instance's description, interfaces and volumes included, is what costs), and all the
+/// filters again after.
+fn is_cheap(name: &str) -> bool {
+    name.starts_with("tag:")
+        || matches!(
+            name,
+            "tag-key"
+                | "tag-value"
+                | "instance-id"
+                | "instance-state-name"
+                | "instance-state-code"
+                | "instance-type"
+                | "image-id"
+                | "key-name"
+                | "availability-zone"
+                | "subnet-id"
+                | "vpc-id"
+                | "private-ip-address"
+        )
+}
+
+fn cheap_match(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    id: &str,
+    rec: &InstanceRecord,
+    cheap: &[filter::Filter],
+) -> bool {
+    if cheap.is_empty() {
+        return true;
+    }
+    let (shown, _) = shown_state(state, rec, ctx.now);
+    let view = StoredInstance { state, id, rec, shown: &shown };
+    filter::matches(&view, cheap).unwrap_or(true)
+}
+
+/// An instance's stored record seen through the filters `is_cheap` names.
+struct StoredInstance<'a> {
+    state: &'a Ec2State,
+    id: &'a str,
+    rec: &'a InstanceRecord,
+    shown: &'a str,
+}
+
+impl Filterable for StoredInstance<'_> {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        let i = &self.rec.instance;
+        let one = |v: &Option<String>| v.iter().cloned().collect();
+        // A terminated instance has left its subnet, as `describe_one` shows it.
+        let network = |v: &Option<String>| if self.shown == "terminated" { Vec::new() } else { one(v) };
+        Some(match name {
+            "instance-id" => vec![self.id.to_string()],
+            "instance-state-name" => vec![self.shown.to_string()],
+            "instance-state-code" => vec![state_code(self.shown).to_string()],
+            "instance-type" => one(&i.instance_type),
+            "image-id" => one(&i.image_id),
+            "key-name" => one(&i.key_name),
+            "availability-zone" => i.placement.as_ref().and_then(|p| p.availability_zone.clone()).into_iter().collect(),
+            "subnet-id" => network(&i.subnet_id),
+            "vpc-id" => network(&i.vpc_id),
+            "private-ip-address" => network(&i.private_ip_address),
+            _ => return None,
+        })
+    }
+
+    fn tags(&self) -> Vec<(String, String)> {
+        self.state
+            .tags
+            .get(self.id)
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+}
+
 pub fn describe_instances(
     state: &Ec2State,
     ctx: &RequestContext,
@@ -962,6 +1119,15 @@ pub fn describe_instances(
     }
     let mut filters = input.filters.clone().unwrap_or_default();
     let by_reservation = reservation_filters(&mut filters);
+    check_filter_names::<Instance>(Some(&filters))?;
+    let cheap: Vec<filter::Filter> = filters
+        .iter()
+        .filter(|f| is_cheap(f.name.as_deref().unwrap_or_default()))
+        .map(|f| filter::Filter {
+            name: f.name.clone().unwrap_or_default(),
+            values: f.values.clone().unwrap_or_default(),
+        })
+        .collect();
     let candidates = state
         .instances
         .iter()
@@ -978,8 +1144,10 @@ pub fn describe_instances(
                 values.iter().any(|v| nimbus_core::filter::wildcard(v, &have))
             })
         })
-        .map(|(id, _)| describe_one(state, ctx, id));
-    let instances = filtered(candidates, Some(&filters))?;
+        .filter(|(id, rec)| cheap_match(state, ctx, id, rec, &cheap))
+        .map(|(id, _)| id.clone())
+        .collect::<Vec<_>>();
+    let instances = filtered(describe_many(state, ctx, &candidates), Some(&filters))?;
     let (page, next) = paginate(
         instances,
         |i| i.instance_id.clone().unwrap_or_default(),
@@ -1223,4 +1391,72 @@ pub fn reboot_instances(
         ))),
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use nimbus_core::RequestContext;
+    use serde_json::{json, Value};
+
+    use crate::catalogue;
+    use crate::testing::{call, network, refused, str_at};
+    use crate::Ec2;
+
+    fn ids(answer: &Value) -> Vec<String> {
+        let mut out: Vec<String> = answer["Reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r["Instances"].as_array().unwrap().iter().map(|i| i["InstanceId"].as_str().unwrap().to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The filters applied to stored records before describing agree with the full
+    /// description, terminated instances included (they have left their subnet).
+    #[test]
+    fn filters_on_stored_records_agree_with_the_description() {
+        let ec2 = Ec2::default();
+        let mut ctx = RequestContext::for_tests();
+        let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
+        let image = catalogue::public_images(&ctx.region)
+            .into_iter()
+            .find(|i| i.architecture.as_deref() == Some("x86_64"))
+            .and_then(|i| i.image_id)
+            .unwrap();
+        let run = |role: &str, n: i64| {
+            let input = json!({"ImageId": image, "InstanceType": "t3.micro", "MinCount": n, "MaxCount": n,
+                "SubnetId": subnet,
+                "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": role}]}]});
+            ids(&json!({"Reservations": [call(&ec2, &ctx, "RunInstances", input)]}))
+        };
+        let web = run("web", 3);
+        let db = run("db", 2);
+        call(&ec2, &ctx, "TerminateInstances", json!({"InstanceIds": [db[0]]}));
+        ctx.now += Duration::minutes(5);
+        let first = call(&ec2, &ctx, "DescribeInstances", json!({"InstanceIds": [web[0]]}));
+        let ip = str_at(&first, "/Reservations/0/Instances/0/PrivateIpAddress");
+        let terminated = call(&ec2, &ctx, "DescribeInstances", json!({"InstanceIds": [db[0]]}));
+        assert_eq!(str_at(&terminated, "/Reservations/0/Instances/0/State/Name"), "terminated");
+
+        let filter = |filters: Value| ids(&call(&ec2, &ctx, "DescribeInstances", json!({"Filters": filters})));
+        assert_eq!(filter(json!([{"Name": "tag:Role", "Values": ["web"]}])), web);
+        assert_eq!(filter(json!([{"Name": "tag:Role", "Values": ["db"]}])), db);
+        assert_eq!(filter(json!([{"Name": "tag-value", "Values": ["d?"]}])), db);
+        assert_eq!(filter(json!([{"Name": "subnet-id", "Values": [subnet]}])).len(), 4, "not the terminated one");
+        assert_eq!(filter(json!([{"Name": "vpc-id", "Values": [vpc]}])).len(), 4);
+        assert_eq!(filter(json!([{"Name": "private-ip-address", "Values": [ip]}])), vec![web[0].clone()]);
+        assert_eq!(filter(json!([{"Name": "instance-state-name", "Values": ["terminated"]}])), vec![db[0].clone()]);
+        assert_eq!(filter(json!([{"Name": "instance-state-code", "Values": ["16"]}])).len(), 4);
+        let both =
+            json!([{"Name": "instance-state-name", "Values": ["running"]}, {"Name": "tag:Role", "Values": ["db"]}]);
+        assert_eq!(filter(both), vec![db[1].clone()]);
+        assert_eq!(filter(json!([{"Name": "instance-type", "Values": ["t3.*"]}])).len(), 5);
+        let unknown = json!({"Filters": [{"Name": "nope", "Values": ["x"]}]});
+        assert_eq!(refused(&ec2, &ctx, "DescribeInstances", unknown), "InvalidParameterValue");
+    }
 }

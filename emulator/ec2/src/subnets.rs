@@ -32,6 +32,19 @@ fn usable_range(block: Ipv4Cidr) -> (u32, u32) {
 
 /// Takes a private IPv4 address of a subnet: `wanted` if it is in the subnet's block,
 /// usable and free, else the lowest free one.
+/// The lowest address in `first..=last` not in `used`, walking the used addresses in
+/// order (a lookup per candidate address made filling a large subnet quadratic).
+fn lowest_free(used: &std::collections::BTreeSet<u32>, first: u32, last: u32) -> Option<u32> {
+    let mut candidate = first;
+    for &taken in used.range(first..=last) {
+        if taken != candidate {
+            break;
+        }
+        candidate = candidate.checked_add(1)?;
+    }
+    (candidate <= last).then_some(candidate)
+}
+
 pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) -> Result<String, ApiError> {
     let rec = get(state, subnet_id)?;
     let block = rec
@@ -62,8 +75,7 @@ pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) 
             }
             addr
         }
-        None => (first..=last)
-            .find(|a| !rec.used_ips.contains(a))
+        None => lowest_free(&rec.used_ips, first, last)
             .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?,
     };
     state.subnets.get_mut(subnet_id).expect("checked above").used_ips.insert(addr);
@@ -507,6 +519,18 @@ mod tests {
 
     use super::*;
     use crate::testing::{available_ips, call, network, refused};
+
+    #[test]
+    fn the_lowest_free_address_fills_gaps_first() {
+        let used: BTreeSet<u32> = [4, 5, 7, 100].into_iter().collect();
+        assert_eq!(lowest_free(&used, 4, 10), Some(6));
+        assert_eq!(lowest_free(&used, 7, 7), None);
+        assert_eq!(lowest_free(&BTreeSet::new(), 4, 10), Some(4));
+        let full: BTreeSet<u32> = (4..=10).collect();
+        assert_eq!(lowest_free(&full, 4, 10), None);
+        assert_eq!(lowest_free(&full, 4, 11), Some(11));
+        assert_eq!(lowest_free(&used, 99, 101), Some(99));
+    }
     use crate::Ec2;
 
     fn subnet_state(cidr: &str) -> (Ec2State, String) {

@@ -80,7 +80,7 @@ pub fn filtered_unchecked<T: Filterable + Clone>(
 
 /// Refuses an unknown filter name even when there is nothing to filter: `filtered` meets
 /// names only on the items it looks at.
-fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -> Result<(), ApiError> {
+pub fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -> Result<(), ApiError> {
     let probe = T::default();
     for f in filters.unwrap_or_default() {
         let one = filter::Filter { name: f.name.clone().unwrap_or_default(), values: Vec::new() };
