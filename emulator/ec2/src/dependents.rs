@@ -76,3 +76,16 @@ pub fn key_pair_exists(_state: &Ec2State, _name: &str) -> bool {
     // Key pairs arrive with their own family; until then any name is accepted.
     true
 }
+
+/// The account's image whose block-device mapping uses a snapshot, if any (such a
+/// snapshot cannot be deleted).
+pub fn image_using_snapshot(state: &Ec2State, snapshot_id: &str) -> Option<String> {
+    state.images.iter().find_map(|(id, r)| {
+        r.image
+            .block_device_mappings
+            .iter()
+            .flatten()
+            .any(|m| m.ebs.as_ref().and_then(|e| e.snapshot_id.as_deref()) == Some(snapshot_id))
+            .then(|| id.clone())
+    })
+}

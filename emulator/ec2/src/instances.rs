@@ -21,6 +21,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::interfaces::{self, NewInterface};
+use crate::shared::Shared;
 use crate::state::{Ec2State, InstanceRecord};
 use crate::support::{filtered, paginate, spec_tags};
 use crate::volumes::{self, NewVolume};
@@ -360,6 +361,7 @@ fn burstable_default(instance_type: &str) -> Option<String> {
 pub fn run_instances(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: RunInstancesRequest,
 ) -> Result<Reservation, ApiError> {
     if input.min_count < 1 {
@@ -377,7 +379,7 @@ pub fn run_instances(
     let Some(image_id) = input.image_id.clone() else {
         return Err(errors::missing_parameter("ImageId"));
     };
-    let image = images::for_launch(state, ctx, &image_id)?;
+    let image = images::for_launch(state, ctx, shared, &image_id)?;
     let instance_type = input.instance_type.clone().unwrap_or_else(|| "m1.small".into());
     let info = type_info(&instance_type)
         .ok_or_else(|| errors::invalid_parameter_value(format!("Invalid value '{instance_type}' for InstanceType.")))?;
@@ -598,6 +600,7 @@ pub fn run_instances(
         state.set_tags(&instance_id, instance_tags.clone());
         launched.push(instance_id);
     }
+    images::launched(state, &image_id, ctx.now);
     // RunInstances answers with the instances still `pending`, as AWS's does.
     let instances = launched
         .iter()
