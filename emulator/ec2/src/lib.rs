@@ -419,6 +419,41 @@ pub(crate) mod testing {
             .unwrap()
     }
 
+    /// The context `secs` seconds later on nimbus's clock.
+    pub fn later(ctx: &RequestContext, secs: i64) -> RequestContext {
+        let mut c = ctx.clone();
+        c.now += chrono::Duration::seconds(secs);
+        c
+    }
+
+    /// Gives the partition's lifecycles a transition delay (0 by default).
+    pub fn set_delay(ec2: &Ec2, ctx: &RequestContext, secs: u32) {
+        ec2.state
+            .write(ctx.account(), &ctx.region, |s| {
+                crate::vpcs::ensure_initialized(s, ctx);
+                s.transition_delay_secs = secs;
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+    }
+
+    /// A public AL2023 x86_64 image of the context's region.
+    pub fn al2023(ec2: &Ec2, ctx: &RequestContext) -> String {
+        let filters = json!([{"Name": "name", "Values": ["al2023-ami-2023.*-x86_64"]}]);
+        let out = call(ec2, ctx, "DescribeImages", json!({"Owners": ["amazon"], "Filters": filters}));
+        str_at(&out, "/Images/0/ImageId")
+    }
+
+    /// Launches one instance (with `extra` merged into the request): (instance id, zone).
+    pub fn launch(ec2: &Ec2, ctx: &RequestContext, image: &str, extra: Value) -> (String, String) {
+        let mut input = json!({"ImageId": image, "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro"});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            input[k] = v.clone();
+        }
+        let out = call(ec2, ctx, "RunInstances", input);
+        (str_at(&out, "/Instances/0/InstanceId"), str_at(&out, "/Instances/0/Placement/AvailabilityZone"))
+    }
+
     pub fn str_at(v: &Value, pointer: &str) -> String {
         v.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("no {pointer} in {v}")).to_string()
     }
