@@ -711,15 +711,14 @@ pub fn modify_volume(
     let target_type = input.volume_type.clone().unwrap_or_else(|| current_type.clone());
     type_limits(&target_type)?;
     let same_type = target_type == current_type;
-    // IOPS and throughput carry over within a type; a new type starts from its defaults.
+    // IOPS and throughput carry over within a type; a new type starts from its defaults
+    // (ModifyVolume's: 3,000 IOPS for gp3, io1 and io2).
     let (default_iops, default_throughput) = default_performance(&target_type, target_size);
     let provisioned = |t: &str| matches!(t, "gp3" | "io1" | "io2");
     let target_iops = match input.iops {
         Some(i) => Some(i),
         None if same_type && provisioned(&target_type) => volume.iops,
-        None if matches!(target_type.as_str(), "io1" | "io2") && matches!(current_type.as_str(), "io1" | "io2") => {
-            volume.iops
-        }
+        None if provisioned(&target_type) => Some(3000),
         None => default_iops,
     };
     let target_throughput = match input.throughput {
@@ -1266,6 +1265,7 @@ mod tests {
         );
         let m = call(&ec2, &later(&ctx, 6 * 3600 + 10), "ModifyVolume", json!({"VolumeId": vol, "VolumeType": "io2"}));
         assert_eq!(m["VolumeModification"]["TargetVolumeType"], "io2");
+        assert_eq!(m["VolumeModification"]["TargetIops"], 3000, "ModifyVolume's default for a new type");
         assert!(m["VolumeModification"].get("TargetThroughput").is_none());
     }
 
