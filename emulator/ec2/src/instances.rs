@@ -778,7 +778,7 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Instanc
                     ebs: Some(EbsInstanceBlockDevice {
                         attach_time,
                         delete_on_termination: Some(delete),
-                        status: Some("attached".into()),
+                        status: Some(volumes::attachment_state(state, &volume_id, id)),
                         volume_id: Some(volume_id),
                         ..Default::default()
                     }),

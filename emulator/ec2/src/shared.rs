@@ -75,6 +75,7 @@ impl PublishedSnapshot {
         if snap.state.as_deref() == Some("pending") && now >= self.ready_at {
             snap.state = Some("completed".into());
             snap.progress = Some("100%".into());
+            snap.completion_time = Some(nimbus_core::types::Timestamp(self.ready_at));
         }
         snap.tags = None;
         snap

@@ -200,6 +200,16 @@ pub fn attached_to(state: &Ec2State, instance_id: &str) -> Vec<(String, String, 
     out
 }
 
+/// The state of a volume's attachment to an instance (`attaching`, `attached`, `detaching`).
+pub fn attachment_state(state: &Ec2State, volume_id: &str, instance_id: &str) -> String {
+    state
+        .volumes
+        .get(volume_id)
+        .and_then(|v| v.attachments.iter().flatten().find(|a| a.instance_id.as_deref() == Some(instance_id)))
+        .and_then(|a| a.state.clone())
+        .unwrap_or_else(|| "attached".into())
+}
+
 /// Removes one attachment; the volume is available once it has none.
 fn remove_attachment(state: &mut Ec2State, volume_id: &str, instance_id: &str) {
     if let Some(v) = state.volumes.get_mut(volume_id) {
@@ -1116,6 +1126,10 @@ mod tests {
         assert_eq!(att["State"], "attaching");
         let v = volume(&ec2, &later(&ctx, 15), &vol);
         assert_eq!((v["State"].clone(), v["Attachments"][0]["State"].clone()), (json!("in-use"), json!("attaching")));
+        let i = call(&ec2, &later(&ctx, 15), "DescribeInstances", json!({"InstanceIds": [instance]}));
+        let mappings = i["Reservations"][0]["Instances"][0]["BlockDeviceMappings"].as_array().unwrap().clone();
+        let sdf = mappings.iter().find(|m| m["DeviceName"] == "/dev/sdf").unwrap();
+        assert_eq!(sdf["Ebs"]["Status"], "attaching", "the instance shows the attachment's state");
         let v = volume(&ec2, &later(&ctx, 20), &vol);
         assert_eq!(v["Attachments"][0]["State"], "attached");
         assert_eq!(v["Attachments"][0]["DeleteOnTermination"], false);
