@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::generated::dto::{Image, InstanceTypeInfo};
+use nimbus_core::types::Timestamp;
+
+use crate::generated::dto::{Image, InstanceTypeInfo, Snapshot};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +121,42 @@ pub fn public_images(region: &str) -> Vec<Image> {
             img
         })
         .collect()
+}
+
+/// The snapshots behind the public images of a region: AWS's own, completed, and
+/// restorable by every account (volumes can be made from them).
+pub fn public_snapshots(region: &str) -> Vec<Snapshot> {
+    let mut out: Vec<Snapshot> = public_images(region)
+        .into_iter()
+        .flat_map(|img| {
+            let name = img.name.clone().unwrap_or_default();
+            let created = img
+                .creation_date
+                .as_deref()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| Timestamp(d.with_timezone(&chrono::Utc)));
+            let owner = img.owner_id.clone();
+            let alias = img.image_owner_alias.clone();
+            img.block_device_mappings.unwrap_or_default().into_iter().filter_map(|m| m.ebs).map(move |ebs| Snapshot {
+                snapshot_id: ebs.snapshot_id.clone(),
+                owner_id: owner.clone(),
+                owner_alias: alias.clone(),
+                volume_id: Some("vol-ffffffff".into()),
+                volume_size: ebs.volume_size,
+                encrypted: Some(ebs.encrypted.unwrap_or(false)),
+                state: Some("completed".into()),
+                progress: Some("100%".into()),
+                start_time: created,
+                completion_time: created,
+                description: Some(format!("Snapshot of {name}")),
+                storage_tier: Some("standard".into()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.snapshot_id.cmp(&b.snapshot_id));
+    out.dedup_by(|a, b| a.snapshot_id == b.snapshot_id);
+    out
 }
 
 #[cfg(test)]

@@ -70,3 +70,16 @@ pub fn route_target_exists(state: &Ec2State, target: &str) -> bool {
 pub fn prefix_list_exists(state: &Ec2State, id: &str) -> bool {
     state.prefix_lists.contains_key(id) || prefix_lists::aws_managed(&state.region).iter().any(|p| p.id == id)
 }
+
+/// The account's image whose block-device mapping uses a snapshot, if any (such a
+/// snapshot cannot be deleted).
+pub fn image_using_snapshot(state: &Ec2State, snapshot_id: &str) -> Option<String> {
+    state.images.iter().find_map(|(id, r)| {
+        r.image
+            .block_device_mappings
+            .iter()
+            .flatten()
+            .any(|m| m.ebs.as_ref().and_then(|e| e.snapshot_id.as_deref()) == Some(snapshot_id))
+            .then(|| id.clone())
+    })
+}

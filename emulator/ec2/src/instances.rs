@@ -23,6 +23,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::interfaces::{self, NewInterface};
+use crate::shared::Shared;
 use crate::state::{Ec2State, InstanceRecord};
 use crate::support::{check_filter_names, filtered, paginate, spec_tags};
 use crate::volumes::{self, NewVolume};
@@ -370,6 +371,7 @@ fn burstable_default(instance_type: &str) -> Option<String> {
 pub fn run_instances(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     mut input: RunInstancesRequest,
 ) -> Result<Reservation, ApiError> {
     // AWS marks an instance launched from a template with the template and version.
@@ -395,7 +397,7 @@ pub fn run_instances(
     let Some(image_id) = input.image_id.clone() else {
         return Err(errors::missing_parameter("ImageId"));
     };
-    let image = images::for_launch(state, ctx, &image_id)?;
+    let image = images::for_launch(state, ctx, shared, &image_id)?;
     let instance_type = input.instance_type.clone().unwrap_or_else(|| "m1.small".into());
     let info = type_info(&instance_type)
         .ok_or_else(|| errors::invalid_parameter_value(format!("Invalid value '{instance_type}' for InstanceType.")))?;
@@ -616,6 +618,7 @@ pub fn run_instances(
         }
         launched.push(instance_id);
     }
+    images::launched(state, &image_id, ctx.now);
     // RunInstances answers with the instances still `pending`, as AWS's does.
     let instances = describe_many(state, ctx, &launched)
         .into_iter()
@@ -865,7 +868,7 @@ fn describe_with(
                     ebs: Some(EbsInstanceBlockDevice {
                         attach_time,
                         delete_on_termination: Some(delete),
-                        status: Some("attached".into()),
+                        status: Some(volumes::attachment_state(state, &volume_id, id)),
                         volume_id: Some(volume_id),
                         ..Default::default()
                     }),

@@ -28,6 +28,8 @@ mod prefix_lists;
 mod regions;
 mod route_tables;
 mod security_groups;
+mod shared;
+mod snapshots;
 mod state;
 mod subnets;
 mod support;
@@ -45,11 +47,15 @@ use serde_json::Value;
 
 use generated::errors;
 pub use generated::model::MODEL;
+use shared::Shared;
 pub use state::Ec2State;
 
 pub struct Ec2 {
     state: Partitioned<Ec2State>,
     settings: Ec2Settings,
+    /// Every partition's images and snapshots, for the accounts they are shared with and
+    /// the owner's other regions (see `shared.rs`).
+    shared: Shared,
 }
 
 /// How nimbus's EC2 behaves where AWS's timing and quotas are not the point.
@@ -77,15 +83,24 @@ impl Default for Ec2 {
 
 impl Ec2 {
     pub fn new(settings: Ec2Settings) -> Self {
-        Ec2 { state: Partitioned::new(), settings }
+        Ec2 { state: Partitioned::new(), settings, shared: Shared::default() }
     }
 }
 
 /// Routes a read-only operation to its handler; `None` for any other operation.
-fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Option<Result<Value, ApiError>> {
+fn dispatch_read(
+    s: &Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    op: &str,
+    input: Value,
+) -> Option<Result<Value, ApiError>> {
     macro_rules! read {
         ($f:path) => {
             invoke(input, |i| $f(s, ctx, i))
+        };
+        (shared $f:path) => {
+            invoke(input, |i| $f(s, ctx, shared, i))
         };
     }
     Some(match op {
@@ -99,11 +114,17 @@ fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> 
         "GetPasswordData" => read!(instance_attributes::get_password_data),
         "DescribeInstanceTypes" => read!(instance_types::describe_instance_types),
         "DescribeInstanceTypeOfferings" => read!(instance_types::describe_instance_type_offerings),
-        "DescribeImages" => read!(images::describe_images),
+        "DescribeImages" => read!(shared images::describe_images),
+        "DescribeImageAttribute" => read!(shared images::describe_image_attribute),
         "DescribeVolumes" => read!(volumes::describe_volumes),
         "DescribeIamInstanceProfileAssociations" => {
             read!(instance_profiles::describe_iam_instance_profile_associations)
         }
+        "DescribeVolumesModifications" => read!(volumes::describe_volumes_modifications),
+        "DescribeVolumeAttribute" => read!(volumes::describe_volume_attribute),
+        "DescribeVolumeStatus" => read!(volumes::describe_volume_status),
+        "DescribeSnapshots" => read!(shared snapshots::describe_snapshots),
+        "DescribeSnapshotAttribute" => read!(snapshots::describe_snapshot_attribute),
         "DescribeVpcs" => read!(vpcs::describe_vpcs),
         "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
         "DescribeSubnets" => read!(subnets::describe_subnets),
@@ -137,9 +158,15 @@ fn dispatch_read(s: &Ec2State, ctx: &RequestContext, op: &str, input: Value) -> 
 }
 
 /// Routes an operation to its handler.
-fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, ApiError> {
+fn dispatch(
+    s: &mut Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    op: &str,
+    input: Value,
+) -> Result<Value, ApiError> {
     if is_read(op) {
-        if let Some(result) = dispatch_read(s, ctx, op, input.clone()) {
+        if let Some(result) = dispatch_read(s, ctx, shared, op, input.clone()) {
             return result;
         }
     }
@@ -147,9 +174,34 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
         ($f:path) => {
             invoke(input, |i| $f(s, ctx, i))
         };
+        (shared $f:path) => {
+            invoke(input, |i| $f(s, ctx, shared, i))
+        };
     }
     match op {
-        "RunInstances" => write!(instances::run_instances),
+        "RunInstances" => write!(shared instances::run_instances),
+        "CreateVolume" => write!(shared volumes::create_volume),
+        "DeleteVolume" => write!(volumes::delete_volume),
+        "AttachVolume" => write!(volumes::attach_volume),
+        "DetachVolume" => write!(volumes::detach_volume),
+        "ModifyVolume" => write!(volumes::modify_volume),
+        "ModifyVolumeAttribute" => write!(volumes::modify_volume_attribute),
+        "CreateSnapshot" => write!(snapshots::create_snapshot),
+        "CreateSnapshots" => write!(snapshots::create_snapshots),
+        "CopySnapshot" => write!(shared snapshots::copy_snapshot),
+        "DeleteSnapshot" => write!(snapshots::delete_snapshot),
+        "ModifySnapshotAttribute" => write!(snapshots::modify_snapshot_attribute),
+        "ResetSnapshotAttribute" => write!(snapshots::reset_snapshot_attribute),
+        "CreateImage" => write!(images::create_image),
+        "RegisterImage" => write!(shared images::register_image),
+        "CopyImage" => write!(shared images::copy_image),
+        "DeregisterImage" => write!(shared images::deregister_image),
+        "ModifyImageAttribute" => write!(shared images::modify_image_attribute),
+        "ResetImageAttribute" => write!(shared images::reset_image_attribute),
+        "EnableImageDeprecation" => write!(shared images::enable_image_deprecation),
+        "DisableImageDeprecation" => write!(shared images::disable_image_deprecation),
+        "EnableImageDeregistrationProtection" => write!(shared images::enable_image_deregistration_protection),
+        "DisableImageDeregistrationProtection" => write!(shared images::disable_image_deregistration_protection),
         "StartInstances" => write!(instances::start_instances),
         "StopInstances" => write!(instances::stop_instances),
         "RebootInstances" => write!(instances::reboot_instances),
@@ -259,6 +311,32 @@ fn dispatch(s: &mut Ec2State, ctx: &RequestContext, op: &str, input: Value) -> R
     }
 }
 
+/// A write, answered once per ClientToken: the same token with the same request gets the
+/// first answer again; with another request, IdempotentParameterMismatch.
+fn dispatch_write(
+    s: &mut Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    operation: &str,
+    input: Value,
+    token: Option<String>,
+) -> Result<Value, ApiError> {
+    let Some(token) = token.filter(|_| !is_read(operation)) else {
+        return dispatch(s, ctx, shared, operation, input);
+    };
+    let key = (operation.to_string(), token.clone());
+    if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
+        return if *previous_input == input {
+            Ok(previous_output.clone())
+        } else {
+            Err(errors::idempotent_parameter_mismatch(&token))
+        };
+    }
+    let output = dispatch(s, ctx, shared, operation, input.clone())?;
+    s.client_tokens.insert(key, (input, output.clone()));
+    Ok(output)
+}
+
 /// Whether an operation only reads.
 fn is_read(op: &str) -> bool {
     op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("List")
@@ -281,8 +359,11 @@ impl Service for Ec2 {
             let answered = self.state.read(ctx.account(), &ctx.region, |s| {
                 let settled = s.initialized
                     && !nat_gateways::needs_settling(s, ctx.now)
-                    && !instances::needs_settling(s, ctx.now);
-                settled.then(|| dispatch_read(s, ctx, operation, input.clone())).flatten()
+                    && !instances::needs_settling(s, ctx.now)
+                    && !volumes::needs_settling(s, ctx.now)
+                    && !snapshots::needs_settling(s, ctx.now)
+                    && !images::needs_settling(s, ctx.now);
+                settled.then(|| dispatch_read(s, ctx, &self.shared, operation, input.clone())).flatten()
             });
             if let Some(result) = answered {
                 return result;
@@ -295,29 +376,24 @@ impl Service for Ec2 {
             // Lifecycles move on with the clock before anything looks at them.
             nat_gateways::settle(s, ctx.now);
             instances::settle(s, ctx.now);
+            volumes::settle(s, ctx.now);
+            snapshots::settle(s, ctx.now);
+            images::settle(s, ctx.now);
+            let shared = &self.shared;
             if dry_run {
                 // The request is checked in full, on a copy, then answered as AWS does.
                 if is_read(operation) {
-                    dispatch(s, ctx, operation, input)?;
+                    dispatch(s, ctx, shared, operation, input)?;
                 } else {
-                    dispatch(&mut s.clone(), ctx, operation, input)?;
+                    dispatch(&mut s.clone(), ctx, shared, operation, input)?;
                 }
                 return Err(errors::dry_run_operation());
             }
-            let Some(token) = token.filter(|_| !is_read(operation)) else {
-                return dispatch(s, ctx, operation, input);
-            };
-            let key = (operation.to_string(), token.clone());
-            if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
-                return if *previous_input == input {
-                    Ok(previous_output.clone())
-                } else {
-                    Err(errors::idempotent_parameter_mismatch(&token))
-                };
-            }
-            let output = dispatch(s, ctx, operation, input.clone())?;
-            s.client_tokens.insert(key, (input, output.clone()));
-            Ok(output)
+            // What the request changes of the partition's images and snapshots is
+            // published for the other partitions before the partition's lock is released.
+            let result = dispatch_write(s, ctx, shared, operation, input, token);
+            shared.publish(ctx.account(), &ctx.region, s);
+            result
         })
     }
 
@@ -337,6 +413,7 @@ impl Service for Ec2 {
 
     fn reset(&self) {
         self.state.clear();
+        self.shared.clear();
     }
 
     fn state(&self) -> Value {
@@ -386,6 +463,35 @@ pub(crate) mod testing {
         call(ec2, ctx, "DescribeSubnets", json!({"SubnetIds": [subnet]}))["Subnets"][0]["AvailableIpAddressCount"]
             .as_i64()
             .unwrap()
+    }
+
+    /// The context `secs` seconds later on nimbus's clock.
+    pub fn later(ctx: &RequestContext, secs: i64) -> RequestContext {
+        let mut c = ctx.clone();
+        c.now += chrono::Duration::seconds(secs);
+        c
+    }
+
+    /// A service whose lifecycles take `secs` per step (0 by default).
+    pub fn with_delay(secs: u32) -> Ec2 {
+        Ec2::new(crate::Ec2Settings { transition_delay_secs: secs, ..Default::default() })
+    }
+
+    /// A public AL2023 x86_64 image of the context's region.
+    pub fn al2023(ec2: &Ec2, ctx: &RequestContext) -> String {
+        let filters = json!([{"Name": "name", "Values": ["al2023-ami-2023.*-x86_64"]}]);
+        let out = call(ec2, ctx, "DescribeImages", json!({"Owners": ["amazon"], "Filters": filters}));
+        str_at(&out, "/Images/0/ImageId")
+    }
+
+    /// Launches one instance (with `extra` merged into the request): (instance id, zone).
+    pub fn launch(ec2: &Ec2, ctx: &RequestContext, image: &str, extra: Value) -> (String, String) {
+        let mut input = json!({"ImageId": image, "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro"});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            input[k] = v.clone();
+        }
+        let out = call(ec2, ctx, "RunInstances", input);
+        (str_at(&out, "/Instances/0/InstanceId"), str_at(&out, "/Instances/0/Placement/AvailabilityZone"))
     }
 
     pub fn str_at(v: &Value, pointer: &str) -> String {

@@ -103,7 +103,9 @@ pub struct InstanceRecord {
     pub auto_public_ip: bool,
 }
 
-/// One of the account's own AMIs, with who may launch it.
+/// One of the account's own AMIs, with who may launch it. `image.state` is the stored
+/// state (`pending` or `available`), which `timestamps` dates and `images::state_at`
+/// moves on with the clock.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImageRecord {
     pub image: dto::Image,
@@ -111,6 +113,21 @@ pub struct ImageRecord {
     pub launch_users: Vec<String>,
     /// `all` when public.
     pub launch_groups: Vec<String>,
+    /// Until when deregistration stays refused after protection with a cooldown was
+    /// disabled.
+    pub protected_until: Option<DateTime<Utc>>,
+}
+
+/// An EBS snapshot and who may create volumes from it. `snapshot.state` is the stored
+/// state (`pending` or `completed`), which `timestamps` dates and
+/// `snapshots::state_at` moves on with the clock.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotRecord {
+    pub snapshot: dto::Snapshot,
+    /// Accounts that may create volumes from it.
+    pub volume_users: Vec<String>,
+    /// `all` when public.
+    pub volume_groups: Vec<String>,
 }
 
 /// A launch template: its description (tags derived when described) and its versions.
@@ -168,10 +185,22 @@ pub struct Ec2State {
     pub iam_profile_associations: BTreeMap<String, dto::IamInstanceProfileAssociation>,
     /// Public addresses AWS gives interfaces at launch (not Elastic IPs), by interface.
     pub auto_public_ips: BTreeMap<String, String>,
-    /// EBS volumes, by id.
+    /// EBS volumes, by id, in their stored state (`creating`, `available`, `in-use`) and
+    /// with their attachments' stored states (`attaching`, `attached`, `detaching`);
+    /// `volumes::settle` moves them on with the clock.
     pub volumes: BTreeMap<String, dto::Volume>,
+    /// The latest modification of each volume that was modified, by volume id.
+    pub volume_modifications: BTreeMap<String, dto::VolumeModification>,
+    /// Volumes whose `autoEnableIO` attribute is set.
+    pub volume_auto_enable_io: BTreeSet<String>,
+    /// EBS snapshots, by id.
+    pub snapshots: BTreeMap<String, SnapshotRecord>,
     /// The account's own AMIs, by id.
     pub images: BTreeMap<String, ImageRecord>,
+    /// Images and snapshots changed by the current request, which the service
+    /// publishes to its cross-partition registry (`shared.rs`) when the request ends.
+    #[serde(skip)]
+    pub unpublished: BTreeSet<String>,
     pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
@@ -254,6 +283,7 @@ impl Ec2State {
             Some("image") => self.images.contains_key(id),
             Some("key-pair") => self.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)),
             Some("launch-template") => self.launch_templates.contains_key(id),
+            Some("snapshot") => self.snapshots.contains_key(id),
             _ => false,
         }
     }

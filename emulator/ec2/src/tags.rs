@@ -28,6 +28,7 @@ pub fn not_found(id: &str) -> ApiError {
         Some("instance") => errors::invalid_instance_id_not_found(id),
         Some("volume") => errors::invalid_volume_not_found(id),
         Some("image") => errors::invalid_amiid_not_found(id),
+        Some("snapshot") => errors::invalid_snapshot_not_found(id),
         Some("egress-only-internet-gateway") => errors::invalid_gateway_id_not_found(id, "eigw"),
         Some("vpn-gateway") => errors::invalid_vpn_gateway_id_not_found(id),
         Some("customer-gateway") => errors::invalid_customer_gateway_id_not_found(id),
@@ -65,6 +66,7 @@ pub fn create_tags(state: &mut Ec2State, _ctx: &RequestContext, input: CreateTag
     }
     for id in &input.resources {
         state.set_tags(id, tags.clone());
+        state.unpublished.insert(id.clone());
     }
     Ok(())
 }
@@ -76,6 +78,7 @@ pub fn delete_tags(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteTag
         }
     }
     for id in &input.resources {
+        state.unpublished.insert(id.clone());
         let Some(current) = state.tags.get_mut(id) else { continue };
         match &input.tags {
             None => current.clear(),

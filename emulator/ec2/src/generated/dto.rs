@@ -339,6 +339,13 @@ pub struct AssociateVpcCidrBlockResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct AssociatedKmsKey {
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AttachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -374,6 +381,21 @@ pub struct AttachNetworkInterfaceResult {
     pub attachment_id: Option<String>,
     #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
     pub network_card_index: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachVolumeRequest {
+    #[serde(rename = "Device")]
+    pub device: String,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -700,6 +722,84 @@ pub struct ConnectionTrackingSpecificationResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CopyImageRequest {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "SourceImageId")]
+    pub source_image_id: String,
+    #[serde(rename = "SourceRegion")]
+    pub source_region: String,
+    #[serde(rename = "DestinationOutpostArn", skip_serializing_if = "Option::is_none")]
+    pub destination_outpost_arn: Option<String>,
+    #[serde(rename = "CopyImageTags", skip_serializing_if = "Option::is_none")]
+    pub copy_image_tags: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SnapshotCopyCompletionDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub snapshot_copy_completion_duration_minutes: Option<i64>,
+    #[serde(rename = "DestinationAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone: Option<String>,
+    #[serde(rename = "DestinationAvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CopyImageResult {
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CopySnapshotRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DestinationOutpostArn", skip_serializing_if = "Option::is_none")]
+    pub destination_outpost_arn: Option<String>,
+    #[serde(rename = "DestinationRegion", skip_serializing_if = "Option::is_none")]
+    pub destination_region: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "PresignedUrl", skip_serializing_if = "Option::is_none")]
+    pub presigned_url: Option<String>,
+    #[serde(rename = "SourceRegion")]
+    pub source_region: String,
+    #[serde(rename = "SourceSnapshotId")]
+    pub source_snapshot_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "CompletionDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub completion_duration_minutes: Option<i32>,
+    #[serde(rename = "DestinationAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CopySnapshotResult {
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuOptions {
     #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
     pub core_count: Option<i32>,
@@ -886,6 +986,36 @@ pub struct CreateFlowLogsResult {
     pub flow_log_ids: Option<Vec<String>>,
     #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
     pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateImageRequest {
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SnapshotLocation", skip_serializing_if = "Option::is_none")]
+    pub snapshot_location: Option<String>,
+    #[serde(rename = "BootModeOverride", skip_serializing_if = "Option::is_none")]
+    pub boot_mode_override: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "NoReboot", skip_serializing_if = "Option::is_none")]
+    pub no_reboot: Option<bool>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateImageResult {
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1247,6 +1377,49 @@ pub struct CreateSecurityGroupResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct CreateSnapshotRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSnapshotsRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "InstanceSpecification")]
+    pub instance_specification: InstanceSpecification,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "CopyTagsFromSource", skip_serializing_if = "Option::is_none")]
+    pub copy_tags_from_source: Option<String>,
+    #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateSnapshotsResult {
+    #[serde(rename = "Snapshots", skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Vec<SnapshotInfo>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateSubnetRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1292,6 +1465,61 @@ pub struct CreateTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVolumePermission {
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "Group", skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVolumePermissionModifications {
+    #[serde(rename = "Add", skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<CreateVolumePermission>>,
+    #[serde(rename = "Remove", skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<CreateVolumePermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreateVolumeRequest {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "MultiAttachEnabled", skip_serializing_if = "Option::is_none")]
+    pub multi_attach_enabled: Option<bool>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "VolumeInitializationRate", skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1728,6 +1956,24 @@ pub struct DeleteSecurityGroupResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DeleteSnapshotRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteSnapshotReturnCode {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "ReturnCode", skip_serializing_if = "Option::is_none")]
+    pub return_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeleteSubnetRequest {
     #[serde(rename = "SubnetId")]
     pub subnet_id: String,
@@ -1744,6 +1990,15 @@ pub struct DeleteTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeleteVolumeRequest {
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1794,6 +2049,26 @@ pub struct DeleteVpnGatewayRequest {
     pub vpn_gateway_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeregisterImageRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DeleteAssociatedSnapshots", skip_serializing_if = "Option::is_none")]
+    pub delete_associated_snapshots: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeregisterImageResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "DeleteSnapshotResults", skip_serializing_if = "Option::is_none")]
+    pub delete_snapshot_results: Option<Vec<DeleteSnapshotReturnCode>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1972,6 +2247,17 @@ pub struct DescribeIamInstanceProfileAssociationsResult {
     pub iam_instance_profile_associations: Option<Vec<IamInstanceProfileAssociation>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeImageAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2501,6 +2787,56 @@ pub struct DescribeSecurityGroupsResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DescribeSnapshotAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSnapshotAttributeResult {
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "CreateVolumePermissions", skip_serializing_if = "Option::is_none")]
+    pub create_volume_permissions: Option<Vec<CreateVolumePermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSnapshotsRequest {
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "OwnerIds", skip_serializing_if = "Option::is_none")]
+    pub owner_ids: Option<Vec<String>>,
+    #[serde(rename = "RestorableByUserIds", skip_serializing_if = "Option::is_none")]
+    pub restorable_by_user_ids: Option<Vec<String>>,
+    #[serde(rename = "SnapshotIds", skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeSnapshotsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Snapshots", skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Vec<Snapshot>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DescribeSubnetsRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -2543,6 +2879,80 @@ pub struct DescribeTagsResult {
     pub next_token: Option<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumeAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumeAttributeResult {
+    #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
+    pub auto_enable_io: Option<AttributeBooleanValue>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumeStatusRequest {
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "VolumeIds", skip_serializing_if = "Option::is_none")]
+    pub volume_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumeStatusResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "VolumeStatuses", skip_serializing_if = "Option::is_none")]
+    pub volume_statuses: Option<Vec<VolumeStatusItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumesModificationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VolumeIds", skip_serializing_if = "Option::is_none")]
+    pub volume_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "IncludeManagedResources", skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribeVolumesModificationsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "VolumesModifications", skip_serializing_if = "Option::is_none")]
+    pub volumes_modifications: Option<Vec<VolumeModification>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2759,6 +3169,21 @@ pub struct DetachNetworkInterfaceRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct DetachVolumeRequest {
+    #[serde(rename = "Device", skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetachVpnGatewayRequest {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
@@ -2788,6 +3213,38 @@ pub struct DhcpOptions {
     pub dhcp_options_id: Option<String>,
     #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
     pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableImageDeprecationRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableImageDeprecationResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableImageDeregistrationProtectionRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisableImageDeregistrationProtectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3150,6 +3607,42 @@ pub struct EnaSrdUdpSpecification {
 pub struct EnaSrdUdpSpecificationRequest {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableImageDeprecationRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DeprecateAt")]
+    pub deprecate_at: Timestamp,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableImageDeprecationResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableImageDeregistrationProtectionRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "WithCooldown", skip_serializing_if = "Option::is_none")]
+    pub with_cooldown: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnableImageDeregistrationProtectionResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3518,6 +4011,39 @@ pub struct Image {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ImageAttribute {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<AttributeValue>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<AttributeValue>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<AttributeValue>,
+    #[serde(rename = "TpmSupport", skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<AttributeValue>,
+    #[serde(rename = "UefiData", skip_serializing_if = "Option::is_none")]
+    pub uefi_data: Option<AttributeValue>,
+    #[serde(rename = "LastLaunchedTime", skip_serializing_if = "Option::is_none")]
+    pub last_launched_time: Option<AttributeValue>,
+    #[serde(rename = "ImdsSupport", skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<AttributeValue>,
+    #[serde(rename = "DeregistrationProtection", skip_serializing_if = "Option::is_none")]
+    pub deregistration_protection: Option<AttributeValue>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "LaunchPermissions", skip_serializing_if = "Option::is_none")]
+    pub launch_permissions: Option<Vec<LaunchPermission>>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImageWatermark {
     #[serde(rename = "WatermarkKey", skip_serializing_if = "Option::is_none")]
     pub watermark_key: Option<String>,
@@ -3584,6 +4110,17 @@ pub struct InferenceDeviceInfo {
 pub struct InferenceDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InitializationStatusDetails {
+    #[serde(rename = "InitializationType", skip_serializing_if = "Option::is_none")]
+    pub initialization_type: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<i64>,
+    #[serde(rename = "EstimatedTimeToCompleteInSeconds", skip_serializing_if = "Option::is_none")]
+    pub estimated_time_to_complete_in_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4245,6 +4782,17 @@ pub struct InstanceSecondaryInterfaceSpecificationRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct InstanceSpecification {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "ExcludeBootVolume", skip_serializing_if = "Option::is_none")]
+    pub exclude_boot_volume: Option<bool>,
+    #[serde(rename = "ExcludeDataVolumeIds", skip_serializing_if = "Option::is_none")]
+    pub exclude_data_volume_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InstanceState {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<i32>,
@@ -4587,6 +5135,28 @@ pub struct LastError {
     pub message: Option<String>,
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchPermission {
+    #[serde(rename = "OrganizationArn", skip_serializing_if = "Option::is_none")]
+    pub organization_arn: Option<String>,
+    #[serde(rename = "OrganizationalUnitArn", skip_serializing_if = "Option::is_none")]
+    pub organizational_unit_arn: Option<String>,
+    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "Group", skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LaunchPermissionModifications {
+    #[serde(rename = "Add", skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<LaunchPermission>>,
+    #[serde(rename = "Remove", skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<LaunchPermission>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5349,6 +5919,37 @@ pub struct ModifyAddressAttributeResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ModifyImageAttributeRequest {
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "LaunchPermission", skip_serializing_if = "Option::is_none")]
+    pub launch_permission: Option<LaunchPermissionModifications>,
+    #[serde(rename = "OperationType", skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<String>,
+    #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<String>>,
+    #[serde(rename = "UserGroups", skip_serializing_if = "Option::is_none")]
+    pub user_groups: Option<Vec<String>>,
+    #[serde(rename = "UserIds", skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "OrganizationArns", skip_serializing_if = "Option::is_none")]
+    pub organization_arns: Option<Vec<String>>,
+    #[serde(rename = "OrganizationalUnitArns", skip_serializing_if = "Option::is_none")]
+    pub organizational_unit_arns: Option<Vec<String>>,
+    #[serde(rename = "ImdsSupport", skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<AttributeValue>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModifyInstanceAttributeRequest {
     #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
     pub source_dest_check: Option<AttributeBooleanValue>,
@@ -5533,6 +6134,25 @@ pub struct ModifySecurityGroupRulesResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ModifySnapshotAttributeRequest {
+    #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "CreateVolumePermission", skip_serializing_if = "Option::is_none")]
+    pub create_volume_permission: Option<CreateVolumePermissionModifications>,
+    #[serde(rename = "GroupNames", skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "OperationType", skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<String>,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "UserIds", skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModifySubnetAttributeRequest {
     #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
     pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
@@ -5556,6 +6176,43 @@ pub struct ModifySubnetAttributeRequest {
     pub enable_lni_at_device_index: Option<i32>,
     #[serde(rename = "DisableLniAtDeviceIndex", skip_serializing_if = "Option::is_none")]
     pub disable_lni_at_device_index: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVolumeAttributeRequest {
+    #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
+    pub auto_enable_io: Option<AttributeBooleanValue>,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVolumeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "MultiAttachEnabled", skip_serializing_if = "Option::is_none")]
+    pub multi_attach_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyVolumeResult {
+    #[serde(rename = "VolumeModification", skip_serializing_if = "Option::is_none")]
+    pub volume_modification: Option<VolumeModification>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6410,6 +7067,54 @@ pub struct RegionGeography {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct RegisterImageRequest {
+    #[serde(rename = "ImageLocation", skip_serializing_if = "Option::is_none")]
+    pub image_location: Option<String>,
+    #[serde(rename = "BillingProducts", skip_serializing_if = "Option::is_none")]
+    pub billing_products: Option<Vec<String>>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<String>,
+    #[serde(rename = "TpmSupport", skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<String>,
+    #[serde(rename = "UefiData", skip_serializing_if = "Option::is_none")]
+    pub uefi_data: Option<String>,
+    #[serde(rename = "ImdsSupport", skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "RootDeviceName", skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "VirtualizationType", skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<String>,
+    #[serde(rename = "SriovNetSupport", skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegisterImageResult {
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RejectVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6672,6 +7377,17 @@ pub struct ResetAddressAttributeResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct ResetImageAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ResetNetworkInterfaceAttributeRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6679,6 +7395,17 @@ pub struct ResetNetworkInterfaceAttributeRequest {
     pub network_interface_id: String,
     #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
     pub source_dest_check: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetSnapshotAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7248,6 +7975,90 @@ pub struct ServiceTypeDetail {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Snapshot {
+    #[serde(rename = "OwnerAlias", skip_serializing_if = "Option::is_none")]
+    pub owner_alias: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StorageTier", skip_serializing_if = "Option::is_none")]
+    pub storage_tier: Option<String>,
+    #[serde(rename = "RestoreExpiryTime", skip_serializing_if = "Option::is_none")]
+    pub restore_expiry_time: Option<Timestamp>,
+    #[serde(rename = "SseType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "TransferType", skip_serializing_if = "Option::is_none")]
+    pub transfer_type: Option<String>,
+    #[serde(rename = "CompletionDurationMinutes", skip_serializing_if = "Option::is_none")]
+    pub completion_duration_minutes: Option<i32>,
+    #[serde(rename = "CompletionTime", skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Timestamp>,
+    #[serde(rename = "FullSnapshotSizeInBytes", skip_serializing_if = "Option::is_none")]
+    pub full_snapshot_size_in_bytes: Option<i64>,
+    #[serde(rename = "AssociatedKmsKeys", skip_serializing_if = "Option::is_none")]
+    pub associated_kms_keys: Option<Vec<AssociatedKmsKey>>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "DataEncryptionKeyId", skip_serializing_if = "Option::is_none")]
+    pub data_encryption_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnapshotInfo {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "SseType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SpotMarketOptions {
     #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
     pub max_price: Option<String>,
@@ -7732,6 +8543,127 @@ pub struct VolumeAttachment {
     pub state: Option<String>,
     #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
     pub attach_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeModification {
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "ModificationState", skip_serializing_if = "Option::is_none")]
+    pub modification_state: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "TargetSize", skip_serializing_if = "Option::is_none")]
+    pub target_size: Option<i32>,
+    #[serde(rename = "TargetIops", skip_serializing_if = "Option::is_none")]
+    pub target_iops: Option<i32>,
+    #[serde(rename = "TargetVolumeType", skip_serializing_if = "Option::is_none")]
+    pub target_volume_type: Option<String>,
+    #[serde(rename = "TargetThroughput", skip_serializing_if = "Option::is_none")]
+    pub target_throughput: Option<i32>,
+    #[serde(rename = "TargetMultiAttachEnabled", skip_serializing_if = "Option::is_none")]
+    pub target_multi_attach_enabled: Option<bool>,
+    #[serde(rename = "OriginalSize", skip_serializing_if = "Option::is_none")]
+    pub original_size: Option<i32>,
+    #[serde(rename = "OriginalIops", skip_serializing_if = "Option::is_none")]
+    pub original_iops: Option<i32>,
+    #[serde(rename = "OriginalVolumeType", skip_serializing_if = "Option::is_none")]
+    pub original_volume_type: Option<String>,
+    #[serde(rename = "OriginalThroughput", skip_serializing_if = "Option::is_none")]
+    pub original_throughput: Option<i32>,
+    #[serde(rename = "OriginalMultiAttachEnabled", skip_serializing_if = "Option::is_none")]
+    pub original_multi_attach_enabled: Option<bool>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<i64>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Timestamp>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusAction {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "EventId", skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusAttachmentStatus {
+    #[serde(rename = "IoPerformance", skip_serializing_if = "Option::is_none")]
+    pub io_performance: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusDetails {
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusEvent {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "EventId", skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(rename = "NotAfter", skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<Timestamp>,
+    #[serde(rename = "NotBefore", skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusInfo {
+    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<VolumeStatusDetails>>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VolumeStatusItem {
+    #[serde(rename = "Actions", skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<VolumeStatusAction>>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Events", skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<VolumeStatusEvent>>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "VolumeStatus", skip_serializing_if = "Option::is_none")]
+    pub volume_status: Option<VolumeStatusInfo>,
+    #[serde(rename = "AttachmentStatuses", skip_serializing_if = "Option::is_none")]
+    pub attachment_statuses: Option<Vec<VolumeStatusAttachmentStatus>>,
+    #[serde(rename = "InitializationStatusDetails", skip_serializing_if = "Option::is_none")]
+    pub initialization_status_details: Option<InitializationStatusDetails>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

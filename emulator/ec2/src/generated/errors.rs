@@ -4,6 +4,11 @@
 
 use nimbus_core::ApiError;
 
+/// `AuthFailure`: <message>
+pub fn auth_failure(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("AuthFailure", format!("{message}"), 400)
+}
+
 /// `CannotDelete`: the specified group: "<id>" name: "default" cannot be deleted by a user
 pub fn cannot_delete(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("CannotDelete", format!("the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"), 400)
@@ -59,6 +64,16 @@ pub fn incorrect_instance_state(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("IncorrectInstanceState", format!("{message}"), 400)
 }
 
+/// `IncorrectModificationState`: Volume <id> cannot be modified in modification state <state>
+pub fn incorrect_modification_state(id: impl std::fmt::Display, state: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectModificationState", format!("Volume {id} cannot be modified in modification state {state}"), 400)
+}
+
+/// `IncorrectSnapshotState`: <message>
+pub fn incorrect_snapshot_state(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("IncorrectSnapshotState", format!("{message}"), 400)
+}
+
 /// `IncorrectState`: <message>
 pub fn incorrect_state(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("IncorrectState", format!("{message}"), 400)
@@ -74,6 +89,11 @@ pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
 }
 
+/// `InvalidAMIAttributeItemValue`: Invalid attribute item value "<value>" for <attribute> item type.
+pub fn invalid_ami_attribute_item_value(attribute: impl std::fmt::Display, value: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAMIAttributeItemValue", format!("Invalid attribute item value \"{value}\" for {attribute} item type."), 400)
+}
+
 /// `InvalidAMIID.Malformed`: Invalid id: "<id>" (expecting "ami-...")
 pub fn invalid_amiid_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAMIID.Malformed", format!("Invalid id: \"{id}\" (expecting \"ami-...\")"), 400)
@@ -82,6 +102,21 @@ pub fn invalid_amiid_malformed(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidAMIID.NotFound`: The image id '[<id>]' does not exist
 pub fn invalid_amiid_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAMIID.NotFound", format!("The image id '[{id}]' does not exist"), 400)
+}
+
+/// `InvalidAMIID.Unavailable`: The image id '[<id>]' is not available (state: <state>)
+pub fn invalid_amiid_unavailable(id: impl std::fmt::Display, state: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAMIID.Unavailable", format!("The image id '[{id}]' is not available (state: {state})"), 400)
+}
+
+/// `InvalidAMIName.Duplicate`: AMI name <name> is already in use by AMI <image>
+pub fn invalid_ami_name_duplicate(image: impl std::fmt::Display, name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAMIName.Duplicate", format!("AMI name {name} is already in use by AMI {image}"), 400)
+}
+
+/// `InvalidAMIName.Malformed`: AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'
+pub fn invalid_ami_name_malformed() -> ApiError {
+    ApiError::new("InvalidAMIName.Malformed", format!("AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'"), 400)
 }
 
 /// `InvalidAddress.NotFound`: Address '<ip>' not found.
@@ -104,6 +139,11 @@ pub fn invalid_association_id_not_found(id: impl std::fmt::Display) -> ApiError 
     ApiError::new("InvalidAssociationID.NotFound", format!("The association ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidAttachment.NotFound`: <message>
+pub fn invalid_attachment_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAttachment.NotFound", format!("{message}"), 400)
+}
+
 /// `InvalidAttachmentID.NotFound`: The attachment ID '<id>' does not exist
 pub fn invalid_attachment_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAttachmentID.NotFound", format!("The attachment ID '{id}' does not exist"), 400)
@@ -112,6 +152,11 @@ pub fn invalid_attachment_id_not_found(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidAvailabilityZone`: The availability zone '<zone>' does not exist.
 pub fn invalid_availability_zone(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAvailabilityZone", format!("The availability zone '{zone}' does not exist."), 400)
+}
+
+/// `InvalidBlockDeviceMapping`: <message>
+pub fn invalid_block_device_mapping(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidBlockDeviceMapping", format!("{message}"), 400)
 }
 
 /// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
@@ -284,6 +329,11 @@ pub fn invalid_parameter_combination(message: impl std::fmt::Display) -> ApiErro
     ApiError::new("InvalidParameterCombination", format!("{message}"), 400)
 }
 
+/// `InvalidParameterDependency`: <message>
+pub fn invalid_parameter_dependency(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidParameterDependency", format!("{message}"), 400)
+}
+
 /// `InvalidParameterValue`: <message>
 pub fn invalid_parameter_value(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidParameterValue", format!("{message}"), 400)
@@ -344,6 +394,21 @@ pub fn invalid_service_name(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidServiceName", format!("The Vpc Endpoint Service '{name}' does not exist"), 400)
 }
 
+/// `InvalidSnapshot.InUse`: The snapshot <snapshot> is currently in use by <image>
+pub fn invalid_snapshot_in_use(image: impl std::fmt::Display, snapshot: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSnapshot.InUse", format!("The snapshot {snapshot} is currently in use by {image}"), 400)
+}
+
+/// `InvalidSnapshot.NotFound`: The snapshot '<id>' does not exist.
+pub fn invalid_snapshot_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSnapshot.NotFound", format!("The snapshot '{id}' does not exist."), 400)
+}
+
+/// `InvalidSnapshotID.Malformed`: Invalid id: "<id>" (expecting "snap-...")
+pub fn invalid_snapshot_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSnapshotID.Malformed", format!("Invalid id: \"{id}\" (expecting \"snap-...\")"), 400)
+}
+
 /// `InvalidStateTransition`: Invalid state transition for <id>, attempted to transition from <from> to <to>
 pub fn invalid_state_transition(from: impl std::fmt::Display, id: impl std::fmt::Display, to: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidStateTransition", format!("Invalid state transition for {id}, attempted to transition from {from} to {to}"), 400)
@@ -374,9 +439,29 @@ pub fn invalid_subnet_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnetID.NotFound", format!("The subnet ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidUserID.Malformed`: User ID '<id>' is invalid
+pub fn invalid_user_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidUserID.Malformed", format!("User ID '{id}' is invalid"), 400)
+}
+
 /// `InvalidVolume.NotFound`: The volume '<id>' does not exist.
 pub fn invalid_volume_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVolume.NotFound", format!("The volume '{id}' does not exist."), 400)
+}
+
+/// `InvalidVolume.ZoneMismatch`: The volume '<volume>' is not in the same availability zone as instance '<instance>'
+pub fn invalid_volume_zone_mismatch(instance: impl std::fmt::Display, volume: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVolume.ZoneMismatch", format!("The volume '{volume}' is not in the same availability zone as instance '{instance}'"), 400)
+}
+
+/// `InvalidVolumeID.Malformed`: Invalid id: "<id>" (expecting "vol-...")
+pub fn invalid_volume_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVolumeID.Malformed", format!("Invalid id: \"{id}\" (expecting \"vol-...\")"), 400)
+}
+
+/// `InvalidVolumeModification.NotFound`: Modification for volume '<id>' does not exist.
+pub fn invalid_volume_modification_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVolumeModification.NotFound", format!("Modification for volume '{id}' does not exist."), 400)
 }
 
 /// `InvalidVpc.Range`: The CIDR '<cidr>' is invalid.
@@ -527,6 +612,16 @@ pub fn unsupported(instance_type: impl std::fmt::Display, zone: impl std::fmt::D
 /// `VPCIdNotSpecified`: No default VPC for this user
 pub fn vpc_id_not_specified() -> ApiError {
     ApiError::new("VPCIdNotSpecified", format!("No default VPC for this user"), 400)
+}
+
+/// `VolumeInUse`: <message>
+pub fn volume_in_use(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("VolumeInUse", format!("{message}"), 400)
+}
+
+/// `VolumeModificationRateExceeded`: You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.
+pub fn volume_modification_rate_exceeded() -> ApiError {
+    ApiError::new("VolumeModificationRateExceeded", format!("You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume."), 400)
 }
 
 /// `VpnGatewayAttachmentLimitExceeded`: The vpnGateway '<id>' is already attached to a VPC (<vpc>)

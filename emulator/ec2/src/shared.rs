@@ -1,0 +1,196 @@
+//! What a partition shows beyond itself: its AMIs and snapshots, for the accounts they
+//! are shared with (launchPermission, createVolumePermission, or public) and for the
+//! same account's other regions (CopyImage, CopySnapshot).
+//!
+//! State is partitioned by (account, region) and a handler sees only its own partition,
+//! so the service keeps one registry beside the partitions: a copy of every image and
+//! snapshot with its permissions, keyed by (region, id). Handlers mark what they change
+//! (`Ec2State::unpublished`); the service republishes those ids from the partition at
+//! the end of the request, while it still holds that partition's lock. The lock order is
+//! always partition, then registry, and no code holds two partitions' locks, so
+//! publishing and reading cannot deadlock. Readers in other partitions see a copy: the
+//! owner's tags stay private (as at AWS), and the lifecycle is computed from the stored
+//! state and the time it ends (`ready_at`), so the registry needs no update when the
+//! owner's partition settles.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+
+use chrono::{DateTime, Duration, Utc};
+use nimbus_core::state::{read, write};
+
+use crate::generated::dto::{Image, Snapshot};
+use crate::state::{Ec2State, ImageRecord, SnapshotRecord};
+
+/// An image as another partition sees it.
+#[derive(Debug, Clone)]
+pub struct PublishedImage {
+    pub account: String,
+    pub record: ImageRecord,
+    /// The owner's tags, for its own CopyImage with CopyImageTags (never shown to others).
+    pub tags: Vec<(String, String)>,
+    /// When a `pending` image becomes `available`.
+    pub ready_at: DateTime<Utc>,
+}
+
+impl PublishedImage {
+    /// Whether `account` may describe and launch it.
+    pub fn launchable_by(&self, account: &str) -> bool {
+        self.account == account
+            || self.record.launch_groups.iter().any(|g| g == "all")
+            || self.record.launch_users.iter().any(|u| u == account)
+    }
+
+    /// The image at `now`, without its owner's tags.
+    pub fn image_at(&self, now: DateTime<Utc>) -> Image {
+        let mut img = self.record.image.clone();
+        if img.state.as_deref() == Some("pending") && now >= self.ready_at {
+            img.state = Some("available".into());
+        }
+        img.tags = None;
+        img
+    }
+}
+
+/// A snapshot as another partition sees it.
+#[derive(Debug, Clone)]
+pub struct PublishedSnapshot {
+    pub account: String,
+    pub record: SnapshotRecord,
+    /// When a `pending` snapshot becomes `completed`.
+    pub ready_at: DateTime<Utc>,
+}
+
+impl PublishedSnapshot {
+    /// Whether `account` may describe it and create volumes from it.
+    pub fn restorable_by(&self, account: &str) -> bool {
+        self.account == account
+            || self.record.volume_groups.iter().any(|g| g == "all")
+            || self.record.volume_users.iter().any(|u| u == account)
+    }
+
+    /// The snapshot at `now`, without its owner's tags.
+    pub fn snapshot_at(&self, now: DateTime<Utc>) -> Snapshot {
+        let mut snap = self.record.snapshot.clone();
+        if snap.state.as_deref() == Some("pending") && now >= self.ready_at {
+            snap.state = Some("completed".into());
+            snap.progress = Some("100%".into());
+            snap.completion_time = Some(nimbus_core::types::Timestamp(self.ready_at));
+        }
+        snap.tags = None;
+        snap
+    }
+}
+
+type Key = (String, String);
+
+/// Every partition's images and snapshots, by (region, id).
+#[derive(Debug, Default)]
+pub struct Shared {
+    images: RwLock<BTreeMap<Key, PublishedImage>>,
+    snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
+}
+
+/// When the transition that started at the resource's timestamp ends.
+fn ready_at(state: &Ec2State, id: &str) -> DateTime<Utc> {
+    let since = state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC);
+    since + Duration::seconds(i64::from(state.transition_delay_secs))
+}
+
+impl Shared {
+    /// Publishes what the request changed in the partition of `account` in `region`.
+    pub fn publish(&self, account: &str, region: &str, state: &mut Ec2State) {
+        let ids = std::mem::take(&mut state.unpublished);
+        if ids.is_empty() {
+            return;
+        }
+        let mut images = write(&self.images);
+        let mut snapshots = write(&self.snapshots);
+        for id in ids {
+            let key = (region.to_string(), id.clone());
+            if let Some(rec) = state.images.get(&id) {
+                let published = PublishedImage {
+                    account: account.into(),
+                    record: rec.clone(),
+                    tags: state.tag_pairs(&id),
+                    ready_at: ready_at(state, &id),
+                };
+                images.insert(key, published);
+            } else if let Some(rec) = state.snapshots.get(&id) {
+                let published =
+                    PublishedSnapshot { account: account.into(), record: rec.clone(), ready_at: ready_at(state, &id) };
+                snapshots.insert(key, published);
+            } else {
+                images.remove(&key);
+                snapshots.remove(&key);
+            }
+        }
+    }
+
+    pub fn image(&self, region: &str, id: &str) -> Option<PublishedImage> {
+        read(&self.images).get(&(region.to_string(), id.to_string())).cloned()
+    }
+
+    /// The images of a region that `account` may see but does not own.
+    pub fn images_visible_to(&self, region: &str, account: &str) -> Vec<PublishedImage> {
+        read(&self.images)
+            .range((region.to_string(), String::new())..)
+            .take_while(|((r, _), _)| r == region)
+            .filter(|(_, p)| p.account != account && p.launchable_by(account))
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    pub fn snapshot(&self, region: &str, id: &str) -> Option<PublishedSnapshot> {
+        read(&self.snapshots).get(&(region.to_string(), id.to_string())).cloned()
+    }
+
+    /// The snapshots of a region that `account` may see but does not own.
+    pub fn snapshots_visible_to(&self, region: &str, account: &str) -> Vec<PublishedSnapshot> {
+        read(&self.snapshots)
+            .range((region.to_string(), String::new())..)
+            .take_while(|((r, _), _)| r == region)
+            .filter(|(_, p)| p.account != account && p.restorable_by(account))
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        write(&self.images).clear();
+        write(&self.snapshots).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_images_follow_their_permissions() {
+        let shared = Shared::default();
+        let mut state = Ec2State::default();
+        let image = Image {
+            image_id: Some("ami-0123456789abcdef0".into()),
+            state: Some("pending".into()),
+            ..Default::default()
+        };
+        let id = "ami-0123456789abcdef0".to_string();
+        state.images.insert(id.clone(), ImageRecord { image, ..Default::default() });
+        state.unpublished.insert(id.clone());
+        shared.publish("000000000000", "us-east-1", &mut state);
+        assert!(state.unpublished.is_empty());
+        assert!(shared.images_visible_to("us-east-1", "111111111111").is_empty());
+        assert!(shared.image("us-east-1", &id).is_some(), "the owner's other regions can copy it");
+        state.images.get_mut(&id).unwrap().launch_users.push("111111111111".into());
+        state.unpublished.insert(id.clone());
+        shared.publish("000000000000", "us-east-1", &mut state);
+        let seen = shared.images_visible_to("us-east-1", "111111111111");
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].image_at(Utc::now()).state.as_deref(), Some("available"));
+        assert!(shared.images_visible_to("eu-west-1", "111111111111").is_empty());
+        state.images.clear();
+        state.unpublished.insert(id.clone());
+        shared.publish("000000000000", "us-east-1", &mut state);
+        assert!(shared.image("us-east-1", &id).is_none());
+    }
+}
