@@ -31,7 +31,7 @@ data "aws_subnets" "default" {
 
 resource "aws_key_pair" "deployer" {
   key_name   = "nimbus-deployer"
-  public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDaSQ+8y4XC5BlG41K5ZPNcu4vDTQsUjKh9CVbxXXgwe nimbus@example"
+  public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJV55VBN2u5NXh8PSLohxUGcICaDAkkbUk7Qm6urhaPh nimbus@example"
   tags = {
     Team = "platform"
   }
@@ -56,12 +56,13 @@ resource "aws_security_group" "web" {
 }
 
 resource "aws_launch_template" "web" {
-  name          = "nimbus-web"
-  image_id      = data.aws_ami.al2023.id
-  instance_type = "t3.micro"
-  key_name      = aws_key_pair.deployer.key_name
+  name                   = "nimbus-web"
+  image_id               = data.aws_ami.al2023.id
+  instance_type          = "t3.micro"
+  key_name               = aws_key_pair.deployer.key_name
   vpc_security_group_ids = [aws_security_group.web.id]
-  user_data     = base64encode("#!/bin/bash\necho launched from a template\n")
+  # No user_data here: an aws_instance launched from a template with user data plans a
+  # change forever, against AWS as against nimbus (hashicorp/terraform-provider-aws#30825).
   metadata_options {
     http_tokens = "required"
   }
@@ -95,8 +96,10 @@ resource "aws_instance" "from_template" {
     version = "$Latest"
   }
   subnet_id = data.aws_subnets.default.ids[1]
+  # The template's instance tags are given to the instance too, so they are listed here.
   tags = {
     Name = "nimbus-from-template"
+    Role = "web"
   }
 }
 

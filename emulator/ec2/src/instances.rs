@@ -241,7 +241,8 @@ fn choose_subnet(
             "No subnets found for the default VPC '{vpc_id}'. Please specify a subnet."
         )));
     }
-    let wanted_zone = input.placement.as_ref().and_then(|p| p.availability_zone.clone());
+    // The provider sends `Placement.AvailabilityZone=""` when none is configured: AWS reads that as none.
+    let wanted_zone = input.placement.as_ref().and_then(|p| p.availability_zone.clone()).filter(|z| !z.is_empty());
     if let Some(zone) = wanted_zone {
         return defaults
             .iter()

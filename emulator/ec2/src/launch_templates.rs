@@ -160,7 +160,7 @@ pub fn create_launch_template(
         description: input.version_description,
         create_time: created,
         created_by: ctx.caller.arn.clone(),
-        data: input.launch_template_data,
+        data: without_empty_user_data(input.launch_template_data),
     };
     let record = LaunchTemplateRecord { template, versions: [(1, version)].into() };
     state.launch_templates.insert(id.clone(), record);
@@ -169,6 +169,16 @@ pub fn create_launch_template(
         launch_template: Some(describe_template(state, &state.launch_templates[&id])),
         warning: None,
     })
+}
+
+/// Empty user data is no user data: AWS leaves it out of the template (the provider sends
+/// `UserData=""` for a template without any, and reads any user data it finds back into
+/// the instances launched from it).
+fn without_empty_user_data(mut data: RequestLaunchTemplateData) -> RequestLaunchTemplateData {
+    if data.user_data.as_deref() == Some("") {
+        data.user_data = None;
+    }
+    data
 }
 
 /// Top-level members given in `over` replace the source's (lists and structures whole).
@@ -189,13 +199,13 @@ pub fn create_launch_template_version(
 ) -> Result<CreateLaunchTemplateVersionResult, ApiError> {
     let t = find(state, input.launch_template_id.as_deref(), input.launch_template_name.as_deref(), "modify")?;
     check_description(input.version_description.as_deref())?;
-    let data = match input.source_version.as_deref() {
+    let data = without_empty_user_data(match input.source_version.as_deref() {
         None => input.launch_template_data,
         Some(source) => {
             let n = version_number(t, source).ok_or_else(|| version_not_found(t, source))?;
             overlay(&t.versions[&n].data, &input.launch_template_data)
         }
-    };
+    });
     let latest = t.template.latest_version_number.unwrap_or(0);
     if latest >= MAX_VERSIONS {
         return Err(errors::invalid_parameter_value(format!(

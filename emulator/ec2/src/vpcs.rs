@@ -242,7 +242,8 @@ impl Filterable for Vpc {
             "ipv6-cidr-block-association.state" => {
                 v6.filter_map(|a| a.ipv6_cidr_block_state.as_ref().and_then(|s| s.state.clone())).collect()
             }
-            "is-default" => vec![self.is_default.unwrap_or(false).to_string()],
+            // The provider's aws_vpc data source sends the older camel-case name, which AWS still takes.
+            "is-default" | "isDefault" => vec![self.is_default.unwrap_or(false).to_string()],
             "owner-id" => opt(&self.owner_id),
             "state" => opt(&self.state),
             "vpc-id" => opt(&self.vpc_id),
