@@ -202,6 +202,28 @@ def test_credit_specifications_and_metadata(ec2, launched):
     assert shown["HttpTokens"] == "optional" and shown["HttpPutResponseHopLimit"] == 3
 
 
+def test_a_template_from_an_instance_launches_its_twin(ec2, launched):
+    first = launched(UserData="#!/bin/bash\necho twin\n", MetadataOptions={"HttpTokens": "required"},
+                     TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "twin"}]}])["Instances"][0]
+    data = ec2.get_launch_template_data(InstanceId=first["InstanceId"])["LaunchTemplateData"]
+    assert data["ImageId"] == first["ImageId"] and data["InstanceType"] == "t3.micro"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["TagSpecifications"] == [{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "twin"}]}]
+    data.pop("NetworkInterfaces")  # they name the first instance's own interface
+    name = f"twin-{first['InstanceId']}"
+    template = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]
+    try:
+        twin = launched(LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]})["Instances"][0]
+        assert twin["ImageId"] == first["ImageId"]
+        tags = {t["Key"]: t["Value"] for t in twin["Tags"]}
+        assert tags["Role"] == "twin" and tags["aws:ec2launchtemplate:id"] == template["LaunchTemplateId"]
+        user_data = ec2.describe_instance_attribute(InstanceId=twin["InstanceId"], Attribute="userData")["UserData"]["Value"]
+        assert base64.b64decode(user_data) == b"#!/bin/bash\necho twin\n"
+    finally:
+        ec2.delete_launch_template(LaunchTemplateId=template["LaunchTemplateId"])
+    assert error(ec2.get_launch_template_data, InstanceId="i-0123456789abcdef0")[0] == "InvalidInstanceID.NotFound"
+
+
 # --- nimbus processes of their own -------------------------------------------------
 
 BIN = os.environ.get("NIMBUS_BIN")
@@ -269,3 +291,43 @@ def test_instance_quota():
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_seed_images_keep_a_teams_ami_ids(tmp_path):
+    seeds = tmp_path / "images.json"
+    seeds.write_text(json.dumps({"Images": [
+        {"ImageId": "ami-0a1b2c3d4e5f60718", "Name": "team-base-2026.11", "Regions": ["eu-west-1"],
+         "CreationDate": "2026-11-01T10:00:00.000Z", "Description": "our golden image"},
+        {"ImageId": "ami-0fedcba9876543210", "Name": "team-private", "Public": False, "OwnerId": "000000000000"},
+    ]}))
+    proc, url = spawn("--seed-images", str(seeds), "--credentials", "test:test:000000000000,other:other:111111111111")
+    try:
+        def client(key, region="eu-west-1"):
+            return boto3.client("ec2", endpoint_url=url, region_name=region, aws_access_key_id=key, aws_secret_access_key=key,
+                                config=Config(retries={"max_attempts": 1}))
+        ec2, other = client("test"), client("other")
+        image = ec2.describe_images(ImageIds=["ami-0a1b2c3d4e5f60718"])["Images"][0]
+        assert image["Name"] == "team-base-2026.11" and image["State"] == "available"
+        assert image["OwnerId"] == "000000000000" and image["RootDeviceName"] == "/dev/xvda"
+        assert image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"].startswith("snap-")
+        mine = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": ["team-*"]}])["Images"]
+        assert sorted(i["ImageId"] for i in mine) == ["ami-0a1b2c3d4e5f60718", "ami-0fedcba9876543210"]
+        iid = ec2.run_instances(ImageId="ami-0a1b2c3d4e5f60718", InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]
+        assert iid["ImageId"] == "ami-0a1b2c3d4e5f60718"
+        # Only where the file says it exists; the private one only for its owner.
+        assert error(client("test", "us-east-1").describe_images, ImageIds=["ami-0a1b2c3d4e5f60718"])[0] == "InvalidAMIID.NotFound"
+        assert other.describe_images(ImageIds=["ami-0a1b2c3d4e5f60718"])["Images"][0]["Public"] is True
+        assert error(other.describe_images, ImageIds=["ami-0fedcba9876543210"])[0] == "InvalidAMIID.NotFound"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_a_bad_seed_file_stops_nimbus_with_the_reason(tmp_path):
+    seeds = tmp_path / "images.json"
+    seeds.write_text(json.dumps({"Images": [{"ImageId": "ami-xyz", "Name": "bad-one"}]}))
+    out = subprocess.run([BIN, "--port", "0", "--seed-images", str(seeds)], capture_output=True, text=True, timeout=10)
+    assert out.returncode != 0
+    assert "image 0: ImageId \"ami-xyz\" is not an AMI id" in out.stderr

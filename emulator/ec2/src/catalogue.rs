@@ -120,7 +120,13 @@ pub fn public_images(region: &str) -> Vec<Image> {
             }
             img
         })
+        .chain(crate::seed_images::for_region(region, derived_id))
         .collect()
+}
+
+/// Whether `account` sees a catalogue image: the public ones, and its own seed images.
+pub fn visible_to(image: &Image, account: &str) -> bool {
+    image.public != Some(false) || image.owner_id.as_deref() == Some(account)
 }
 
 /// The snapshots behind the public images of a region: AWS's own, completed, and

@@ -96,7 +96,7 @@ pub fn find(state: &Ec2State, ctx: &RequestContext, shared: &Shared, id: &str) -
     }
     catalogue::public_images(&ctx.region)
         .into_iter()
-        .find(|i| i.image_id.as_deref() == Some(id))
+        .find(|i| i.image_id.as_deref() == Some(id) && catalogue::visible_to(i, ctx.account()))
         .ok_or_else(|| errors::invalid_amiid_not_found(id))
 }
 
@@ -162,7 +162,9 @@ pub fn describe_images(
     } else {
         found.extend(state.images.keys().map(|id| image_at(state, id, ctx.now)));
         found.extend(shared.images_visible_to(&ctx.region, ctx.account()).iter().map(|p| p.image_at(ctx.now)));
-        found.extend(catalogue::public_images(&ctx.region));
+        found.extend(
+            catalogue::public_images(&ctx.region).into_iter().filter(|i| catalogue::visible_to(i, ctx.account())),
+        );
         // Deprecated public images show only on request; an owner always sees its own.
         if input.include_deprecated != Some(true) {
             found.retain(|i| i.owner_id.as_deref() == Some(ctx.account()) || !deprecated(i, ctx));

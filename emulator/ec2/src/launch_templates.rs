@@ -15,9 +15,9 @@ use crate::generated::dto::{
     DeleteLaunchTemplateVersionsRequest, DeleteLaunchTemplateVersionsResponseErrorItem,
     DeleteLaunchTemplateVersionsResponseSuccessItem, DeleteLaunchTemplateVersionsResult,
     DescribeLaunchTemplateVersionsRequest, DescribeLaunchTemplateVersionsResult, DescribeLaunchTemplatesRequest,
-    DescribeLaunchTemplatesResult, LaunchTemplate, LaunchTemplateSpecification, LaunchTemplateVersion,
-    ModifyLaunchTemplateRequest, ModifyLaunchTemplateResult, RequestLaunchTemplateData, ResponseError,
-    ResponseLaunchTemplateData, RunInstancesRequest,
+    DescribeLaunchTemplatesResult, GetLaunchTemplateDataRequest, GetLaunchTemplateDataResult, LaunchTemplate,
+    LaunchTemplateSpecification, LaunchTemplateVersion, ModifyLaunchTemplateRequest, ModifyLaunchTemplateResult,
+    RequestLaunchTemplateData, ResponseError, ResponseLaunchTemplateData, RunInstancesRequest,
 };
 use crate::generated::errors;
 use crate::state::{Ec2State, LaunchTemplateRecord, LaunchTemplateVersionRecord};
@@ -490,6 +490,138 @@ pub fn describe_launch_template_versions(
         false,
     )?;
     Ok(DescribeLaunchTemplateVersionsResult { launch_template_versions: Some(page), next_token: next })
+}
+
+/// GetLaunchTemplateData: an instance's launch parameters as template data, to make a
+/// template from a running instance (what AWS's console "create template from instance"
+/// does).
+pub fn get_launch_template_data(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    input: GetLaunchTemplateDataRequest,
+) -> Result<GetLaunchTemplateDataResult, ApiError> {
+    let rec = crate::instances::get(state, &input.instance_id)?;
+    let shown = serde_json::to_value(crate::instances::describe_one(state, ctx, &input.instance_id))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let i = |key: &str| shown.get(key).cloned().unwrap_or(Value::Null);
+    let mut data = Map::new();
+    let mut put = |key: &str, value: Value| {
+        if !value.is_null() {
+            data.insert(key.to_string(), value);
+        }
+    };
+    put("ImageId", i("ImageId"));
+    put("InstanceType", i("InstanceType"));
+    put("KeyName", i("KeyName"));
+    put("EbsOptimized", i("EbsOptimized"));
+    put("DisableApiTermination", Value::Bool(rec.disable_api_termination));
+    put("DisableApiStop", Value::Bool(rec.disable_api_stop));
+    put("InstanceInitiatedShutdownBehavior", Value::String(rec.shutdown_behavior.clone()));
+    put("UserData", rec.user_data.clone().map(Value::String).unwrap_or(Value::Null));
+    let monitored = matches!(shown.pointer("/Monitoring/State").and_then(Value::as_str), Some("enabled" | "pending"));
+    put("Monitoring", serde_json::json!({"Enabled": monitored}));
+    put(
+        "Placement",
+        serde_json::json!({
+            "AvailabilityZone": shown.pointer("/Placement/AvailabilityZone"),
+            "GroupName": "",
+            "Tenancy": shown.pointer("/Placement/Tenancy").and_then(Value::as_str).unwrap_or("default"),
+        }),
+    );
+    if let Some(options) = shown.get("MetadataOptions").and_then(Value::as_object) {
+        let mut m = options.clone();
+        m.remove("State");
+        put("MetadataOptions", Value::Object(m));
+    }
+    if let Some(credits) = rec.cpu_credits.as_ref() {
+        put("CreditSpecification", serde_json::json!({"CpuCredits": credits}));
+    }
+    if let Some(arn) = shown.pointer("/IamInstanceProfile/Arn") {
+        put("IamInstanceProfile", serde_json::json!({"Arn": arn}));
+    }
+    let nics: Vec<Value> = shown
+        .get("NetworkInterfaces")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            serde_json::json!({
+                "AssociatePublicIpAddress": n.get("Association").is_some(),
+                "DeleteOnTermination": n.pointer("/Attachment/DeleteOnTermination"),
+                "Description": n.get("Description").cloned().unwrap_or(Value::String(String::new())),
+                "DeviceIndex": n.pointer("/Attachment/DeviceIndex"),
+                "Groups": n.get("Groups").and_then(Value::as_array).into_iter().flatten()
+                    .filter_map(|g| g.get("GroupId").cloned()).collect::<Vec<_>>(),
+                "InterfaceType": n.get("InterfaceType"),
+                "Ipv6Addresses": [],
+                "NetworkCardIndex": n.pointer("/Attachment/NetworkCardIndex"),
+                "NetworkInterfaceId": n.get("NetworkInterfaceId"),
+                "PrivateIpAddresses": n.get("PrivateIpAddresses").and_then(Value::as_array).into_iter().flatten()
+                    .map(|p| serde_json::json!({"Primary": p.get("Primary"), "PrivateIpAddress": p.get("PrivateIpAddress")}))
+                    .collect::<Vec<_>>(),
+                "SubnetId": n.get("SubnetId"),
+            })
+        })
+        .collect();
+    put("NetworkInterfaces", Value::Array(nics));
+    let devices: Vec<Value> = shown
+        .get("BlockDeviceMappings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let volume = state.volumes.get(m.pointer("/Ebs/VolumeId")?.as_str()?)?;
+            Some(serde_json::json!({
+                "DeviceName": m.get("DeviceName"),
+                "Ebs": {
+                    "DeleteOnTermination": m.pointer("/Ebs/DeleteOnTermination"),
+                    "Encrypted": volume.encrypted,
+                    "Iops": volume.iops,
+                    "SnapshotId": volume.snapshot_id.as_deref().filter(|s| !s.is_empty()),
+                    "Throughput": volume.throughput,
+                    "VolumeSize": volume.size,
+                    "VolumeType": volume.volume_type,
+                },
+            }))
+        })
+        .collect();
+    put("BlockDeviceMappings", Value::Array(devices));
+    let tags: Vec<Value> = state
+        .tags
+        .get(&input.instance_id)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
+        .collect();
+    if !tags.is_empty() {
+        put("TagSpecifications", serde_json::json!([{"ResourceType": "instance", "Tags": tags}]));
+    }
+    put("CapacityReservationSpecification", serde_json::json!({"CapacityReservationPreference": "open"}));
+    put("HibernationOptions", serde_json::json!({"Configured": false}));
+    put("EnclaveOptions", serde_json::json!({"Enabled": false}));
+    put("MaintenanceOptions", serde_json::json!({"AutoRecovery": "default"}));
+    strip_nulls(&mut data);
+    let data: ResponseLaunchTemplateData =
+        serde_json::from_value(Value::Object(data)).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(GetLaunchTemplateDataResult { launch_template_data: Some(data) })
+}
+
+fn strip_nulls(map: &mut Map<String, Value>) {
+    map.retain(|_, v| !v.is_null());
+    for v in map.values_mut() {
+        match v {
+            Value::Object(m) => strip_nulls(m),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(m) = item {
+                        strip_nulls(m);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The template a RunInstances `LaunchTemplate` names: its id, the version chosen
@@ -986,6 +1118,32 @@ mod tests {
         assert_eq!(tags["aws:ec2launchtemplate:version"], "1");
         let devices = instance["BlockDeviceMappings"].as_array().unwrap();
         assert!(devices.iter().any(|d| d["DeviceName"] == "/dev/xvdb"), "{devices:?}");
+
+        // The instance's parameters as template data, good for a new template.
+        let instance_id = instance["InstanceId"].as_str().unwrap();
+        let got =
+            call(&ec2, &ctx, "GetLaunchTemplateData", json!({"InstanceId": instance_id}))["LaunchTemplateData"].clone();
+        assert_eq!(got["ImageId"], image.as_str());
+        assert_eq!(got["InstanceType"], "t3.micro");
+        assert_eq!(got["KeyName"], "ops");
+        assert_eq!(got["UserData"], "ZWNobyBoaQ==");
+        assert_eq!(got["MetadataOptions"]["HttpTokens"], "required");
+        assert_eq!(got["NetworkInterfaces"][0]["DeviceIndex"], 0);
+        assert!(got["BlockDeviceMappings"].as_array().unwrap().iter().any(|d| d["DeviceName"] == "/dev/xvdb"
+            && d["Ebs"]["VolumeSize"] == 20
+            && d["Ebs"]["VolumeType"] == "gp3"));
+        let tag_keys: Vec<&str> = got["TagSpecifications"][0]["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["Key"].as_str().unwrap())
+            .collect();
+        assert_eq!(tag_keys, ["Env", "Role"], "no aws: tags");
+        let mut again = got.clone();
+        again.as_object_mut().unwrap().remove("NetworkInterfaces");
+        call(&ec2, &ctx, "CreateLaunchTemplate", json!({"LaunchTemplateName": "copy", "LaunchTemplateData": again}));
+        let unknown = json!({"InstanceId": "i-0123456789abcdef0"});
+        assert_eq!(refused(&ec2, &ctx, "GetLaunchTemplateData", unknown), "InvalidInstanceID.NotFound");
 
         let missing = json!({"MinCount": 1, "MaxCount": 1, "LaunchTemplate": {"LaunchTemplateName": "nope"}});
         assert_eq!(refused(&ec2, &ctx, "RunInstances", missing), "InvalidLaunchTemplateName.NotFoundException");

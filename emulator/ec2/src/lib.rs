@@ -28,6 +28,7 @@ mod prefix_lists;
 mod regions;
 mod route_tables;
 mod security_groups;
+mod seed_images;
 mod shared;
 mod snapshots;
 mod state;
@@ -47,6 +48,7 @@ use serde_json::Value;
 
 use generated::errors;
 pub use generated::model::MODEL;
+pub use seed_images::{SeedImageError, SeedImages};
 use shared::Shared;
 pub use state::Ec2State;
 
@@ -152,6 +154,7 @@ fn dispatch_read(
         "DescribeTags" => read!(tags::describe_tags),
         "DescribeKeyPairs" => read!(key_pairs::describe_key_pairs),
         "DescribeLaunchTemplates" => read!(launch_templates::describe_launch_templates),
+        "GetLaunchTemplateData" => read!(launch_templates::get_launch_template_data),
         "DescribeLaunchTemplateVersions" => read!(launch_templates::describe_launch_template_versions),
         _ => return None,
     })

@@ -93,6 +93,10 @@ pub struct Options {
     /// Instances an account may have per region before InstanceLimitExceeded [default: 1000].
     #[arg(long, env = "NIMBUS_EC2_INSTANCE_QUOTA")]
     pub ec2_instance_quota: Option<usize>,
+    /// A JSON file of the team's own AMIs (`fixtures/images.json`'s shape, plus `ImageId`
+    /// and `Regions`) that join every region's image catalogue.
+    #[arg(long, env = "NIMBUS_SEED_IMAGES")]
+    pub seed_images: Option<PathBuf>,
     /// Make generated ids deterministic from this seed (the same requests in the same
     /// order get the same ids; requests are then handled one at a time).
     #[arg(long, env = "NIMBUS_ID_SEED")]
@@ -129,6 +133,7 @@ pub struct Config {
     pub capture_dir: Option<PathBuf>,
     pub id_seed: Option<u64>,
     pub ec2: nimbus_ec2::Ec2Settings,
+    pub seed_images: nimbus_ec2::SeedImages,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -146,6 +151,7 @@ impl Default for Config {
             capture_dir: None,
             id_seed: None,
             ec2: nimbus_ec2::Ec2Settings::default(),
+            seed_images: nimbus_ec2::SeedImages::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -178,6 +184,7 @@ impl Options {
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
             id_seed: self.id_seed.or(other.id_seed),
+            seed_images: self.seed_images.or(other.seed_images),
             ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
             ec2_instance_quota: self.ec2_instance_quota.or(other.ec2_instance_quota),
             log: self.log.or(other.log),
@@ -223,6 +230,16 @@ impl Options {
             _ => return Err(ConfigError::Credentials("tls-cert and tls-key go together".into())),
         };
 
+        let seed_images = match &o.seed_images {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
+                nimbus_ec2::SeedImages::parse(&text)
+                    .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?
+            }
+            None => nimbus_ec2::SeedImages::default(),
+        };
+
         Ok(Config {
             addr: SocketAddr::new(o.host.unwrap_or(d.addr.ip()), o.port.unwrap_or(d.addr.port())),
             auth: match o.auth.unwrap_or_default() {
@@ -240,6 +257,7 @@ impl Options {
                 transition_delay_secs: o.ec2_transition_secs.unwrap_or(d.ec2.transition_delay_secs),
                 instance_quota: o.ec2_instance_quota.unwrap_or(d.ec2.instance_quota),
             },
+            seed_images,
             log: o.log.unwrap_or(d.log),
             log_format: o.log_format.unwrap_or_default(),
         })

@@ -53,6 +53,10 @@ fn run(config: Config) -> ExitCode {
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let scheme = if matches!(config.tls, nimbus_server::config::Tls::Off) { "http" } else { "https" };
         tracing::info!(auth = ?config.auth, "nimbus {} listening on {scheme}://{addr}", env!("CARGO_PKG_VERSION"));
+        if !config.seed_images.is_empty() {
+            tracing::info!(images = config.seed_images.len(), "seed images joined the image catalogue");
+            config.seed_images.clone().install();
+        }
         let app = App::new(config);
         match serve(listener, app, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -3771,6 +3771,22 @@ pub struct GetConsoleOutputResult {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct GetLaunchTemplateDataRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetLaunchTemplateDataResult {
+    #[serde(rename = "LaunchTemplateData", skip_serializing_if = "Option::is_none")]
+    pub launch_template_data: Option<ResponseLaunchTemplateData>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GetManagedPrefixListEntriesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
