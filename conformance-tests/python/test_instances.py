@@ -3,6 +3,7 @@ stop/start, attributes, console output, and AWS's errors; the lifecycle on a dri
 clock and the instance quota on nimbus processes of their own."""
 
 import base64
+import datetime
 import json
 import os
 import signal
@@ -331,3 +332,32 @@ def test_a_bad_seed_file_stops_nimbus_with_the_reason(tmp_path):
     out = subprocess.run([BIN, "--port", "0", "--seed-images", str(seeds)], capture_output=True, text=True, timeout=10)
     assert out.returncode != 0
     assert "image 0: ImageId \"ami-xyz\" is not an AMI id" in out.stderr
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_an_alarms_ec2_action_stops_the_instance():
+    proc, url = spawn("--ec2-transition-secs", "5")
+    try:
+        kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                  config=Config(retries={"max_attempts": 1}))
+        ec2, cw = boto3.client("ec2", **kw), boto3.client("cloudwatch", **kw)
+        advance = lambda s: urllib3.request("POST", url + "/_nimbus/clock", body=json.dumps({"advanceSeconds": s}).encode())
+        now = lambda: datetime.datetime.fromisoformat(urllib3.request("GET", url + "/_nimbus/clock").json()["now"].replace("Z", "+00:00"))
+        iid = ec2.run_instances(ImageId=latest_image(ec2)["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        advance(10)
+        dims = [{"Name": "InstanceId", "Value": iid}]
+        cw.put_metric_alarm(AlarmName="runaway", Namespace="App", MetricName="Load", Dimensions=dims, Statistic="Average",
+                            Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
+                            AlarmActions=["arn:aws:automate:us-east-1:ec2:stop"])
+        for _ in range(3):
+            cw.put_metric_data(Namespace="App", MetricData=[{"MetricName": "Load", "Dimensions": dims, "Value": 95.0, "Timestamp": now()}])
+            advance(60)
+        alarm = cw.describe_alarms(AlarmNames=["runaway"])["MetricAlarms"][0]
+        assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
+        history = cw.describe_alarm_history(AlarmName="runaway", HistoryItemType="Action")["AlarmHistoryItems"]
+        assert any(h["HistorySummary"].startswith("Successfully executed action arn:aws:automate:us-east-1:ec2:stop") for h in history), history
+        state = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
+        assert state in ("stopping", "stopped")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)

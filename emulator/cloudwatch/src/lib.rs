@@ -50,14 +50,14 @@ pub struct CwState {
 const GLOBAL: &str = "global";
 
 /// What alarms' EC2 actions (`arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover`)
-/// do. The EC2 crate implements it once instances exist; until then nimbus records the
-/// action in the alarm's history as failed, with this hook's reason.
+/// do. The server wires it to the EC2 service (`nimbus-server`'s `ec2_actions.rs`); a
+/// CloudWatch on its own records the action in the alarm's history as failed.
 pub trait Ec2ActionHook: Send + Sync {
     /// Stops, terminates, reboots or recovers `instance_id` in the account and region.
     fn run(&self, account: &str, region: &str, instance_id: &str, action: &str) -> Result<(), String>;
 }
 
-/// The hook used until the EC2 crate provides instances.
+/// The hook of a CloudWatch without EC2 (unit tests): no instance exists.
 struct NoInstances;
 
 impl Ec2ActionHook for NoInstances {

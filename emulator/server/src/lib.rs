@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod config;
+mod ec2_actions;
 mod edge;
 pub mod tls;
 
@@ -32,9 +33,11 @@ impl App {
     pub fn new(config: Config) -> Arc<App> {
         let store = Arc::new(CredentialStore::new(config.credentials.clone()));
         let clock = Arc::new(Clock::new());
+        let ec2 = Arc::new(nimbus_ec2::Ec2::new(config.ec2));
+        let alarm_actions = Arc::new(ec2_actions::Ec2Actions { ec2: ec2.clone(), clock: clock.clone() });
         let services: Vec<Arc<dyn Service>> = vec![
-            Arc::new(nimbus_ec2::Ec2::new(config.ec2)),
-            Arc::new(nimbus_cloudwatch::CloudWatch::new()),
+            ec2,
+            Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions)),
             Arc::new(nimbus_sts::Sts::new(store.clone())),
         ];
         let auth = Authenticator { mode: config.auth, store: store.clone() };
