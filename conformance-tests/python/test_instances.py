@@ -361,3 +361,21 @@ def test_an_alarms_ec2_action_stops_the_instance():
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not BIN, reason="NIMBUS_BIN is not set (conformance-tests/run sets it)")
+def test_terminated_instances_vanish_after_the_configured_time():
+    proc, url = spawn("--ec2-terminated-visible-secs", "60")
+    try:
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                           config=Config(retries={"max_attempts": 1}))
+        advance = lambda s: urllib3.request("POST", url + "/_nimbus/clock", body=json.dumps({"advanceSeconds": s}).encode())
+        iid = ec2.run_instances(ImageId=latest_image(ec2)["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        ec2.terminate_instances(InstanceIds=[iid])
+        advance(30)
+        assert ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"] == "terminated"
+        advance(40)
+        assert error(ec2.describe_instances, InstanceIds=[iid])[0] == "InvalidInstanceID.NotFound"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)

@@ -31,7 +31,11 @@ use crate::vpcs::tag_pairs;
 use crate::{addresses, catalogue, images, instance_profiles, key_pairs, launch_templates, subnets};
 
 /// How long a terminated instance stays visible, as at AWS (about an hour).
-const TERMINATED_VISIBLE: Duration = Duration::hours(1);
+pub const DEFAULT_TERMINATED_VISIBLE_SECS: u32 = 3600;
+
+fn terminated_visible(state: &Ec2State) -> Duration {
+    Duration::seconds(i64::from(state.terminated_visible_secs.unwrap_or(DEFAULT_TERMINATED_VISIBLE_SECS)))
+}
 /// AWS's default On-Demand quota, as a number of instances per region.
 pub const DEFAULT_INSTANCE_QUOTA: usize = 1000;
 
@@ -75,7 +79,7 @@ pub fn shown_state(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -
 fn is_due(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -> bool {
     match rec.stored_state.as_str() {
         "pending" | "stopping" | "shutting-down" => now >= rec.since + delay(state),
-        "terminated" => now > rec.since + TERMINATED_VISIBLE,
+        "terminated" => now > rec.since + terminated_visible(state),
         _ => false,
     }
 }
@@ -103,7 +107,7 @@ pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
             rec.stored_state = shown.clone();
             rec.since = since;
         }
-        if shown == "terminated" && now > since + TERMINATED_VISIBLE {
+        if shown == "terminated" && now > since + terminated_visible(state) {
             state.instances.remove(&id);
             state.forget(&id);
         }

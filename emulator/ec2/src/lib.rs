@@ -69,11 +69,17 @@ pub struct Ec2Settings {
     pub transition_delay_secs: u32,
     /// Instances an account may have in a region (AWS's On-Demand quota).
     pub instance_quota: usize,
+    /// Seconds a terminated instance stays visible before it vanishes (AWS: about an hour).
+    pub terminated_visible_secs: u32,
 }
 
 impl Default for Ec2Settings {
     fn default() -> Self {
-        Ec2Settings { transition_delay_secs: 0, instance_quota: instances::DEFAULT_INSTANCE_QUOTA }
+        Ec2Settings {
+            transition_delay_secs: 0,
+            instance_quota: instances::DEFAULT_INSTANCE_QUOTA,
+            terminated_visible_secs: instances::DEFAULT_TERMINATED_VISIBLE_SECS,
+        }
     }
 }
 
@@ -376,6 +382,7 @@ impl Service for Ec2 {
             vpcs::ensure_initialized(s, ctx);
             s.transition_delay_secs = self.settings.transition_delay_secs;
             s.instance_quota = self.settings.instance_quota;
+            s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
             // Lifecycles move on with the clock before anything looks at them.
             nat_gateways::settle(s, ctx.now);
             instances::settle(s, ctx.now);

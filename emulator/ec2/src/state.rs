@@ -179,6 +179,8 @@ pub struct Ec2State {
     pub transition_delay_secs: u32,
     /// Instances this account may have here (see `Ec2Settings`).
     pub instance_quota: usize,
+    /// Seconds a terminated instance stays visible (`Ec2Settings`; an hour when unset).
+    pub terminated_visible_secs: Option<u32>,
     /// Instances, by id.
     pub instances: BTreeMap<String, InstanceRecord>,
     /// IAM instance-profile associations by association id.

@@ -93,6 +93,9 @@ pub struct Options {
     /// Instances an account may have per region before InstanceLimitExceeded [default: 1000].
     #[arg(long, env = "NIMBUS_EC2_INSTANCE_QUOTA")]
     pub ec2_instance_quota: Option<usize>,
+    /// Seconds a terminated instance stays visible before it vanishes [default: 3600].
+    #[arg(long, env = "NIMBUS_EC2_TERMINATED_VISIBLE_SECS")]
+    pub ec2_terminated_visible_secs: Option<u32>,
     /// A JSON file of the team's own AMIs (`fixtures/images.json`'s shape, plus `ImageId`
     /// and `Regions`) that join every region's image catalogue.
     #[arg(long, env = "NIMBUS_SEED_IMAGES")]
@@ -187,6 +190,7 @@ impl Options {
             seed_images: self.seed_images.or(other.seed_images),
             ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
             ec2_instance_quota: self.ec2_instance_quota.or(other.ec2_instance_quota),
+            ec2_terminated_visible_secs: self.ec2_terminated_visible_secs.or(other.ec2_terminated_visible_secs),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -256,6 +260,7 @@ impl Options {
             ec2: nimbus_ec2::Ec2Settings {
                 transition_delay_secs: o.ec2_transition_secs.unwrap_or(d.ec2.transition_delay_secs),
                 instance_quota: o.ec2_instance_quota.unwrap_or(d.ec2.instance_quota),
+                terminated_visible_secs: o.ec2_terminated_visible_secs.unwrap_or(d.ec2.terminated_visible_secs),
             },
             seed_images,
             log: o.log.unwrap_or(d.log),
