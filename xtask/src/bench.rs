@@ -37,6 +37,10 @@ pub fn run(args: &[String]) -> Result {
     if all || which.iter().any(|w| ["run-instances", "describe-instances"].contains(w)) {
         crate::bench_compute::instances(&which, all)?;
     }
+    // Not part of "all": it installs moto and takes a while.
+    if which.contains(&"vs-moto") {
+        crate::bench_moto::vs_moto()?;
+    }
     if all || which.contains(&"put-metric-data") {
         crate::bench_cw::put_metric_data()?;
     }

@@ -36,6 +36,12 @@ pub fn signed_form(addr: SocketAddr, service: &str, body: &str) -> Vec<u8> {
 
 /// Sends one request on a connection and reads the whole response; (status, body).
 pub fn exchange(conn: &mut TcpStream, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    exchange_full(conn, request).map(|(status, body, _)| (status, body))
+}
+
+/// `exchange`, and whether the server closes the connection after this response (some
+/// servers, moto's among them, answer `Connection: close`).
+pub fn exchange_full(conn: &mut TcpStream, request: &[u8]) -> std::io::Result<(u16, Vec<u8>, bool)> {
     conn.write_all(request)?;
     let mut buf = Vec::with_capacity(8192);
     let mut chunk = [0u8; 65536];
@@ -51,16 +57,22 @@ pub fn exchange(conn: &mut TcpStream, request: &[u8]) -> std::io::Result<(u16, V
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
     let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let length: usize =
-        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = conn.read(&mut chunk)?;
-        if n == 0 {
-            break;
+    let closes =
+        head.lines().any(|l| l.starts_with("connection:") && l.contains("close")) || head.starts_with("http/1.0");
+    let length: Option<usize> =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok());
+    // Without a length, a closing server's body runs to the end of the stream.
+    let want = length.map_or(usize::MAX, |n| head_end + n);
+    if length.is_some() || closes {
+        while buf.len() < want {
+            let n = conn.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
-    Ok((status, buf[head_end..].to_vec()))
+    Ok((status, buf[head_end..].to_vec(), closes))
 }
 
 pub fn call(addr: SocketAddr, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
@@ -104,8 +116,19 @@ pub fn run(addr: SocketAddr, request: &[u8], connections: usize, duration: Durat
                 let deadline = Instant::now() + duration;
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    match exchange(&mut conn, &request) {
-                        Ok((200, _)) => lat.push(t.elapsed()),
+                    match exchange_full(&mut conn, &request) {
+                        Ok((200, _, closes)) => {
+                            lat.push(t.elapsed());
+                            if closes {
+                                match TcpStream::connect(addr) {
+                                    Ok(c) => {
+                                        let _ = c.set_nodelay(true);
+                                        conn = c;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                        }
                         Ok(_) => errors += 1,
                         Err(_) => {
                             errors += 1;

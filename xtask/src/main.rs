@@ -9,6 +9,7 @@
 mod bench;
 mod bench_compute;
 mod bench_cw;
+mod bench_moto;
 mod codegen;
 mod coverage;
 mod load;
