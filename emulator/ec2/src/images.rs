@@ -46,19 +46,11 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-fn delay(state: &Ec2State) -> Duration {
-    Duration::seconds(i64::from(state.transition_delay_secs))
-}
-
-fn ends(state: &Ec2State, id: &str) -> DateTime<Utc> {
-    state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC) + delay(state)
-}
-
 /// One of the account's images as it is at `now`, with its tags.
 pub fn image_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Image {
     let rec = &state.images[id];
     let mut img = rec.image.clone();
-    if img.state.as_deref() == Some("pending") && now >= ends(state, id) {
+    if img.state.as_deref() == Some("pending") && now >= state.transition_ends(id) {
         img.state = Some("available".into());
     }
     img.public = Some(rec.launch_groups.iter().any(|g| g == "all"));
@@ -67,14 +59,14 @@ pub fn image_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Image {
 }
 
 pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
-    state.images.iter().any(|(id, r)| r.image.state.as_deref() == Some("pending") && now >= ends(state, id))
+    state.images.iter().any(|(id, r)| r.image.state.as_deref() == Some("pending") && now >= state.transition_ends(id))
 }
 
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
     let due: Vec<String> = state
         .images
         .iter()
-        .filter(|(id, r)| r.image.state.as_deref() == Some("pending") && now >= ends(state, id))
+        .filter(|(id, r)| r.image.state.as_deref() == Some("pending") && now >= state.transition_ends(id))
         .map(|(id, _)| id.clone())
         .collect();
     for id in due {

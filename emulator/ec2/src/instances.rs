@@ -55,10 +55,6 @@ fn instance_state(name: &str) -> InstanceState {
     InstanceState { code: Some(state_code(name)), name: Some(name.to_string()) }
 }
 
-fn delay(state: &Ec2State) -> Duration {
-    Duration::seconds(i64::from(state.transition_delay_secs))
-}
-
 /// The state an instance is in at `now`, and since when.
 pub fn shown_state(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
     let next = match rec.stored_state.as_str() {
@@ -67,7 +63,7 @@ pub fn shown_state(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -
         "shutting-down" => "terminated",
         other => return (other.to_string(), rec.since),
     };
-    let at = rec.since + delay(state);
+    let at = rec.since + state.transition_delay();
     if now >= at {
         (next.to_string(), at)
     } else {
@@ -78,7 +74,7 @@ pub fn shown_state(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -
 /// Whether the clock has moved this instance on (or made it vanish) since it was stored.
 fn is_due(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -> bool {
     match rec.stored_state.as_str() {
-        "pending" | "stopping" | "shutting-down" => now >= rec.since + delay(state),
+        "pending" | "stopping" | "shutting-down" => now >= rec.since + state.transition_delay(),
         "terminated" => now > rec.since + terminated_visible(state),
         _ => false,
     }
@@ -1241,7 +1237,7 @@ pub fn describe_instance_status(
             // Status checks pass once the instance has been running for the transition delay.
             let checks = if shown != "running" {
                 "not-applicable"
-            } else if ctx.now >= since + delay(state) {
+            } else if ctx.now >= since + state.transition_delay() {
                 "ok"
             } else {
                 "initializing"

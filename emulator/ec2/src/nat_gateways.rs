@@ -29,10 +29,6 @@ const RETENTION: Duration = Duration::hours(1);
 const MAX_SECONDARY_ALLOCATIONS: usize = 7;
 const MAX_SECONDARY_PRIVATE_IPS: usize = 31;
 
-fn delay(state: &Ec2State) -> Duration {
-    Duration::seconds(i64::from(state.transition_delay_secs))
-}
-
 fn since(state: &Ec2State, id: &str) -> DateTime<Utc> {
     state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
@@ -42,7 +38,7 @@ pub fn state_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> (String, Date
     let nat = &state.nat_gateways[id];
     let stored = nat.state.clone().unwrap_or_default();
     let entered = since(state, id);
-    let done = entered + delay(state);
+    let done = entered + state.transition_delay();
     if now < done {
         return (stored, entered);
     }

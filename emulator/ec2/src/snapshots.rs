@@ -6,7 +6,7 @@
 //! passed. The public images' snapshots (from the catalogue) are AWS's own, restorable by
 //! every account.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use nimbus_core::filter::Filterable;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ids, regions, ApiError, RequestContext};
@@ -38,34 +38,29 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-fn delay(state: &Ec2State) -> Duration {
-    Duration::seconds(i64::from(state.transition_delay_secs))
-}
-
-fn ends(state: &Ec2State, id: &str) -> DateTime<Utc> {
-    state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC) + delay(state)
-}
-
 /// One of the partition's snapshots as it is at `now` (without tags).
 fn snapshot_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Snapshot {
     let mut s = state.snapshots[id].snapshot.clone();
-    if s.state.as_deref() == Some("pending") && now >= ends(state, id) {
+    if s.state.as_deref() == Some("pending") && now >= state.transition_ends(id) {
         s.state = Some("completed".into());
         s.progress = Some("100%".into());
-        s.completion_time = Some(Timestamp(ends(state, id)));
+        s.completion_time = Some(Timestamp(state.transition_ends(id)));
     }
     s
 }
 
 pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
-    state.snapshots.iter().any(|(id, r)| r.snapshot.state.as_deref() == Some("pending") && now >= ends(state, id))
+    state
+        .snapshots
+        .iter()
+        .any(|(id, r)| r.snapshot.state.as_deref() == Some("pending") && now >= state.transition_ends(id))
 }
 
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
     let due: Vec<String> = state
         .snapshots
         .iter()
-        .filter(|(id, r)| r.snapshot.state.as_deref() == Some("pending") && now >= ends(state, id))
+        .filter(|(id, r)| r.snapshot.state.as_deref() == Some("pending") && now >= state.transition_ends(id))
         .map(|(id, _)| id.clone())
         .collect();
     for id in due {

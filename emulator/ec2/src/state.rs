@@ -304,6 +304,16 @@ impl Ec2State {
         self.tags.get(id).map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
     }
 
+    /// How long each lifecycle step takes (`Ec2Settings::transition_delay_secs`).
+    pub fn transition_delay(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.transition_delay_secs))
+    }
+
+    /// When the step begun at `timestamps[key]` ends.
+    pub fn transition_ends(&self, key: &str) -> DateTime<Utc> {
+        self.timestamps.get(key).copied().unwrap_or(DateTime::<Utc>::MIN_UTC) + self.transition_delay()
+    }
+
     pub fn set_tags(&mut self, id: &str, tags: impl IntoIterator<Item = (String, String)>) {
         let entry = self.tags.entry(id.to_string()).or_default();
         for (k, v) in tags {

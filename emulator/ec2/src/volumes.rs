@@ -134,15 +134,7 @@ fn modification_key(volume_id: &str) -> String {
     format!("{volume_id}/modification")
 }
 
-fn delay(state: &Ec2State) -> Duration {
-    Duration::seconds(i64::from(state.transition_delay_secs))
-}
-
 /// When the transition dated under `key` ends.
-fn ends(state: &Ec2State, key: &str) -> DateTime<Utc> {
-    state.timestamps.get(key).copied().unwrap_or(DateTime::<Utc>::MIN_UTC) + delay(state)
-}
-
 /// Attaches a volume in the state given (`attached` at launch, `attaching` otherwise).
 fn add_attachment(
     state: &mut Ec2State,
@@ -266,12 +258,13 @@ pub fn set_delete_on_termination(state: &mut Ec2State, instance_id: &str, device
 /// A volume as it is at `now`: creation, attachments and detachments that are over.
 fn volume_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Volume {
     let mut v = state.volumes[id].clone();
-    if v.state.as_deref() == Some("creating") && now >= ends(state, id) {
+    if v.state.as_deref() == Some("creating") && now >= state.transition_ends(id) {
         v.state = Some("available".into());
     }
     if let Some(atts) = v.attachments.as_mut() {
-        let done =
-            |a: &VolumeAttachment| now >= ends(state, &attachment_key(id, a.instance_id.as_deref().unwrap_or("")));
+        let done = |a: &VolumeAttachment| {
+            now >= state.transition_ends(&attachment_key(id, a.instance_id.as_deref().unwrap_or("")))
+        };
         atts.retain(|a| !(a.state.as_deref() == Some("detaching") && done(a)));
         for a in atts.iter_mut() {
             if a.state.as_deref() == Some("attaching") && done(a) {
@@ -293,11 +286,11 @@ fn modification_at(state: &Ec2State, volume_id: &str, now: DateTime<Utc>) -> Vol
         return m;
     }
     let start = state.timestamps.get(&modification_key(volume_id)).copied().unwrap_or(DateTime::<Utc>::MIN_UTC);
-    if now >= start + delay(state) + delay(state) {
+    if now >= start + state.transition_delay() + state.transition_delay() {
         m.modification_state = Some("completed".into());
         m.progress = Some(100);
-        m.end_time = Some(Timestamp(start + delay(state) + delay(state)));
-    } else if now >= start + delay(state) {
+        m.end_time = Some(Timestamp(start + state.transition_delay() + state.transition_delay()));
+    } else if now >= start + state.transition_delay() {
         m.modification_state = Some("optimizing".into());
         m.progress = Some(50);
     }
@@ -305,10 +298,10 @@ fn modification_at(state: &Ec2State, volume_id: &str, now: DateTime<Utc>) -> Vol
 }
 
 fn volume_moves(state: &Ec2State, id: &str, v: &Volume, now: DateTime<Utc>) -> bool {
-    (v.state.as_deref() == Some("creating") && now >= ends(state, id))
+    (v.state.as_deref() == Some("creating") && now >= state.transition_ends(id))
         || v.attachments.iter().flatten().any(|a| {
             matches!(a.state.as_deref(), Some("attaching" | "detaching"))
-                && now >= ends(state, &attachment_key(id, a.instance_id.as_deref().unwrap_or("")))
+                && now >= state.transition_ends(&attachment_key(id, a.instance_id.as_deref().unwrap_or("")))
         })
 }
 
