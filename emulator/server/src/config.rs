@@ -83,6 +83,14 @@ pub struct Options {
     /// Seconds a client has to send a request's headers, and then its body [default: 30].
     #[arg(long, env = "NIMBUS_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<u64>,
+    /// Seconds a kept-alive connection may wait for its next request (and that
+    /// request's headers) before it is closed [default: 60].
+    #[arg(long, env = "NIMBUS_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Connections served at once; further ones wait in the listen backlog until one
+    /// closes [default: 1024].
+    #[arg(long, env = "NIMBUS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
     #[arg(long, env = "NIMBUS_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
@@ -132,6 +140,10 @@ pub struct Config {
     pub tls: Tls,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request's headers.
+    pub idle_timeout: Duration,
+    /// Connections served at once; the accept loop stops accepting at this many.
+    pub max_connections: usize,
     pub shutdown_grace: Duration,
     pub capture_dir: Option<PathBuf>,
     pub id_seed: Option<u64>,
@@ -150,6 +162,8 @@ impl Default for Config {
             tls: Tls::Off,
             max_body_bytes: 5 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
             capture_dir: None,
             id_seed: None,
@@ -184,6 +198,8 @@ impl Options {
             tls_self_signed: self.tls_self_signed.or(other.tls_self_signed),
             max_body_bytes: self.max_body_bytes.or(other.max_body_bytes),
             request_timeout_secs: self.request_timeout_secs.or(other.request_timeout_secs),
+            idle_timeout_secs: self.idle_timeout_secs.or(other.idle_timeout_secs),
+            max_connections: self.max_connections.or(other.max_connections),
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
             id_seed: self.id_seed.or(other.id_seed),
@@ -254,6 +270,8 @@ impl Options {
             tls,
             max_body_bytes: o.max_body_bytes.unwrap_or(d.max_body_bytes),
             request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
+            idle_timeout: o.idle_timeout_secs.map(Duration::from_secs).unwrap_or(d.idle_timeout),
+            max_connections: o.max_connections.unwrap_or(d.max_connections).max(1),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
             id_seed: o.id_seed,
@@ -279,6 +297,7 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:4566");
         assert_eq!(c.auth, AuthMode::Verify);
         assert_eq!(c.credentials, vec![Credential::new("test", "test", "000000000000")]);
+        assert_eq!((c.max_connections, c.idle_timeout), (1024, Duration::from_secs(60)));
     }
 
     #[test]
@@ -288,13 +307,14 @@ mod tests {
         let path = dir.join("nimbus.toml");
         std::fs::write(
             &path,
-            "port = 5000\nhost = \"0.0.0.0\"\nauth = \"off\"\ncredentials = \"ak:sk:123456789012\"\n",
+            "port = 5000\nhost = \"0.0.0.0\"\nauth = \"off\"\ncredentials = \"ak:sk:123456789012\"\nmax-connections = 7\nidle-timeout-secs = 2\n",
         )
         .unwrap();
         let c = Options { config: Some(path.clone()), port: Some(6000), ..Default::default() }.resolve().unwrap();
         assert_eq!(c.addr.to_string(), "0.0.0.0:6000");
         assert_eq!(c.auth, AuthMode::Off);
         assert_eq!(c.credentials[0].account, "123456789012");
+        assert_eq!((c.max_connections, c.idle_timeout), (7, Duration::from_secs(2)));
         std::fs::write(&path, "prot = 1\n").unwrap();
         assert!(Options { config: Some(path), ..Default::default() }.resolve().is_err());
     }

@@ -34,9 +34,12 @@ pub(crate) fn spawn_connection(
     app: Arc<App>,
     tls: Option<TlsAcceptor>,
     graceful: &GracefulShutdown,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let watcher = graceful.watcher();
     tokio::spawn(async move {
+        // Held for the connection's life: the connection cap (see `serve`).
+        let _permit = permit;
         let timeout = app.config.request_timeout;
         match tls {
             None => {
@@ -58,15 +61,16 @@ async fn run_http<S>(io: Prefixed<S>, peer: SocketAddr, app: Arc<App>, watcher: 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let idle = app.config.idle_timeout;
     let service = hyper::service::service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
     });
+    // hyper starts its header timer as soon as a kept-alive connection goes idle after
+    // a response (hyper >= 1.4), so this one timer is the idle timeout: no complete
+    // next request head within it and the connection is closed.
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(Some(std::time::Duration::from_secs(300)))
-        .max_buf_size(MAX_HEADER_BYTES.max(8192) * 2);
+    builder.timer(TokioTimer::new()).header_read_timeout(Some(idle)).max_buf_size(MAX_HEADER_BYTES.max(8192) * 2);
     let conn = builder.serve_connection(TokioIo::new(io), service);
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(%peer, error = %e, "connection closed with an error");
@@ -85,7 +89,7 @@ async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            return Some(Prefixed { prefix: Bytes::from(buf), inner: stream });
+            return Some(Prefixed { prefix: Bytes::from(buf), inner: stream, write_stall: timeout, stalled: None });
         }
         if buf.len() > MAX_HEADER_BYTES {
             let err = ApiError::new(
@@ -115,7 +119,7 @@ async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn write_raw_error<S: AsyncWrite + Unpin>(stream: &mut S, err: &ApiError) -> std::io::Result<()> {
+async fn write_raw_error<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, err: &ApiError) -> std::io::Result<()> {
     let request_id = ids::request_id();
     let r = protocol::encode_error(Protocol::Query, None, err, &request_id);
     let reason = StatusCode::from_u16(err.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
@@ -126,13 +130,48 @@ async fn write_raw_error<S: AsyncWrite + Unpin>(stream: &mut S, err: &ApiError) 
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(&r.body).await?;
-    stream.shutdown().await
+    stream.shutdown().await?;
+    // Linger briefly, discarding what the client is still sending: closing a socket
+    // with unread input resets it, and the reset can destroy the answer in flight.
+    let mut sink = [0u8; 8192];
+    let mut drained = 0usize;
+    let linger = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    while drained < 1024 * 1024 {
+        match tokio::time::timeout_at(linger, stream.read(&mut sink)).await {
+            Ok(Ok(n)) if n > 0 => drained += n,
+            _ => break,
+        }
+    }
+    Ok(())
 }
 
-/// An IO whose first reads replay bytes already read from it.
+/// An IO whose first reads replay bytes already read from it, and whose writes fail
+/// once the peer has not accepted a byte for `write_stall` (a client that never reads
+/// its response must not hold its connection, and a connection slot, forever).
 pub(crate) struct Prefixed<S> {
     prefix: Bytes,
     inner: S,
+    write_stall: std::time::Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Prefixed<S> {
+    /// Tracks a write's progress: `Pending` arms (or polls) the stall timer, anything
+    /// else disarms it.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, polled: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let stall = self.write_stall;
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
+            self.stalled = None;
+            tracing::debug!("client stopped reading its response; closing");
+            return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write stalled")));
+        }
+        Poll::Pending
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
@@ -149,20 +188,24 @@ impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, polled)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, polled)
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, polled)
     }
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, polled)
     }
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()

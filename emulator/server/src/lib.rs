@@ -66,8 +66,28 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let tls = tls::acceptor(&app.config.tls).map_err(std::io::Error::other)?;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // The connection cap: a permit per open connection. At the cap the loop stops
+    // calling accept(), so new connections wait in the kernel's listen backlog (and
+    // are served, in order, as others close) rather than being refused or answered
+    // 503: SDK clients would retry a 503 anyway, and a local emulator has no other
+    // node to shed load to. Every timeout (header, body, idle, write stall) bounds how
+    // long a connection holds its permit, so stuck clients cannot keep the cap reached.
+    let permits = Arc::new(tokio::sync::Semaphore::new(app.config.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        if permits.available_permits() == 0 {
+            tracing::warn!(
+                max_connections = app.config.max_connections,
+                "connection cap reached; new connections wait in the listen backlog"
+            );
+        }
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -80,7 +100,7 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                edge::spawn_connection(stream, peer, app.clone(), tls.clone(), &graceful);
+                edge::spawn_connection(stream, peer, app.clone(), tls.clone(), &graceful, permit);
             }
             () = &mut shutdown => break,
         }
