@@ -265,3 +265,523 @@ fn cbor_protocol() {
     check(&s, "malformed rpc path", wrong_path, 404, "UnknownOperationException");
     check(&s, "unknown operation", Req::cbor("Nope", &cbor::encode(&map(vec![]))), 400, "InvalidAction");
 }
+
+/// The protocols of the matrix.
+const PROTOCOLS: [&str; 5] = ["ec2", "monitoring-query", "sts-query", "json", "cbor"];
+
+/// The malformations of the matrix (issue 6's list).
+const MALFORMATIONS: [&str; 12] = [
+    "empty",
+    "truncated",
+    "wrong content type",
+    "wrong type",
+    "missing required",
+    "oversized list",
+    "oversized string",
+    "deep nesting",
+    "invalid utf-8",
+    "huge number",
+    "nan/infinity",
+    "unknown member",
+];
+
+/// What a cell must be answered.
+enum Expect {
+    /// This status and AWS error code, and no state change.
+    Refused(u16, &'static str),
+    /// Accepted with the unknown member ignored, as AWS's JSON and Query services do
+    /// (only EC2 refuses unknown parameters): sent on a read, so still no state change.
+    Ignored,
+}
+
+struct Cell {
+    label: String,
+    req: Req,
+    expect: Expect,
+}
+
+fn refused(label: &str, req: Req, status: u16, code: &'static str) -> Cell {
+    Cell { label: label.into(), req, expect: Expect::Refused(status, code) }
+}
+
+const EC2_V: &str = "Version=2016-11-15";
+const CW_V: &str = "Version=2010-08-01";
+const STS_V: &str = "Version=2011-06-15";
+const ROLE: &str = "RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=ss";
+
+fn ec2_req(params: &str) -> Req {
+    Req::form("ec2", &format!("{params}&{EC2_V}"))
+}
+fn cw_query(params: &str) -> Req {
+    Req::form("monitoring", &format!("{params}&{CW_V}"))
+}
+fn sts_req(params: &str) -> Req {
+    Req::form("sts", &format!("{params}&{STS_V}"))
+}
+
+const PUT_DATUM: &str = "Action=PutMetricData&Namespace=N&MetricData.member.1.MetricName=M";
+const ALARM: &str = "Action=PutMetricAlarm&AlarmName=A&MetricName=M&Namespace=N&Statistic=Average&Period=60&EvaluationPeriods=1&Threshold=1&ComparisonOperator=GreaterThanThreshold";
+
+fn alarm_json(extra: &str) -> Vec<u8> {
+    format!(r#"{{"AlarmName":"A","MetricName":"M","Namespace":"N","Statistic":"Average","Period":60,"EvaluationPeriods":1,"Threshold":1,"ComparisonOperator":"GreaterThanThreshold"{extra}}}"#).into_bytes()
+}
+
+fn alarm_cbor(extra: Vec<(&str, Cbor)>) -> Vec<u8> {
+    let mut entries = vec![
+        ("AlarmName", text("A")),
+        ("MetricName", text("M")),
+        ("Namespace", text("N")),
+        ("Statistic", text("Average")),
+        ("Period", Cbor::Int(60)),
+        ("EvaluationPeriods", Cbor::Int(1)),
+        ("Threshold", Cbor::Float(1.0)),
+        ("ComparisonOperator", text("GreaterThanThreshold")),
+    ];
+    for (k, v) in extra {
+        match entries.iter_mut().find(|(name, _)| *name == k) {
+            Some(entry) => entry.1 = v,
+            None => entries.push((k, v)),
+        }
+    }
+    cbor::encode(&map(entries))
+}
+
+fn datum_cbor(datum: Vec<(&str, Cbor)>) -> Vec<u8> {
+    cbor::encode(&map(vec![("Namespace", text("N")), ("MetricData", Cbor::Array(vec![map(datum)]))]))
+}
+
+/// Every cell of the matrix; `vpc` is an existing VPC for EC2's tag cells.
+fn cells(protocol: &str, malformation: &str, vpc: &str) -> Vec<Cell> {
+    let deep_query_key: String = vec!["a"; 100_000].join(".");
+    let many_tags: String = (1..=51).map(|i| format!("&Tag.{i}.Key=k{i}&Tag.{i}.Value=v")).collect();
+    let long = "x".repeat(300);
+    match (protocol, malformation) {
+        ("ec2", "empty") => vec![refused("empty body", ec2_req("").unsigned().signed("ec2"), 400, "MissingAction")],
+        ("ec2", "truncated") => vec![
+            refused("cut in an escape", ec2_req("Action=CreateVpc&CidrBlock=10.1.0.0%2"), 400, "InvalidParameterValue"),
+            refused("cut after a key", ec2_req("Action=CreateTags&ResourceId.1"), 400, "MissingParameter"),
+        ],
+        ("ec2", "wrong content type") => vec![refused(
+            "json content type",
+            Req::post("/", format!("Action=CreateVpc&CidrBlock=10.1.0.0/16&{EC2_V}").into_bytes())
+                .header("Content-Type", "application/json")
+                .signed("ec2"),
+            415,
+            "UnsupportedMediaType",
+        )],
+        ("ec2", "wrong type") => vec![
+            refused(
+                "integer",
+                ec2_req("Action=RunInstances&ImageId=ami-1&MinCount=one&MaxCount=1"),
+                400,
+                "InvalidParameterValue",
+            ),
+            refused(
+                "boolean",
+                ec2_req("Action=CreateVpc&CidrBlock=10.1.0.0/16&AmazonProvidedIpv6CidrBlock=maybe"),
+                400,
+                "InvalidParameterValue",
+            ),
+        ],
+        ("ec2", "missing required") => vec![
+            refused("RunInstances MaxCount", ec2_req("Action=RunInstances&ImageId=ami-1&MinCount=1"), 400, "MissingParameter"),
+            refused("CreateTags Tags", ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}")), 400, "MissingParameter"),
+        ],
+        ("ec2", "oversized list") => vec![refused(
+            "51 tags",
+            ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}{many_tags}")),
+            400,
+            "TagLimitExceeded",
+        )],
+        ("ec2", "oversized string") => vec![refused(
+            "129-character tag key",
+            ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}&Tag.1.Key={}&Tag.1.Value=v", "k".repeat(129))),
+            400,
+            "InvalidParameterValue",
+        )],
+        ("ec2", "deep nesting") => vec![
+            refused(
+                "48 levels",
+                ec2_req(&format!("Action=CreateVpc&CidrBlock=10.1.0.0/16&{}=1", vec!["TagSpecification.1"; 48].join("."))),
+                400,
+                "UnknownParameter",
+            ),
+            refused(
+                "100000 levels",
+                ec2_req(&format!("Action=CreateVpc&CidrBlock=10.1.0.0/16&{deep_query_key}=1")),
+                400,
+                "UnknownParameter",
+            ),
+        ],
+        ("ec2", "invalid utf-8") => vec![refused(
+            "tag value",
+            ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}&Tag.1.Key=k&Tag.1.Value=%C3%28")),
+            400,
+            "MalformedQueryString",
+        )],
+        ("ec2", "huge number") => vec![refused(
+            "MinCount 10^20",
+            ec2_req("Action=RunInstances&ImageId=ami-1&MinCount=100000000000000000000&MaxCount=1"),
+            400,
+            "InvalidParameterValue",
+        )],
+        ("ec2", "nan/infinity") => vec![
+            refused("NaN count", ec2_req("Action=RunInstances&ImageId=ami-1&MinCount=NaN&MaxCount=1"), 400, "InvalidParameterValue"),
+            refused(
+                "Infinity count",
+                ec2_req("Action=RunInstances&ImageId=ami-1&MinCount=1&MaxCount=Infinity"),
+                400,
+                "InvalidParameterValue",
+            ),
+        ],
+        ("ec2", "unknown member") => vec![
+            refused("top level", ec2_req("Action=CreateVpc&CidrBlock=10.1.0.0/16&Bogus=1"), 400, "UnknownParameter"),
+            refused(
+                "nested",
+                ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}&Tag.1.Key=k&Tag.1.Value=v&Tag.1.Colour=red")),
+                400,
+                "UnknownParameter",
+            ),
+        ],
+
+        ("monitoring-query", "empty") => vec![refused("empty body", cw_query("").unsigned().signed("monitoring"), 400, "MissingAction")],
+        ("monitoring-query", "truncated") => vec![refused(
+            "cut in an escape",
+            cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=1&MetricData.member.1.Unit=Seconds%2")),
+            400,
+            "ValidationError",
+        )],
+        ("monitoring-query", "wrong content type") => vec![refused(
+            "json content type",
+            Req::post("/", format!("{PUT_DATUM}&MetricData.member.1.Value=1&{CW_V}").into_bytes())
+                .header("Content-Type", "text/plain")
+                .signed("monitoring"),
+            415,
+            "UnsupportedMediaType",
+        )],
+        ("monitoring-query", "wrong type") => vec![
+            refused("double", cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=one")), 400, "InvalidParameterValue"),
+            refused("integer", cw_query(&ALARM.replace("Period=60", "Period=sixty")), 400, "InvalidParameterValue"),
+        ],
+        ("monitoring-query", "missing required") => vec![
+            refused("Namespace", cw_query("Action=PutMetricData&MetricData.member.1.MetricName=M&MetricData.member.1.Value=1"), 400, "MissingParameter"),
+            refused("AlarmName", cw_query(&ALARM.replace("AlarmName=A&", "")), 400, "MissingParameter"),
+        ],
+        ("monitoring-query", "oversized list") => {
+            let many: String = (1..=1001).map(|i| format!("&MetricData.member.{i}.MetricName=M{i}&MetricData.member.{i}.Value=1")).collect();
+            vec![refused("1001 datums", cw_query(&format!("Action=PutMetricData&Namespace=N{many}")), 400, "InvalidParameterValue")]
+        }
+        ("monitoring-query", "oversized string") => vec![
+            refused("namespace", cw_query(&format!("Action=PutMetricData&Namespace={long}&MetricData.member.1.MetricName=M&MetricData.member.1.Value=1")), 400, "ValidationError"),
+            refused("alarm name", cw_query(&ALARM.replace("AlarmName=A", &format!("AlarmName={long}"))), 400, "ValidationError"),
+        ],
+        ("monitoring-query", "deep nesting") => vec![refused(
+            "100000 levels",
+            cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=1&{deep_query_key}=1")),
+            400,
+            "MalformedQueryString",
+        )],
+        ("monitoring-query", "invalid utf-8") => vec![refused(
+            "metric name",
+            cw_query("Action=PutMetricData&Namespace=N&MetricData.member.1.MetricName=%C3%28&MetricData.member.1.Value=1"),
+            400,
+            "MalformedQueryString",
+        )],
+        ("monitoring-query", "huge number") => vec![
+            refused("1e999", cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=1e999")), 400, "InvalidParameterValue"),
+            refused("Period 10^20", cw_query(&ALARM.replace("Period=60", "Period=100000000000000000000")), 400, "InvalidParameterValue"),
+        ],
+        ("monitoring-query", "nan/infinity") => vec![
+            refused("NaN value", cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=NaN")), 400, "InvalidParameterValue"),
+            refused("-Infinity value", cw_query(&format!("{PUT_DATUM}&MetricData.member.1.Value=-Infinity")), 400, "InvalidParameterValue"),
+            refused("NaN threshold", cw_query(&ALARM.replace("Threshold=1", "Threshold=NaN")), 400, "InvalidParameterValue"),
+        ],
+        ("monitoring-query", "unknown member") => vec![Cell {
+            label: "ListMetrics Surprise".into(),
+            req: cw_query("Action=ListMetrics&Surprise=1"),
+            expect: Expect::Ignored,
+        }],
+
+        ("sts-query", "empty") => vec![refused("empty body", sts_req("").unsigned().signed("sts"), 400, "MissingAction")],
+        ("sts-query", "truncated") => vec![refused(
+            "cut in an escape",
+            sts_req("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=ss%2"),
+            400,
+            "ValidationError",
+        )],
+        ("sts-query", "wrong content type") => vec![refused(
+            "text/plain",
+            Req::post("/", format!("Action=AssumeRole&{ROLE}&{STS_V}").into_bytes())
+                .header("Content-Type", "text/plain")
+                .signed("sts"),
+            415,
+            "UnsupportedMediaType",
+        )],
+        ("sts-query", "wrong type") => {
+            vec![refused("DurationSeconds", sts_req(&format!("Action=AssumeRole&{ROLE}&DurationSeconds=long")), 400, "InvalidParameterValue")]
+        }
+        ("sts-query", "missing required") => vec![refused(
+            "RoleSessionName",
+            sts_req("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr"),
+            400,
+            "ValidationError",
+        )],
+        ("sts-query", "oversized list") => {
+            let tags: String = (1..=51).map(|i| format!("&Tags.member.{i}.Key=k{i}&Tags.member.{i}.Value=v")).collect();
+            vec![refused("51 session tags", sts_req(&format!("Action=AssumeRole&{ROLE}{tags}")), 400, "ValidationError")]
+        }
+        ("sts-query", "oversized string") => vec![refused(
+            "65-character session name",
+            sts_req(&format!("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName={}", "s".repeat(65))),
+            400,
+            "ValidationError",
+        )],
+        ("sts-query", "deep nesting") => vec![refused(
+            "100000 levels",
+            sts_req(&format!("Action=AssumeRole&{ROLE}&{deep_query_key}=1")),
+            400,
+            "MalformedQueryString",
+        )],
+        ("sts-query", "invalid utf-8") => vec![refused(
+            "session name",
+            sts_req("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=%C3%28"),
+            400,
+            "MalformedQueryString",
+        )],
+        ("sts-query", "huge number") => vec![refused(
+            "DurationSeconds 10^20",
+            sts_req(&format!("Action=AssumeRole&{ROLE}&DurationSeconds=100000000000000000000")),
+            400,
+            "InvalidParameterValue",
+        )],
+        ("sts-query", "nan/infinity") => vec![refused(
+            "DurationSeconds NaN",
+            sts_req(&format!("Action=AssumeRole&{ROLE}&DurationSeconds=NaN")),
+            400,
+            "InvalidParameterValue",
+        )],
+        ("sts-query", "unknown member") => vec![Cell {
+            label: "GetCallerIdentity Surprise".into(),
+            req: sts_req("Action=GetCallerIdentity&Surprise=1"),
+            expect: Expect::Ignored,
+        }],
+
+        ("json", "empty") => vec![refused("empty body", Req::json("PutMetricData", b""), 400, "MissingParameter")],
+        ("json", "truncated") => vec![
+            refused("cut object", Req::json("PutMetricData", br#"{"Namespace":"#), 400, "SerializationException"),
+            refused("cut alarm", Req::json("PutMetricAlarm", &alarm_json("")[..40]), 400, "SerializationException"),
+        ],
+        ("json", "wrong content type") => vec![refused(
+            "text/plain",
+            Req::post("/", br#"{"Namespace":"N","MetricData":[{"MetricName":"M","Value":1}]}"#.to_vec())
+                .header("Content-Type", "text/plain")
+                .header("X-Amz-Target", "GraniteServiceVersion20100801.PutMetricData")
+                .signed("monitoring"),
+            415,
+            "UnsupportedMediaTypeException",
+        )],
+        ("json", "wrong type") => vec![
+            refused("string for double", Req::json("PutMetricData", br#"{"Namespace":"N","MetricData":[{"MetricName":"M","Value":"x"}]}"#), 400, "SerializationException"),
+            refused("string for integer", Req::json("PutMetricAlarm", &alarm_json("").replace_period()), 400, "SerializationException"),
+            refused("object for list", Req::json("PutMetricData", br#"{"Namespace":"N","MetricData":{"MetricName":"M"}}"#), 400, "SerializationException"),
+        ],
+        ("json", "missing required") => vec![
+            refused("Namespace", Req::json("PutMetricData", br#"{"MetricData":[{"MetricName":"M","Value":1}]}"#), 400, "MissingParameter"),
+            refused("nested MetricName", Req::json("PutMetricData", br#"{"Namespace":"N","MetricData":[{"Value":1}]}"#), 400, "MissingParameter"),
+        ],
+        ("json", "oversized list") => {
+            let many: Vec<String> = (0..1001).map(|i| format!(r#"{{"MetricName":"M{i}","Value":1}}"#)).collect();
+            let body = format!(r#"{{"Namespace":"N","MetricData":[{}]}}"#, many.join(","));
+            vec![refused("1001 datums", Req::json("PutMetricData", body.as_bytes()), 400, "InvalidParameterValue")]
+        }
+        ("json", "oversized string") => vec![refused(
+            "alarm name",
+            Req::json("PutMetricAlarm", &alarm_json(&format!(r#","AlarmDescription":"{}""#, "d".repeat(1025)))),
+            400,
+            "ValidationError",
+        )],
+        ("json", "deep nesting") => {
+            let deep = format!(r#"{{"Namespace":"N","MetricData":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+            vec![refused("10000 arrays", Req::json("PutMetricData", deep.as_bytes()), 400, "SerializationException")]
+        }
+        ("json", "invalid utf-8") => vec![refused(
+            "namespace",
+            Req::json("PutMetricData", b"{\"Namespace\":\"\xc3\x28\",\"MetricData\":[{\"MetricName\":\"M\",\"Value\":1}]}"),
+            400,
+            "SerializationException",
+        )],
+        ("json", "huge number") => vec![
+            refused("1e999", put_metric("json", "1e999"), 400, "SerializationException"),
+            refused("Period 10^20", Req::json("PutMetricAlarm", &alarm_json("").replace_period_with("100000000000000000000")), 400, "SerializationException"),
+        ],
+        ("json", "nan/infinity") => vec![
+            refused("NaN value", put_metric("json", "\"NaN\""), 400, "InvalidParameterValue"),
+            refused("Infinity value", put_metric("json", "\"Infinity\""), 400, "InvalidParameterValue"),
+            refused("NaN threshold", Req::json("PutMetricAlarm", &alarm_json("").replace_threshold_with("\"NaN\"")), 400, "InvalidParameterValue"),
+        ],
+        ("json", "unknown member") => vec![Cell {
+            label: "ListMetrics Surprise".into(),
+            req: Req::json("ListMetrics", br#"{"Namespace":"N","Surprise":{"a":[1]}}"#),
+            expect: Expect::Ignored,
+        }],
+
+        ("cbor", "empty") => vec![refused("empty body", Req::cbor("PutMetricData", b""), 400, "MissingParameter")],
+        ("cbor", "truncated") => {
+            let valid = alarm_cbor(vec![]);
+            vec![refused("cut alarm", Req::cbor("PutMetricAlarm", &valid[..valid.len() / 2]), 400, "SerializationException")]
+        }
+        ("cbor", "wrong content type") => vec![refused(
+            "application/json",
+            {
+                let mut r = Req::cbor("PutMetricData", &datum_cbor(vec![("MetricName", text("M")), ("Value", Cbor::Float(1.0))]));
+                r.headers.retain(|(k, _)| k != "Content-Type");
+                r.header("Content-Type", "application/json")
+            },
+            415,
+            "UnsupportedMediaTypeException",
+        )],
+        ("cbor", "wrong type") => vec![
+            refused("text for double", Req::cbor("PutMetricData", &datum_cbor(vec![("MetricName", text("M")), ("Value", text("1"))])), 400, "SerializationException"),
+            refused("float for integer", Req::cbor("PutMetricAlarm", &alarm_cbor(vec![("Period", Cbor::Float(60.5))])), 400, "SerializationException"),
+        ],
+        ("cbor", "missing required") => vec![refused(
+            "nested MetricName",
+            Req::cbor("PutMetricData", &datum_cbor(vec![("Value", Cbor::Float(1.0))])),
+            400,
+            "MissingParameter",
+        )],
+        ("cbor", "oversized list") => {
+            let many: Vec<Cbor> = (0..1001).map(|i| map(vec![("MetricName", text(&format!("M{i}"))), ("Value", Cbor::Float(1.0))])).collect();
+            let body = cbor::encode(&map(vec![("Namespace", text("N")), ("MetricData", Cbor::Array(many))]));
+            vec![refused("1001 datums", Req::cbor("PutMetricData", &body), 400, "InvalidParameterValue")]
+        }
+        ("cbor", "oversized string") => vec![refused(
+            "metric name",
+            Req::cbor("PutMetricData", &datum_cbor(vec![("MetricName", text(&"m".repeat(300))), ("Value", Cbor::Float(1.0))])),
+            400,
+            "ValidationError",
+        )],
+        ("cbor", "deep nesting") => {
+            let mut body = vec![0xa2, 0x69];
+            body.extend_from_slice(b"Namespace");
+            body.extend_from_slice(&[0x61, b'N', 0x6a]);
+            body.extend_from_slice(b"MetricData");
+            body.extend(std::iter::repeat_n(0x81_u8, 100_000));
+            body.push(0xa0);
+            vec![refused("100000 arrays", Req::cbor("PutMetricData", &body), 400, "SerializationException")]
+        }
+        ("cbor", "invalid utf-8") => {
+            let mut body = datum_cbor(vec![("MetricName", text("MM")), ("Value", Cbor::Float(1.0))]);
+            let at = body.windows(3).position(|w| w == [0x62, b'M', b'M']).unwrap();
+            body[at + 1] = 0xc3;
+            body[at + 2] = 0x28;
+            vec![refused("metric name", Req::cbor("PutMetricData", &body), 400, "SerializationException")]
+        }
+        ("cbor", "huge number") => vec![
+            refused("Period 2^64-1", Req::cbor("PutMetricAlarm", &alarm_cbor(vec![("Period", Cbor::Int(u64::MAX.into()))])), 400, "SerializationException"),
+            refused("bignum tag", Req::cbor("PutMetricAlarm", &alarm_cbor(vec![("Period", Cbor::Tag(2, Box::new(Cbor::Bytes(vec![1; 20]))))])), 400, "SerializationException"),
+        ],
+        ("cbor", "nan/infinity") => vec![
+            refused("NaN value", put_metric("cbor", "NaN"), 400, "InvalidParameterValue"),
+            refused("-inf value", put_metric("cbor", "-inf"), 400, "InvalidParameterValue"),
+            refused("NaN threshold", Req::cbor("PutMetricAlarm", &alarm_cbor(vec![("Threshold", Cbor::Float(f64::NAN))])), 400, "InvalidParameterValue"),
+        ],
+        ("cbor", "unknown member") => vec![Cell {
+            label: "ListMetrics Surprise".into(),
+            req: Req::cbor("ListMetrics", &cbor::encode(&map(vec![("Surprise", Cbor::Array(vec![Cbor::Int(1)]))]))),
+            expect: Expect::Ignored,
+        }],
+        _ => vec![],
+    }
+}
+
+/// Byte-level edits of the JSON alarm.
+trait AlarmEdit {
+    fn replace_period(&self) -> Vec<u8>;
+    fn replace_period_with(&self, with: &str) -> Vec<u8>;
+    fn replace_threshold_with(&self, with: &str) -> Vec<u8>;
+}
+
+impl AlarmEdit for Vec<u8> {
+    fn replace_period(&self) -> Vec<u8> {
+        self.replace_period_with("\"60\"")
+    }
+    fn replace_period_with(&self, with: &str) -> Vec<u8> {
+        String::from_utf8_lossy(self).replace(r#""Period":60"#, &format!(r#""Period":{with}"#)).into_bytes()
+    }
+    fn replace_threshold_with(&self, with: &str) -> Vec<u8> {
+        String::from_utf8_lossy(self).replace(r#""Threshold":1"#, &format!(r#""Threshold":{with}"#)).into_bytes()
+    }
+}
+
+/// Every protocol x malformation cell: each has at least one request, each is answered
+/// as AWS answers it, and none changes state or takes the server down. Failures are
+/// collected so that one run shows the whole matrix.
+#[test]
+fn the_bad_input_matrix() {
+    let s = Server::new();
+    let described = s.request(&Req::form("ec2", "Action=DescribeVpcs&Version=2016-11-15"));
+    let vpc = {
+        let t = described.text();
+        let start = t.find("<vpcId>").expect("a default VPC") + 7;
+        t[start..start + t[start..].find('<').unwrap()].to_string()
+    };
+    // The valid versions of the mutating requests succeed (so each cell is a near miss).
+    for ok in [
+        ec2_req(&format!("Action=CreateTags&ResourceId.1={vpc}&Tag.1.Key=k&Tag.1.Value=v")),
+        cw_query(ALARM),
+        sts_req(&format!("Action=AssumeRole&{ROLE}")),
+        Req::json("PutMetricAlarm", &alarm_json("")),
+        Req::cbor("PutMetricAlarm", &alarm_cbor(vec![])),
+    ] {
+        let r = s.request(&ok);
+        assert_eq!(r.status, 200, "baseline: {}", r.text());
+    }
+    // Start the cells from a clean slate (an alarm left from the baselines could be
+    // evaluated mid-run and change the state for reasons of its own).
+    assert_eq!(s.request(&Req::post("/_nimbus/reset", Vec::new())).status, 200);
+    let described = s.request(&Req::form("ec2", "Action=DescribeVpcs&Version=2016-11-15"));
+    let vpc = {
+        let t = described.text();
+        let start = t.find("<vpcId>").expect("a default VPC") + 7;
+        t[start..start + t[start..].find('<').unwrap()].to_string()
+    };
+
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for protocol in PROTOCOLS {
+        for malformation in MALFORMATIONS {
+            let cells = cells(protocol, malformation, &vpc);
+            if cells.is_empty() {
+                failures.push(format!("{protocol} x {malformation}: no cell"));
+            }
+            for cell in cells {
+                ran += 1;
+                let label = format!("{protocol} x {malformation} ({})", cell.label);
+                let before = s.state();
+                let r = s.request(&cell.req);
+                let got = (r.status, r.error_code());
+                match cell.expect {
+                    Expect::Refused(status, code) => {
+                        if got != (status, Some(code.to_string())) {
+                            failures.push(format!("{label}: want {status} {code}, got {got:?}: {:.300}", r.text()));
+                        }
+                        if r.header("x-amzn-requestid").is_none() {
+                            failures.push(format!("{label}: no request id"));
+                        }
+                    }
+                    Expect::Ignored => {
+                        if r.status != 200 {
+                            failures.push(format!("{label}: want 200, got {got:?}: {:.300}", r.text()));
+                        }
+                    }
+                }
+                if s.state() != before {
+                    failures.push(format!("{label}: state changed"));
+                }
+                assert_eq!(s.request(&Req::get("/_nimbus/health")).status, 200, "{label}: server down");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {ran} cells failed:\n{}", failures.len(), failures.join("\n"));
+}

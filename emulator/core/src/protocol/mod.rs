@@ -152,6 +152,24 @@ pub struct EnvelopeError {
 
 const RPC_V2_PREFIX: &str = "/service/";
 
+/// A body in a media type the protocol does not read: 415, as Smithy's JSON and CBOR
+/// servers answer it (`UnsupportedMediaTypeException`). No Content-Type at all is
+/// accepted (an empty input may be sent without one).
+fn unsupported_media_type(req: &WireRequest, accepted: &[&str]) -> Option<ApiError> {
+    let content_type = req.header(CONTENT_TYPE.as_str()).unwrap_or("").trim();
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence.is_empty() || accepted.contains(&essence.as_str()) {
+        return None;
+    }
+    Some(
+        ApiError::client(
+            "UnsupportedMediaTypeException",
+            format!("The content type {content_type} is not supported; send {}.", accepted[0]),
+        )
+        .with_status(415),
+    )
+}
+
 /// Reads protocol, service and operation from a request, in the order LocalStack's
 /// ASF established: RPC v2 CBOR path and header, then `X-Amz-Target`, then a form
 /// `Action` whose service is named by the SigV4 scope or, unsigned, by `Version`.
@@ -208,6 +226,9 @@ pub fn detect(req: &WireRequest, services: &[&'static ServiceModel]) -> Result<E
                 ApiError::new("UnknownOperationException", "RPC v2 operations are called with POST.", 405),
             );
         }
+        if let Some(error) = unsupported_media_type(req, &["application/cbor"]) {
+            return fail(Protocol::RpcV2Cbor, Some(model), error);
+        }
         return Ok(Envelope { protocol: Protocol::RpcV2Cbor, service: model, operation: op.to_string(), params: None });
     }
 
@@ -227,6 +248,12 @@ pub fn detect(req: &WireRequest, services: &[&'static ServiceModel]) -> Result<E
                 Some(model),
                 ApiError::new("UnknownOperationException", "JSON operations are called with POST.", 405),
             );
+        }
+        if let Some(error) = unsupported_media_type(
+            req,
+            &["application/x-amz-json-1.0", "application/x-amz-json-1.1", "application/json"],
+        ) {
+            return fail(Protocol::Json10, Some(model), error);
         }
         return Ok(Envelope { protocol: Protocol::Json10, service: model, operation: op.to_string(), params: None });
     }

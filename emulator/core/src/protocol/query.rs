@@ -111,6 +111,14 @@ pub fn decode(
         if ENVELOPE.contains(&key.as_str()) {
             continue;
         }
+        // No member path of any model is this deep; refusing such keys before building
+        // the tree keeps every walk over it (and its drop) within the stack.
+        if key.split('.').nth(MAX_DEPTH).is_some() {
+            return Err(match protocol {
+                Protocol::Ec2 => DecodeError::UnknownParameter(key.chars().take(256).collect()),
+                _ => DecodeError::TooDeep,
+            });
+        }
         let mut node = &mut root;
         for part in key.split('.') {
             node = node.children.entry(part.to_string()).or_default();
