@@ -358,3 +358,65 @@ fn thirty_two_clients_in_one_vpc_leave_it_consistent() {
     assert_eq!(described.matches("<name>running</name>").count(), kept.len());
     let _: &Value = p;
 }
+
+/// Requests refused for what they ask (not how they are written) change nothing either:
+/// a multi-resource request with one bad member is refused whole, as AWS does.
+#[test]
+fn refused_multi_resource_requests_change_nothing() {
+    let s = Server::new();
+    let shared = setup(&s);
+    let addr = s.addr;
+    let small = first(&ok(addr, &format!("CreateSubnet&VpcId={}&CidrBlock=10.0.16.0/28", shared.vpc)), "subnetId");
+    let launched = ok(
+        addr,
+        &format!(
+            "RunInstances&ImageId={}&InstanceType=t3.micro&MinCount=1&MaxCount=1&SubnetId={}&SecurityGroupId.1={}",
+            shared.image, shared.subnet, shared.group
+        ),
+    );
+    let instance = first(&launched, "instanceId");
+    ok(
+        addr,
+        &format!(
+            "AuthorizeSecurityGroupIngress&GroupId={}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0/8",
+            shared.group
+        ),
+    );
+    ok(addr, "DescribeInstances");
+    let cases = [
+        (
+            format!("CreateTags&ResourceId.1={}&ResourceId.2=vpc-0123456789abcdef0&Tag.1.Key=k&Tag.1.Value=v", shared.vpc),
+            "InvalidVpcID.NotFound",
+        ),
+        (format!("TerminateInstances&InstanceId.1={instance}&InstanceId.2=i-0123456789abcdef0"), "InvalidInstanceID.NotFound"),
+        (
+            format!(
+                "RunInstances&ImageId={}&InstanceType=t3.micro&MinCount=12&MaxCount=12&SubnetId={small}",
+                shared.image
+            ),
+            "InsufficientFreeAddressesInSubnet",
+        ),
+        (
+            format!(
+                "AuthorizeSecurityGroupIngress&GroupId={}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=80&IpPermissions.1.ToPort=80&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0/8\
+                 &IpPermissions.2.IpProtocol=tcp&IpPermissions.2.FromPort=22&IpPermissions.2.ToPort=22&IpPermissions.2.IpRanges.1.CidrIp=10.0.0.0/8",
+                shared.group
+            ),
+            "InvalidPermission.Duplicate",
+        ),
+        (format!("DeleteSecurityGroup&GroupId={}", shared.group), "DependencyViolation"),
+        (format!("DeleteVpc&VpcId={}", shared.vpc), "DependencyViolation"),
+    ];
+    let mut failures = Vec::new();
+    for (params, code) in &cases {
+        let before = s.state();
+        let r = ec2(addr, params);
+        if r.error_code().as_deref() != Some(*code) {
+            failures.push(format!("{params}: want {code}, got {} {:?}", r.status, r.error_code()));
+        }
+        if s.state() != before {
+            failures.push(format!("{params}: state changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
