@@ -400,3 +400,48 @@ pub(crate) fn into_http(r: WireResponse) -> Response {
 fn httpdate_now() -> String {
     chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefixed<S>(inner: S, stall: std::time::Duration) -> Prefixed<S> {
+        Prefixed { prefix: Bytes::from_static(b"GET / HTTP/1.1\r\n\r\n"), inner, write_stall: stall, stalled: None }
+    }
+
+    /// A peer that stops reading makes writes fail after the stall deadline instead of
+    /// holding the connection forever; one that reads keeps it.
+    #[tokio::test]
+    async fn writes_to_a_peer_that_stopped_reading_time_out() {
+        // `theirs` stays open and unread: a stalled peer, not a closed one.
+        let (ours, theirs) = tokio::io::duplex(64);
+        let mut io = prefixed(ours, std::time::Duration::from_millis(200));
+        let mut head = [0u8; 18];
+        io.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"GET / HTTP/1.1\r\n\r\n");
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(std::time::Duration::from_secs(5), io.write_all(&[0u8; 4096]))
+            .await
+            .expect("the stall deadline fired")
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+
+        let (ours, mut reader) = tokio::io::duplex(64);
+        let mut io = prefixed(ours, std::time::Duration::from_millis(200));
+        let drain = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 16];
+            // A slow reader: 16 bytes every 10 ms, never stalled for the whole deadline.
+            while got.len() < 1024 {
+                let n = reader.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            got.len()
+        });
+        io.write_all(&[1u8; 1024]).await.unwrap();
+        assert_eq!(drain.await.unwrap(), 1024);
+        drop(theirs);
+    }
+}
