@@ -87,8 +87,8 @@ pub struct Options {
     /// request's headers) before it is closed [default: 60].
     #[arg(long, env = "NIMBUS_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
-    /// Connections served at once; further ones wait in the listen backlog until one
-    /// closes [default: 1024].
+    /// Connections served at once; at the cap idle kept-alive connections are closed
+    /// to make room and newcomers wait in the listen backlog [default: 1024].
     #[arg(long, env = "NIMBUS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT [default: 10].
@@ -271,7 +271,7 @@ impl Options {
             max_body_bytes: o.max_body_bytes.unwrap_or(d.max_body_bytes),
             request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
             idle_timeout: o.idle_timeout_secs.map(Duration::from_secs).unwrap_or(d.idle_timeout),
-            max_connections: o.max_connections.unwrap_or(d.max_connections).max(1),
+            max_connections: o.max_connections.unwrap_or(d.max_connections).clamp(1, 1 << 20),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
             id_seed: o.id_seed,

@@ -13,7 +13,6 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use nimbus_core::protocol::{self, Protocol, WireRequest, WireResponse};
 use nimbus_core::{ids, ApiError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -28,15 +27,22 @@ pub type Response = http::Response<Full<Bytes>>;
 /// Largest header section accepted (AWS's front ends allow about this much).
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// What a connection listens to besides its client: the server stopping, and the
+/// accept loop asking idle connections to make room (see `serve`).
+#[derive(Clone)]
+pub(crate) struct Signals {
+    pub stop: tokio::sync::watch::Receiver<bool>,
+    pub room_wanted: Arc<tokio::sync::Notify>,
+}
+
 pub(crate) fn spawn_connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
     tls: Option<TlsAcceptor>,
-    graceful: &GracefulShutdown,
+    signals: Signals,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
-    let watcher = graceful.watcher();
     tokio::spawn(async move {
         // Held for the connection's life: the connection cap (see `serve`).
         let _permit = permit;
@@ -44,27 +50,45 @@ pub(crate) fn spawn_connection(
         match tls {
             None => {
                 let Some(io) = read_head(stream, timeout).await else { return };
-                run_http(io, peer, app, watcher).await;
+                run_http(io, peer, app, signals).await;
             }
             Some(acceptor) => {
                 let Ok(Ok(tls_stream)) = tokio::time::timeout(timeout, acceptor.accept(stream)).await else {
                     return;
                 };
                 let Some(io) = read_head(tls_stream, timeout).await else { return };
-                run_http(io, peer, app, watcher).await;
+                run_http(io, peer, app, signals).await;
             }
         }
     });
 }
 
-async fn run_http<S>(io: Prefixed<S>, peer: SocketAddr, app: Arc<App>, watcher: hyper_util::server::graceful::Watcher)
+async fn run_http<S>(io: Prefixed<S>, peer: SocketAddr, app: Arc<App>, mut signals: Signals)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let idle = app.config.idle_timeout;
+    // Requests being answered on this connection (zero between requests), and
+    // requests begun on it: a connection whose first request hyper has not parsed yet
+    // is not idle, whatever `busy` says.
+    let busy = Arc::new(AtomicUsize::new(0));
+    let begun = Arc::new(AtomicUsize::new(0));
+    let (in_flight, started, stopping) = (busy.clone(), begun.clone(), signals.stop.clone());
     let service = hyper::service::service_fn(move |req: Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
+        let (in_flight, started, stopping) = (in_flight.clone(), started.clone(), stopping.clone());
+        async move {
+            in_flight.fetch_add(1, Ordering::SeqCst);
+            started.fetch_add(1, Ordering::SeqCst);
+            let mut response = handle(&app, req).await;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            if *stopping.borrow() {
+                // Shutting down: this answer is the connection's last.
+                response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     // hyper starts its header timer as soon as a kept-alive connection goes idle after
     // a response (hyper >= 1.4), so this one timer is the idle timeout: no complete
@@ -72,8 +96,34 @@ where
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(Some(idle)).max_buf_size(MAX_HEADER_BYTES.max(8192) * 2);
     let conn = builder.serve_connection(TokioIo::new(io), service);
-    if let Err(e) = watcher.watch(conn).await {
-        tracing::debug!(%peer, error = %e, "connection closed with an error");
+    tokio::pin!(conn);
+    // Once asked to close, hyper finishes the request in flight (if any) and closes.
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection closed with an error");
+                }
+                return;
+            }
+            _ = signals.stop.wait_for(|stop| *stop), if !closing => {
+                // Before its first request is parsed, the connection is left to answer
+                // it (with `Connection: close`, above); otherwise hyper finishes the
+                // request in flight, if any, and closes.
+                if begun.load(Ordering::SeqCst) > 0 {
+                    conn.as_mut().graceful_shutdown();
+                }
+                closing = true;
+            }
+            () = signals.room_wanted.notified(), if !closing => {
+                if busy.load(Ordering::SeqCst) == 0 && begun.load(Ordering::SeqCst) > 0 {
+                    tracing::debug!(%peer, "closing an idle connection to make room for a new one");
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
     }
 }
 

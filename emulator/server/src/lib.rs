@@ -65,49 +65,58 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let tls = tls::acceptor(&app.config.tls).map_err(std::io::Error::other)?;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    // The connection cap: a permit per open connection. At the cap the loop stops
-    // calling accept(), so new connections wait in the kernel's listen backlog (and
-    // are served, in order, as others close) rather than being refused or answered
-    // 503: SDK clients would retry a 503 anyway, and a local emulator has no other
-    // node to shed load to. Every timeout (header, body, idle, write stall) bounds how
-    // long a connection holds its permit, so stuck clients cannot keep the cap reached.
-    let permits = Arc::new(tokio::sync::Semaphore::new(app.config.max_connections.max(1)));
+    // The connection cap: a permit per open connection. At the cap the loop accepts
+    // one more connection and holds it while idle kept-alive connections are asked to
+    // close (busy ones are left alone); it stops accepting until a permit frees, so
+    // further connections wait in the kernel's listen backlog and are served in order.
+    // Nothing is refused or answered 503: SDK clients would only retry a 503, and a
+    // local emulator has no other node to shed load to. Every timeout (header, body,
+    // idle, write stall) bounds how long a connection holds its permit.
+    let max = app.config.max_connections.max(1);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let signals = edge::Signals { stop: stop_rx, room_wanted: Arc::new(tokio::sync::Notify::new()) };
     tokio::pin!(shutdown);
-    loop {
-        if permits.available_permits() == 0 {
-            tracing::warn!(
-                max_connections = app.config.max_connections,
-                "connection cap reached; new connections wait in the listen backlog"
-            );
-        }
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
+    'accepting: loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             },
             () = &mut shutdown => break,
         };
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::warn!(max_connections = max, "connection cap reached; closing idle connections to make room");
+                loop {
+                    signals.room_wanted.notify_waiters();
+                    tokio::select! {
+                        permit = permits.clone().acquire_owned() => match permit {
+                            Ok(p) => break p,
+                            Err(_) => break 'accepting,
+                        },
+                        // Connections that were busy may have gone idle since.
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        () = &mut shutdown => break 'accepting,
                     }
-                };
-                let _ = stream.set_nodelay(true);
-                edge::spawn_connection(stream, peer, app.clone(), tls.clone(), &graceful, permit);
+                }
             }
-            () = &mut shutdown => break,
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        edge::spawn_connection(stream, peer, app.clone(), tls.clone(), signals.clone(), permit);
     }
     drop(listener);
-    tracing::info!(connections = graceful.count(), "shutting down");
-    if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown()).await.is_err() {
+    let open = max - permits.available_permits();
+    tracing::info!(connections = open, "shutting down");
+    let _ = stop_tx.send(true);
+    let all_closed = permits.acquire_many(u32::try_from(max).unwrap_or(u32::MAX));
+    if tokio::time::timeout(app.config.shutdown_grace, all_closed).await.is_err() {
         tracing::warn!("connections still open after the grace period; closing them");
     }
     Ok(())

@@ -53,16 +53,16 @@ const HEALTH: &[u8] = b"GET /_nimbus/health HTTP/1.1\r\nHost: nimbus\r\n\r\n";
 #[test]
 fn connections_beyond_the_cap_wait_in_the_backlog_and_are_served_once_others_close() {
     let s = Server::start(Config { max_connections: 2, ..config() });
-    // Two kept-alive connections take both slots.
+    // Two connections mid-way through their first request's headers take both slots
+    // (they are not idle, so nothing may close them to make room).
     let mut held: Vec<TcpStream> = (0..2)
         .map(|_| {
             let mut c = TcpStream::connect(s.addr).unwrap();
-            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            c.write_all(HEALTH).unwrap();
-            assert_eq!(read_one(&mut c).status, 200);
+            c.write_all(b"GET /_nimbus/health HTTP/1.1\r\nHost: nimbus\r\n").unwrap();
             c
         })
         .collect();
+    std::thread::sleep(Duration::from_millis(200));
     // A third connects (the kernel's backlog takes it) but is not served yet.
     let mut extra = TcpStream::connect(s.addr).unwrap();
     extra.write_all(HEALTH).unwrap();
@@ -73,7 +73,8 @@ fn connections_beyond_the_cap_wait_in_the_backlog_and_are_served_once_others_clo
         other => panic!("a connection beyond the cap was served or refused: {other:?}"),
     }
     // The held connections still work.
-    held[0].write_all(HEALTH).unwrap();
+    held[0].set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    held[0].write_all(b"\r\n").unwrap();
     assert_eq!(read_one(&mut held[0]).status, 200);
     // One closes: the waiting connection is served.
     drop(held.remove(0));
@@ -86,6 +87,29 @@ fn connections_beyond_the_cap_wait_in_the_backlog_and_are_served_once_others_clo
     drop(held);
     let r = s.request(&Req::form("sts", "Action=GetCallerIdentity&Version=2011-06-15"));
     assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn idle_connections_make_room_at_the_cap() {
+    let s = Server::start(Config { max_connections: 2, ..config() });
+    // Two kept-alive connections, idle after a request each, fill the cap.
+    let mut idle: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut c = TcpStream::connect(s.addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            c.write_all(HEALTH).unwrap();
+            assert_eq!(read_one(&mut c).status, 200);
+            c
+        })
+        .collect();
+    // A newcomer is served promptly (the default idle timeout is a minute) ...
+    let started = Instant::now();
+    let r = s.request(&Req::form("sts", "Action=GetCallerIdentity&Version=2011-06-15"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    // ... because an idle connection was closed for it.
+    let closed = idle.iter_mut().map(|c| closed_within(c, Duration::from_millis(500))).filter(|closed| *closed).count();
+    assert!(closed >= 1, "no idle connection was closed");
 }
 
 #[test]
