@@ -15,6 +15,7 @@ mod metric_data;
 mod metrics;
 mod query;
 mod records;
+mod snapshot;
 mod statistics;
 mod store;
 mod tags;
@@ -284,6 +285,24 @@ impl Service for CloudWatch {
     fn reset(&self) {
         self.state.clear();
         self.dashboards.clear();
+    }
+
+    fn snapshot(&self) -> Result<Value, String> {
+        Ok(serde_json::json!({
+            "regions": self.state.save_with(snapshot::save)?,
+            "dashboards": self.dashboards.try_dump()?,
+        }))
+    }
+
+    /// Both parts are read before either is replaced, so a bad snapshot changes nothing.
+    fn restore(&self, mut snapshot: Value) -> Result<(), String> {
+        let regions = Partitioned::<CwState>::new();
+        regions.restore_with(snapshot["regions"].take(), snapshot::load)?;
+        let dashboards = Partitioned::<dashboards::Dashboards>::new();
+        dashboards.restore(snapshot["dashboards"].take())?;
+        self.state.replace_with(regions);
+        self.dashboards.replace_with(dashboards);
+        Ok(())
     }
 
     /// `{ account: { region: state, "global": dashboards } }`.

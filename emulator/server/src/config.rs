@@ -28,6 +28,26 @@ pub enum Command {
     Serve,
     /// Exit 0 when a nimbus answers /_nimbus/health on the configured address (for container HEALTHCHECKs).
     Healthcheck,
+    /// Move a cloud between machines: export a state directory to one file, or import one.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Write the --state-dir's cloud (snapshot plus journal) as one snapshot file.
+    Export {
+        /// Where to write it [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Make FILE (from `nimbus state export`) the --state-dir's cloud.
+    Import {
+        file: PathBuf,
+        /// Replace a state directory that already holds a cloud.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -108,6 +128,10 @@ pub struct Options {
     /// into this directory: how the golden wire tests capture real clients' bytes.
     #[arg(long, env = "NIMBUS_CAPTURE_DIR")]
     pub capture_dir: Option<PathBuf>,
+    /// Keep the state in this directory across restarts (a snapshot plus a journal of
+    /// acknowledged changes); off by default: state lives in memory only.
+    #[arg(long, env = "NIMBUS_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -134,6 +158,7 @@ pub struct Config {
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     pub capture_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
     pub id_seed: Option<u64>,
     pub ec2: nimbus_ec2::Ec2Settings,
     pub seed_images: nimbus_ec2::SeedImages,
@@ -152,6 +177,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             capture_dir: None,
+            state_dir: None,
             id_seed: None,
             ec2: nimbus_ec2::Ec2Settings::default(),
             seed_images: nimbus_ec2::SeedImages::default(),
@@ -186,6 +212,7 @@ impl Options {
             request_timeout_secs: self.request_timeout_secs.or(other.request_timeout_secs),
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
+            state_dir: self.state_dir.or(other.state_dir),
             id_seed: self.id_seed.or(other.id_seed),
             seed_images: self.seed_images.or(other.seed_images),
             ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
@@ -256,6 +283,7 @@ impl Options {
             request_timeout: o.request_timeout_secs.map(Duration::from_secs).unwrap_or(d.request_timeout),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
+            state_dir: o.state_dir,
             id_seed: o.id_seed,
             ec2: nimbus_ec2::Ec2Settings {
                 transition_delay_secs: o.ec2_transition_secs.unwrap_or(d.ec2.transition_delay_secs),
