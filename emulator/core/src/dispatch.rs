@@ -166,7 +166,7 @@ impl Dispatcher {
             now,
             protocol: env.protocol,
         };
-        let journal = self.recorder.as_ref().filter(|_| service.mutates(op.name));
+        let journal = self.recorder.as_ref().filter(|_| service.mutates(&ctx, op.name));
         let result = match (journal, &self.id_seed) {
             (Some(recorder), _) => {
                 let order = crate::state::lock(&self.mutation_order);

@@ -82,9 +82,10 @@ pub trait Service: Send + Sync + 'static {
     /// A JSON dump of the state, by account and region.
     fn state(&self) -> Value;
 
-    /// Whether `operation` may change state, and so is journaled under `--state-dir`.
+    /// Whether this call may change state, and so is journaled under `--state-dir`.
     /// By default everything but `Describe*`, `List*` and `Get*`.
-    fn mutates(&self, operation: &str) -> bool {
+    fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
+        let _ = ctx;
         !["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p))
     }
 

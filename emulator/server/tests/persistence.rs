@@ -158,7 +158,12 @@ fn clock_moves_and_resets_are_journaled() {
     ok(&s, ec2("Action=CreateVpc&CidrBlock=10.9.0.0%2F16"));
     assert_eq!(s.request(&Req::post("/_nimbus/reset", "")).status, 200);
     ok(&s, ec2("Action=CreateVpc&CidrBlock=10.8.0.0%2F16"));
-    assert_eq!(s.request(&Req::post("/_nimbus/clock", r#"{"advanceSeconds": 7200}"#)).status, 200);
+    ok(&s, Req::form("monitoring", "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=hot&Namespace=A&MetricName=T&Statistic=Maximum&Period=60&EvaluationPeriods=1&Threshold=10&ComparisonOperator=GreaterThanThreshold"));
+    ok(&s, Req::json("PutMetricData", br#"{"Namespace":"A","MetricData":[{"MetricName":"T","Value":99}]}"#));
+    assert_eq!(s.request(&Req::post("/_nimbus/clock", r#"{"advanceSeconds": 90}"#)).status, 200);
+    // A read runs the evaluations that fell due: that read is journaled too.
+    let alarms = ok(&s, Req::form("monitoring", "Action=DescribeAlarms&Version=2010-08-01"));
+    assert!(alarms.text().contains("<StateValue>ALARM</StateValue>"), "{}", alarms.text());
     let running = s.state();
     let copy = scratch("admin-copy");
     copy_dir(&dir, &copy);
@@ -169,7 +174,7 @@ fn clock_moves_and_resets_are_journaled() {
     let replayed = Server::start(with_state_dir(&copy));
     assert_same(&replayed.state(), &running, "clock and reset");
     let clock: serde_json::Value = serde_json::from_slice(&replayed.request(&Req::get("/_nimbus/clock")).body).unwrap();
-    assert_eq!(clock["offsetSeconds"], 7200.0);
+    assert_eq!(clock["offsetSeconds"], 90.0);
     for d in [dir, copy] {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -53,7 +53,7 @@ impl Service for Sts {
     }
 
     /// GetSessionToken is the one `Get` that changes state: it issues credentials.
-    fn mutates(&self, operation: &str) -> bool {
+    fn mutates(&self, _: &RequestContext, operation: &str) -> bool {
         operation != "GetCallerIdentity"
     }
 
