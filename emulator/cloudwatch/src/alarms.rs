@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine as _;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::composite::{self, Rule};
@@ -28,7 +28,7 @@ pub const INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
 /// Alarm history is kept for two weeks.
 const HISTORY_MS: i64 = 14 * 86_400_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricConfig {
     /// The PutMetricAlarm request, less its tags.
     pub input: PutMetricAlarmInput,
@@ -41,19 +41,33 @@ pub struct CompositeConfig {
     pub rule: Rule,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A snapshot keeps the rule's text only; it is parsed again when read back.
+impl<'de> Deserialize<'de> for CompositeConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            input: PutCompositeAlarmInput,
+        }
+        let Stored { input } = Stored::deserialize(d)?;
+        let rule = composite::parse(&input.alarm_rule).map_err(serde::de::Error::custom)?;
+        Ok(CompositeConfig { input, rule })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Kind {
     Metric(Box<MetricConfig>),
     Composite(Box<CompositeConfig>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub arn: String,
     pub kind: Kind,
     pub actions_enabled: bool,
-    pub state: &'static str,
+    #[serde(deserialize_with = "crate::snapshot::known")]
+    pub state: crate::snapshot::Known,
     pub reason: String,
     pub reason_data: Option<String>,
     pub state_updated_ms: i64,
@@ -98,17 +112,19 @@ impl Alarm {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistoryItem {
     pub alarm_name: String,
-    pub alarm_type: &'static str,
+    #[serde(deserialize_with = "crate::snapshot::known")]
+    pub alarm_type: crate::snapshot::Known,
     pub timestamp_ms: i64,
-    pub item_type: &'static str,
+    #[serde(deserialize_with = "crate::snapshot::known")]
+    pub item_type: crate::snapshot::Known,
     pub summary: String,
     pub data: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct AlarmStore {
     pub alarms: BTreeMap<String, Alarm>,
     pub history: Vec<HistoryItem>,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use nimbus_core::{ApiError, RequestContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::generated::dto::{
     AnomalyDetector, DeleteAnomalyDetectorInput, DeleteAnomalyDetectorOutput, DescribeAnomalyDetectorsInput,
@@ -17,13 +17,13 @@ use crate::metric_data::Engine;
 use crate::statistics::Stat;
 use crate::store::{MetricKey, MetricStore};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detector {
     pub id: String,
     pub detector: AnomalyDetector,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Detectors {
     /// By identity (metric and stat, or the metric math queries).
     pub by_key: BTreeMap<String, Detector>,

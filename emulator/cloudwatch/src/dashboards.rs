@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::generated::dto::{
@@ -17,7 +17,7 @@ use crate::generated::dto::{
 use crate::statistics::Stat;
 use crate::tags::Tags;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dashboard {
     pub name: String,
     pub arn: String,
@@ -25,7 +25,7 @@ pub struct Dashboard {
     pub last_modified_ms: i64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Dashboards {
     pub dashboards: BTreeMap<String, Dashboard>,
     pub tags: Tags,

@@ -15,6 +15,7 @@ mod metric_data;
 mod metrics;
 mod query;
 mod records;
+mod snapshot;
 mod statistics;
 mod store;
 mod tags;
@@ -127,15 +128,20 @@ impl CloudWatch {
         });
     }
 
+    /// Whether evaluations are due in the caller's partition (which any request runs).
+    fn evaluations_due(&self, ctx: &RequestContext) -> bool {
+        let now_ms = ctx.now.timestamp_millis();
+        self.state.read(ctx.account(), &ctx.region, |s| s.alarms.alarms.values().any(|a| a.next_eval_ms <= now_ms))
+    }
+
     /// Runs the alarm evaluations due up to `now` (only where alarms exist: a partition
     /// is never created by this).
     fn catch_up(&self, ctx: &RequestContext) {
-        let (account, region) = (ctx.account(), ctx.region.as_str());
-        let now_ms = ctx.now.timestamp_millis();
-        let due = self.state.read(account, region, |s| s.alarms.alarms.values().any(|a| a.next_eval_ms <= now_ms));
-        if !due {
+        if !self.evaluations_due(ctx) {
             return;
         }
+        let (account, region) = (ctx.account(), ctx.region.as_str());
+        let now_ms = ctx.now.timestamp_millis();
         let mut effects = evaluation::Effects::default();
         let _ = self.state.write(account, region, |s| -> Result<(), ()> {
             evaluation::catch_up(s, now_ms, &mut effects);
@@ -284,6 +290,30 @@ impl Service for CloudWatch {
     fn reset(&self) {
         self.state.clear();
         self.dashboards.clear();
+    }
+
+    /// A read that runs due alarm evaluations changes state (alarm states, history, EC2
+    /// actions), so it is journaled too and replays at the same instant.
+    fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
+        !["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p)) || self.evaluations_due(ctx)
+    }
+
+    fn snapshot(&self) -> Result<Value, String> {
+        Ok(serde_json::json!({
+            "regions": self.state.save_with(snapshot::save)?,
+            "dashboards": self.dashboards.try_dump()?,
+        }))
+    }
+
+    /// Both parts are read before either is replaced, so a bad snapshot changes nothing.
+    fn restore(&self, mut snapshot: Value) -> Result<(), String> {
+        let regions = Partitioned::<CwState>::new();
+        regions.restore_with(snapshot["regions"].take(), snapshot::load)?;
+        let dashboards = Partitioned::<dashboards::Dashboards>::new();
+        dashboards.restore(snapshot["dashboards"].take())?;
+        self.state.replace_with(regions);
+        self.dashboards.replace_with(dashboards);
+        Ok(())
     }
 
     /// `{ account: { region: state, "global": dashboards } }`.

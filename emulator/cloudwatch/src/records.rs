@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::generated::dto::{
@@ -20,16 +20,17 @@ use crate::generated::dto::{
 };
 use crate::tags::Tags;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricStream {
     pub input: PutMetricStreamInput,
     pub arn: String,
-    pub state: &'static str,
+    #[serde(deserialize_with = "crate::snapshot::known")]
+    pub state: crate::snapshot::Known,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
     pub arn: String,
@@ -39,7 +40,7 @@ pub struct Rule {
     pub apply_on_transformed_logs: Option<bool>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Records {
     pub streams: BTreeMap<String, MetricStream>,
     pub rules: BTreeMap<String, Rule>,

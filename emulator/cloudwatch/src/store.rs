@@ -464,3 +464,99 @@ mod tests {
         );
     }
 }
+
+/// A series as a snapshot keeps it: every point and side-table set, exactly.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct StoredSeries {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// `(epoch seconds, milliseconds, unit, flags, value)`; with [`IN_SET`] the value is
+    /// the index of the set.
+    pub points: Vec<(u32, u16, u8, u8, f64)>,
+    pub sets: Vec<StoredSet>,
+    pub last_put_ms: i64,
+    pub rolled_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub enum StoredSet {
+    Weighted(Vec<(f64, f64)>),
+    Stats { count: f64, sum: f64, min: f64, max: f64 },
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct StoredMetrics {
+    pub series: Vec<StoredSeries>,
+    pub rolled_at_ms: i64,
+}
+
+impl MetricStore {
+    /// Everything the store holds, for `--state-dir` snapshots (its `Serialize` is the
+    /// summary `/_nimbus/state` shows).
+    pub fn to_stored(&self) -> StoredMetrics {
+        let series = self
+            .series
+            .iter()
+            .map(|(key, s)| StoredSeries {
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+                dimensions: key.dimensions.clone(),
+                points: s
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let value = if p.flags & IN_SET != 0 { p.value.to_bits() as f64 } else { p.value };
+                        (p.secs, p.millis, p.unit, p.flags, value)
+                    })
+                    .collect(),
+                sets: s
+                    .sets
+                    .iter()
+                    .map(|set| match set {
+                        Set::Weighted(v) => StoredSet::Weighted(v.to_vec()),
+                        Set::Stats { count, sum, min, max } => {
+                            StoredSet::Stats { count: *count, sum: *sum, min: *min, max: *max }
+                        }
+                    })
+                    .collect(),
+                last_put_ms: s.last_put_ms,
+                rolled_at_ms: s.rolled_at_ms,
+            })
+            .collect();
+        StoredMetrics { series, rolled_at_ms: self.rolled_at_ms }
+    }
+
+    pub fn from_stored(stored: StoredMetrics) -> Result<Self, String> {
+        let mut store = MetricStore { series: BTreeMap::new(), rolled_at_ms: stored.rolled_at_ms };
+        for s in stored.series {
+            let sets: Vec<Set> = s
+                .sets
+                .into_iter()
+                .map(|set| match set {
+                    StoredSet::Weighted(v) => Set::Weighted(v.into_boxed_slice()),
+                    StoredSet::Stats { count, sum, min, max } => Set::Stats { count, sum, min, max },
+                })
+                .collect();
+            let mut points = Vec::with_capacity(s.points.len());
+            for (secs, millis, unit, flags, value) in s.points {
+                let value = if flags & IN_SET != 0 {
+                    let index = value as u64;
+                    if value < 0.0 || index as usize >= sets.len() {
+                        return Err(format!("{}/{}: a point names a missing set", s.namespace, s.name));
+                    }
+                    f64::from_bits(index)
+                } else {
+                    value
+                };
+                points.push(Point { value, secs, millis, unit, flags });
+            }
+            if points.windows(2).any(|w| w[0].time_ms() > w[1].time_ms()) {
+                return Err(format!("{}/{}: points out of time order", s.namespace, s.name));
+            }
+            let key = MetricKey::new(&s.namespace, &s.name, s.dimensions);
+            store.series.insert(key, Series { points, sets, last_put_ms: s.last_put_ms, rolled_at_ms: s.rolled_at_ms });
+        }
+        Ok(store)
+    }
+}

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use nimbus_core::ApiError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::generated::dto::{
     ListTagsForResourceInput, ListTagsForResourceOutput, Tag, TagResourceInput, TagResourceOutput, UntagResourceInput,
     UntagResourceOutput,
 };
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Tags {
     by_arn: BTreeMap<String, BTreeMap<String, String>>,
 }

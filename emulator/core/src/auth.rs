@@ -7,6 +7,7 @@ use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::model::{Protocol, ServiceModel};
 use crate::protocol::WireRequest;
@@ -101,6 +102,52 @@ impl CredentialStore {
     /// Forgets issued temporary credentials (the long-term ones are configuration).
     pub fn reset(&self) {
         write(&self.temporary).clear();
+    }
+
+    /// The issued temporary credentials with their secrets, for `--state-dir` snapshots.
+    pub fn save_temporary(&self) -> Value {
+        let all: Vec<Value> = self
+            .temporary()
+            .into_iter()
+            .map(|t| {
+                json!({
+                    "access_key": t.access_key,
+                    "secret_key": t.secret_key,
+                    "session_token": t.session_token,
+                    "expiration": t.expiration,
+                    "caller": t.caller,
+                })
+            })
+            .collect();
+        Value::Array(all)
+    }
+
+    /// Replaces the issued temporary credentials with those of a [`CredentialStore::save_temporary`].
+    pub fn restore_temporary(&self, saved: Value) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            access_key: String,
+            secret_key: String,
+            session_token: String,
+            expiration: DateTime<Utc>,
+            caller: Caller,
+        }
+        let saved: Vec<Saved> = serde_json::from_value(saved).map_err(|e| e.to_string())?;
+        let restored = saved
+            .into_iter()
+            .map(|s| {
+                let cred = TemporaryCredential {
+                    access_key: s.access_key,
+                    secret_key: s.secret_key,
+                    session_token: s.session_token,
+                    expiration: s.expiration,
+                    caller: s.caller,
+                };
+                (cred.access_key.clone(), cred)
+            })
+            .collect();
+        *write(&self.temporary) = restored;
+        Ok(())
     }
 
     pub fn temporary(&self) -> Vec<TemporaryCredential> {

@@ -25,6 +25,11 @@ impl Clock {
         self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 
+    /// Sets the offset from the system time (a restored clock).
+    pub fn set_offset(&self, offset: Duration) {
+        self.offset_ms.store(offset.num_milliseconds(), Ordering::Relaxed);
+    }
+
     pub fn offset(&self) -> Duration {
         Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::journal::{Mutation, Recorder};
 use crate::model::{Protocol, ServiceModel};
 use crate::protocol::{self, WireRequest, WireResponse};
 use crate::service::{RequestContext, Service};
@@ -31,12 +32,60 @@ pub struct Dispatcher {
     /// With `--id-seed`: the seeded id sequence, held for a whole handler call so that
     /// ids depend only on the order of requests.
     id_seed: Option<Mutex<u64>>,
+    /// With `--state-dir`: where acknowledged mutations go.
+    recorder: Option<Arc<dyn Recorder>>,
+    /// Held across a journaled mutation and its record, so that the journal's order is
+    /// the order the mutations were applied in.
+    mutation_order: Mutex<()>,
 }
 
 impl Dispatcher {
     pub fn new(services: Vec<Arc<dyn Service>>, auth: Authenticator, clock: Arc<Clock>) -> Self {
         let models = services.iter().map(|s| s.model()).collect();
-        Dispatcher { services, models, auth, clock, id_seed: None }
+        Dispatcher { services, models, auth, clock, id_seed: None, recorder: None, mutation_order: Mutex::new(()) }
+    }
+
+    /// Journals every acknowledged mutation to `recorder`, and answers it only once the
+    /// record is durable. Mutations are then applied one at a time.
+    pub fn with_recorder(mut self, recorder: Arc<dyn Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    pub fn journaled(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Runs `f` while no journaled mutation is being applied: for snapshots, and for
+    /// the admin routes' changes, which are journaled in the same order.
+    pub fn exclusive<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _order = crate::state::lock(&self.mutation_order);
+        f()
+    }
+
+    /// Applies a journaled mutation again, as it was first applied: same caller,
+    /// region, clock reading and id sequence.
+    pub fn replay(&self, m: &Mutation) -> Result<(), ApiError> {
+        let service = self
+            .services
+            .iter()
+            .find(|s| s.model().signing_name == m.service)
+            .ok_or_else(|| ApiError::internal(format!("the journal names an unknown service {}", m.service)))?;
+        let op = service.model().operation(&m.operation).ok_or_else(|| ApiError::invalid_action(&m.operation))?;
+        let ctx = RequestContext {
+            caller: m.caller.clone(),
+            region: m.region.clone(),
+            request_id: m.request_id.clone(),
+            now: m.now,
+            protocol: m.protocol,
+        };
+        let mut seed = m.seed;
+        let input = m.input.clone();
+        match ids::with_seed(&mut seed, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)))) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ApiError::internal(format!("replaying {} panicked", m.operation))),
+        }
     }
 
     /// Makes generated ids deterministic: the same requests in the same order get the
@@ -117,12 +166,45 @@ impl Dispatcher {
             now,
             protocol: env.protocol,
         };
-        let call = || service.call(&ctx, op.name, input);
-        let result = match &self.id_seed {
-            None => catch_unwind(AssertUnwindSafe(call)),
-            Some(seed) => {
+        let journal = self.recorder.as_ref().filter(|_| service.mutates(&ctx, op.name));
+        let result = match (journal, &self.id_seed) {
+            (Some(recorder), _) => {
+                let order = crate::state::lock(&self.mutation_order);
+                let mut state = match &self.id_seed {
+                    Some(seed) => *crate::state::lock(seed),
+                    None => ids::random_u64(),
+                };
+                let seed = state;
+                let recorded = input.clone();
+                let result = ids::with_seed(&mut state, || {
+                    catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)))
+                });
+                if let Some(id_seed) = &self.id_seed {
+                    *crate::state::lock(id_seed) = state;
+                }
+                let ticket = matches!(result, Ok(Ok(_))).then(|| {
+                    recorder.record(&Mutation {
+                        service: model.signing_name.to_string(),
+                        operation: op.name.to_string(),
+                        input: recorded,
+                        caller: ctx.caller.clone(),
+                        region: ctx.region.clone(),
+                        request_id: request_id.clone(),
+                        now,
+                        protocol: env.protocol,
+                        seed,
+                    })
+                });
+                drop(order);
+                if let Some(ticket) = ticket {
+                    recorder.wait_durable(ticket);
+                }
+                result
+            }
+            (None, None) => catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input))),
+            (None, Some(seed)) => {
                 let mut state = crate::state::lock(seed);
-                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(call)))
+                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input))))
             }
         };
         match result {

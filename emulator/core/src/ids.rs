@@ -83,8 +83,7 @@ pub fn key_id(prefix: &str, len: usize) -> String {
 /// A secret of AWS's form: 40 characters of base64's alphabet.
 pub fn secret_key() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut rng = rand::rng();
-    (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..40).map(|_| ALPHABET[below(ALPHABET.len() as u64) as usize] as char).collect()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod journal;
 pub mod model;
 pub mod protocol;
 pub mod regions;

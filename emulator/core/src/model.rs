@@ -8,7 +8,8 @@
 pub type ShapeId = u16;
 
 /// The wire protocols nimbus speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     /// EC2's own query dialect: `Filter.1.Value.1`, XML with `<item>` lists.
     Ec2,

@@ -10,7 +10,7 @@ use crate::protocol::DecodeError;
 use crate::ApiError;
 
 /// Who is calling, as established by SigV4.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Caller {
     pub account: String,
     pub access_key: String,
@@ -81,6 +81,26 @@ pub trait Service: Send + Sync + 'static {
 
     /// A JSON dump of the state, by account and region.
     fn state(&self) -> Value;
+
+    /// Whether this call may change state, and so is journaled under `--state-dir`.
+    /// By default everything but `Describe*`, `List*` and `Get*`.
+    fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
+        let _ = ctx;
+        !["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p))
+    }
+
+    /// The whole state in a form [`Service::restore`] reads back: what `--state-dir`
+    /// snapshots and `nimbus state export` write. Unlike [`Service::state`], it keeps
+    /// everything (secrets, raw datapoints).
+    fn snapshot(&self) -> Result<Value, String> {
+        Err(format!("{} cannot be snapshotted", self.model().service_id))
+    }
+
+    /// Replaces the state with a [`Service::snapshot`].
+    fn restore(&self, snapshot: Value) -> Result<(), String> {
+        let _ = snapshot;
+        Err(format!("{} cannot be restored", self.model().service_id))
+    }
 }
 
 /// Runs a typed handler on an input document: the glue each service's dispatcher uses.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -61,20 +62,88 @@ impl<S: Default> Partitioned<S> {
     pub fn clear(&self) {
         write(&self.parts).clear();
     }
+
+    /// Takes every partition of `other` in place of this one's.
+    pub fn replace_with(&self, other: Partitioned<S>) {
+        let parts = other.parts.into_inner().unwrap_or_else(|e| e.into_inner());
+        *write(&self.parts) = parts;
+    }
 }
 
 impl<S: Default + Serialize> Partitioned<S> {
     /// `{ "<account>": { "<region>": <state> } }`
     pub fn dump(&self) -> Value {
+        self.try_dump().unwrap_or(Value::Null)
+    }
+
+    /// [`Partitioned::dump`], failing if a partition cannot be written as JSON.
+    pub fn try_dump(&self) -> Result<Value, String> {
+        self.save_with(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
+    }
+}
+
+impl<S: Default + DeserializeOwned> Partitioned<S> {
+    /// Replaces every partition with those of a [`Partitioned::try_dump`].
+    pub fn restore(&self, dump: Value) -> Result<(), String> {
+        self.restore_with(dump, |v| serde_json::from_value(v).map_err(|e| e.to_string()))
+    }
+}
+
+impl<S: Default> Partitioned<S> {
+    /// `{ "<account>": { "<region>": save(state) } }`
+    pub fn save_with(&self, save: impl Fn(&S) -> Result<Value, String>) -> Result<Value, String> {
         let mut out = serde_json::Map::new();
         for ((account, region), part) in self.partitions() {
-            let state = serde_json::to_value(&*read(&part)).unwrap_or(Value::Null);
+            let state = save(&read(&part)).map_err(|e| format!("{account}/{region}: {e}"))?;
             let entry = out.entry(account).or_insert_with(|| Value::Object(serde_json::Map::new()));
             if let Value::Object(regions) = entry {
                 regions.insert(region, state);
             }
         }
-        Value::Object(out)
+        Ok(Value::Object(out))
+    }
+
+    /// Replaces every partition with those `load` reads from a [`Partitioned::save_with`];
+    /// nothing changes if one cannot be read.
+    pub fn restore_with(&self, dump: Value, load: impl Fn(Value) -> Result<S, String>) -> Result<(), String> {
+        let mut parts = BTreeMap::new();
+        let accounts = match dump {
+            Value::Object(accounts) => accounts,
+            Value::Null => serde_json::Map::new(),
+            other => return Err(format!("expected partitions by account, found {other}")),
+        };
+        for (account, regions) in accounts {
+            let Value::Object(regions) = regions else {
+                return Err(format!("{account}: expected partitions by region"));
+            };
+            for (region, state) in regions {
+                let state = load(state).map_err(|e| format!("{account}/{region}: {e}"))?;
+                parts.insert((account.clone(), region), Arc::new(RwLock::new(state)));
+            }
+        }
+        *write(&self.parts) = parts;
+        Ok(())
+    }
+}
+
+/// `#[serde(with = "pairs")]` writes a map whose keys are not strings as a list of
+/// `[key, value]` pairs, which JSON can hold.
+pub mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(map: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
 

@@ -429,6 +429,24 @@ impl Service for Ec2 {
     fn state(&self) -> Value {
         self.state.dump()
     }
+
+    fn snapshot(&self) -> Result<Value, String> {
+        self.state.try_dump()
+    }
+
+    /// The partitions come back as they were; the cross-partition registry of images
+    /// and snapshots is published again from them.
+    fn restore(&self, snapshot: Value) -> Result<(), String> {
+        self.state.restore(snapshot)?;
+        self.shared.clear();
+        for ((account, region), part) in self.state.partitions() {
+            let mut state = nimbus_core::state::write(&part);
+            let ids: Vec<String> = state.images.keys().chain(state.snapshots.keys()).cloned().collect();
+            state.unpublished.extend(ids);
+            self.shared.publish(&account, &region, &mut state);
+        }
+        Ok(())
+    }
 }
 
 /// Drives the service as the dispatcher does, for the handlers' unit tests.

@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::generated::dto;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct VpcRecord {
     pub vpc: dto::Vpc,
     pub enable_dns_support: bool,
@@ -24,7 +24,7 @@ pub struct VpcRecord {
     pub default_security_group_id: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SubnetRecord {
     pub subnet: dto::Subnet,
     /// Private IPv4 addresses taken in the subnet (by interfaces, NAT gateways, ...).
@@ -32,7 +32,7 @@ pub struct SubnetRecord {
 }
 
 /// One security group rule, as DescribeSecurityGroupRules shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SgRule {
     pub id: String,
     pub egress: bool,
@@ -44,7 +44,7 @@ pub struct SgRule {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Peer {
     Ipv4(String),
     Ipv6(String),
@@ -52,7 +52,7 @@ pub enum Peer {
     Group { group_id: String, user_id: String, vpc_id: Option<String> },
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SecurityGroupRecord {
     pub group_id: String,
     pub group_name: String,
@@ -65,7 +65,7 @@ pub struct SecurityGroupRecord {
 /// An Elastic IP: the allocation and, while associated, the interface and private
 /// address it is mapped to (`Address.instance_id` is derived from the interface's
 /// attachment when described).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AddressRecord {
     pub address: dto::Address,
     /// The reverse DNS name set with ModifyAddressAttribute; `None` is AWS's default.
@@ -73,7 +73,7 @@ pub struct AddressRecord {
 }
 
 /// A customer-managed prefix list: its current state and every version's entries.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PrefixListRecord {
     pub list: dto::ManagedPrefixList,
     /// Entries by version (the first is 1), for GetManagedPrefixListEntries' TargetVersion.
@@ -82,7 +82,7 @@ pub struct PrefixListRecord {
 
 /// An instance: its AWS shape (state and network details are derived when described)
 /// and what only nimbus keeps.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InstanceRecord {
     pub instance: dto::Instance,
     pub reservation_id: String,
@@ -106,7 +106,7 @@ pub struct InstanceRecord {
 /// One of the account's own AMIs, with who may launch it. `image.state` is the stored
 /// state (`pending` or `available`), which `timestamps` dates and `images::state_at`
 /// moves on with the clock.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImageRecord {
     pub image: dto::Image,
     /// Accounts the image is shared with.
@@ -121,7 +121,7 @@ pub struct ImageRecord {
 /// An EBS snapshot and who may create volumes from it. `snapshot.state` is the stored
 /// state (`pending` or `completed`), which `timestamps` dates and
 /// `snapshots::state_at` moves on with the clock.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SnapshotRecord {
     pub snapshot: dto::Snapshot,
     /// Accounts that may create volumes from it.
@@ -131,7 +131,7 @@ pub struct SnapshotRecord {
 }
 
 /// A launch template: its description (tags derived when described) and its versions.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LaunchTemplateRecord {
     pub template: dto::LaunchTemplate,
     /// Versions by number (the first is 1); deleted versions are gone from here.
@@ -140,7 +140,7 @@ pub struct LaunchTemplateRecord {
 
 /// One launch template version: the data as it was given (`RequestLaunchTemplateData`),
 /// answered in its response shape when described.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LaunchTemplateVersionRecord {
     pub description: Option<String>,
     pub create_time: nimbus_core::types::Timestamp,
@@ -149,7 +149,7 @@ pub struct LaunchTemplateVersionRecord {
 }
 
 /// Everything one account has in one region.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ec2State {
     /// The default VPC and its companions have been made (on first use).
     pub initialized: bool,
@@ -221,6 +221,7 @@ pub struct Ec2State {
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.
+    #[serde(with = "nimbus_core::state::pairs")]
     pub client_tokens: BTreeMap<(String, String), (Value, Value)>,
     /// When each resource with a lifecycle was created or changed state.
     pub timestamps: BTreeMap<String, DateTime<Utc>>,

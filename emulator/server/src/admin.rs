@@ -11,7 +11,7 @@ pub fn route(app: &App, method: &Method, path: &str, body: &[u8]) -> Response {
     match (method.as_str(), path.trim_end_matches('/')) {
         ("GET" | "HEAD", "/_nimbus/health") => respond(200, health(app)),
         ("POST", "/_nimbus/reset") => {
-            app.reset();
+            crate::persistence::blocking(|| app.reset());
             tracing::info!("state reset");
             respond(200, json!({ "reset": true }))
         }
@@ -66,7 +66,8 @@ fn advance_clock(app: &App, body: &[u8]) -> Response {
     let secs = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("advanceSeconds").and_then(Value::as_f64));
     match secs {
         Some(s) if (0.0..1.0e9).contains(&s) => {
-            app.dispatcher.clock.advance(chrono::Duration::milliseconds((s * 1000.0) as i64));
+            let by = chrono::Duration::milliseconds((s * 1000.0) as i64);
+            crate::persistence::blocking(|| app.advance_clock(by));
             respond(200, clock(app))
         }
         _ => respond(400, json!({ "error": "expected {\"advanceSeconds\": <non-negative number>}" })),

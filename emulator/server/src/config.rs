@@ -28,6 +28,26 @@ pub enum Command {
     Serve,
     /// Exit 0 when a nimbus answers /_nimbus/health on the configured address (for container HEALTHCHECKs).
     Healthcheck,
+    /// Move a cloud between machines: export a state directory to one file, or import one.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Write the --state-dir's cloud (snapshot plus journal) as one snapshot file.
+    Export {
+        /// Where to write it [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Make FILE (from `nimbus state export`) the --state-dir's cloud.
+    Import {
+        file: PathBuf,
+        /// Replace a state directory that already holds a cloud.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -116,6 +136,10 @@ pub struct Options {
     /// into this directory: how the golden wire tests capture real clients' bytes.
     #[arg(long, env = "NIMBUS_CAPTURE_DIR")]
     pub capture_dir: Option<PathBuf>,
+    /// Keep the state in this directory across restarts (a snapshot plus a journal of
+    /// acknowledged changes); off by default: state lives in memory only.
+    #[arg(long, env = "NIMBUS_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -146,6 +170,7 @@ pub struct Config {
     pub max_connections: usize,
     pub shutdown_grace: Duration,
     pub capture_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
     pub id_seed: Option<u64>,
     pub ec2: nimbus_ec2::Ec2Settings,
     pub seed_images: nimbus_ec2::SeedImages,
@@ -166,6 +191,7 @@ impl Default for Config {
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
             capture_dir: None,
+            state_dir: None,
             id_seed: None,
             ec2: nimbus_ec2::Ec2Settings::default(),
             seed_images: nimbus_ec2::SeedImages::default(),
@@ -202,6 +228,7 @@ impl Options {
             max_connections: self.max_connections.or(other.max_connections),
             shutdown_grace_secs: self.shutdown_grace_secs.or(other.shutdown_grace_secs),
             capture_dir: self.capture_dir.or(other.capture_dir),
+            state_dir: self.state_dir.or(other.state_dir),
             id_seed: self.id_seed.or(other.id_seed),
             seed_images: self.seed_images.or(other.seed_images),
             ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
@@ -274,6 +301,7 @@ impl Options {
             max_connections: o.max_connections.unwrap_or(d.max_connections).clamp(1, 1 << 20),
             shutdown_grace: o.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(d.shutdown_grace),
             capture_dir: o.capture_dir,
+            state_dir: o.state_dir,
             id_seed: o.id_seed,
             ec2: nimbus_ec2::Ec2Settings {
                 transition_delay_secs: o.ec2_transition_secs.unwrap_or(d.ec2.transition_delay_secs),

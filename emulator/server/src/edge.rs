@@ -319,7 +319,13 @@ where
         capture(dir, &wire);
     }
 
-    let outcome = app.dispatcher.dispatch(&wire);
+    let outcome = if app.journal.is_some() {
+        // A journaled mutation waits for its fsync: let the runtime move other
+        // connections to another thread meanwhile.
+        crate::persistence::blocking(|| app.dispatcher.dispatch(&wire))
+    } else {
+        app.dispatcher.dispatch(&wire)
+    };
     log_request(
         outcome.service,
         outcome.protocol,

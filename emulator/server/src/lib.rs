@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 mod ec2_actions;
 mod edge;
+pub mod persistence;
 pub mod tls;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use nimbus_core::auth::{Authenticator, CredentialStore};
 use nimbus_core::clock::Clock;
 use nimbus_core::dispatch::Dispatcher;
 use nimbus_core::Service;
+use nimbus_persist::Journal;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -27,10 +29,33 @@ pub struct App {
     pub config: Config,
     pub started: Instant,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// With `--state-dir`: the journal acknowledged changes go to.
+    pub journal: Option<Arc<Journal>>,
 }
 
 impl App {
+    /// A nimbus on `config`: with `--state-dir`, the directory's cloud is recovered
+    /// and every acknowledged change is journaled there.
+    pub fn open(config: Config) -> Result<Arc<App>, String> {
+        let mut app = App::in_memory(config);
+        if let Some(dir) = app.config.state_dir.clone() {
+            let journal = persistence::open(&dir, &app.dispatcher)?;
+            app.dispatcher = app.dispatcher.with_recorder(journal.clone());
+            app.journal = Some(journal);
+        }
+        Ok(Arc::new(app))
+    }
+
+    /// [`App::open`] for tests.
+    ///
+    /// # Panics
+    /// When the state directory cannot be recovered.
     pub fn new(config: Config) -> Arc<App> {
+        App::open(config).unwrap_or_else(|e| panic!("nimbus: {e}"))
+    }
+
+    /// A nimbus on `config` whose state lives in memory only, whatever `state_dir` says.
+    pub fn in_memory(config: Config) -> App {
         let store = Arc::new(CredentialStore::new(config.credentials.clone()));
         let clock = Arc::new(Clock::new());
         let ec2 = Arc::new(nimbus_ec2::Ec2::new(config.ec2));
@@ -45,15 +70,32 @@ impl App {
         if let Some(seed) = config.id_seed {
             dispatcher = dispatcher.with_id_seed(seed);
         }
-        Arc::new(App { dispatcher, store, config, started: Instant::now(), started_at: chrono::Utc::now() })
+        App { dispatcher, store, config, started: Instant::now(), started_at: chrono::Utc::now(), journal: None }
     }
 
-    /// Wipes every service's state and the issued temporary credentials; configuration stays.
+    /// Wipes every service's state and the issued temporary credentials; configuration
+    /// stays. Journaled, with `--state-dir`.
     pub fn reset(&self) {
-        for s in self.dispatcher.services() {
-            s.reset();
-        }
-        self.store.reset();
+        self.dispatcher.exclusive(|| {
+            for s in self.dispatcher.services() {
+                s.reset();
+            }
+            self.store.reset();
+            if let Some(journal) = &self.journal {
+                journal.record_entry(&nimbus_persist::Entry::Reset);
+            }
+        });
+    }
+
+    /// Moves nimbus's clock. Journaled, with `--state-dir`.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.dispatcher.exclusive(|| {
+            self.dispatcher.clock.advance(by);
+            if let Some(journal) = &self.journal {
+                let offset_ms = self.dispatcher.clock.offset().num_milliseconds();
+                journal.record_entry(&nimbus_persist::Entry::Clock { offset_ms });
+            }
+        });
     }
 }
 
@@ -76,6 +118,7 @@ pub async fn serve(
     let permits = Arc::new(tokio::sync::Semaphore::new(max));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let signals = edge::Signals { stop: stop_rx, room_wanted: Arc::new(tokio::sync::Notify::new()) };
+    let checkpoints = app.journal.as_ref().map(|_| tokio::spawn(persistence::checkpoint_when_large(app.clone())));
     tokio::pin!(shutdown);
     'accepting: loop {
         let (stream, peer) = tokio::select! {
@@ -118,6 +161,12 @@ pub async fn serve(
     let all_closed = permits.acquire_many(u32::try_from(max).unwrap_or(u32::MAX));
     if tokio::time::timeout(app.config.shutdown_grace, all_closed).await.is_err() {
         tracing::warn!("connections still open after the grace period; closing them");
+    }
+    if let Some(task) = checkpoints {
+        task.abort();
+    }
+    if let Some(journal) = &app.journal {
+        persistence::close(&app, journal).await;
     }
     Ok(())
 }

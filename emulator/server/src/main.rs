@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use nimbus_server::config::{Cli, Command, Config, LogFormat};
+use nimbus_server::config::{Cli, Command, Config, LogFormat, StateCommand};
 use nimbus_server::{serve, shutdown_signal, App};
 
 fn main() -> ExitCode {
@@ -16,6 +16,32 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run(config),
         Command::Healthcheck => healthcheck(&config),
+        Command::State(cmd) => state(&config, cmd),
+    }
+}
+
+/// `nimbus state export|import`.
+fn state(config: &Config, cmd: StateCommand) -> ExitCode {
+    let Some(dir) = config.state_dir.as_deref() else {
+        eprintln!("nimbus: `state` needs --state-dir (or NIMBUS_STATE_DIR)");
+        return ExitCode::from(2);
+    };
+    let result = match cmd {
+        StateCommand::Export { out } => nimbus_server::persistence::export(config, dir).and_then(|snapshot| {
+            let text = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display())),
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &text).map_err(|e| e.to_string()),
+            }
+        }),
+        StateCommand::Import { file, force } => nimbus_server::persistence::import(config, &file, dir, force),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nimbus: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -57,7 +83,13 @@ fn run(config: Config) -> ExitCode {
             tracing::info!(images = config.seed_images.len(), "seed images joined the image catalogue");
             config.seed_images.clone().install();
         }
-        let app = App::new(config);
+        let app = match App::open(config) {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("nimbus: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         match serve(listener, app, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -51,6 +51,19 @@ impl Service for Sts {
     fn state(&self) -> Value {
         serde_json::json!({ "temporaryCredentials": self.store.temporary() })
     }
+
+    /// GetSessionToken is the one `Get` that changes state: it issues credentials.
+    fn mutates(&self, _: &RequestContext, operation: &str) -> bool {
+        operation != "GetCallerIdentity"
+    }
+
+    fn snapshot(&self) -> Result<Value, String> {
+        Ok(serde_json::json!({ "temporaryCredentials": self.store.save_temporary() }))
+    }
+
+    fn restore(&self, mut snapshot: Value) -> Result<(), String> {
+        self.store.restore_temporary(snapshot["temporaryCredentials"].take())
+    }
 }
 
 #[cfg(test)]
