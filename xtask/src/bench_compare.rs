@@ -144,7 +144,7 @@ fn notes(who: &str, o: &Outcome) -> Option<String> {
 
 fn mem_line(label: &str, n: Option<Mem>, m: Option<Mem>) {
     let f = |x: Option<Mem>| x.map_or("?".to_string(), |x| format!("{:.1} MiB (peak {:.1})", x.rss_mib(), x.hwm_mib()));
-    println!("  {label:<34} nimbus {:<24} moto {}", f(n), f(m));
+    println!("  {label:<36} nimbus {:<24} moto {}", f(n), f(m));
 }
 
 pub fn compare() -> Result {
