@@ -7,9 +7,9 @@
 //! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak)
 
 mod bench;
+mod bench_compare;
 mod bench_compute;
 mod bench_cw;
-mod bench_compare;
 mod bench_fixture;
 mod bench_soak;
 mod codegen;
