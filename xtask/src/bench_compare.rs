@@ -8,7 +8,8 @@
 //! instances by 10 RunInstances of 100; 10,000 datapoints of one metric over the last
 //! hour), then each workload replays one signed request on keep-alive connections for
 //! `NIMBUS_BENCH_SECS` (default 5) at each of `NIMBUS_BENCH_CONNECTIONS` (default `1,64`),
-//! nimbus first, then moto. A workload is checked with one untimed request on each server
+//! nimbus first, then moto (`NIMBUS_COMPARE_ONLY`, label prefixes separated by commas,
+//! picks some workloads). A workload is checked with one untimed request on each server
 //! first; a server that fails it, or answers any timed request with anything but 200,
 //! gets no ratio.
 
@@ -32,11 +33,14 @@ struct Workload {
     body: String,
     /// An element the answer must hold (checked once, untimed); `None`: any 200.
     marker: Option<&'static str>,
+    /// Launches instances: give it a subnet of its own, made just before it runs.
+    launches: bool,
 }
 
 /// The workloads, in the order they run; writes last, so reads see the loaded state only.
 /// RunInstances launches one instance a request and terminates none: the instance count
-/// grows for as long as it runs (nimbus gets a quota large enough).
+/// grows for as long as it runs (nimbus gets a quota large enough, and the workload a
+/// /16 subnet of its own in a new VPC, made just before it runs).
 fn workloads(l: &Loaded) -> Vec<Workload> {
     let image = &l.image_id;
     vec![
@@ -45,24 +49,28 @@ fn workloads(l: &Loaded) -> Vec<Workload> {
             service: "ec2",
             body: format!("Action=DescribeVpcs&{V}"),
             marker: Some("vpcId"),
+            launches: false,
         },
         Workload {
             label: "DescribeInstances tag:Batch (100 of 1,000)",
             service: "ec2",
             body: format!("Action=DescribeInstances&{V}&Filter.1.Name=tag%3ABatch&Filter.1.Value.1=b-05"),
             marker: Some("instanceId"),
+            launches: false,
         },
         Workload {
             label: "GetMetricData Average, 60 of 10,000 pts",
             service: "monitoring",
             body: fixture::get_metric_data(l.window),
             marker: Some("MetricDataResults"),
+            launches: false,
         },
         Workload {
             label: "PutMetricData 20 datapoints (awsQuery)",
             service: "monitoring",
             body: put_body_n("Throughput", 0, PUT_POINTS, None),
             marker: None,
+            launches: false,
         },
         Workload {
             label: "RunInstances MaxCount=1",
@@ -71,6 +79,7 @@ fn workloads(l: &Loaded) -> Vec<Workload> {
                 "Action=RunInstances&{V}&ImageId={image}&InstanceType=t3.micro&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Batch&TagSpecification.1.Tag.1.Value=run"
             ),
             marker: Some("instanceId"),
+            launches: true,
         },
     ]
 }
@@ -193,11 +202,19 @@ pub fn compare() -> Result {
         "\n  {:<42} {:>5} | {:>9} {:>8} {:>8} {:>6} | {:>9} {:>8} {:>8} {:>6} | nimbus/moto",
         "workload", "conns", "nimbus/s", "p50 ms", "p99 ms", "errors", "moto/s", "p50 ms", "p99 ms", "errors"
     );
-    let (wn, wm) = (workloads(&ln), workloads(&lm));
+    let (mut wn, mut wm) = (workloads(&ln), workloads(&lm));
+    // NIMBUS_COMPARE_ONLY=DescribeVpcs,RunInstances: only the workloads whose labels start so.
+    if let Ok(only) = std::env::var("NIMBUS_COMPARE_ONLY") {
+        let keep = |w: &Workload| only.split(',').any(|o| !o.is_empty() && w.label.starts_with(o.trim()));
+        wn.retain(keep);
+        wm.retain(keep);
+    }
     let mut after_reads = (None, None);
-    for (n_w, m_w) in wn.iter().zip(&wm) {
-        if n_w.label.starts_with("RunInstances") {
+    for (n_w, m_w) in wn.iter_mut().zip(&mut wm) {
+        if n_w.launches {
             after_reads = (nimbus.mem(), moto.mem());
+            n_w.body += &format!("&SubnetId={}", fixture::big_subnet(nimbus.addr)?);
+            m_w.body += &format!("&SubnetId={}", fixture::big_subnet(moto.addr)?);
         }
         for &c in &conns {
             let n = measure(nimbus.addr, n_w, c, secs);

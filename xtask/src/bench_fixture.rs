@@ -105,3 +105,12 @@ pub fn get_metric_data(window: (i64, i64)) -> String {
     .collect();
     form(&p)
 }
+
+/// A VPC of 10.0.0.0/16 with one subnet as large (65,531 usable addresses), for
+/// workloads that launch instances without end (the default subnets are /20s: 4,091).
+pub fn big_subnet(addr: SocketAddr) -> Result<String> {
+    let vpc = call(addr, "ec2", &format!("Action=CreateVpc&{V}&CidrBlock=10.0.0.0%2F16"))?;
+    let vpc_id = xml_value(&vpc, "vpcId").ok_or("CreateVpc answered no vpcId")?;
+    let subnet = call(addr, "ec2", &format!("Action=CreateSubnet&{V}&VpcId={vpc_id}&CidrBlock=10.0.0.0%2F16"))?;
+    xml_value(&subnet, "subnetId").ok_or_else(|| "CreateSubnet answered no subnetId".into())
+}

@@ -6,7 +6,9 @@
 //! leaves the state as it found it: DescribeVpcs; DescribeInstances of 10 instance ids;
 //! CreateTags of the same key and value on one instance (an overwrite); GetMetricData over
 //! the loaded hour; CreateSecurityGroup then DeleteSecurityGroup of the group it made.
-//! PutMetricData is left out: every datapoint is kept, so it grows the state by design.
+//! PutMetricData is left out: every datapoint is kept, so it grows the state by design
+//! (`NIMBUS_SOAK_GROW=1` puts it in, 20 points a round: a run that must fail, to show the
+//! check catches growth).
 //!
 //! Every `NIMBUS_SOAK_SAMPLE_SECS` (default 10) the connections are closed (and the
 //! requests signed afresh), and VmRSS/VmHWM are read. Growth is the last sample minus the
@@ -18,6 +20,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::bench::Nimbus;
+use crate::bench_cw::put_body_n;
 use crate::bench_fixture::{self as fixture, ids, Loaded, V};
 use crate::load::{exchange_full, signed_form};
 use crate::procmem::Mem;
@@ -91,12 +94,13 @@ fn drive(addr: SocketAddr, fixed: Vec<Vec<u8>>, create: Vec<u8>, until: Instant)
 fn interval(addr: SocketAddr, l: &Loaded, connections: usize, length: Duration) -> Tally {
     let until = Instant::now() + length;
     let gmd = fixture::get_metric_data(l.window);
+    let grow = std::env::var_os("NIMBUS_SOAK_GROW").is_some_and(|v| v == "1");
     let handles: Vec<_> = (0..connections)
         .map(|c| {
             let some: Vec<String> = l.instance_ids.iter().cycle().skip(c * 10).take(10).cloned().collect();
             let describe: String =
                 some.iter().enumerate().map(|(i, id)| format!("&InstanceId.{}={id}", i + 1)).collect();
-            let fixed = vec![
+            let mut fixed = vec![
                 signed_form(addr, "ec2", &format!("Action=DescribeVpcs&{V}")),
                 signed_form(addr, "ec2", &format!("Action=DescribeInstances&{V}{describe}")),
                 signed_form(
@@ -106,6 +110,9 @@ fn interval(addr: SocketAddr, l: &Loaded, connections: usize, length: Duration) 
                 ),
                 signed_form(addr, "monitoring", &gmd),
             ];
+            if grow {
+                fixed.push(signed_form(addr, "monitoring", &put_body_n("Grow", 0, 20, None)));
+            }
             let create = signed_form(
                 addr,
                 "ec2",
@@ -138,6 +145,7 @@ pub fn soak(args: &[String]) -> Result {
     let (n, _) = Nimbus::start()?;
     let l = fixture::load(n.addr, 1)?;
     let idle = n.mem().ok_or("cannot read nimbus's /proc status")?;
+    let state_before = state_len(n.addr)?;
     let warmup = (secs / 10).max(sample);
     println!(
         "\nsoak: {secs} s, {connections} connections, a sample every {sample} s, warm-up {warmup} s; state: {} instances, {} datapoints; RSS with the state loaded {:.1} MiB",
@@ -170,7 +178,17 @@ pub fn soak(args: &[String]) -> Result {
         );
         samples.push((elapsed, mem));
     }
+    println!("  GET /_nimbus/state: {state_before} bytes of JSON at the start, {} at the end", state_len(n.addr)?);
     verdict(&samples, warmup, errors, first_error)
+}
+
+/// The length of nimbus's state dump: the same before and after if the mix kept the
+/// state constant (instances settling from pending to running keep the length).
+fn state_len(addr: SocketAddr) -> Result<usize> {
+    let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let (_, body) = crate::load::exchange(&mut conn, b"GET /_nimbus/state HTTP/1.1\r\nhost: x\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    Ok(body.len())
 }
 
 fn verdict(samples: &[(u64, Mem)], warmup: u64, errors: usize, first_error: Option<String>) -> Result {
