@@ -99,7 +99,8 @@ fn env_connections() -> Vec<usize> {
 
 /// One server's result for one workload at one connection count.
 enum Outcome {
-    Measured(Stats),
+    /// The figures, and the size of the checked answer in bytes.
+    Measured(Stats, usize),
     /// The untimed check failed: why.
     Failed(String),
 }
@@ -117,14 +118,16 @@ fn check(addr: SocketAddr, w: &Workload) -> std::result::Result<usize, String> {
 
 fn measure(addr: SocketAddr, w: &Workload, connections: usize, secs: Duration) -> Outcome {
     match check(addr, w) {
-        Ok(_) => Outcome::Measured(load::run(addr, &load::signed_form(addr, w.service, &w.body), connections, secs)),
+        Ok(size) => {
+            Outcome::Measured(load::run(addr, &load::signed_form(addr, w.service, &w.body), connections, secs), size)
+        }
         Err(e) => Outcome::Failed(e),
     }
 }
 
 fn cells(o: &Outcome) -> String {
     match o {
-        Outcome::Measured(s) => {
+        Outcome::Measured(s, _) => {
             format!("{:>9.0} {:>8.2} {:>8.2} {:>6}", s.rps(), ms(s.percentile(0.5)), ms(s.percentile(0.99)), s.errors)
         }
         Outcome::Failed(_) => format!("{:>9} {:>8} {:>8} {:>6}", "failed", "-", "-", "-"),
@@ -133,7 +136,7 @@ fn cells(o: &Outcome) -> String {
 
 fn clean(o: &Outcome) -> Option<f64> {
     match o {
-        Outcome::Measured(s) if s.errors == 0 && s.requests > 0 => Some(s.rps()),
+        Outcome::Measured(s, _) if s.errors == 0 && s.requests > 0 => Some(s.rps()),
         _ => None,
     }
 }
@@ -141,7 +144,7 @@ fn clean(o: &Outcome) -> Option<f64> {
 fn notes(who: &str, o: &Outcome) -> Option<String> {
     match o {
         Outcome::Failed(e) => Some(format!("{who} failed the check: {e}")),
-        Outcome::Measured(s) if s.errors > 0 => Some(format!(
+        Outcome::Measured(s, _) if s.errors > 0 => Some(format!(
             "{who}: {} errors next to {} answers; first: {}",
             s.errors,
             s.requests,
@@ -216,9 +219,16 @@ pub fn compare() -> Result {
             n_w.body += &format!("&SubnetId={}", fixture::big_subnet(nimbus.addr)?);
             m_w.body += &format!("&SubnetId={}", fixture::big_subnet(moto.addr)?);
         }
-        for &c in &conns {
+        for (i, &c) in conns.iter().enumerate() {
             let n = measure(nimbus.addr, n_w, c, secs);
             let m = measure(moto.addr, m_w, c, secs);
+            if i == 0 {
+                let size = |o: &Outcome| match o {
+                    Outcome::Measured(_, b) => format!("{:.1} KiB", *b as f64 / 1024.0),
+                    Outcome::Failed(_) => "-".into(),
+                };
+                println!("  {}: answers of nimbus {}, moto {}", n_w.label, size(&n), size(&m));
+            }
             let ratio = match (clean(&n), clean(&m)) {
                 (Some(a), Some(b)) => format!("{:>8.1}x", a / b),
                 (None, _) => "n/a: nimbus errors".into(),
@@ -233,7 +243,11 @@ pub fn compare() -> Result {
     println!("\n  resident memory (VmRSS, peak VmHWM since exec):");
     mem_line("idle, 1 s after start", idle.0, idle.1);
     mem_line("state loaded", loaded.0, loaded.1);
-    mem_line("after the read and metric workloads", after_reads.0, after_reads.1);
-    mem_line("after RunInstances too", nimbus.mem(), moto.mem());
+    if after_reads.0.is_some() {
+        mem_line("after the read and metric workloads", after_reads.0, after_reads.1);
+        mem_line("after RunInstances too", nimbus.mem(), moto.mem());
+    } else {
+        mem_line("after the workloads", nimbus.mem(), moto.mem());
+    }
     Ok(())
 }
