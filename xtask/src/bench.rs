@@ -1,6 +1,7 @@
 //! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
-//! cw-memory | get-metric-statistics | get-metric-data]`: figures, never assertions (the
-//! instance workloads are in `bench_compute`, the CloudWatch ones in `bench_cw`).
+//! cw-memory | get-metric-statistics | get-metric-data | compare | soak]`: figures, never
+//! assertions (the instance workloads are in `bench_compute`, the CloudWatch ones in
+//! `bench_cw`, nimbus against moto in `bench_compare`, the memory soak in `bench_soak`).
 //!
 //! - `startup`: time from exec of a release `nimbus` to its first answered
 //!   `/_nimbus/health`, and its resident memory right after.
@@ -37,9 +38,12 @@ pub fn run(args: &[String]) -> Result {
     if all || which.iter().any(|w| ["run-instances", "describe-instances"].contains(w)) {
         crate::bench_compute::instances(&which, all)?;
     }
-    // Not part of "all": it installs moto and takes a while.
-    if which.contains(&"vs-moto") {
-        crate::bench_moto::vs_moto()?;
+    // Not part of "all": they install moto or take minutes.
+    if which.iter().any(|w| ["compare", "vs-moto"].contains(w)) {
+        crate::bench_compare::compare()?;
+    }
+    if which.contains(&"soak") {
+        crate::bench_soak::soak(args)?;
     }
     if all || which.contains(&"put-metric-data") {
         crate::bench_cw::put_metric_data()?;
@@ -94,10 +98,11 @@ impl Nimbus {
     }
 
     pub(crate) fn rss_mib(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kib: f64 =
-            status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
-        Some(kib / 1024.0)
+        self.mem().map(|m| m.rss_mib())
+    }
+
+    pub(crate) fn mem(&self) -> Option<crate::procmem::Mem> {
+        crate::procmem::read(self.child.id())
     }
 }
 

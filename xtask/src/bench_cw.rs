@@ -33,23 +33,28 @@ fn encode(s: &str) -> String {
     out
 }
 
-fn form(params: &[(String, String)]) -> String {
+pub(crate) fn form(params: &[(String, String)]) -> String {
     params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
-fn iso(ms: i64) -> String {
+pub(crate) fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// A PutMetricData body with `PER_REQUEST` datapoints; `first` is the index of the first
-/// one, used for its value and (with `spread`) its timestamp.
-fn put_body(metric: &str, first: usize, timestamps: Option<(i64, i64)>) -> String {
+/// one, used for its value and (with `timestamps`, start and step) its timestamp.
+pub(crate) fn put_body(metric: &str, first: usize, timestamps: Option<(i64, i64)>) -> String {
+    put_body_n(metric, first, PER_REQUEST, timestamps)
+}
+
+/// `put_body` with `count` datapoints.
+pub(crate) fn put_body_n(metric: &str, first: usize, count: usize, timestamps: Option<(i64, i64)>) -> String {
     let mut p: Vec<(String, String)> = vec![
         ("Action".into(), "PutMetricData".into()),
         ("Version".into(), "2010-08-01".into()),
         ("Namespace".into(), "Bench/App".into()),
     ];
-    for i in 0..PER_REQUEST {
+    for i in 0..count {
         let n = i + 1;
         let k = first + i;
         p.push((format!("MetricData.member.{n}.MetricName"), metric.into()));

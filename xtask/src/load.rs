@@ -86,6 +86,8 @@ pub struct Stats {
     pub errors: usize,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
+    /// The first failure seen: a non-200 status with the start of its body, or an I/O error.
+    pub first_error: Option<String>,
 }
 
 impl Stats {
@@ -102,56 +104,90 @@ impl Stats {
     }
 }
 
-/// Replays `request` on `connections` keep-alive connections for `duration`.
+fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let conn = TcpStream::connect(addr)?;
+    conn.set_nodelay(true)?;
+    Ok(conn)
+}
+
+/// What one connection's thread saw.
+#[derive(Default)]
+struct Outcome {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Outcome {
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(what);
+    }
+}
+
+fn replay(addr: SocketAddr, request: &[u8], duration: Duration) -> Outcome {
+    let mut out = Outcome::default();
+    let mut conn = match connect(addr) {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(format!("connect: {e}"));
+            return out;
+        }
+    };
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        let reconnect = match exchange_full(&mut conn, request) {
+            Ok((200, _, closes)) => {
+                out.latencies.push(t.elapsed());
+                closes
+            }
+            Ok((status, body, closes)) => {
+                let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+                out.error(format!("HTTP {status}: {text}"));
+                closes
+            }
+            Err(e) => {
+                out.error(format!("I/O: {e}"));
+                true
+            }
+        };
+        if reconnect {
+            match connect(addr) {
+                Ok(c) => conn = c,
+                Err(e) => {
+                    out.error(format!("connect: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Replays `request` on `connections` keep-alive connections for `duration`; only 200
+/// answers count as requests (and have latencies), anything else is an error.
 pub fn run(addr: SocketAddr, request: &[u8], connections: usize, duration: Duration) -> Stats {
     let started = Instant::now();
     let handles: Vec<_> = (0..connections)
         .map(|_| {
             let request = request.to_vec();
-            std::thread::spawn(move || {
-                let mut lat = Vec::new();
-                let mut errors = 0;
-                let Ok(mut conn) = TcpStream::connect(addr) else { return (lat, 1) };
-                let _ = conn.set_nodelay(true);
-                let deadline = Instant::now() + duration;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    match exchange_full(&mut conn, &request) {
-                        Ok((200, _, closes)) => {
-                            lat.push(t.elapsed());
-                            if closes {
-                                match TcpStream::connect(addr) {
-                                    Ok(c) => {
-                                        let _ = c.set_nodelay(true);
-                                        conn = c;
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                        }
-                        Ok(_) => errors += 1,
-                        Err(_) => {
-                            errors += 1;
-                            match TcpStream::connect(addr) {
-                                Ok(c) => conn = c,
-                                Err(_) => break,
-                            }
-                        }
-                    }
-                }
-                (lat, errors)
-            })
+            std::thread::spawn(move || replay(addr, &request, duration))
         })
         .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut first_error = None;
     for h in handles {
-        if let Ok((l, e)) = h.join() {
-            latencies.extend(l);
-            errors += e;
+        if let Ok(o) = h.join() {
+            latencies.extend(o.latencies);
+            errors += o.errors;
+            if first_error.is_none() {
+                first_error = o.first_error;
+            }
         }
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    Stats { requests: latencies.len(), errors, elapsed, latencies }
+    Stats { requests: latencies.len(), errors, elapsed, latencies, first_error }
 }

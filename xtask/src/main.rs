@@ -4,15 +4,19 @@
 //! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
-//! - `bench`      benchmark figures (start-up, memory, DescribeSubnets throughput)
+//! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak)
 
 mod bench;
+mod bench_compare;
 mod bench_compute;
 mod bench_cw;
-mod bench_moto;
+mod bench_fixture;
+mod bench_soak;
 mod codegen;
 mod coverage;
 mod load;
+mod moto;
+mod procmem;
 mod specs;
 mod test;
 

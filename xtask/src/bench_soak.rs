@@ -1,0 +1,221 @@
+//! `soak`: does nimbus's resident memory stay flat under steady load at constant state?
+//!
+//! `cargo xtask bench soak [--secs=N]` (or `NIMBUS_SOAK_SECS`; default 600). State loaded
+//! at start: the default VPC, 100 tagged instances, 10,000 datapoints of one metric. Then
+//! `NIMBUS_SOAK_CONNECTIONS` (default 8) keep-alive connections each repeat a mix that
+//! leaves the state as it found it: DescribeVpcs; DescribeInstances of 10 instance ids;
+//! CreateTags of the same key and value on one instance (an overwrite); GetMetricData over
+//! the loaded hour; CreateSecurityGroup then DeleteSecurityGroup of the group it made.
+//! PutMetricData is left out: every datapoint is kept, so it grows the state by design
+//! (`NIMBUS_SOAK_GROW=1` puts it in, 20 points a round: a run that must fail, to show the
+//! check catches growth).
+//!
+//! Every `NIMBUS_SOAK_SAMPLE_SECS` (default 10) the connections are closed (and the
+//! requests signed afresh), and VmRSS/VmHWM are read. Growth is the last sample minus the
+//! first after the warm-up (the first tenth of the run, at least one sample); the peak of
+//! the last half of the samples after warm-up is compared with the first half's too. The
+//! run passes when both are within `TOLERANCE_KIB`.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::bench::Nimbus;
+use crate::bench_cw::put_body_n;
+use crate::bench_fixture::{self as fixture, ids, Loaded, V};
+use crate::load::{exchange_full, signed_form};
+use crate::procmem::Mem;
+use crate::Result;
+
+/// Allowed growth: two 4 KiB pages, for allocator noise (a page touched for the first
+/// time by a free list or a thread's arena). Anything that grows with the requests served
+/// (a log, a cache, a leak of a few bytes a request) passes it within a minute at
+/// thousands of requests a second.
+const TOLERANCE_KIB: i64 = 8;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+#[derive(Default)]
+struct Tally {
+    requests: usize,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+/// One connection's share of an interval: the mix, over and over, until `until`.
+fn drive(addr: SocketAddr, fixed: Vec<Vec<u8>>, create: Vec<u8>, until: Instant) -> Tally {
+    let mut t = Tally::default();
+    let Ok(mut conn) = TcpStream::connect(addr) else {
+        t.errors += 1;
+        t.first_error = Some("connect".into());
+        return t;
+    };
+    let _ = conn.set_nodelay(true);
+    let one = |conn: &mut TcpStream, request: &[u8], t: &mut Tally| -> Option<Vec<u8>> {
+        match exchange_full(conn, request) {
+            Ok((200, body, _)) => {
+                t.requests += 1;
+                Some(body)
+            }
+            other => {
+                t.errors += 1;
+                let what = match other {
+                    Ok((status, body, _)) => {
+                        format!(
+                            "HTTP {status}: {}",
+                            String::from_utf8_lossy(&body).chars().take(300).collect::<String>()
+                        )
+                    }
+                    Err(e) => format!("I/O: {e}"),
+                };
+                t.first_error.get_or_insert(what);
+                if let Ok(c) = TcpStream::connect(addr) {
+                    *conn = c;
+                }
+                None
+            }
+        }
+    };
+    while Instant::now() < until {
+        for request in &fixed {
+            one(&mut conn, request, &mut t);
+        }
+        if let Some(body) = one(&mut conn, &create, &mut t) {
+            if let Some(group) = ids(&body, "groupId").first() {
+                let delete = signed_form(addr, "ec2", &format!("Action=DeleteSecurityGroup&{V}&GroupId={group}"));
+                one(&mut conn, &delete, &mut t);
+            }
+        }
+    }
+    t
+}
+
+fn interval(addr: SocketAddr, l: &Loaded, connections: usize, length: Duration) -> Tally {
+    let until = Instant::now() + length;
+    let gmd = fixture::get_metric_data(l.window);
+    let grow = std::env::var_os("NIMBUS_SOAK_GROW").is_some_and(|v| v == "1");
+    let handles: Vec<_> = (0..connections)
+        .map(|c| {
+            let some: Vec<String> = l.instance_ids.iter().cycle().skip(c * 10).take(10).cloned().collect();
+            let describe: String =
+                some.iter().enumerate().map(|(i, id)| format!("&InstanceId.{}={id}", i + 1)).collect();
+            let mut fixed = vec![
+                signed_form(addr, "ec2", &format!("Action=DescribeVpcs&{V}")),
+                signed_form(addr, "ec2", &format!("Action=DescribeInstances&{V}{describe}")),
+                signed_form(
+                    addr,
+                    "ec2",
+                    &format!("Action=CreateTags&{V}&ResourceId.1={}&Tag.1.Key=Soak&Tag.1.Value=steady", some[0]),
+                ),
+                signed_form(addr, "monitoring", &gmd),
+            ];
+            if grow {
+                fixed.push(signed_form(addr, "monitoring", &put_body_n("Grow", 0, 20, None)));
+            }
+            let create = signed_form(
+                addr,
+                "ec2",
+                &format!("Action=CreateSecurityGroup&{V}&GroupName=soak-{c}&GroupDescription=soak"),
+            );
+            std::thread::spawn(move || drive(addr, fixed, create, until))
+        })
+        .collect();
+    let mut all = Tally::default();
+    for h in handles {
+        if let Ok(t) = h.join() {
+            all.requests += t.requests;
+            all.errors += t.errors;
+            if all.first_error.is_none() {
+                all.first_error = t.first_error;
+            }
+        }
+    }
+    all
+}
+
+pub fn soak(args: &[String]) -> Result {
+    let secs: u64 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--secs="))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| env_or("NIMBUS_SOAK_SECS", 600));
+    let sample: u64 = env_or("NIMBUS_SOAK_SAMPLE_SECS", 10).max(1);
+    let connections: usize = env_or("NIMBUS_SOAK_CONNECTIONS", 8).max(1);
+    let (n, _) = Nimbus::start()?;
+    let l = fixture::load(n.addr, 1)?;
+    // The tag the mix writes is there from the start, so its writes are overwrites only.
+    let all: String = l.instance_ids.iter().enumerate().map(|(i, id)| format!("&ResourceId.{}={id}", i + 1)).collect();
+    fixture::call(n.addr, "ec2", &format!("Action=CreateTags&{V}{all}&Tag.1.Key=Soak&Tag.1.Value=steady"))?;
+    let idle = n.mem().ok_or("cannot read nimbus's /proc status")?;
+    let state_before = state_len(n.addr)?;
+    let warmup = (secs / 10).max(sample);
+    println!(
+        "\nsoak: {secs} s, {connections} connections, a sample every {sample} s, warm-up {warmup} s; state: {} instances, {} datapoints; RSS with the state loaded {:.1} MiB",
+        l.instance_ids.len(),
+        fixture::METRIC_REQUESTS * 1000,
+        idle.rss_mib()
+    );
+    println!("  {:>6}  {:>10}  {:>10}  {:>9}  {:>6}", "t (s)", "RSS KiB", "peak KiB", "req/s", "errors");
+    let started = Instant::now();
+    let mut samples: Vec<(u64, Mem)> = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    let mut elapsed = 0;
+    while elapsed < secs {
+        let length = sample.min(secs - elapsed);
+        let t = interval(n.addr, &l, connections, Duration::from_secs(length));
+        elapsed += length;
+        let mem = n.mem().ok_or("nimbus is gone")?;
+        errors += t.errors;
+        if first_error.is_none() {
+            first_error = t.first_error;
+        }
+        println!(
+            "  {:>6}  {:>10}  {:>10}  {:>9.0}  {:>6}",
+            started.elapsed().as_secs(),
+            mem.rss_kib,
+            mem.hwm_kib,
+            t.requests as f64 / length as f64,
+            t.errors
+        );
+        samples.push((elapsed, mem));
+    }
+    let state_after = state_len(n.addr)?;
+    let same = if state_before == state_after { "the same" } else { "the state changed" };
+    println!("  GET /_nimbus/state: {state_before} bytes of JSON at the start, {state_after} at the end ({same})");
+    verdict(&samples, warmup, errors, first_error)
+}
+
+/// The length of nimbus's state dump: the same before and after if the mix kept the
+/// state constant (instances settling from pending to running keep the length).
+fn state_len(addr: SocketAddr) -> Result<usize> {
+    let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let (_, body) = crate::load::exchange(&mut conn, b"GET /_nimbus/state HTTP/1.1\r\nhost: x\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    Ok(body.len())
+}
+
+fn verdict(samples: &[(u64, Mem)], warmup: u64, errors: usize, first_error: Option<String>) -> Result {
+    let after: Vec<&Mem> = samples.iter().filter(|(t, _)| *t > warmup).map(|(_, m)| m).collect();
+    if after.len() < 2 {
+        return Err(format!("too short: {} sample(s) after the {warmup} s warm-up; make the run longer", after.len()));
+    }
+    let growth = after[after.len() - 1].rss_kib as i64 - after[0].rss_kib as i64;
+    let half = after.len() / 2;
+    let peak = |s: &[&Mem]| s.iter().map(|m| m.rss_kib as i64).max().unwrap_or(0);
+    let peak_growth = peak(&after[half..]) - peak(&after[..half]);
+    let pass = growth <= TOLERANCE_KIB && peak_growth <= TOLERANCE_KIB && errors == 0;
+    println!(
+        "  growth after warm-up: {growth:+} KiB first to last, {peak_growth:+} KiB peak of the second half vs the first; tolerance {TOLERANCE_KIB} KiB; {errors} errors"
+    );
+    if let Some(e) = first_error {
+        println!("  first error: {e}");
+    }
+    if pass {
+        println!("  soak: PASS");
+        Ok(())
+    } else {
+        Err("soak: FAIL (memory grew beyond the tolerance, or requests failed)".into())
+    }
+}
