@@ -1,5 +1,5 @@
 //! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
-//! cw-memory | get-metric-statistics | get-metric-data | compare | soak]`: figures, never
+//! cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir]`: figures, never
 //! assertions (the instance workloads are in `bench_compute`, the CloudWatch ones in
 //! `bench_cw`, nimbus against moto in `bench_compare`, the memory soak in `bench_soak`).
 //!
@@ -52,6 +52,9 @@ pub fn run(args: &[String]) -> Result {
     // Not part of "all": they install moto or take minutes.
     if which.iter().any(|w| ["compare", "vs-moto"].contains(w)) {
         crate::bench_compare::compare()?;
+    }
+    if which.contains(&"state-dir") {
+        crate::bench_persist::state_dir()?;
     }
     if which.contains(&"soak") {
         crate::bench_soak::soak(args)?;
@@ -117,9 +120,17 @@ impl Nimbus {
     }
 }
 
+impl Nimbus {
+    /// SIGKILL: no clean shutdown.
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Nimbus {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
     }
 }

@@ -11,6 +11,7 @@ mod bench_compare;
 mod bench_compute;
 mod bench_cw;
 mod bench_fixture;
+mod bench_persist;
 mod bench_soak;
 mod codegen;
 mod coverage;

@@ -64,7 +64,8 @@ impl Dispatcher {
     }
 
     /// Applies a journaled mutation again, as it was first applied: same caller,
-    /// region, clock reading and id sequence.
+    /// region, clock reading and id sequence. `Ok` when it ends as it first did
+    /// (answered, or refused with the same code).
     pub fn replay(&self, m: &Mutation) -> Result<(), ApiError> {
         let service = self
             .services
@@ -82,7 +83,13 @@ impl Dispatcher {
         let mut seed = m.seed;
         let input = m.input.clone();
         match ids::with_seed(&mut seed, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)))) {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(_)) if m.error.is_none() => Ok(()),
+            Ok(Ok(_)) => Err(ApiError::internal(format!(
+                "{} was refused with {} but succeeds on replay",
+                m.operation,
+                m.error.as_deref().unwrap_or_default()
+            ))),
+            Ok(Err(e)) if m.error.as_deref() == Some(e.code.as_str()) => Ok(()),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(ApiError::internal(format!("replaying {} panicked", m.operation))),
         }
@@ -182,7 +189,8 @@ impl Dispatcher {
                 if let Some(id_seed) = &self.id_seed {
                     *crate::state::lock(id_seed) = state;
                 }
-                let ticket = matches!(result, Ok(Ok(_))).then(|| {
+                // A panicked handler is a bug: its call is not replayed.
+                let ticket = result.as_ref().ok().map(|outcome| {
                     recorder.record(&Mutation {
                         service: model.signing_name.to_string(),
                         operation: op.name.to_string(),
@@ -193,6 +201,7 @@ impl Dispatcher {
                         now,
                         protocol: env.protocol,
                         seed,
+                        error: outcome.as_ref().err().map(|e| e.code.clone()),
                     })
                 });
                 drop(order);

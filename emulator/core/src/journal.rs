@@ -4,7 +4,10 @@
 //! region, nimbus's clock and the seed of the id sequence the handler drew from. Run
 //! again on the state it first ran on, it makes the same change with the same ids
 //! (state is kept in ordered maps, and handlers take time and randomness only from
-//! their context and [`crate::ids`]).
+//! their context and [`crate::ids`]). Which calls are journaled is the service's call
+//! ([`crate::Service::mutates`]): every write, and every read that would change state
+//! on its way (EC2 setting up a partition or settling lifecycles, CloudWatch running due
+//! alarm evaluations), whether the call then succeeds or is refused.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,11 @@ pub struct Mutation {
     pub protocol: Protocol,
     /// The id sequence's state when the handler started.
     pub seed: u64,
+    /// The error code the call was answered with: a refused call is journaled too when
+    /// the service says it may have changed state on the way (a partition set up, a
+    /// lifecycle settled, alarms evaluated), and replays to the same refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Where the dispatcher hands acknowledged mutations (the `nimbus-persist` journal).

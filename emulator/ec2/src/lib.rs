@@ -351,6 +351,17 @@ fn is_read(op: &str) -> bool {
     op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("List")
 }
 
+/// Whether a read can be answered from the partition as it is: set up (the default VPC
+/// exists) and with no lifecycle due to move on. Otherwise the read writes first.
+fn settled(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
+    s.initialized
+        && !nat_gateways::needs_settling(s, now)
+        && !instances::needs_settling(s, now)
+        && !volumes::needs_settling(s, now)
+        && !snapshots::needs_settling(s, now)
+        && !images::needs_settling(s, now)
+}
+
 impl Service for Ec2 {
     fn model(&self) -> &'static ServiceModel {
         &MODEL
@@ -366,13 +377,7 @@ impl Service for Ec2 {
         // Reads of a settled partition share its lock; everything else takes it alone.
         if is_read(operation) && !dry_run {
             let answered = self.state.read(ctx.account(), &ctx.region, |s| {
-                let settled = s.initialized
-                    && !nat_gateways::needs_settling(s, ctx.now)
-                    && !instances::needs_settling(s, ctx.now)
-                    && !volumes::needs_settling(s, ctx.now)
-                    && !snapshots::needs_settling(s, ctx.now)
-                    && !images::needs_settling(s, ctx.now);
-                settled.then(|| dispatch_read(s, ctx, &self.shared, operation, input.clone())).flatten()
+                settled(s, ctx.now).then(|| dispatch_read(s, ctx, &self.shared, operation, input.clone())).flatten()
             });
             if let Some(result) = answered {
                 return result;
@@ -428,6 +433,11 @@ impl Service for Ec2 {
 
     fn state(&self) -> Value {
         self.state.dump()
+    }
+
+    /// Writes, and reads that set up the partition or settle lifecycles on their way.
+    fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
+        !is_read(operation) || !self.state.read(ctx.account(), &ctx.region, |s| settled(s, ctx.now))
     }
 
     fn snapshot(&self) -> Result<Value, String> {

@@ -16,8 +16,8 @@ pub struct Recovered {
     pub snapshot: bool,
     /// Journal entries applied over the snapshot.
     pub replayed: usize,
-    /// Replayed mutations that the handler refused (logged; none are expected).
-    pub refused: usize,
+    /// Replayed calls that ended otherwise than they first did (logged; none are expected).
+    pub diverged: usize,
     /// The last entry's sequence number (the snapshot's when the journal adds none).
     pub last_seq: u64,
     /// The journal ended in a partial line: a write cut short by a crash, never
@@ -84,9 +84,9 @@ pub fn recover(dir: &Path, dispatcher: &Dispatcher) -> Result<Recovered, Persist
         match parsed.entry {
             Entry::Call(m) => {
                 if let Err(e) = dispatcher.replay(&m) {
-                    out.refused += 1;
+                    out.diverged += 1;
                     tracing::warn!(seq = parsed.seq, operation = %m.operation, code = %e.code, message = %e.message,
-                        "a journaled mutation was refused on replay");
+                        "a journaled call ended otherwise on replay");
                 }
             }
             Entry::Clock { offset_ms } => dispatcher.clock.set_offset(chrono::Duration::milliseconds(offset_ms)),

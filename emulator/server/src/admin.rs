@@ -38,9 +38,20 @@ fn health(app: &App) -> Value {
             )
         })
         .collect();
+    let persistence = match (&app.config.state_dir, &app.recovered) {
+        (Some(dir), Some(r)) => json!({
+            "stateDir": dir.display().to_string(),
+            "recoveredSnapshot": r.snapshot,
+            "replayed": r.replayed,
+            "diverged": r.diverged,
+            "tornTail": r.torn_tail,
+        }),
+        _ => Value::Null,
+    };
     json!({
         "status": "running",
         "version": env!("CARGO_PKG_VERSION"),
+        "persistence": persistence,
         "uptimeSeconds": app.started.elapsed().as_secs_f64(),
         "startedAt": app.started_at.to_rfc3339(),
         "services": services,

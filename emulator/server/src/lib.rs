@@ -31,6 +31,8 @@ pub struct App {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// With `--state-dir`: the journal acknowledged changes go to.
     pub journal: Option<Arc<Journal>>,
+    /// With `--state-dir`: what was recovered at start.
+    pub recovered: Option<nimbus_persist::Recovered>,
 }
 
 impl App {
@@ -39,9 +41,10 @@ impl App {
     pub fn open(config: Config) -> Result<Arc<App>, String> {
         let mut app = App::in_memory(config);
         if let Some(dir) = app.config.state_dir.clone() {
-            let journal = persistence::open(&dir, &app.dispatcher)?;
+            let (journal, recovered) = persistence::open(&dir, &app.dispatcher)?;
             app.dispatcher = app.dispatcher.with_recorder(journal.clone());
             app.journal = Some(journal);
+            app.recovered = Some(recovered);
         }
         Ok(Arc::new(app))
     }
@@ -70,7 +73,15 @@ impl App {
         if let Some(seed) = config.id_seed {
             dispatcher = dispatcher.with_id_seed(seed);
         }
-        App { dispatcher, store, config, started: Instant::now(), started_at: chrono::Utc::now(), journal: None }
+        App {
+            dispatcher,
+            store,
+            config,
+            started: Instant::now(),
+            started_at: chrono::Utc::now(),
+            journal: None,
+            recovered: None,
+        }
     }
 
     /// Wipes every service's state and the issued temporary credentials; configuration

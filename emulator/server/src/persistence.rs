@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nimbus_core::dispatch::Dispatcher;
-use nimbus_persist::{Journal, Snapshot, JOURNAL_FILE, SNAPSHOT_FILE};
+use nimbus_persist::{Journal, Recovered, Snapshot, JOURNAL_FILE, SNAPSHOT_FILE};
 
 use crate::{App, Config};
 
@@ -15,7 +15,7 @@ const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Recovers `dir`'s cloud into `dispatcher`, folds the journal into a fresh snapshot
 /// and starts journaling.
-pub fn open(dir: &Path, dispatcher: &Dispatcher) -> Result<Arc<Journal>, String> {
+pub fn open(dir: &Path, dispatcher: &Dispatcher) -> Result<(Arc<Journal>, Recovered), String> {
     let started = std::time::Instant::now();
     let recovered = nimbus_persist::recover(dir, dispatcher).map_err(|e| format!("--state-dir: {e}"))?;
     let journal = Journal::start(dir, dispatcher, recovered.last_seq).map_err(|e| format!("--state-dir: {e}"))?;
@@ -23,12 +23,12 @@ pub fn open(dir: &Path, dispatcher: &Dispatcher) -> Result<Arc<Journal>, String>
         dir = %dir.display(),
         snapshot = recovered.snapshot,
         replayed = recovered.replayed,
-        refused = recovered.refused,
+        diverged = recovered.diverged,
         torn_tail = recovered.torn_tail,
         ms = started.elapsed().as_millis() as u64,
         "state recovered"
     );
-    Ok(journal)
+    Ok((journal, recovered))
 }
 
 /// Runs blocking work (a journaled change waits for its fsync) without stalling the

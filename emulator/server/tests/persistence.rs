@@ -47,6 +47,15 @@ fn ec2(body: &str) -> Req {
 /// A bit of everything: VPC pieces, an instance, a key pair, metrics, an alarm, a
 /// dashboard, temporary credentials.
 fn build_a_cloud(s: &Server) {
+    // A read is the first request: it sets up the partition (the default VPC), so it is
+    // journaled, and the tag on the default VPC replays onto the same VPC.
+    let default_vpc = first(&ok(s, ec2("Action=DescribeVpcs")), "vpcId");
+    ok(s, ec2(&format!("Action=CreateTags&ResourceId.1={default_vpc}&Tag.1.Key=Name&Tag.1.Value=default")));
+    // Refused calls replay to the same refusal.
+    let refused = s.request(&ec2("Action=CreateSubnet&VpcId=vpc-00000000000000000&CidrBlock=10.0.0.0%2F24"));
+    assert_eq!(refused.error_code().as_deref(), Some("InvalidVpcID.NotFound"));
+    let dry = s.request(&ec2("Action=CreateVpc&CidrBlock=10.6.0.0%2F16&DryRun=true"));
+    assert_eq!(dry.error_code().as_deref(), Some("DryRunOperation"));
     let vpc = first(&ok(s, ec2("Action=CreateVpc&CidrBlock=10.7.0.0%2F16")), "vpcId");
     let subnet = first(&ok(s, ec2(&format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock=10.7.1.0%2F24"))), "subnetId");
     let sg = first(
@@ -127,6 +136,10 @@ fn a_replayed_journal_rebuilds_exactly_the_running_cloud() {
     copy_dir(&dir, &copy);
     let replayed = Server::start(with_state_dir(&copy));
     assert_same(&replayed.state(), &running, "replaying the journal gives the same cloud");
+    let health: serde_json::Value =
+        serde_json::from_slice(&replayed.request(&Req::get("/_nimbus/health")).body).unwrap();
+    assert_eq!(health["persistence"]["diverged"], 0, "{health}");
+    assert!(health["persistence"]["replayed"].as_u64().unwrap() > 15, "{health}");
 
     // A clean stop folds the journal into the snapshot.
     s.stop();
