@@ -6,6 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use nimbus_core::auth::AuthMode;
+use nimbus_core::dispatch::Dispatcher;
 use nimbus_core::filter::{self, Filter, Filterable};
 use nimbus_fuzz::{dispatcher, parse_raw_request};
 
@@ -51,7 +52,25 @@ fn form_encode(s: &str) -> String {
     out
 }
 
-fuzz_target!(|data: &[u8]| {
+/// Sends one form request to EC2 and returns the answer's body.
+fn ec2(d: &Dispatcher, body: &str) -> String {
+    let raw = format!("POST /\ncontent-type: application/x-www-form-urlencoded\n\nVersion=2016-11-15&{body}");
+    let req = parse_raw_request(raw.as_bytes()).expect("a valid request");
+    String::from_utf8_lossy(&d.dispatch(&req).response.body).into_owned()
+}
+
+/// Resources for the Describe actions to filter, made once per process (Describe
+/// actions change nothing, so every input sees the same ones).
+fn populate(d: &Dispatcher) {
+    let images = ec2(d, "Action=DescribeImages&Owner.1=amazon");
+    let image = images.split("<imageId>").nth(1).and_then(|s| s.split('<').next()).unwrap_or("ami-0");
+    let run = ec2(d, &format!("Action=RunInstances&ImageId={image}&MinCount=2&MaxCount=2&InstanceType=t3.micro&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=web"));
+    assert!(run.contains("<instanceId>"), "RunInstances failed: {run}");
+    ec2(d, "Action=CreateVolume&AvailabilityZone=us-east-1a&Size=8&VolumeType=gp3");
+    ec2(d, "Action=CreateVpc&CidrBlock=10.1.0.0%2F16&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=team&TagSpecification.1.Tag.1.Value=a");
+}
+
+fuzz_target!(init: populate(dispatcher(AuthMode::Off)), |data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let mut filters = Vec::new();
     for line in text.lines().take(16) {

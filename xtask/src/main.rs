@@ -5,6 +5,7 @@
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
 //! - `bench`      benchmark figures (start-up, memory, DescribeSubnets throughput)
+//! - `fuzz`       the cargo-fuzz targets in `fuzz/`, briefly (`--secs N`, target names)
 
 mod bench;
 mod bench_compute;
@@ -12,6 +13,7 @@ mod bench_cw;
 mod bench_moto;
 mod codegen;
 mod coverage;
+mod fuzz;
 mod load;
 mod specs;
 mod test;
@@ -47,7 +49,8 @@ fn main() -> ExitCode {
         Some("coverage") => coverage::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench>".into()),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...]>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
