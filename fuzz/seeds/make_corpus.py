@@ -19,7 +19,7 @@ import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fuzz" / "corpus"
-TARGETS = ["query_decoder", "json_decoder", "cbor_decoder", "sigv4_header", "filter_engine", "dispatch"]
+TARGETS = ["query_decoder", "json_decoder", "cbor_decoder", "sigv4_header", "filter_engine", "dispatch", "dispatch_seq"]
 
 
 def raw_request(method, path, query, headers, body):
@@ -201,6 +201,14 @@ def main():
     # Hand-written filter lines: wildcards and escapes the captures do not show.
     corpus.add("filter_engine", "hand-wildcards", b"tag:Name\t*web*\tdb?\ntag-key\tteam\ncidr-block\t10.\\*.0.0/16\n")
     corpus.add("filter_engine", "hand-unknown", b"bogus-filter\tx\n")
+    # dispatch_seq: the EC2 requests in capture order, four to an input, so that later
+    # requests name what earlier ones made (ids are seeded, as in the golden test).
+    d = corpus.files["dispatch"]
+    golden_ec2 = [d[k] for k in sorted(d) if k.startswith("ec2-golden-")]
+    for i in range(0, len(golden_ec2), 2):
+        corpus.add("dispatch_seq", f"ec2-golden-chain-{i:02d}", b"\n----\n".join(golden_ec2[i:i + 4]))
+    boto_ec2 = [d[k] for k in sorted(d) if k.startswith("ec2-botocore-")]
+    corpus.add("dispatch_seq", "ec2-botocore-chain", b"\n----\n".join(boto_ec2[:4]))
     corpus.write()
 
 

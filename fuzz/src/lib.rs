@@ -83,3 +83,17 @@ pub fn parse_raw_request(data: &[u8]) -> Option<WireRequest> {
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+/// A dispatcher with authentication off and seeded ids (the same inputs make the same ids).
+pub fn seeded_dispatcher() -> &'static Dispatcher {
+    static SEEDED: OnceLock<Dispatcher> = OnceLock::new();
+    SEEDED.get_or_init(|| {
+        let store = Arc::new(CredentialStore::new([Credential::new("test", "test", "000000000000")]));
+        let services: Vec<Arc<dyn Service>> = vec![
+            Arc::new(nimbus_ec2::Ec2::default()),
+            Arc::new(nimbus_cloudwatch::CloudWatch::new()),
+            Arc::new(nimbus_sts::Sts::new(store.clone())),
+        ];
+        Dispatcher::new(services, Authenticator { mode: AuthMode::Off, store }, Arc::new(Clock::new())).with_id_seed(1)
+    })
+}

@@ -13,7 +13,7 @@ use crate::{root, Result};
 
 /// Every target in `fuzz/fuzz_targets/`.
 pub const TARGETS: &[&str] =
-    &["query_decoder", "json_decoder", "cbor_decoder", "sigv4_header", "filter_engine", "dispatch"];
+    &["query_decoder", "json_decoder", "cbor_decoder", "sigv4_header", "filter_engine", "dispatch", "dispatch_seq"];
 
 /// Seconds per target in `cargo xtask test`: with the build (about 4 minutes on two
 /// cores from a clean clone) the step stays near 5 minutes.
