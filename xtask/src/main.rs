@@ -4,7 +4,8 @@
 //! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
-//! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak)
+//! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak, --state-dir)
+//! - `fuzz`       the cargo-fuzz targets in `fuzz/`, briefly (`--secs N`, target names)
 
 mod bench;
 mod bench_compare;
@@ -15,6 +16,7 @@ mod bench_persist;
 mod bench_soak;
 mod codegen;
 mod coverage;
+mod fuzz;
 mod load;
 mod moto;
 mod procmem;
@@ -52,7 +54,8 @@ fn main() -> ExitCode {
         Some("coverage") => coverage::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench>".into()),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...]>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,9 @@
 //! 1. `cargo fmt --check`, the generated-code drift check, `cargo clippy -D warnings`;
 //! 2. unit and integration tests (`cargo test`);
 //! 3. the conformance suite: real clients against a running nimbus
-//!    (`conformance-tests/run`), unless `--quick`.
+//!    (`conformance-tests/run`), unless `--quick`;
+//! 4. a short fuzz run, 15 s per cargo-fuzz target (`cargo xtask fuzz`, nightly),
+//!    unless `--quick`.
 
 use std::process::Command;
 
@@ -31,6 +33,7 @@ pub fn run(args: &[String]) -> Result {
     step("cargo test", Command::new("cargo").args(["test", "--workspace"]))?;
     if !quick {
         step("conformance tests", &mut Command::new(root.join("conformance-tests/run")))?;
+        crate::fuzz::fuzz(crate::fuzz::TARGETS, crate::fuzz::CI_SECS)?;
     }
     println!("\nall tests passed");
     Ok(())

@@ -48,7 +48,8 @@ fn is_null(v: &Cbor) -> bool {
     matches!(v, Cbor::Null | Cbor::Undefined)
 }
 
-fn check(
+/// The document form of a decoded CBOR item for `shape` (public for the fuzz targets).
+pub fn check(
     model: &'static ServiceModel,
     shape: ShapeId,
     value: &Cbor,
