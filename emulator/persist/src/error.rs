@@ -8,6 +8,8 @@ pub enum PersistError {
     Corrupt { path: PathBuf, line: usize, message: String },
     #[error("{path} is {found}, but this nimbus reads {expected}")]
     Version { path: PathBuf, found: String, expected: String },
+    #[error("{path} is in use by another nimbus (it holds the directory's lock)")]
+    Locked { path: PathBuf },
     #[error("restoring {service}: {message}")]
     Restore { service: String, message: String },
     #[error("snapshotting {service}: {message}")]

@@ -14,7 +14,21 @@ use nimbus_core::state::lock;
 
 use crate::format::{Entry, EntryRef, JournalHeader, LineRef, JOURNAL_FORMAT, VERSION};
 use crate::snapshot::{capture, sync_dir, write_snapshot};
-use crate::{PersistError, JOURNAL_FILE, SNAPSHOT_FILE};
+use crate::{PersistError, JOURNAL_FILE, LOCK_FILE, SNAPSHOT_FILE};
+
+/// Takes `dir`'s lock (creating the directory), so that two servers never write one
+/// journal. The lock lasts as long as the returned file is open.
+pub fn lock_dir(dir: &Path) -> Result<File, PersistError> {
+    std::fs::create_dir_all(dir).map_err(PersistError::io(dir))?;
+    let path = dir.join(LOCK_FILE);
+    let file =
+        OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(PersistError::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(PersistError::Locked { path: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(PersistError::io(&path)(e)),
+    }
+}
 
 #[derive(Default)]
 struct Pending {
@@ -38,12 +52,19 @@ pub struct Journal {
     /// Bytes in the current journal file, for deciding when to take a snapshot.
     bytes: AtomicU64,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// The directory's lock ([`lock_dir`]), held while the journal lives.
+    _lock: File,
 }
 
 impl Journal {
     /// Takes a snapshot of the dispatcher's state as of entry `last_seq`, starts an
-    /// empty journal after it, and starts the writer.
-    pub fn start(dir: &Path, dispatcher: &Dispatcher, last_seq: u64) -> Result<Arc<Journal>, PersistError> {
+    /// empty journal after it, and starts the writer. `lock` is the directory's lock.
+    pub fn start(
+        dir: &Path,
+        dir_lock: File,
+        dispatcher: &Dispatcher,
+        last_seq: u64,
+    ) -> Result<Arc<Journal>, PersistError> {
         std::fs::create_dir_all(dir).map_err(PersistError::io(dir))?;
         write_snapshot(&dir.join(SNAPSHOT_FILE), &capture(dispatcher, last_seq)?)?;
         let file = new_journal_file(dir)?;
@@ -55,6 +76,7 @@ impl Journal {
             bytes: AtomicU64::new(file.1),
             file: Mutex::new(file.0),
             writer: Mutex::new(None),
+            _lock: dir_lock,
         });
         let writer = journal.clone();
         let handle = std::thread::Builder::new()

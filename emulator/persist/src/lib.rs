@@ -20,10 +20,12 @@ mod snapshot;
 
 pub use error::PersistError;
 pub use format::{Entry, Snapshot, JOURNAL_FORMAT, SNAPSHOT_FORMAT, VERSION};
-pub use journal::Journal;
+pub use journal::{lock_dir, Journal};
 pub use recovery::{recover, Recovered};
 pub use snapshot::{apply, capture, read_snapshot, write_snapshot};
 
 /// The files in a state directory.
 pub const SNAPSHOT_FILE: &str = "snapshot.json";
 pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// Held (an exclusive advisory lock) by the nimbus using the directory.
+pub const LOCK_FILE: &str = "lock";

@@ -17,8 +17,9 @@ const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
 /// and starts journaling.
 pub fn open(dir: &Path, dispatcher: &Dispatcher) -> Result<(Arc<Journal>, Recovered), String> {
     let started = std::time::Instant::now();
+    let lock = nimbus_persist::lock_dir(dir).map_err(|e| format!("--state-dir: {e}"))?;
     let recovered = nimbus_persist::recover(dir, dispatcher).map_err(|e| format!("--state-dir: {e}"))?;
-    let journal = Journal::start(dir, dispatcher, recovered.last_seq).map_err(|e| format!("--state-dir: {e}"))?;
+    let journal = Journal::start(dir, lock, dispatcher, recovered.last_seq).map_err(|e| format!("--state-dir: {e}"))?;
     tracing::info!(
         dir = %dir.display(),
         snapshot = recovered.snapshot,
@@ -97,9 +98,9 @@ pub fn import(config: &Config, file: &Path, dir: &Path, force: bool) -> Result<(
     if occupied && !force {
         return Err(format!("{} already holds a cloud; pass --force to replace it", dir.display()));
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let lock = nimbus_persist::lock_dir(dir).map_err(|e| e.to_string())?;
     // Starting a journal writes the snapshot (as of entry 0) and an empty journal.
-    let journal = Journal::start(dir, &app.dispatcher, 0).map_err(|e| e.to_string())?;
+    let journal = Journal::start(dir, lock, &app.dispatcher, 0).map_err(|e| e.to_string())?;
     journal.close();
     Ok(())
 }

@@ -205,6 +205,12 @@ fn a_bad_state_dir_is_refused_with_a_clear_message() {
     std::fs::remove_file(dir.join("snapshot.json")).unwrap();
     let err = nimbus_server::App::open(with_state_dir(&dir)).err().unwrap();
     assert!(err.contains("line 2"), "{err}");
+    // A directory in use is refused rather than shared.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let first = nimbus_server::App::open(with_state_dir(&dir)).unwrap();
+    let err = nimbus_server::App::open(with_state_dir(&dir)).err().unwrap();
+    assert!(err.contains("in use by another nimbus"), "{err}");
+    drop(first);
     let _ = std::fs::remove_dir_all(dir);
 }
 
