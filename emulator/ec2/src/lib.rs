@@ -354,13 +354,21 @@ fn is_read(op: &str) -> bool {
 /// Whether a read can be answered from the partition as it is: set up (the default VPC
 /// exists) and with no lifecycle due to move on. Otherwise the read writes first.
 fn settled(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
-    s.initialized
-        && !nat_gateways::needs_settling(s, now)
-        && !instances::needs_settling(s, now)
-        && !volumes::needs_settling(s, now)
-        && !snapshots::needs_settling(s, now)
-        && !images::needs_settling(s, now)
+    s.initialized && (s.quiescent || !due_by(s, now))
 }
+
+/// Whether any lifecycle of the partition has a transition due by `now`.
+fn due_by(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
+    nat_gateways::needs_settling(s, now)
+        || instances::needs_settling(s, now)
+        || volumes::needs_settling(s, now)
+        || snapshots::needs_settling(s, now)
+        || images::needs_settling(s, now)
+}
+
+/// A century: later than any transition nimbus schedules (the longest is a terminated
+/// instance's visibility), early enough for date arithmetic to stay in range.
+const NEVER: chrono::Duration = chrono::Duration::days(36_500);
 
 impl Service for Ec2 {
     fn model(&self) -> &'static ServiceModel {
@@ -384,30 +392,10 @@ impl Service for Ec2 {
             }
         }
         self.state.write(ctx.account(), &ctx.region, |s| {
-            vpcs::ensure_initialized(s, ctx);
-            s.transition_delay_secs = self.settings.transition_delay_secs;
-            s.instance_quota = self.settings.instance_quota;
-            s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
-            // Lifecycles move on with the clock before anything looks at them.
-            nat_gateways::settle(s, ctx.now);
-            instances::settle(s, ctx.now);
-            volumes::settle(s, ctx.now);
-            snapshots::settle(s, ctx.now);
-            images::settle(s, ctx.now);
-            let shared = &self.shared;
-            if dry_run {
-                // The request is checked in full, on a copy, then answered as AWS does.
-                if is_read(operation) {
-                    dispatch(s, ctx, shared, operation, input)?;
-                } else {
-                    dispatch(&mut s.clone(), ctx, shared, operation, input)?;
-                }
-                return Err(errors::dry_run_operation());
-            }
-            // What the request changes of the partition's images and snapshots is
-            // published for the other partitions before the partition's lock is released.
-            let result = dispatch_write(s, ctx, shared, operation, input, token);
-            shared.publish(ctx.account(), &ctx.region, s);
+            let result = self.write_settled(s, ctx, operation, input, dry_run, token);
+            // What the call scheduled decides whether reads must look for due transitions:
+            // nothing due even a century from now means nothing is in transition.
+            s.quiescent = !due_by(s, ctx.now + NEVER);
             result
         })
     }
@@ -456,6 +444,45 @@ impl Service for Ec2 {
             self.shared.publish(&account, &region, &mut state);
         }
         Ok(())
+    }
+}
+
+impl Ec2 {
+    /// The write path: the partition set up and settled, then the operation.
+    fn write_settled(
+        &self,
+        s: &mut Ec2State,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+        dry_run: bool,
+        token: Option<String>,
+    ) -> Result<Value, ApiError> {
+        vpcs::ensure_initialized(s, ctx);
+        s.transition_delay_secs = self.settings.transition_delay_secs;
+        s.instance_quota = self.settings.instance_quota;
+        s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
+        // Lifecycles move on with the clock before anything looks at them.
+        nat_gateways::settle(s, ctx.now);
+        instances::settle(s, ctx.now);
+        volumes::settle(s, ctx.now);
+        snapshots::settle(s, ctx.now);
+        images::settle(s, ctx.now);
+        let shared = &self.shared;
+        if dry_run {
+            // The request is checked in full, on a copy, then answered as AWS does.
+            if is_read(operation) {
+                dispatch(s, ctx, shared, operation, input)?;
+            } else {
+                dispatch(&mut s.clone(), ctx, shared, operation, input)?;
+            }
+            return Err(errors::dry_run_operation());
+        }
+        // What the request changes of the partition's images and snapshots is
+        // published for the other partitions before the partition's lock is released.
+        let result = dispatch_write(s, ctx, shared, operation, input, token);
+        shared.publish(ctx.account(), &ctx.region, s);
+        result
     }
 }
 
@@ -566,5 +593,43 @@ mod tests {
         assert_eq!(err.code, "InvalidVpc.Range");
         let vpcs = ec2.call(&ctx, "DescribeVpcs", serde_json::json!({})).unwrap();
         assert_eq!(vpcs["Vpcs"].as_array().unwrap().len(), 1, "only the default VPC");
+    }
+
+    /// Reads skip the scan for due transitions when the last write left nothing in
+    /// transition; at every instant that shortcut must agree with the scan.
+    #[test]
+    fn the_quiescent_shortcut_agrees_with_the_scan() {
+        use crate::testing;
+        let ec2 = testing::with_delay(5);
+        let ctx = RequestContext::for_tests();
+        let agrees = |ctx: &RequestContext| {
+            for secs in [0, 4, 6, 3_599, 3_601, 86_400] {
+                let at = ctx.now + chrono::Duration::seconds(secs);
+                ec2.state.read(ctx.account(), &ctx.region, |s| {
+                    assert_eq!(settled(s, at), s.initialized && !due_by(s, at), "at +{secs}s");
+                });
+            }
+        };
+        let image = testing::al2023(&ec2, &ctx);
+        let (id, _) = testing::launch(&ec2, &ctx, &image, serde_json::json!({}));
+        agrees(&ctx);
+        let quiescent = |ctx: &RequestContext| ec2.state.read(ctx.account(), &ctx.region, |s| s.quiescent);
+        assert!(!quiescent(&ctx), "a pending instance is in transition");
+        let later = testing::later(&ctx, 10);
+        testing::call(&ec2, &later, "DescribeInstances", serde_json::json!({}));
+        assert!(quiescent(&later), "running, nothing in transition");
+        agrees(&later);
+        testing::call(&ec2, &later, "StopInstances", serde_json::json!({ "InstanceIds": [id] }));
+        assert!(!quiescent(&later), "stopping");
+        agrees(&later);
+        let stopped = testing::later(&later, 10);
+        let answer = testing::call(&ec2, &stopped, "DescribeInstances", serde_json::json!({}));
+        assert_eq!(testing::str_at(&answer, "/Reservations/0/Instances/0/State/Name"), "stopped");
+        testing::call(&ec2, &stopped, "TerminateInstances", serde_json::json!({ "InstanceIds": [id] }));
+        let gone = testing::later(&stopped, 4_000);
+        testing::call(&ec2, &gone, "DescribeVpcs", serde_json::json!({}));
+        agrees(&gone);
+        let answer = testing::call(&ec2, &gone, "DescribeInstances", serde_json::json!({}));
+        assert_eq!(answer["Reservations"], serde_json::json!([]), "terminated instances vanish after an hour");
     }
 }

@@ -203,6 +203,11 @@ pub struct Ec2State {
     /// publishes to its cross-partition registry (`shared.rs`) when the request ends.
     #[serde(skip)]
     pub unpublished: BTreeSet<String>,
+    /// Known, as of the last write, to have nothing in transition: no lifecycle will
+    /// ever come due until the next write, so reads need not scan for one. `false`
+    /// means unknown (a restored or new partition), and reads scan.
+    #[serde(skip)]
+    pub quiescent: bool,
     pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,
