@@ -295,7 +295,7 @@ impl Service for CloudWatch {
     /// A read that runs due alarm evaluations changes state (alarm states, history, EC2
     /// actions), so it is journaled too and replays at the same instant.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
-        !["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p)) || self.evaluations_due(ctx)
+        !nimbus_core::service::reads_by_name(operation) || self.evaluations_due(ctx)
     }
 
     fn snapshot(&self) -> Result<Value, String> {

@@ -86,7 +86,7 @@ pub trait Service: Send + Sync + 'static {
     /// By default everything but `Describe*`, `List*` and `Get*`.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
         let _ = ctx;
-        !["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p))
+        !reads_by_name(operation)
     }
 
     /// The whole state in a form [`Service::restore`] reads back: what `--state-dir`
@@ -101,6 +101,12 @@ pub trait Service: Send + Sync + 'static {
         let _ = snapshot;
         Err(format!("{} cannot be restored", self.model().service_id))
     }
+}
+
+/// Whether an operation's name says it only reads: `Describe*`, `List*`, `Get*` (AWS's
+/// convention; a service overrides [`Service::mutates`] where a name misleads).
+pub fn reads_by_name(operation: &str) -> bool {
+    ["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p))
 }
 
 /// Runs a typed handler on an input document: the glue each service's dispatcher uses.

@@ -41,7 +41,7 @@ mod vpn_gateways;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
-use nimbus_core::service::invoke;
+use nimbus_core::service::{invoke, reads_by_name};
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
@@ -174,7 +174,7 @@ fn dispatch(
     op: &str,
     input: Value,
 ) -> Result<Value, ApiError> {
-    if is_read(op) {
+    if reads_by_name(op) {
         if let Some(result) = dispatch_read(s, ctx, shared, op, input.clone()) {
             return result;
         }
@@ -330,7 +330,7 @@ fn dispatch_write(
     input: Value,
     token: Option<String>,
 ) -> Result<Value, ApiError> {
-    let Some(token) = token.filter(|_| !is_read(operation)) else {
+    let Some(token) = token.filter(|_| !reads_by_name(operation)) else {
         return dispatch(s, ctx, shared, operation, input);
     };
     let key = (operation.to_string(), token.clone());
@@ -344,11 +344,6 @@ fn dispatch_write(
     let output = dispatch(s, ctx, shared, operation, input.clone())?;
     s.client_tokens.insert(key, (input, output.clone()));
     Ok(output)
-}
-
-/// Whether an operation only reads.
-fn is_read(op: &str) -> bool {
-    op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("List")
 }
 
 /// Whether a read can be answered from the partition as it is: set up (the default VPC
@@ -383,7 +378,7 @@ impl Service for Ec2 {
         let dry_run = input.as_object_mut().and_then(|o| o.remove("DryRun")).and_then(|v| v.as_bool()) == Some(true);
         let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
         // Reads of a settled partition share its lock; everything else takes it alone.
-        if is_read(operation) && !dry_run {
+        if reads_by_name(operation) && !dry_run {
             let answered = self.state.read(ctx.account(), &ctx.region, |s| {
                 settled(s, ctx.now).then(|| dispatch_read(s, ctx, &self.shared, operation, input.clone())).flatten()
             });
@@ -425,7 +420,7 @@ impl Service for Ec2 {
 
     /// Writes, and reads that set up the partition or settle lifecycles on their way.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
-        !is_read(operation) || !self.state.read(ctx.account(), &ctx.region, |s| settled(s, ctx.now))
+        !reads_by_name(operation) || !self.state.read(ctx.account(), &ctx.region, |s| settled(s, ctx.now))
     }
 
     fn snapshot(&self) -> Result<Value, String> {
@@ -471,7 +466,7 @@ impl Ec2 {
         let shared = &self.shared;
         if dry_run {
             // The request is checked in full, on a copy, then answered as AWS does.
-            if is_read(operation) {
+            if reads_by_name(operation) {
                 dispatch(s, ctx, shared, operation, input)?;
             } else {
                 dispatch(&mut s.clone(), ctx, shared, operation, input)?;
