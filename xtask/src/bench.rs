@@ -136,15 +136,18 @@ impl Drop for Nimbus {
 }
 
 fn health(addr: SocketAddr) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(50)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    if s.write_all(b"GET /_nimbus/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
+    response_head(addr, "/_nimbus/health", Duration::from_secs(1)).is_some_and(|h| h.starts_with(b"HTTP/1.1 200"))
+}
+
+/// The first bytes (up to 16) answered to a one-shot `GET path`, or `None` when nothing
+/// answers: how the benches wait for a server to come up.
+pub(crate) fn response_head(addr: SocketAddr, path: &str, timeout: Duration) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(50)).ok()?;
+    let _ = s.set_read_timeout(Some(timeout));
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
     let mut buf = [0u8; 16];
-    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[..12] == b"HTTP/1.1 200")
+    let n = s.read(&mut buf).ok()?;
+    Some(buf[..n].to_vec())
 }
 
 pub(crate) fn ms(d: Duration) -> f64 {

@@ -4,8 +4,7 @@
 //! moto comes from `NIMBUS_MOTO_SERVER` (a `moto_server` executable) or from a venv the
 //! command makes under `target/bench-venv`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,15 +55,8 @@ pub fn version() -> Option<String> {
 
 /// Whether anything answers an HTTP request at `addr` (any status counts).
 fn answers(addr: SocketAddr) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(50)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 16];
-    matches!(s.read(&mut buf), Ok(n) if n >= 9 && buf.starts_with(b"HTTP/1."))
+    crate::bench::response_head(addr, "/", Duration::from_secs(2))
+        .is_some_and(|h| h.len() >= 9 && h.starts_with(b"HTTP/1."))
 }
 
 impl Moto {
