@@ -52,9 +52,26 @@ fn health(app: &App) -> Value {
         "status": "running",
         "version": env!("CARGO_PKG_VERSION"),
         "persistence": persistence,
+        "memory": memory(),
         "uptimeSeconds": app.started.elapsed().as_secs_f64(),
         "startedAt": app.started_at.to_rfc3339(),
         "services": services,
+    })
+}
+
+/// Resident memory, and the heap as the allocator accounts for it: bytes in use grow
+/// only with what nimbus keeps, while resident memory also holds freed chunks the
+/// allocator keeps for the next burst (see `nimbus_heap`).
+fn memory() -> Value {
+    let resident = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        let kib: u64 = s.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
+        Some(kib * 1024)
+    });
+    let heap = nimbus_heap::stats();
+    json!({
+        "residentBytes": resident,
+        "heapInUseBytes": heap.map(|h| h.in_use),
+        "heapFreeBytes": heap.map(|h| h.free),
     })
 }
 

@@ -22,6 +22,14 @@ fn health_reports_services_and_version() {
         assert_eq!(v["services"][svc]["status"], "running", "{svc}");
     }
     assert!(v["uptimeSeconds"].as_f64().unwrap() >= 0.0);
+    // The test server runs in this process, so the figures are the test binary's own.
+    if cfg!(target_os = "linux") {
+        assert!(v["memory"]["residentBytes"].as_u64().unwrap() > 1 << 20, "{}", v["memory"]);
+    }
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        let in_use = v["memory"]["heapInUseBytes"].as_u64().unwrap();
+        assert!(in_use > 0 && v["memory"]["heapFreeBytes"].is_u64(), "{}", v["memory"]);
+    }
 }
 
 #[test]
