@@ -16,9 +16,14 @@ for playbook in ${ANSIBLE_PLAYBOOKS:-$(cd "$here" && ls *.yml)}; do
     echo "=== ansible: $playbook (build)"
     ansible-playbook -i localhost, "$here/$playbook" -e phase=build
     echo "=== ansible: $playbook (again: nothing may change)"
-    out="$(ansible-playbook -i localhost, "$here/$playbook" -e phase=build)"
+    if ! out="$(ansible-playbook -i localhost, "$here/$playbook" -e phase=build)"; then
+        echo "$out"
+        echo "ansible $playbook: the second play failed"
+        ansible-playbook -i localhost, "$here/$playbook" -e phase=teardown >/dev/null || true
+        exit 1
+    fi
     echo "$out" | tail -n 5
-    if ! echo "$out" | grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'; then
+    if ! grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' <<<"$out"; then
         echo "$out" | grep -E '^(changed|TASK)' | grep -B1 '^changed' || true
         echo "ansible $playbook: the second play changed something"
         ansible-playbook -i localhost, "$here/$playbook" -e phase=teardown >/dev/null || true

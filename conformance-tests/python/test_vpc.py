@@ -346,3 +346,37 @@ def test_dry_run_changes_nothing(ec2, vpc):
     assert code == "DryRunOperation"
     assert ec2.describe_subnets(Filters=[{"Name": "cidr-block", "Values": ["10.77.9.0/24"]}])["Subnets"] == []
     assert error(ec2.create_subnet, VpcId=vpc["VpcId"], CidrBlock="10.99.9.0/24", DryRun=True)[0] == "InvalidSubnet.Range"
+
+
+def test_untagged_resources_answer_tags_as_aws_does(ec2, vpc):
+    """EC2 leaves `tagSet` out of an untagged VPC, subnet, security group, instance,
+    volume or address, but answers an empty one for interfaces, route tables, internet
+    gateways and network ACLs (recorded answers of real EC2): scripts that index
+    `vpc["Tags"]` fail the same way here as there."""
+    vid = vpc["VpcId"]
+    ec2.delete_tags(Resources=[vid], Tags=[{"Key": "Name"}])
+    assert "Tags" not in ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]
+    subnet = ec2.create_subnet(VpcId=vid, CidrBlock="10.77.9.0/24")["Subnet"]
+    sid = subnet["SubnetId"]
+    assert "Tags" not in subnet and "Tags" not in ec2.describe_subnets(SubnetIds=[sid])["Subnets"][0]
+    created = ec2.create_security_group(GroupName=unique("bare"), Description="no tags", VpcId=vid)
+    assert "Tags" not in created
+    assert "Tags" not in ec2.describe_security_groups(GroupIds=[created["GroupId"]])["SecurityGroups"][0]
+    eni = ec2.create_network_interface(SubnetId=sid)["NetworkInterface"]
+    assert ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]["TagSet"] == []
+    rt = ec2.create_route_table(VpcId=vid)["RouteTable"]
+    assert ec2.describe_route_tables(RouteTableIds=[rt["RouteTableId"]])["RouteTables"][0]["Tags"] == []
+    igw = ec2.create_internet_gateway()["InternetGateway"]
+    assert ec2.describe_internet_gateways(InternetGatewayIds=[igw["InternetGatewayId"]])["InternetGateways"][0]["Tags"] == []
+    acl = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vid]}])["NetworkAcls"][0]
+    assert acl["Tags"] == []
+    # Tagging brings the set back, and removing the last tag takes it away again.
+    ec2.create_tags(Resources=[sid], Tags=[{"Key": "Tier", "Value": "app"}])
+    assert ec2.describe_subnets(SubnetIds=[sid])["Subnets"][0]["Tags"] == [{"Key": "Tier", "Value": "app"}]
+    ec2.delete_tags(Resources=[sid], Tags=[{"Key": "Tier"}])
+    assert "Tags" not in ec2.describe_subnets(SubnetIds=[sid])["Subnets"][0]
+    ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
+    ec2.delete_route_table(RouteTableId=rt["RouteTableId"])
+    ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    ec2.delete_security_group(GroupId=created["GroupId"])
+    ec2.delete_subnet(SubnetId=sid)

@@ -188,7 +188,7 @@ pub fn describe_one(state: &Ec2State, allocation_id: &str) -> Address {
         .and_then(|eni| state.network_interfaces.get(eni))
         .and_then(|e| e.attachment.as_ref())
         .and_then(|att| att.instance_id.clone());
-    a.tags = state.dto_tags(allocation_id);
+    a.tags = state.dto_tags_if_any(allocation_id);
     a
 }
 

@@ -54,7 +54,7 @@ pub fn image_at(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Image {
         img.state = Some("available".into());
     }
     img.public = Some(rec.launch_groups.iter().any(|g| g == "all"));
-    img.tags = state.dto_tags(id);
+    img.tags = state.dto_tags_if_any(id);
     img
 }
 

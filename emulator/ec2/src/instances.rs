@@ -877,7 +877,7 @@ fn describe_with(
                 .collect(),
         );
     }
-    i.tags = state.dto_tags(id);
+    i.tags = state.dto_tags_if_any(id);
     i
 }
 

@@ -104,7 +104,7 @@ pub fn response_data(data: &RequestLaunchTemplateData) -> ResponseLaunchTemplate
 
 fn describe_template(state: &Ec2State, t: &LaunchTemplateRecord) -> LaunchTemplate {
     let mut out = t.template.clone();
-    out.tags = state.dto_tags(&template_id(t));
+    out.tags = state.dto_tags_if_any(&template_id(t));
     out
 }
 

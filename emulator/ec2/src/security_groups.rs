@@ -141,7 +141,7 @@ pub fn create_security_group(
     state.set_tags(&id, tags);
     Ok(CreateSecurityGroupResult {
         security_group_arn: Some(arn(ctx, &id)),
-        tags: state.dto_tags(&id),
+        tags: state.dto_tags_if_any(&id),
         group_id: Some(id),
     })
 }
@@ -587,7 +587,7 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Securit
     SecurityGroup {
         group_id: Some(g.group_id.clone()),
         ip_permissions_egress: Some(permissions(&g.rules, true)),
-        tags: state.dto_tags(id),
+        tags: state.dto_tags_if_any(id),
         vpc_id: Some(g.vpc_id.clone()),
         security_group_arn: Some(arn(ctx, id)),
         owner_id: Some(g.owner_id.clone()),

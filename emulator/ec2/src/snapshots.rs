@@ -74,7 +74,7 @@ pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
 /// One of the partition's snapshots as DescribeSnapshots shows it.
 pub fn describe_one(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Snapshot {
     let mut s = snapshot_at(state, id, now);
-    s.tags = state.dto_tags(id);
+    s.tags = state.dto_tags_if_any(id);
     s
 }
 
@@ -188,7 +188,7 @@ pub fn create_snapshot(
     let tags = spec_tags(input.tag_specifications.as_deref(), "snapshot")?;
     let id = snapshot_volume(state, ctx, &input.volume_id, input.description.unwrap_or_default(), tags);
     let mut shown = state.snapshots[&id].snapshot.clone();
-    shown.tags = state.dto_tags(&id);
+    shown.tags = state.dto_tags_if_any(&id);
     Ok(shown)
 }
 
@@ -234,7 +234,7 @@ pub fn create_snapshots(
         let s = &state.snapshots[&id].snapshot;
         out.push(SnapshotInfo {
             description: s.description.clone(),
-            tags: state.dto_tags(&id),
+            tags: state.dto_tags_if_any(&id),
             encrypted: s.encrypted,
             volume_id: s.volume_id.clone(),
             state: s.state.clone(),
@@ -302,7 +302,7 @@ pub fn copy_snapshot(
             tags,
         },
     );
-    Ok(CopySnapshotResult { snapshot_id: Some(id.clone()), tags: state.dto_tags(&id) })
+    Ok(CopySnapshotResult { snapshot_id: Some(id.clone()), tags: state.dto_tags_if_any(&id) })
 }
 
 pub fn delete_snapshot(

@@ -167,7 +167,7 @@ pub fn describe_one(state: &Ec2State, subnet_id: &str) -> Subnet {
     let mut s = rec.subnet.clone();
     let size = s.cidr_block.as_deref().and_then(Ipv4Cidr::parse).map_or(0, |c| c.size());
     s.available_ip_address_count = Some(size.saturating_sub(RESERVED + rec.used_ips.len() as u64) as i32);
-    s.tags = state.dto_tags(subnet_id);
+    s.tags = state.dto_tags_if_any(subnet_id);
     s
 }
 

@@ -340,7 +340,7 @@ pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
 
 pub fn describe_one(state: &Ec2State, id: &str, now: DateTime<Utc>) -> Volume {
     let mut v = volume_at(state, id, now);
-    v.tags = state.dto_tags(id);
+    v.tags = state.dto_tags_if_any(id);
     v
 }
 
@@ -524,7 +524,7 @@ pub fn create_volume(
     state.timestamps.insert(id.clone(), ctx.now);
     state.set_tags(&id, tags);
     let mut shown = state.volumes[&id].clone();
-    shown.tags = state.dto_tags(&id);
+    shown.tags = state.dto_tags_if_any(&id);
     Ok(shown)
 }
 

@@ -219,7 +219,7 @@ pub fn create_default_vpc(
 
 pub fn describe_one(state: &Ec2State, vpc_id: &str) -> Vpc {
     let mut vpc = state.vpcs[vpc_id].vpc.clone();
-    vpc.tags = state.dto_tags(vpc_id);
+    vpc.tags = state.dto_tags_if_any(vpc_id);
     vpc
 }
 
