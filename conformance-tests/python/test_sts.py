@@ -1,6 +1,8 @@
 """STS with boto3 and the AWS CLI: identity, session tokens, assumed roles, and the
 temporary credentials nimbus then verifies."""
 
+import datetime
+
 import botocore.exceptions
 import pytest
 
@@ -74,3 +76,49 @@ def test_temporary_credentials_expire_on_nimbus_clock():
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sts.get_caller_identity()
     assert e.value.response["Error"]["Code"] == "ExpiredToken"
+
+
+def lifetime(credentials):
+    """Seconds the credentials have left on nimbus's clock (tests may have moved it)."""
+    now = datetime.datetime.fromisoformat(admin("GET", "/_nimbus/clock")[1]["now"])
+    return (credentials["Expiration"] - now).total_seconds()
+
+
+def test_root_session_tokens_last_an_hour_at_most():
+    sts = client("sts")
+    for asked in ({}, {"DurationSeconds": 129600}):
+        c = sts.get_session_token(**asked)["Credentials"]
+        assert 3500 < lifetime(c) <= 3600, asked
+
+
+def test_federation_token_acts_as_the_federated_user():
+    out = client("sts").get_federation_token(
+        Name="Bob", DurationSeconds=7200,
+        Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}')
+    user = out["FederatedUser"]
+    assert user == {"FederatedUserId": f"{ACCOUNT}:Bob", "Arn": f"arn:aws:sts::{ACCOUNT}:federated-user/Bob"}
+    assert 0 < out["PackedPolicySize"] <= 100
+    c = out["Credentials"]
+    # The root user asked for two hours: it gets one.
+    assert 3500 < lifetime(c) <= 3600
+    fed = client("sts", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], token=c["SessionToken"])
+    ident = fed.get_caller_identity()
+    assert (ident["Arn"], ident["UserId"], ident["Account"]) == (user["Arn"], user["FederatedUserId"], ACCOUNT)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fed.get_federation_token(Name="Eve")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client("sts").get_federation_token(Name="no spaces")
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_get_access_key_info():
+    sts = client("sts")
+    assert sts.get_access_key_info(AccessKeyId="AKIACONFORMANCE00001")["Account"] == "111111111111"
+    issued = sts.get_session_token()["Credentials"]["AccessKeyId"]
+    assert sts.get_access_key_info(AccessKeyId=issued)["Account"] == ACCOUNT
+    # A key nimbus does not know answers the account its id encodes, as at AWS.
+    assert sts.get_access_key_info(AccessKeyId="ASIAY34FZKBOKMUTVV7A")["Account"] == "609629065308"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client("sts", config=no_retries(parameter_validation=False)).get_access_key_info(AccessKeyId="short")
+    assert e.value.response["Error"]["Code"] == "ValidationError"

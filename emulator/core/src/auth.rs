@@ -156,6 +156,12 @@ impl CredentialStore {
         all
     }
 
+    /// The account an access key belongs to, if nimbus knows the key (configured, or
+    /// issued by STS and not yet forgotten).
+    pub fn account_of(&self, access_key: &str) -> Option<String> {
+        self.lookup(access_key).map(|record| record.caller.account)
+    }
+
     /// The caller and secret for an access key, if it is known.
     fn lookup(&self, access_key: &str) -> Option<KeyRecord> {
         if let Some(c) = self.long_term.get(access_key) {

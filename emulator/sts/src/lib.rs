@@ -40,6 +40,8 @@ impl Service for Sts {
             "GetCallerIdentity" => invoke(input, |i| identity::get_caller_identity(ctx, i)),
             "GetSessionToken" => invoke(input, |i| sessions::get_session_token(&self.store, ctx, i)),
             "AssumeRole" => invoke(input, |i| sessions::assume_role(&self.store, ctx, i)),
+            "GetFederationToken" => invoke(input, |i| sessions::get_federation_token(&self.store, ctx, i)),
+            "GetAccessKeyInfo" => invoke(input, |i| identity::get_access_key_info(&self.store, i)),
             other => Err(ApiError::not_implemented("STS", other)),
         }
     }
@@ -52,9 +54,10 @@ impl Service for Sts {
         serde_json::json!({ "temporaryCredentials": self.store.temporary() })
     }
 
-    /// GetSessionToken is the one `Get` that changes state: it issues credentials.
+    /// GetSessionToken and GetFederationToken are `Get`s that change state: they issue
+    /// credentials.
     fn mutates(&self, _: &RequestContext, operation: &str) -> bool {
-        operation != "GetCallerIdentity"
+        !matches!(operation, "GetCallerIdentity" | "GetAccessKeyInfo")
     }
 
     fn snapshot(&self) -> Result<Value, String> {

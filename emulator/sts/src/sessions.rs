@@ -8,14 +8,33 @@ use nimbus_core::{ids, ApiError, Caller, RequestContext};
 use sha2::{Digest, Sha256};
 
 use crate::generated::dto::{
-    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetSessionTokenRequest,
-    GetSessionTokenResponse,
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, FederatedUser, GetFederationTokenRequest,
+    GetFederationTokenResponse, GetSessionTokenRequest, GetSessionTokenResponse,
 };
 
-/// GetSessionToken's default lifetime (12 hours); the range is enforced by the model.
+/// GetSessionToken's and GetFederationToken's default lifetime (12 hours) for an IAM
+/// user; the range is enforced by the model.
 const SESSION_DEFAULT_SECS: i64 = 43_200;
 /// AssumeRole's default lifetime (1 hour).
 const ROLE_DEFAULT_SECS: i64 = 3_600;
+/// The longest (and the default) session an account's root user gets from
+/// GetSessionToken or GetFederationToken: a longer request is cut to one hour.
+const ROOT_MAX_SECS: i64 = 3_600;
+
+fn is_root(caller: &Caller) -> bool {
+    caller.arn.ends_with(":root")
+}
+
+/// The lifetime of a session a long-term key asks for: the request's, or 12 hours, and
+/// never more than an hour for the root user.
+fn session_secs(caller: &Caller, requested: Option<i32>) -> i64 {
+    let secs = requested.map_or(SESSION_DEFAULT_SECS, i64::from);
+    if is_root(caller) {
+        secs.min(ROOT_MAX_SECS)
+    } else {
+        secs
+    }
+}
 
 fn issue(store: &CredentialStore, ctx: &RequestContext, caller: Caller, secs: i64) -> Credentials {
     let access_key = ids::key_id("ASIA", 16);
@@ -46,10 +65,58 @@ pub fn get_session_token(
     if ctx.caller.session_token.is_some() {
         return Err(ApiError::new("AccessDenied", "Cannot call GetSessionToken with session credentials", 403));
     }
-    let secs = input.duration_seconds.map_or(SESSION_DEFAULT_SECS, i64::from);
+    let secs = session_secs(&ctx.caller, input.duration_seconds);
     let mut caller = ctx.caller.clone();
     caller.session_token = None;
     Ok(GetSessionTokenResponse { credentials: Some(issue(store, ctx, caller, secs)), ..Default::default() })
+}
+
+/// Credentials for a federated user named by the caller, in the caller's account: they
+/// act as `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+pub fn get_federation_token(
+    store: &CredentialStore,
+    ctx: &RequestContext,
+    input: GetFederationTokenRequest,
+) -> Result<GetFederationTokenResponse, ApiError> {
+    if ctx.caller.session_token.is_some() {
+        return Err(ApiError::new("AccessDenied", "Cannot call GetFederationToken with session credentials", 403));
+    }
+    check_name(&input.name, "name", 32)?;
+    let account = &ctx.caller.account;
+    let user_id = format!("{account}:{}", input.name);
+    let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
+    let caller = Caller {
+        account: account.clone(),
+        access_key: String::new(),
+        arn: arn.clone(),
+        user_id: user_id.clone(),
+        session_token: None,
+    };
+    let secs = session_secs(&ctx.caller, input.duration_seconds);
+    Ok(GetFederationTokenResponse {
+        credentials: Some(issue(store, ctx, caller, secs)),
+        federated_user: Some(FederatedUser { federated_user_id: user_id, arn }),
+        packed_policy_size: packed_policy_size(input.policy.as_deref()),
+        ..Default::default()
+    })
+}
+
+/// A session or federated-user name: 2 to `max` characters of `[\w+=,.@-]`.
+fn check_name(name: &str, member: &str, max: usize) -> Result<(), ApiError> {
+    if name.len() < 2 || name.len() > max || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
+        return Err(ApiError::client(
+            "ValidationError",
+            format!(
+                "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How much of the session token's policy space an inline policy takes, in percent.
+fn packed_policy_size(policy: Option<&str>) -> Option<i32> {
+    policy.map(|p| (p.len() * 100 / 2048).min(100) as i32)
 }
 
 /// `arn:aws:iam::123456789012:role/path/Name` -> (account, role name).
@@ -80,17 +147,7 @@ pub fn assume_role(
         return Err(ApiError::client("ValidationError", format!("{} is invalid", input.role_arn)));
     };
     let session = &input.role_session_name;
-    if session.len() < 2
-        || session.len() > 64
-        || !session.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-    {
-        return Err(ApiError::client(
-            "ValidationError",
-            format!(
-                "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
-            ),
-        ));
-    }
+    check_name(session, "roleSessionName", 64)?;
     let role_id = role_id(&input.role_arn);
     let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
     let caller = Caller {
@@ -105,7 +162,7 @@ pub fn assume_role(
     Ok(AssumeRoleResponse {
         credentials: Some(credentials),
         assumed_role_user: Some(AssumedRoleUser { assumed_role_id: format!("{role_id}:{session}"), arn }),
-        packed_policy_size: input.policy.as_ref().map(|p| (p.len() * 100 / 2048).min(100) as i32),
+        packed_policy_size: packed_policy_size(input.policy.as_deref()),
         source_identity: input.source_identity,
         ..Default::default()
     })
@@ -165,6 +222,63 @@ mod tests {
             assert_eq!(err.code, "ValidationError");
         }
         assert!(store.temporary().is_empty());
+    }
+
+    #[test]
+    fn root_sessions_last_an_hour_at_most() {
+        let store = CredentialStore::default();
+        let ctx = RequestContext::for_tests();
+        assert!(is_root(&ctx.caller));
+        let expires = |out: GetSessionTokenResponse| out.credentials.unwrap().expiration.0 - ctx.now;
+        let default = get_session_token(&store, &ctx, GetSessionTokenRequest::default()).unwrap();
+        assert_eq!(expires(default), Duration::hours(1));
+        let long = GetSessionTokenRequest { duration_seconds: Some(129_600), ..Default::default() };
+        assert_eq!(expires(get_session_token(&store, &ctx, long).unwrap()), Duration::hours(1));
+        let short = GetSessionTokenRequest { duration_seconds: Some(900), ..Default::default() };
+        assert_eq!(expires(get_session_token(&store, &ctx, short).unwrap()), Duration::minutes(15));
+        let mut user = ctx.clone();
+        user.caller.arn = "arn:aws:iam::000000000000:user/ci".into();
+        let default = get_session_token(&store, &user, GetSessionTokenRequest::default()).unwrap();
+        assert_eq!(default.credentials.unwrap().expiration.0 - user.now, Duration::hours(12));
+    }
+
+    #[test]
+    fn federation_tokens_act_as_the_federated_user() {
+        let store = CredentialStore::default();
+        let ctx = RequestContext::for_tests();
+        let out = get_federation_token(
+            &store,
+            &ctx,
+            GetFederationTokenRequest {
+                name: "Bob".into(),
+                policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
+                duration_seconds: Some(7_200),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let user = out.federated_user.unwrap();
+        assert_eq!(user.arn, "arn:aws:sts::000000000000:federated-user/Bob");
+        assert_eq!(user.federated_user_id, "000000000000:Bob");
+        assert_eq!(out.packed_policy_size, Some(1));
+        // The root user asked for two hours and gets one.
+        assert_eq!(out.credentials.unwrap().expiration.0, ctx.now + Duration::hours(1));
+        let issued = store.temporary();
+        assert_eq!(issued[0].caller.arn, "arn:aws:sts::000000000000:federated-user/Bob");
+        let mut session = ctx.clone();
+        session.caller.session_token = Some("t".into());
+        let refused = get_federation_token(
+            &store,
+            &session,
+            GetFederationTokenRequest { name: "Bob".into(), ..Default::default() },
+        )
+        .unwrap_err();
+        assert_eq!(refused.code, "AccessDenied");
+        for bad in ["B", "no spaces", "a-name-longer-than-thirty-two-chars"] {
+            let request = GetFederationTokenRequest { name: bad.into(), ..Default::default() };
+            assert_eq!(get_federation_token(&store, &ctx, request).unwrap_err().code, "ValidationError", "{bad}");
+        }
+        assert_eq!(store.temporary().len(), 1);
     }
 
     #[test]

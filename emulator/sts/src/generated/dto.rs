@@ -77,6 +77,29 @@ pub struct Credentials {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct FederatedUser {
+    #[serde(rename = "FederatedUserId")]
+    pub federated_user_id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetAccessKeyInfoRequest {
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetAccessKeyInfoResponse {
+    #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GetCallerIdentityRequest {
 }
 
@@ -89,6 +112,38 @@ pub struct GetCallerIdentityResponse {
     pub account: Option<String>,
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetFederationTokenRequest {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetFederationTokenResponse {
+    #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "FederatedUser", skip_serializing_if = "Option::is_none")]
+    pub federated_user: Option<FederatedUser>,
+    #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+    pub packed_policy_size: Option<i32>,
+    #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
