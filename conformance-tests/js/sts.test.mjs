@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { DescribeRegionsCommand } from "@aws-sdk/client-ec2";
-import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from "@aws-sdk/client-sts";
+import {
+  AssumeRoleCommand,
+  GetAccessKeyInfoCommand,
+  GetCallerIdentityCommand,
+  GetFederationTokenCommand,
+  GetSessionTokenCommand,
+} from "@aws-sdk/client-sts";
 
 import { ACCOUNT, OTHER, ec2Client, nimbusNow, rejects, stsClient, unique } from "./lib.mjs";
 
@@ -78,4 +84,26 @@ test("AssumeRole validation answers ValidationError", async () => {
     400,
   );
   assert.match(err.message, /durationSeconds/);
+});
+
+test("GetFederationToken credentials act as the federated user; GetAccessKeyInfo names a key's account", async () => {
+  const name = unique("fed").slice(0, 32);
+  const out = await stsClient().send(new GetFederationTokenCommand({ Name: name, DurationSeconds: 7200 }));
+  assert.deepEqual(
+    { id: out.FederatedUser.FederatedUserId, arn: out.FederatedUser.Arn },
+    { id: `${ACCOUNT}:${name}`, arn: `arn:aws:sts::${ACCOUNT}:federated-user/${name}` },
+  );
+  // The root user asked for two hours and gets one, as at AWS.
+  const c = out.Credentials;
+  const lifetime = (c.Expiration.getTime() - (await nimbusNow()).getTime()) / 1000;
+  assert.ok(lifetime > 3590 && lifetime <= 3600, `expires in ${lifetime}s`);
+  const creds = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  const id = await stsClient({ credentials: creds }).send(new GetCallerIdentityCommand({}));
+  assert.equal(id.Arn, out.FederatedUser.Arn);
+  await rejects(stsClient({ credentials: creds }).send(new GetFederationTokenCommand({ Name: "again" })), "AccessDenied", 403);
+
+  const info = (key) => stsClient().send(new GetAccessKeyInfoCommand({ AccessKeyId: key }));
+  assert.equal((await info(OTHER.accessKeyId)).Account, OTHER.account);
+  assert.equal((await info(c.AccessKeyId)).Account, ACCOUNT);
+  assert.equal((await info("ASIAY34FZKBOKMUTVV7A")).Account, "609629065308");
 });
