@@ -1,12 +1,17 @@
 """STS with boto3 and the AWS CLI: identity, session tokens, assumed roles, and the
 temporary credentials nimbus then verifies."""
 
+import base64
 import datetime
+import json
+import os
+import subprocess
+import sys
 
 import botocore.exceptions
 import pytest
 
-from conftest import ACCOUNT, admin, aws_cli, client, no_retries
+from conftest import ACCOUNT, ENDPOINT, admin, aws_cli, client, no_retries
 
 
 def test_get_caller_identity_boto3():
@@ -122,3 +127,50 @@ def test_get_access_key_info():
     with pytest.raises(botocore.exceptions.ClientError) as e:
         client("sts", config=no_retries(parameter_validation=False)).get_access_key_info(AccessKeyId="short")
     assert e.value.response["Error"]["Code"] == "ValidationError"
+
+
+def oidc_token(**claims):
+    """An OIDC ID token as GitHub Actions or EKS would hand it over (nimbus checks its
+    shape and expiry, not its signature: there is no IAM provider to hold the key)."""
+    part = lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).rstrip(b"=").decode()
+    now = datetime.datetime.fromisoformat(admin("GET", "/_nimbus/clock")[1]["now"])
+    body = {"iss": "https://token.actions.githubusercontent.com", "sub": "repo:acme/app:ref:refs/heads/main",
+            "aud": "sts.amazonaws.com", "exp": int(now.timestamp()) + 600, **claims}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT', 'kid': 'k1'})}.{part(body)}.c2lnbmF0dXJl"
+
+
+def test_assume_role_with_web_identity_is_unsigned_and_checks_the_token():
+    role = "arn:aws:iam::222233334444:role/ci/Deployer"
+    out = client("sts").assume_role_with_web_identity(RoleArn=role, RoleSessionName="gha", WebIdentityToken=oidc_token())
+    assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::222233334444:assumed-role/Deployer/gha"
+    assert out["SubjectFromWebIdentityToken"] == "repo:acme/app:ref:refs/heads/main"
+    assert (out["Audience"], out["Provider"]) == ("sts.amazonaws.com", "https://token.actions.githubusercontent.com")
+    c = out["Credentials"]
+    assert 3500 < lifetime(c) <= 3600
+    ident = client("sts", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], token=c["SessionToken"]).get_caller_identity()
+    assert (ident["Account"], ident["Arn"]) == ("222233334444", out["AssumedRoleUser"]["Arn"])
+    for token, code in (("opaque-access-token", "InvalidIdentityToken"),
+                        (oidc_token(exp=1_000_000_000), "ExpiredTokenException")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            client("sts").assume_role_with_web_identity(RoleArn=role, RoleSessionName="gha", WebIdentityToken=token)
+        assert e.value.response["Error"]["Code"] == code
+    # Only the operations the model leaves unsigned go without a signature.
+    unsigned = client("sts", config=no_retries(signature_version=botocore.UNSIGNED))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        unsigned.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "MissingAuthenticationToken"
+
+
+def test_the_web_identity_credential_provider_gets_credentials_from_nimbus(tmp_path):
+    """A workload configured for web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE,
+    as EKS and GitHub Actions set them) and pointed at nimbus gets its credentials here."""
+    token_file = tmp_path / "token"
+    token_file.write_text(oidc_token())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=ENDPOINT, AWS_ROLE_ARN="arn:aws:iam::222233334444:role/Workload",
+               AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file), AWS_ROLE_SESSION_NAME="pod-1", AWS_DEFAULT_REGION="eu-west-1",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    script = "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "arn:aws:sts::222233334444:assumed-role/Workload/pod-1"

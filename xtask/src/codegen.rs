@@ -224,9 +224,13 @@ fn gen_model(model: &Value) -> Result<String> {
                 errors.push(id(sh)?.to_string());
             }
         }
+        // Operations the model marks unauthenticated (STS's web-identity and SAML calls):
+        // clients send them unsigned.
+        let unsigned = op.get("authtype").and_then(Value::as_str) == Some("none")
+            || op.get("auth").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "smithy.api#noAuth"));
         let _ = writeln!(
             out,
-            "    Operation {{ name: {name:?}, input: {input}, output: {output}, result_wrapper: {}, errors: &[{}] }},",
+            "    Operation {{ name: {name:?}, input: {input}, output: {output}, result_wrapper: {}, errors: &[{}], unsigned: {unsigned} }},",
             opt_str(wrapper),
             errors.join(", ")
         );

@@ -340,6 +340,22 @@ impl Authenticator {
     }
 }
 
+impl Authenticator {
+    /// An operation the model marks unauthenticated is answered without a signature (a
+    /// signed one is not checked either, as at AWS): nobody's caller, the Host's region or
+    /// the default one.
+    pub fn anonymous(&self, req: &WireRequest) -> Authenticated {
+        let caller = Caller {
+            account: String::new(),
+            access_key: String::new(),
+            arn: String::new(),
+            user_id: String::new(),
+            session_token: None,
+        };
+        Authenticated { caller, region: host_region(req.header("host")).unwrap_or_else(|| DEFAULT_REGION.to_string()) }
+    }
+}
+
 /// A region named by the Host header (`ec2.eu-west-1.amazonaws.com`,
 /// `monitoring.eu-west-1.localhost:4566`): the endpoint's own region, which the
 /// credential scope must then match, as at AWS's regional endpoints.

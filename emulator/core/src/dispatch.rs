@@ -126,6 +126,7 @@ impl Dispatcher {
         let now = self.clock.now();
         let authed = match self.auth.authenticate(req, model, chrono::Utc::now(), now) {
             Ok(a) => a,
+            Err(_) if model.operation(&env.operation).is_some_and(|op| op.unsigned) => self.auth.anonymous(req),
             Err(e) => return fail(env.protocol, Some(model), env.operation.clone(), e.to_api_error(env.protocol)),
         };
         if env.protocol != Protocol::RpcV2Cbor

@@ -58,6 +58,9 @@ pub struct Operation {
     /// awsQuery's `<OpResult>` element name.
     pub result_wrapper: Option<&'static str>,
     pub errors: &'static [ShapeId],
+    /// The model marks the operation unauthenticated (`smithy.api#noAuth`): clients send
+    /// it unsigned, and nimbus answers it without a signature.
+    pub unsigned: bool,
 }
 
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 mod generated;
 mod identity;
 mod sessions;
+mod web_identity;
 
 use std::sync::Arc;
 
@@ -40,6 +41,9 @@ impl Service for Sts {
             "GetCallerIdentity" => invoke(input, |i| identity::get_caller_identity(ctx, i)),
             "GetSessionToken" => invoke(input, |i| sessions::get_session_token(&self.store, ctx, i)),
             "AssumeRole" => invoke(input, |i| sessions::assume_role(&self.store, ctx, i)),
+            "AssumeRoleWithWebIdentity" => {
+                invoke(input, |i| web_identity::assume_role_with_web_identity(&self.store, ctx, i))
+            }
             "GetFederationToken" => invoke(input, |i| sessions::get_federation_token(&self.store, ctx, i)),
             "GetAccessKeyInfo" => invoke(input, |i| identity::get_access_key_info(&self.store, i)),
             other => Err(ApiError::not_implemented("STS", other)),

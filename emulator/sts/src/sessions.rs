@@ -115,7 +115,7 @@ fn check_name(name: &str, member: &str, max: usize) -> Result<(), ApiError> {
 }
 
 /// How much of the session token's policy space an inline policy takes, in percent.
-fn packed_policy_size(policy: Option<&str>) -> Option<i32> {
+pub(crate) fn packed_policy_size(policy: Option<&str>) -> Option<i32> {
     policy.map(|p| (p.len() * 100 / 2048).min(100) as i32)
 }
 
@@ -143,12 +143,30 @@ pub fn assume_role(
     ctx: &RequestContext,
     input: AssumeRoleRequest,
 ) -> Result<AssumeRoleResponse, ApiError> {
-    let Some((account, role_name)) = parse_role_arn(&input.role_arn) else {
-        return Err(ApiError::client("ValidationError", format!("{} is invalid", input.role_arn)));
+    let (credentials, user) = assume(store, ctx, &input.role_arn, &input.role_session_name, input.duration_seconds)?;
+    Ok(AssumeRoleResponse {
+        credentials: Some(credentials),
+        assumed_role_user: Some(user),
+        packed_policy_size: packed_policy_size(input.policy.as_deref()),
+        source_identity: input.source_identity,
+        ..Default::default()
+    })
+}
+
+/// Credentials that act as `role_arn`'s session `session`, in the role's account: what
+/// AssumeRole and AssumeRoleWithWebIdentity share once the caller is trusted.
+pub(crate) fn assume(
+    store: &CredentialStore,
+    ctx: &RequestContext,
+    role_arn: &str,
+    session: &str,
+    duration_seconds: Option<i32>,
+) -> Result<(Credentials, AssumedRoleUser), ApiError> {
+    let Some((account, role_name)) = parse_role_arn(role_arn) else {
+        return Err(ApiError::client("ValidationError", format!("{role_arn} is invalid")));
     };
-    let session = &input.role_session_name;
     check_name(session, "roleSessionName", 64)?;
-    let role_id = role_id(&input.role_arn);
+    let role_id = role_id(role_arn);
     let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
     let caller = Caller {
         account: account.to_string(),
@@ -157,15 +175,9 @@ pub fn assume_role(
         user_id: format!("{role_id}:{session}"),
         session_token: None,
     };
-    let secs = input.duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from);
+    let secs = duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from);
     let credentials = issue(store, ctx, caller, secs);
-    Ok(AssumeRoleResponse {
-        credentials: Some(credentials),
-        assumed_role_user: Some(AssumedRoleUser { assumed_role_id: format!("{role_id}:{session}"), arn }),
-        packed_policy_size: packed_policy_size(input.policy.as_deref()),
-        source_identity: input.source_identity,
-        ..Default::default()
-    })
+    Ok((credentials, AssumedRoleUser { assumed_role_id: format!("{role_id}:{session}"), arn }))
 }
 
 #[cfg(test)]

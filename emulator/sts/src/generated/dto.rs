@@ -2,6 +2,8 @@
 #![allow(clippy::all, dead_code)]
 //! Typed inputs and outputs of the implemented operations, named and shaped as in the AWS model.
 
+use std::collections::BTreeMap;
+
 use nimbus_core::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +53,52 @@ pub struct AssumeRoleResponse {
     pub session_token_utilization: Option<i32>,
     #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
     pub session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssumeRoleWithWebIdentityRequest {
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+    #[serde(rename = "RoleSessionName")]
+    pub role_session_name: String,
+    #[serde(rename = "WebIdentityToken")]
+    pub web_identity_token: String,
+    #[serde(rename = "ProviderId", skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssumeRoleWithWebIdentityResponse {
+    #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "SubjectFromWebIdentityToken", skip_serializing_if = "Option::is_none")]
+    pub subject_from_web_identity_token: Option<String>,
+    #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
+    pub assumed_role_user: Option<AssumedRoleUser>,
+    #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+    pub packed_policy_size: Option<i32>,
+    #[serde(rename = "Provider", skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(rename = "Audience", skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+    #[serde(rename = "TrustedIdentityPropagationContext", skip_serializing_if = "Option::is_none")]
+    pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -172,6 +220,19 @@ pub struct GetSessionTokenResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct OriginIdentity {
+    #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(rename = "SubjectType", skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "FederatedProviderArn", skip_serializing_if = "Option::is_none")]
+    pub federated_provider_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicyDescriptorType {
     #[serde(rename = "arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -193,4 +254,20 @@ pub struct Tag {
     pub key: String,
     #[serde(rename = "Value")]
     pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransactionContext {
+    #[serde(rename = "IdentityProvider", skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrustedIdentityPropagationContext {
+    #[serde(rename = "OriginIdentity", skip_serializing_if = "Option::is_none")]
+    pub origin_identity: Option<OriginIdentity>,
+    #[serde(rename = "TransactionContext", skip_serializing_if = "Option::is_none")]
+    pub transaction_context: Option<TransactionContext>,
 }

@@ -6,4 +6,4 @@ pub mod model;
 
 /// The operations this crate implements (api-specs/operations.toml).
 #[rustfmt::skip]
-pub const IMPLEMENTED: &[&str] = &["AssumeRole", "GetAccessKeyInfo", "GetCallerIdentity", "GetFederationToken", "GetSessionToken"];
+pub const IMPLEMENTED: &[&str] = &["AssumeRole", "AssumeRoleWithWebIdentity", "GetAccessKeyInfo", "GetCallerIdentity", "GetFederationToken", "GetSessionToken"];

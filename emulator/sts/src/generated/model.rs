@@ -15,18 +15,18 @@ pub static MODEL: ServiceModel = ServiceModel {
 };
 
 static OPERATIONS: [Operation; 12] = [
-    Operation { name: "AssumeRole", input: Some(0), output: Some(1), result_wrapper: Some("AssumeRoleResult"), errors: &[41, 45, 49, 13, 34] },
-    Operation { name: "AssumeRoleWithSAML", input: Some(2), output: Some(3), result_wrapper: Some("AssumeRoleWithSAMLResult"), errors: &[41, 45, 31, 36, 13, 49] },
-    Operation { name: "AssumeRoleWithWebIdentity", input: Some(4), output: Some(5), result_wrapper: Some("AssumeRoleWithWebIdentityResult"), errors: &[41, 45, 31, 30, 36, 13, 49] },
-    Operation { name: "AssumeRoot", input: Some(6), output: Some(7), result_wrapper: Some("AssumeRootResult"), errors: &[49, 13] },
-    Operation { name: "DecodeAuthorizationMessage", input: Some(11), output: Some(12), result_wrapper: Some("DecodeAuthorizationMessageResult"), errors: &[33] },
-    Operation { name: "GetAccessKeyInfo", input: Some(16), output: Some(17), result_wrapper: Some("GetAccessKeyInfoResult"), errors: &[] },
-    Operation { name: "GetCallerIdentity", input: Some(18), output: Some(19), result_wrapper: Some("GetCallerIdentityResult"), errors: &[] },
-    Operation { name: "GetDelegatedAccessToken", input: Some(20), output: Some(21), result_wrapper: Some("GetDelegatedAccessTokenResult"), errors: &[14, 49, 45] },
-    Operation { name: "GetFederationToken", input: Some(22), output: Some(23), result_wrapper: Some("GetFederationTokenResult"), errors: &[41, 45, 49] },
-    Operation { name: "GetScopedCredentials", input: Some(24), output: Some(25), result_wrapper: Some("GetScopedCredentialsResult"), errors: &[41, 45, 32, 37] },
-    Operation { name: "GetSessionToken", input: Some(26), output: Some(27), result_wrapper: Some("GetSessionTokenResult"), errors: &[49] },
-    Operation { name: "GetWebIdentityToken", input: Some(28), output: Some(29), result_wrapper: Some("GetWebIdentityTokenResult"), errors: &[53, 44, 40] },
+    Operation { name: "AssumeRole", input: Some(0), output: Some(1), result_wrapper: Some("AssumeRoleResult"), errors: &[41, 45, 49, 13, 34], unsigned: false },
+    Operation { name: "AssumeRoleWithSAML", input: Some(2), output: Some(3), result_wrapper: Some("AssumeRoleWithSAMLResult"), errors: &[41, 45, 31, 36, 13, 49], unsigned: true },
+    Operation { name: "AssumeRoleWithWebIdentity", input: Some(4), output: Some(5), result_wrapper: Some("AssumeRoleWithWebIdentityResult"), errors: &[41, 45, 31, 30, 36, 13, 49], unsigned: true },
+    Operation { name: "AssumeRoot", input: Some(6), output: Some(7), result_wrapper: Some("AssumeRootResult"), errors: &[49, 13], unsigned: false },
+    Operation { name: "DecodeAuthorizationMessage", input: Some(11), output: Some(12), result_wrapper: Some("DecodeAuthorizationMessageResult"), errors: &[33], unsigned: false },
+    Operation { name: "GetAccessKeyInfo", input: Some(16), output: Some(17), result_wrapper: Some("GetAccessKeyInfoResult"), errors: &[], unsigned: false },
+    Operation { name: "GetCallerIdentity", input: Some(18), output: Some(19), result_wrapper: Some("GetCallerIdentityResult"), errors: &[], unsigned: false },
+    Operation { name: "GetDelegatedAccessToken", input: Some(20), output: Some(21), result_wrapper: Some("GetDelegatedAccessTokenResult"), errors: &[14, 49, 45], unsigned: false },
+    Operation { name: "GetFederationToken", input: Some(22), output: Some(23), result_wrapper: Some("GetFederationTokenResult"), errors: &[41, 45, 49], unsigned: false },
+    Operation { name: "GetScopedCredentials", input: Some(24), output: Some(25), result_wrapper: Some("GetScopedCredentialsResult"), errors: &[41, 45, 32, 37], unsigned: false },
+    Operation { name: "GetSessionToken", input: Some(26), output: Some(27), result_wrapper: Some("GetSessionTokenResult"), errors: &[49], unsigned: false },
+    Operation { name: "GetWebIdentityToken", input: Some(28), output: Some(29), result_wrapper: Some("GetWebIdentityTokenResult"), errors: &[53, 44, 40], unsigned: false },
 ];
 
 static SHAPES: [Shape; 125] = [
