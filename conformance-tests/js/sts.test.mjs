@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { DescribeRegionsCommand } from "@aws-sdk/client-ec2";
 import {
   AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
   GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
   GetFederationTokenCommand,
@@ -106,4 +107,29 @@ test("GetFederationToken credentials act as the federated user; GetAccessKeyInfo
   assert.equal((await info(OTHER.accessKeyId)).Account, OTHER.account);
   assert.equal((await info(c.AccessKeyId)).Account, ACCOUNT);
   assert.equal((await info("ASIAY34FZKBOKMUTVV7A")).Account, "609629065308");
+});
+
+test("AssumeRoleWithWebIdentity goes unsigned and trades an OIDC token for the role's credentials", async () => {
+  const part = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const exp = Math.floor((await nimbusNow()).getTime() / 1000) + 600;
+  const claims = { iss: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC", sub: "system:serviceaccount:ci:runner", aud: "sts.amazonaws.com", exp };
+  const token = `${part({ alg: "RS256", kid: "k1" })}.${part(claims)}.c2ln`;
+  // No credentials at all: the SDK signs nothing for this operation, and nimbus asks for nothing.
+  const anonymous = stsClient({ credentials: { accessKeyId: "", secretAccessKey: "" } });
+  const out = await anonymous.send(
+    new AssumeRoleWithWebIdentityCommand({ RoleArn: "arn:aws:iam::222233334444:role/Runner", RoleSessionName: "pod", WebIdentityToken: token }),
+  );
+  assert.equal(out.AssumedRoleUser.Arn, "arn:aws:sts::222233334444:assumed-role/Runner/pod");
+  assert.equal(out.SubjectFromWebIdentityToken, claims.sub);
+  assert.equal(out.Audience, claims.aud);
+  const c = out.Credentials;
+  const id = await stsClient({ credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } })
+    .send(new GetCallerIdentityCommand({}));
+  assert.equal(id.Arn, out.AssumedRoleUser.Arn);
+  const expired = `${part({ alg: "RS256" })}.${part({ ...claims, exp: 1000000000 })}.c2ln`;
+  await rejects(
+    anonymous.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: "arn:aws:iam::222233334444:role/Runner", RoleSessionName: "pod", WebIdentityToken: expired })),
+    "ExpiredTokenException",
+    400,
+  );
 });
