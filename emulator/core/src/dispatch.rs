@@ -82,7 +82,12 @@ impl Dispatcher {
         };
         let mut seed = m.seed;
         let input = m.input.clone();
-        match ids::with_seed(&mut seed, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)))) {
+        let outcome =
+            ids::with_seed(&mut seed, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input))));
+        // A seeded nimbus goes on from where the journal's last call left the sequence,
+        // so ids made after a restart do not repeat those made before it.
+        self.set_id_seed_state(seed);
+        match outcome {
             Ok(Ok(_)) if m.error.is_none() => Ok(()),
             Ok(Ok(_)) => Err(ApiError::internal(format!(
                 "{} was refused with {} but succeeds on replay",
@@ -100,6 +105,19 @@ impl Dispatcher {
     pub fn with_id_seed(mut self, seed: u64) -> Self {
         self.id_seed = Some(Mutex::new(seed));
         self
+    }
+
+    /// Where the id sequence of a seeded nimbus (`with_id_seed`) stands: what a snapshot
+    /// keeps, so that a restart goes on from there.
+    pub fn id_seed_state(&self) -> Option<u64> {
+        self.id_seed.as_ref().map(|seed| *crate::state::lock(seed))
+    }
+
+    /// Moves a seeded nimbus's id sequence to `state` (no effect on an unseeded one).
+    pub fn set_id_seed_state(&self, state: u64) {
+        if let Some(seed) = &self.id_seed {
+            *crate::state::lock(seed) = state;
+        }
     }
 
     pub fn services(&self) -> &[Arc<dyn Service>] {

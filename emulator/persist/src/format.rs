@@ -25,6 +25,10 @@ pub struct Snapshot {
     pub nimbus: String,
     /// nimbus's clock, as an offset from the system time.
     pub clock_offset_ms: i64,
+    /// Where a seeded nimbus's id sequence stood (`--id-seed`), so that ids made after a
+    /// restart do not repeat earlier ones. Absent for an unseeded nimbus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_seed: Option<u64>,
     /// Each service's [`nimbus_core::Service::snapshot`], by signing name.
     pub services: BTreeMap<String, Value>,
 }

@@ -25,6 +25,7 @@ pub fn capture(dispatcher: &Dispatcher, seq: u64) -> Result<Snapshot, PersistErr
         saved_at: chrono::Utc::now(),
         nimbus: env!("CARGO_PKG_VERSION").to_string(),
         clock_offset_ms: dispatcher.clock.offset().num_milliseconds(),
+        id_seed: dispatcher.id_seed_state(),
         services,
     })
 }
@@ -42,6 +43,9 @@ pub fn apply(dispatcher: &Dispatcher, mut snapshot: Snapshot) -> Result<(), Pers
         }
     }
     dispatcher.clock.set_offset(chrono::Duration::milliseconds(snapshot.clock_offset_ms));
+    if let Some(state) = snapshot.id_seed {
+        dispatcher.set_id_seed_state(state);
+    }
     Ok(())
 }
 

@@ -340,3 +340,29 @@ fn state_export_and_import_move_a_cloud() {
         let _ = std::fs::remove_file(&d);
     }
 }
+
+#[test]
+fn a_seeded_nimbus_makes_the_same_ids_across_a_restart() {
+    let vpc = |s: &Server| first(&ok(s, ec2("Action=CreateVpc&CidrBlock=10.9.0.0/16")), "vpcId");
+    // The ids an uninterrupted seeded nimbus makes.
+    let reference =
+        Server::start(Config { addr: "127.0.0.1:0".parse().unwrap(), id_seed: Some(7), ..Config::default() });
+    let want = (vpc(&reference), vpc(&reference));
+
+    let dir = scratch("seed");
+    let seeded = |dir: &Path| Config { id_seed: Some(7), ..with_state_dir(dir) };
+    let s = Server::start(seeded(&dir));
+    let first_vpc = vpc(&s);
+    // A copy of the directory as the running server left it: recovery replays the journal.
+    let copy = scratch("seed-copy");
+    copy_dir(&dir, &copy);
+    // A clean stop folds the journal into the snapshot: recovery restores that.
+    s.stop();
+    let from_snapshot = Server::start(seeded(&dir));
+    let from_journal = Server::start(seeded(&copy));
+    assert_eq!((first_vpc, vpc(&from_snapshot)), want, "restarted from the snapshot");
+    assert_eq!(vpc(&from_journal), want.1, "restarted from the journal");
+    for d in [dir, copy] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
