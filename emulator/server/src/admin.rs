@@ -15,7 +15,13 @@ pub fn route(app: &App, method: &Method, path: &str, body: &[u8]) -> Response {
             tracing::info!("state reset");
             respond(200, json!({ "reset": true }))
         }
-        ("GET", "/_nimbus/state") => respond(200, state(app)),
+        ("GET", "/_nimbus/state") => {
+            // The whole state as a JSON tree is a burst of memory; give it back once sent
+            // to bytes rather than keep it on an arena's free lists.
+            let dumped = respond(200, state(app));
+            nimbus_heap::release_free_memory();
+            dumped
+        }
         ("GET", "/_nimbus/clock") => respond(200, clock(app)),
         ("POST", "/_nimbus/clock") => advance_clock(app, body),
         (_, "/_nimbus/health" | "/_nimbus/reset" | "/_nimbus/state" | "/_nimbus/clock") => {

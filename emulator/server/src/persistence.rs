@@ -20,6 +20,9 @@ pub fn open(dir: &Path, dispatcher: &Dispatcher) -> Result<(Arc<Journal>, Recove
     let lock = nimbus_persist::lock_dir(dir).map_err(|e| format!("--state-dir: {e}"))?;
     let recovered = nimbus_persist::recover(dir, dispatcher).map_err(|e| format!("--state-dir: {e}"))?;
     let journal = Journal::start(dir, lock, dispatcher, recovered.last_seq).map_err(|e| format!("--state-dir: {e}"))?;
+    // Restoring, replaying and writing a fresh snapshot leave the transient memory of all
+    // three freed but resident.
+    nimbus_heap::release_free_memory();
     tracing::info!(
         dir = %dir.display(),
         snapshot = recovered.snapshot,
@@ -50,7 +53,12 @@ pub async fn checkpoint_when_large(app: Arc<App>) {
             continue;
         }
         let (app, journal) = (app.clone(), journal.clone());
-        let done = tokio::task::spawn_blocking(move || journal.checkpoint(&app.dispatcher)).await;
+        let done = tokio::task::spawn_blocking(move || {
+            let result = journal.checkpoint(&app.dispatcher);
+            nimbus_heap::release_free_memory();
+            result
+        })
+        .await;
         match done {
             Ok(Ok(())) => tracing::info!("journal folded into a new snapshot"),
             Ok(Err(e)) => tracing::error!(error = %e, "taking a snapshot failed; the journal keeps growing"),
