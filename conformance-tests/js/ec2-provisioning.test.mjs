@@ -79,6 +79,20 @@ describe("an immutable-infrastructure provisioning run", () => {
   const webName = `${stack}-web`;
   // What the run made, for the orderly teardown (and the best-effort one if a step failed).
   const s = { instances: [] };
+  // One web instance of `version` from `imageId`, in the public subnet behind the group.
+  const launchWeb = (imageId, version) =>
+    ec2.send(
+      new RunInstancesCommand({
+        ImageId: imageId,
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: s.publicSubnet,
+        SecurityGroupIds: [s.sgId],
+        KeyName: s.keyName,
+        TagSpecifications: nameTag("instance", webName, [{ Key: "Version", Value: version }]),
+      }),
+    );
   let tornDown = false;
 
   after(async () => {
@@ -285,18 +299,7 @@ describe("an immutable-infrastructure provisioning run", () => {
     const image = images.reduce((a, b) => (a.CreationDate > b.CreationDate ? a : b));
     s.baseImage = image.ImageId;
 
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: image.ImageId,
-        InstanceType: "t3.micro",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: s.publicSubnet,
-        SecurityGroupIds: [s.sgId],
-        KeyName: s.keyName,
-        TagSpecifications: nameTag("instance", webName, [{ Key: "Version", Value: "1" }]),
-      }),
-    );
+    const run = await launchWeb(image.ImageId, "1");
     assert.equal(run.OwnerId, ACCOUNT);
     const [inst] = run.Instances;
     s.instances.push(inst.InstanceId);
@@ -355,18 +358,7 @@ describe("an immutable-infrastructure provisioning run", () => {
     assert.equal(gone.InstanceId, s.first);
     assert.deepEqual(gone.State, { Code: 48, Name: "terminated" });
 
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: s.imageId,
-        InstanceType: "t3.micro",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: s.publicSubnet,
-        SecurityGroupIds: [s.sgId],
-        KeyName: s.keyName,
-        TagSpecifications: nameTag("instance", webName, [{ Key: "Version", Value: "2" }]),
-      }),
-    );
+    const run = await launchWeb(s.imageId, "2");
     const id = run.Instances[0].InstanceId;
     s.instances.push(id);
     s.second = id;

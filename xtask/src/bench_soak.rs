@@ -227,9 +227,7 @@ struct Heap {
 }
 
 fn heap(addr: SocketAddr) -> Result<Option<Heap>> {
-    let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let (_, body) = crate::load::exchange(&mut conn, b"GET /_nimbus/health HTTP/1.1\r\nhost: x\r\n\r\n")
-        .map_err(|e| e.to_string())?;
+    let body = admin_get(addr, "/_nimbus/health")?;
     let health: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("health: {e}"))?;
     let field = |name: &str| health["memory"][name].as_u64();
     Ok(field("heapInUseBytes").zip(field("heapFreeBytes")).map(|(in_use, free)| Heap { in_use, free }))
@@ -238,10 +236,15 @@ fn heap(addr: SocketAddr) -> Result<Option<Heap>> {
 /// The length of nimbus's state dump: the same before and after if the mix kept the
 /// state constant (instances settling from pending to running keep the length).
 fn state_len(addr: SocketAddr) -> Result<usize> {
+    Ok(admin_get(addr, "/_nimbus/state")?.len())
+}
+
+/// The body of a `GET` of one of nimbus's admin paths, on a connection of its own.
+fn admin_get(addr: SocketAddr, path: &str) -> Result<Vec<u8>> {
     let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let (_, body) = crate::load::exchange(&mut conn, b"GET /_nimbus/state HTTP/1.1\r\nhost: x\r\n\r\n")
-        .map_err(|e| e.to_string())?;
-    Ok(body.len())
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let (_, body) = crate::load::exchange(&mut conn, request.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(body)
 }
 
 fn verdict(samples: &[Sample], warmup: u64, errors: usize, first_error: Option<String>) -> Result {

@@ -338,21 +338,13 @@ impl Authenticator {
         sigv4::verify_signature(&parts, &parsed, &secret)?;
         Ok(Authenticated { caller, region: scope.region.clone() })
     }
-}
 
-impl Authenticator {
     /// An operation the model marks unauthenticated is answered without a signature (a
     /// signed one is not checked either, as at AWS): nobody's caller, the Host's region or
     /// the default one.
     pub fn anonymous(&self, req: &WireRequest) -> Authenticated {
-        let caller = Caller {
-            account: String::new(),
-            access_key: String::new(),
-            arn: String::new(),
-            user_id: String::new(),
-            session_token: None,
-        };
-        Authenticated { caller, region: host_region(req.header("host")).unwrap_or_else(|| DEFAULT_REGION.to_string()) }
+        let region = host_region(req.header("host")).unwrap_or_else(|| DEFAULT_REGION.to_string());
+        Authenticated { caller: Caller::default(), region }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::protocol::DecodeError;
 use crate::ApiError;
 
 /// Who is calling, as established by SigV4.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Caller {
     pub account: String,
     pub access_key: String,

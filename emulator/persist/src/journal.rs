@@ -65,7 +65,7 @@ impl Journal {
         dispatcher: &Dispatcher,
         last_seq: u64,
     ) -> Result<Arc<Journal>, PersistError> {
-        std::fs::create_dir_all(dir).map_err(PersistError::io(dir))?;
+        // The directory exists: its lock file is in it.
         write_snapshot(&dir.join(SNAPSHOT_FILE), &capture(dispatcher, last_seq)?)?;
         let file = new_journal_file(dir)?;
         let journal = Arc::new(Journal {

@@ -34,17 +34,16 @@ pub fn get_access_key_info(
 }
 
 fn encoded_account(key: &str) -> Option<String> {
+    // The prefix, then the ten base32 characters that hold the first six bytes.
+    let digits = key.get(4..14)?;
     let mut bits: u64 = 0;
-    for c in key.get(4..)?.chars().take(10) {
+    for c in digits.chars() {
         let value = match c {
             'A'..='Z' => c as u64 - 'A' as u64,
             '2'..='7' => c as u64 - '2' as u64 + 26,
             _ => return None,
         };
         bits = bits << 5 | value;
-    }
-    if key.len() < 14 {
-        return None;
     }
     let first_six_bytes = bits >> 2;
     Some(format!("{:012}", (first_six_bytes & 0x7fff_ffff_ff80) >> 7))

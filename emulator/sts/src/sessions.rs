@@ -36,6 +36,19 @@ fn session_secs(caller: &Caller, requested: Option<i32>) -> i64 {
     }
 }
 
+/// GetSessionToken and GetFederationToken take long-term keys only.
+fn refuse_session_credentials(ctx: &RequestContext, operation: &str) -> Result<(), ApiError> {
+    match ctx.caller.session_token {
+        Some(_) => Err(ApiError::new("AccessDenied", format!("Cannot call {operation} with session credentials"), 403)),
+        None => Ok(()),
+    }
+}
+
+/// The identity temporary credentials act as (an assumed role, a federated user).
+fn acting_as(account: &str, arn: &str, user_id: &str) -> Caller {
+    Caller { account: account.into(), arn: arn.into(), user_id: user_id.into(), ..Caller::default() }
+}
+
 fn issue(store: &CredentialStore, ctx: &RequestContext, caller: Caller, secs: i64) -> Credentials {
     let access_key = ids::key_id("ASIA", 16);
     let secret_key = ids::secret_key();
@@ -62,9 +75,7 @@ pub fn get_session_token(
     ctx: &RequestContext,
     input: GetSessionTokenRequest,
 ) -> Result<GetSessionTokenResponse, ApiError> {
-    if ctx.caller.session_token.is_some() {
-        return Err(ApiError::new("AccessDenied", "Cannot call GetSessionToken with session credentials", 403));
-    }
+    refuse_session_credentials(ctx, "GetSessionToken")?;
     let secs = session_secs(&ctx.caller, input.duration_seconds);
     let mut caller = ctx.caller.clone();
     caller.session_token = None;
@@ -78,20 +89,12 @@ pub fn get_federation_token(
     ctx: &RequestContext,
     input: GetFederationTokenRequest,
 ) -> Result<GetFederationTokenResponse, ApiError> {
-    if ctx.caller.session_token.is_some() {
-        return Err(ApiError::new("AccessDenied", "Cannot call GetFederationToken with session credentials", 403));
-    }
+    refuse_session_credentials(ctx, "GetFederationToken")?;
     check_name(&input.name, "name", 32)?;
     let account = &ctx.caller.account;
     let user_id = format!("{account}:{}", input.name);
     let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
-    let caller = Caller {
-        account: account.clone(),
-        access_key: String::new(),
-        arn: arn.clone(),
-        user_id: user_id.clone(),
-        session_token: None,
-    };
+    let caller = acting_as(account, &arn, &user_id);
     let secs = session_secs(&ctx.caller, input.duration_seconds);
     Ok(GetFederationTokenResponse {
         credentials: Some(issue(store, ctx, caller, secs)),
@@ -168,16 +171,11 @@ pub(crate) fn assume(
     check_name(session, "roleSessionName", 64)?;
     let role_id = role_id(role_arn);
     let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
-    let caller = Caller {
-        account: account.to_string(),
-        access_key: String::new(),
-        arn: arn.clone(),
-        user_id: format!("{role_id}:{session}"),
-        session_token: None,
-    };
+    let assumed_role_id = format!("{role_id}:{session}");
+    let caller = acting_as(account, &arn, &assumed_role_id);
     let secs = duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from);
     let credentials = issue(store, ctx, caller, secs);
-    Ok((credentials, AssumedRoleUser { assumed_role_id: format!("{role_id}:{session}"), arn }))
+    Ok((credentials, AssumedRoleUser { assumed_role_id, arn }))
 }
 
 #[cfg(test)]
