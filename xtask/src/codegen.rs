@@ -2,8 +2,11 @@
 //! `emulator/<svc>/src/generated/`:
 //! - `model.rs`: the whole model as static tables (`nimbus_core::model`), used by the
 //!   protocol codecs for every operation, implemented or not;
-//! - `dto.rs`: typed structs for the operations listed in `api-specs/operations.toml`
+//! - `dto.rs`: typed structs for the operations registered in `api-specs/operations.toml`
 //!   (and for the shapes it lists under `shapes`);
+//! - `registry.rs`: the dispatch table, each registered operation with its handler wrapped
+//!   by the crate's `handler!` macro for its kind, naming the operation's input and output
+//!   types so that the compiler checks every handler;
 //! - `errors.rs` (EC2): one constructor per entry of `api-specs/ec2-errors.toml`.
 //!
 //! `--check` regenerates in memory and fails if a committed file differs.
@@ -48,14 +51,15 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     for svc in SERVICES {
         let model = load_model(svc)?;
-        let listed = listed_operations(&ops_table, svc.key)?;
+        let registered = registry(&ops_table, svc.key)?;
+        let listed: Vec<String> = registered.iter().map(|r| r.operation.clone()).collect();
         for op in &listed {
             if model["operations"].get(op).is_none() {
                 return Err(format!("operations.toml: {} has no operation {op}", svc.key));
             }
         }
         let dir = root.join("emulator").join(svc.key).join("src/generated");
-        let mut mods = vec!["dto", "model"];
+        let mut mods = vec!["dto", "model", "registry"];
         files.push((dir.join("model.rs"), gen_model(&model)?));
         let extra = listed_shapes(&ops_table, svc.key)?;
         for shape in &extra {
@@ -64,6 +68,7 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
             }
         }
         files.push((dir.join("dto.rs"), gen_dtos(&model, &listed, &extra)?));
+        files.push((dir.join("registry.rs"), gen_registry(&model, &registered)?));
         if svc.key == "ec2" {
             files.push((dir.join("errors.rs"), gen_ec2_errors()?));
             mods.push("errors");
@@ -84,19 +89,51 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
     Ok(files)
 }
 
-pub fn listed_operations(table: &toml::Table, key: &str) -> Result<Vec<String>> {
+/// One entry of the operation registry (`api-specs/operations.toml`): how the handler is
+/// called (a kind the crate's `registry.rs` defines) and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub operation: String,
+    pub kind: String,
+    pub handler: String,
+}
+
+/// The registry of a service, sorted by operation. Entries may be grouped in sub-tables
+/// (`[ec2.operations.vpc]`), which only organise the file.
+pub fn registry(table: &toml::Table, key: &str) -> Result<Vec<Registered>> {
     let ops = table
         .get(key)
         .and_then(|s| s.get("operations"))
-        .and_then(|o| o.as_array())
-        .ok_or_else(|| format!("operations.toml: no [{key}] operations"))?;
-    let mut out: Vec<String> = ops
-        .iter()
-        .map(|o| o.as_str().map(str::to_string).ok_or("operation names are strings"))
-        .collect::<std::result::Result<_, _>>()?;
-    out.sort();
-    out.dedup();
+        .and_then(|o| o.as_table())
+        .ok_or_else(|| format!("operations.toml: no [{key}.operations]"))?;
+    let mut out = Vec::new();
+    collect_registered(ops, key, &mut out)?;
+    out.sort_by(|a, b| a.operation.cmp(&b.operation));
+    if let Some(w) = out.windows(2).find(|w| w[0].operation == w[1].operation) {
+        return Err(format!("operations.toml: {key} registers {} twice", w[0].operation));
+    }
     Ok(out)
+}
+
+fn collect_registered(table: &toml::Table, key: &str, out: &mut Vec<Registered>) -> Result {
+    for (name, value) in table {
+        match value {
+            toml::Value::Table(group) => collect_registered(group, key, out)?,
+            toml::Value::String(entry) => {
+                let (kind, handler) = entry
+                    .split_once(' ')
+                    .filter(|(k, h)| !k.is_empty() && !h.trim().is_empty())
+                    .ok_or_else(|| format!("operations.toml: {key}.{name} is not \"<kind> <handler path>\""))?;
+                out.push(Registered { operation: name.clone(), kind: kind.into(), handler: handler.trim().into() });
+            }
+            _ => return Err(format!("operations.toml: {key}.{name} is not \"<kind> <handler path>\"")),
+        }
+    }
+    Ok(())
+}
+
+pub fn listed_operations(table: &toml::Table, key: &str) -> Result<Vec<String>> {
+    Ok(registry(table, key)?.into_iter().map(|r| r.operation).collect())
 }
 
 /// Shapes a service needs typed before any listed operation reaches them (a helper for
@@ -550,6 +587,41 @@ fn rust_type(shapes: &Map<String, Value>, name: &str) -> Result<String> {
         "blob" => "Blob".into(),
         other => return Err(format!("shape {name}: unsupported type {other}")),
     })
+}
+
+// ---------------------------------------------------------------------------- registry
+
+/// The dispatch table: each registered operation with its handler, wrapped by the
+/// crate's `handler!` macro for its kind. The macro names the operation's input and
+/// output DTOs, so a handler of the wrong types does not compile.
+fn gen_registry(model: &Value, registered: &[Registered]) -> Result<String> {
+    let ops = model["operations"].as_object().ok_or("model has no operations")?;
+    let mut out = String::from(HEADER);
+    out.push_str("//! The dispatch table built from api-specs/operations.toml: every implemented operation,\n//! sorted by name, with its handler.\n\n");
+    if !registered.is_empty() {
+        out.push_str("use super::dto;\nuse crate::registry::{handler, Handler};\n\n");
+    } else {
+        out.push_str("use crate::registry::Handler;\n\n");
+    }
+    let _ = writeln!(out, "pub(crate) static REGISTRY: [(&str, Handler); {}] = [", registered.len());
+    for r in registered {
+        let op = ops.get(&r.operation).ok_or_else(|| format!("operations.toml: no operation {}", r.operation))?;
+        let io = |key: &str| match op.get(key).and_then(|i| s(i, "shape")) {
+            Some(shape) => format!("dto::{}", type_name(shape)),
+            None => "()".into(),
+        };
+        let _ = writeln!(
+            out,
+            "    ({:?}, handler!({} crate::{}, {}, {})),",
+            r.operation,
+            r.kind,
+            r.handler,
+            io("input"),
+            io("output")
+        );
+    }
+    out.push_str("];\n");
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------- EC2 errors

@@ -20,6 +20,7 @@ use crate::generated::dto::{
 use crate::metric_data::{validation, Engine};
 use crate::statistics::Stat;
 use crate::store::{unit_index, MetricStore};
+use crate::CwState;
 
 pub const OK: &str = "OK";
 pub const ALARM: &str = "ALARM";
@@ -448,7 +449,7 @@ fn tag_map(tags: &Option<Vec<crate::generated::dto::Tag>>) -> Vec<(String, Strin
 }
 
 pub fn put_metric_alarm(
-    state: &mut crate::CwState,
+    state: &mut CwState,
     ctx: &RequestContext,
     mut input: PutMetricAlarmInput,
 ) -> Result<(), ApiError> {
@@ -505,7 +506,7 @@ pub fn put_metric_alarm(
 }
 
 pub fn put_composite_alarm(
-    state: &mut crate::CwState,
+    state: &mut CwState,
     ctx: &RequestContext,
     mut input: PutCompositeAlarmInput,
     effects: &mut Effects,
@@ -674,7 +675,12 @@ fn decode_token(kind: &str, token: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::client("InvalidNextToken", format!("The NextToken '{token}' is invalid.")))
 }
 
-pub fn describe_alarms(store: &AlarmStore, input: DescribeAlarmsInput) -> Result<DescribeAlarmsOutput, ApiError> {
+pub fn describe_alarms(
+    state: &CwState,
+    _ctx: &RequestContext,
+    input: DescribeAlarmsInput,
+) -> Result<DescribeAlarmsOutput, ApiError> {
+    let store = &state.alarms;
     let family = input.children_of_alarm_name.is_some() || input.parents_of_alarm_name.is_some();
     if input.children_of_alarm_name.is_some() && input.parents_of_alarm_name.is_some() {
         return Err(validation("ChildrenOfAlarmName and ParentsOfAlarmName cannot be used together."));
@@ -770,9 +776,11 @@ pub fn describe_alarms(store: &AlarmStore, input: DescribeAlarmsInput) -> Result
 }
 
 pub fn describe_alarms_for_metric(
-    store: &AlarmStore,
+    state: &CwState,
+    _ctx: &RequestContext,
     input: DescribeAlarmsForMetricInput,
 ) -> Result<DescribeAlarmsForMetricOutput, ApiError> {
+    let store = &state.alarms;
     let mut want: Vec<(String, String)> =
         input.dimensions.iter().flatten().map(|d| (d.name.clone(), d.value.clone())).collect();
     want.sort();
@@ -799,11 +807,7 @@ pub fn describe_alarms_for_metric(
     Ok(DescribeAlarmsForMetricOutput { metric_alarms: Some(alarms) })
 }
 
-pub fn delete_alarms(
-    state: &mut crate::CwState,
-    ctx: &RequestContext,
-    input: DeleteAlarmsInput,
-) -> Result<(), ApiError> {
+pub fn delete_alarms(state: &mut CwState, ctx: &RequestContext, input: DeleteAlarmsInput) -> Result<(), ApiError> {
     let now_ms = ctx.now.timestamp_millis();
     let names: BTreeSet<&str> = input.alarm_names.iter().map(String::as_str).collect();
     let composites = names
@@ -837,18 +841,28 @@ pub fn set_actions_enabled(store: &mut AlarmStore, names: &[String], enabled: bo
     }
 }
 
-pub fn enable_alarm_actions(store: &mut AlarmStore, input: EnableAlarmActionsInput) -> Result<(), ApiError> {
+pub fn enable_alarm_actions(
+    state: &mut CwState,
+    _ctx: &RequestContext,
+    input: EnableAlarmActionsInput,
+) -> Result<(), ApiError> {
+    let store = &mut state.alarms;
     set_actions_enabled(store, &input.alarm_names, true);
     Ok(())
 }
 
-pub fn disable_alarm_actions(store: &mut AlarmStore, input: DisableAlarmActionsInput) -> Result<(), ApiError> {
+pub fn disable_alarm_actions(
+    state: &mut CwState,
+    _ctx: &RequestContext,
+    input: DisableAlarmActionsInput,
+) -> Result<(), ApiError> {
+    let store = &mut state.alarms;
     set_actions_enabled(store, &input.alarm_names, false);
     Ok(())
 }
 
 pub fn set_alarm_state(
-    state: &mut crate::CwState,
+    state: &mut CwState,
     ctx: &RequestContext,
     input: SetAlarmStateInput,
     effects: &mut Effects,
@@ -887,10 +901,11 @@ pub fn set_alarm_state(
 }
 
 pub fn describe_alarm_history(
-    store: &AlarmStore,
+    state: &CwState,
     ctx: &RequestContext,
     input: DescribeAlarmHistoryInput,
 ) -> Result<DescribeAlarmHistoryOutput, ApiError> {
+    let store = &state.alarms;
     let now_ms = ctx.now.timestamp_millis();
     let max = input.max_records.map_or(100, |m| m as usize);
     let offset = match &input.next_token {

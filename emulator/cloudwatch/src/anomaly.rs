@@ -16,6 +16,7 @@ use crate::generated::dto::{
 use crate::metric_data::Engine;
 use crate::statistics::Stat;
 use crate::store::{MetricKey, MetricStore};
+use crate::CwState;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detector {
@@ -92,11 +93,11 @@ fn detector_id(key: &str) -> String {
 }
 
 pub fn put_anomaly_detector(
-    state: &mut Detectors,
-    store: &MetricStore,
+    cw: &mut CwState,
     ctx: &RequestContext,
     input: PutAnomalyDetectorInput,
 ) -> Result<PutAnomalyDetectorOutput, ApiError> {
+    let (state, store) = (&mut cw.anomaly_detectors, &cw.metrics);
     let (key, single, math) = identity(
         &input.namespace,
         &input.metric_name,
@@ -157,11 +158,11 @@ fn state_of(d: &AnomalyDetector, store: &MetricStore, now_ms: i64) -> &'static s
 }
 
 pub fn describe_anomaly_detectors(
-    state: &Detectors,
-    store: &MetricStore,
+    cw: &CwState,
     ctx: &RequestContext,
     input: DescribeAnomalyDetectorsInput,
 ) -> Result<DescribeAnomalyDetectorsOutput, ApiError> {
+    let (state, store) = (&cw.anomaly_detectors, &cw.metrics);
     let now_ms = ctx.now.timestamp_millis();
     let max = input.max_results.map_or(100, |m| m.max(1) as usize);
     let offset = match &input.next_token {
@@ -202,9 +203,11 @@ pub fn describe_anomaly_detectors(
 }
 
 pub fn delete_anomaly_detector(
-    state: &mut Detectors,
+    cw: &mut CwState,
+    _ctx: &RequestContext,
     input: DeleteAnomalyDetectorInput,
 ) -> Result<DeleteAnomalyDetectorOutput, ApiError> {
+    let state = &mut cw.anomaly_detectors;
     let key = match &input.anomaly_detector_id {
         Some(id) => state.by_key.iter().find(|(_, d)| &d.id == id).map(|(k, _)| k.clone()),
         None => Some(
@@ -231,8 +234,7 @@ mod tests {
 
     #[test]
     fn put_describe_delete() {
-        let mut d = Detectors::default();
-        let store = MetricStore::default();
+        let mut d = CwState::default();
         let ctx = RequestContext::for_tests();
         let dims = Some(vec![Dimension { name: "Host".into(), value: "a".into() }]);
         let flat = PutAnomalyDetectorInput {
@@ -242,7 +244,7 @@ mod tests {
             stat: Some("Average".into()),
             ..Default::default()
         };
-        let id = put_anomaly_detector(&mut d, &store, &ctx, flat.clone()).unwrap().anomaly_detector_id.unwrap();
+        let id = put_anomaly_detector(&mut d, &ctx, flat.clone()).unwrap().anomaly_detector_id.unwrap();
         // The same detector again (the nested form): same id, still one.
         let nested = PutAnomalyDetectorInput {
             single_metric_anomaly_detector: Some(SingleMetricAnomalyDetector {
@@ -254,17 +256,18 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(put_anomaly_detector(&mut d, &store, &ctx, nested).unwrap().anomaly_detector_id.unwrap(), id);
-        let out = describe_anomaly_detectors(&d, &store, &ctx, DescribeAnomalyDetectorsInput::default()).unwrap();
+        assert_eq!(put_anomaly_detector(&mut d, &ctx, nested).unwrap().anomaly_detector_id.unwrap(), id);
+        let out = describe_anomaly_detectors(&d, &ctx, DescribeAnomalyDetectorsInput::default()).unwrap();
         let all = out.anomaly_detectors.unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].state_value.as_deref(), Some("PENDING_TRAINING"));
         assert_eq!(all[0].metric_name.as_deref(), Some("Latency"));
         let mut both = flat.clone();
         both.single_metric_anomaly_detector = Some(SingleMetricAnomalyDetector::default());
-        assert_eq!(put_anomaly_detector(&mut d, &store, &ctx, both).unwrap_err().code, "InvalidParameterCombination");
+        assert_eq!(put_anomaly_detector(&mut d, &ctx, both).unwrap_err().code, "InvalidParameterCombination");
         delete_anomaly_detector(
             &mut d,
+            &ctx,
             DeleteAnomalyDetectorInput {
                 namespace: flat.namespace,
                 metric_name: flat.metric_name,
@@ -274,9 +277,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(d.by_key.is_empty());
+        assert!(d.anomaly_detectors.by_key.is_empty());
         let err = delete_anomaly_detector(
             &mut d,
+            &ctx,
             DeleteAnomalyDetectorInput { anomaly_detector_id: Some(id), ..Default::default() },
         )
         .unwrap_err();

@@ -312,7 +312,11 @@ fn not_found(name: &str) -> ApiError {
     ApiError::new("ResourceNotFound", format!("Dashboard {name} does not exist"), 404)
 }
 
-pub fn get_dashboard(state: &Dashboards, input: GetDashboardInput) -> Result<GetDashboardOutput, ApiError> {
+pub fn get_dashboard(
+    state: &Dashboards,
+    _ctx: &RequestContext,
+    input: GetDashboardInput,
+) -> Result<GetDashboardOutput, ApiError> {
     let d = state.dashboards.get(&input.dashboard_name).ok_or_else(|| not_found(&input.dashboard_name))?;
     Ok(GetDashboardOutput {
         dashboard_arn: Some(d.arn.clone()),
@@ -321,7 +325,11 @@ pub fn get_dashboard(state: &Dashboards, input: GetDashboardInput) -> Result<Get
     })
 }
 
-pub fn list_dashboards(state: &Dashboards, input: ListDashboardsInput) -> Result<ListDashboardsOutput, ApiError> {
+pub fn list_dashboards(
+    state: &Dashboards,
+    _ctx: &RequestContext,
+    input: ListDashboardsInput,
+) -> Result<ListDashboardsOutput, ApiError> {
     if let Some(p) = &input.dashboard_name_prefix {
         if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
             return Err(ApiError::invalid_parameter_value(
@@ -364,6 +372,7 @@ pub fn list_dashboards(state: &Dashboards, input: ListDashboardsInput) -> Result
 
 pub fn delete_dashboards(
     state: &mut Dashboards,
+    _ctx: &RequestContext,
     input: DeleteDashboardsInput,
 ) -> Result<DeleteDashboardsOutput, ApiError> {
     if let Some(missing) = input.dashboard_names.iter().find(|n| !state.dashboards.contains_key(n.as_str())) {

@@ -15,6 +15,7 @@ mod metric_data;
 mod metrics;
 mod query;
 mod records;
+mod registry;
 mod snapshot;
 mod statistics;
 mod store;
@@ -25,7 +26,6 @@ use std::sync::Arc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
-use nimbus_core::service::invoke;
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde::Serialize;
@@ -177,104 +177,9 @@ impl Service for CloudWatch {
         // Alarms are evaluated lazily: whatever arrives for the partition first runs the
         // evaluations that were due.
         self.catch_up(ctx);
-        match operation {
-            "PutMetricData" => {
-                invoke(input, |i| self.write(ctx, |s, _| metrics::put_metric_data(&mut s.metrics, ctx, i)))
-            }
-            "ListMetrics" => invoke(input, |i| self.read(ctx, |s| metrics::list_metrics(&s.metrics, ctx, i))),
-            "GetMetricStatistics" => {
-                invoke(input, |i| self.read(ctx, |s| metrics::get_metric_statistics(&s.metrics, ctx, i)))
-            }
-            "GetMetricData" => invoke(input, |i| self.read(ctx, |s| metric_data::get_metric_data(&s.metrics, ctx, i))),
-            "GetMetricWidgetImage" => {
-                invoke(input, |i| self.read(ctx, |s| widget::get_metric_widget_image(&s.metrics, ctx, i)))
-            }
-            "PutMetricAlarm" => invoke(input, |i| self.write(ctx, |s, _| alarms::put_metric_alarm(s, ctx, i))),
-            "PutCompositeAlarm" => invoke(input, |i| self.write(ctx, |s, e| alarms::put_composite_alarm(s, ctx, i, e))),
-            "DescribeAlarms" => invoke(input, |i| self.read(ctx, |s| alarms::describe_alarms(&s.alarms, i))),
-            "DescribeAlarmsForMetric" => {
-                invoke(input, |i| self.read(ctx, |s| alarms::describe_alarms_for_metric(&s.alarms, i)))
-            }
-            "DeleteAlarms" => invoke(input, |i| self.write(ctx, |s, _| alarms::delete_alarms(s, ctx, i))),
-            "SetAlarmState" => invoke(input, |i| self.write(ctx, |s, e| alarms::set_alarm_state(s, ctx, i, e))),
-            "EnableAlarmActions" => {
-                invoke(input, |i| self.write(ctx, |s, _| alarms::enable_alarm_actions(&mut s.alarms, i)))
-            }
-            "DisableAlarmActions" => {
-                invoke(input, |i| self.write(ctx, |s, _| alarms::disable_alarm_actions(&mut s.alarms, i)))
-            }
-            "DescribeAlarmHistory" => {
-                invoke(input, |i| self.read(ctx, |s| alarms::describe_alarm_history(&s.alarms, ctx, i)))
-            }
-            "TagResource" => invoke(input, |i: generated::dto::TagResourceInput| {
-                if self.check_resource(ctx, &i.resource_arn)? {
-                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::tag_resource(&mut d.tags, i));
-                }
-                self.write(ctx, |s, _| tags::tag_resource(&mut s.tags, i))
-            }),
-            "UntagResource" => invoke(input, |i: generated::dto::UntagResourceInput| {
-                if self.check_resource(ctx, &i.resource_arn)? {
-                    return self.dashboards.write(ctx.account(), GLOBAL, |d| tags::untag_resource(&mut d.tags, i));
-                }
-                self.write(ctx, |s, _| tags::untag_resource(&mut s.tags, i))
-            }),
-            "ListTagsForResource" => invoke(input, |i: generated::dto::ListTagsForResourceInput| {
-                if self.check_resource(ctx, &i.resource_arn)? {
-                    return self.dashboards.read(ctx.account(), GLOBAL, |d| tags::list_tags_for_resource(&d.tags, i));
-                }
-                self.read(ctx, |s| tags::list_tags_for_resource(&s.tags, i))
-            }),
-            "PutDashboard" => invoke(input, |i| {
-                self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::put_dashboard(d, ctx, i))
-            }),
-            "GetDashboard" => {
-                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::get_dashboard(d, i)))
-            }
-            "ListDashboards" => {
-                invoke(input, |i| self.dashboards.read(ctx.account(), GLOBAL, |d| dashboards::list_dashboards(d, i)))
-            }
-            "DeleteDashboards" => {
-                invoke(input, |i| self.dashboards.write(ctx.account(), GLOBAL, |d| dashboards::delete_dashboards(d, i)))
-            }
-            "PutAnomalyDetector" => invoke(input, |i| {
-                self.write(ctx, |s, _| anomaly::put_anomaly_detector(&mut s.anomaly_detectors, &s.metrics, ctx, i))
-            }),
-            "DescribeAnomalyDetectors" => invoke(input, |i| {
-                self.read(ctx, |s| anomaly::describe_anomaly_detectors(&s.anomaly_detectors, &s.metrics, ctx, i))
-            }),
-            "DeleteAnomalyDetector" => {
-                invoke(input, |i| self.write(ctx, |s, _| anomaly::delete_anomaly_detector(&mut s.anomaly_detectors, i)))
-            }
-            "PutMetricStream" => invoke(input, |i| {
-                self.write(ctx, |s, _| records::put_metric_stream(&mut s.records, &mut s.tags, ctx, i))
-            }),
-            "GetMetricStream" => invoke(input, |i| self.read(ctx, |s| records::get_metric_stream(&s.records, i))),
-            "ListMetricStreams" => invoke(input, |i| self.read(ctx, |s| records::list_metric_streams(&s.records, i))),
-            "DeleteMetricStream" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::delete_metric_stream(&mut s.records, &mut s.tags, i)))
-            }
-            "StartMetricStreams" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::start_metric_streams(&mut s.records, ctx, i)))
-            }
-            "StopMetricStreams" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::stop_metric_streams(&mut s.records, ctx, i)))
-            }
-            "PutInsightRule" => invoke(input, |i| {
-                self.write(ctx, |s, _| records::put_insight_rule(&mut s.records, &mut s.tags, ctx, i))
-            }),
-            "DescribeInsightRules" => {
-                invoke(input, |i| self.read(ctx, |s| records::describe_insight_rules(&s.records, i)))
-            }
-            "DeleteInsightRules" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::delete_insight_rules(&mut s.records, &mut s.tags, i)))
-            }
-            "EnableInsightRules" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::enable_insight_rules(&mut s.records, i)))
-            }
-            "DisableInsightRules" => {
-                invoke(input, |i| self.write(ctx, |s, _| records::disable_insight_rules(&mut s.records, i)))
-            }
-            other => Err(ApiError::not_implemented("CloudWatch", other)),
+        match registry::lookup(operation) {
+            Some(handler) => handler.call(self, ctx, input),
+            None => Err(ApiError::not_implemented("CloudWatch", operation)),
         }
     }
 
@@ -295,7 +200,7 @@ impl Service for CloudWatch {
     /// A read that runs due alarm evaluations changes state (alarm states, history, EC2
     /// actions), so it is journaled too and replays at the same instant.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
-        !nimbus_core::service::reads_by_name(operation) || self.evaluations_due(ctx)
+        !registry::lookup(operation).is_some_and(registry::Handler::reads) || self.evaluations_due(ctx)
     }
 
     fn snapshot(&self) -> Result<Value, String> {
@@ -357,15 +262,12 @@ impl CloudWatch {
 mod tests {
     use super::*;
 
+    /// Every model operation is registered (and reaches its handler) or answers
+    /// NotImplemented.
     #[test]
-    fn dispatches_every_listed_operation() {
-        let cw = CloudWatch::new();
-        let ctx = RequestContext::for_tests();
-        for op in cw.implemented() {
-            if let Err(e) = cw.call(&ctx, op, serde_json::json!({})) {
-                assert_ne!(e.code, "NotImplemented", "{op} is listed but not dispatched");
-            }
-        }
+    fn the_registry_covers_the_model() {
+        let names: Vec<&str> = registry::REGISTRY.iter().map(|(name, _)| *name).collect();
+        nimbus_core::service::assert_registry_covers_model(&CloudWatch::new(), &names);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::math::{self, insights, search::Search, Env, Expr, Meta, Series, Value
 use crate::query::{self, periods};
 use crate::statistics::{Agg, Stat};
 use crate::store::{unit_index, MetricKey, MetricStore};
+use crate::CwState;
 
 /// GetMetricData's default (and largest) page.
 const MAX_DATAPOINTS: usize = 100_800;
@@ -561,10 +562,11 @@ fn decode_token(token: &str) -> Option<usize> {
 }
 
 pub fn get_metric_data(
-    store: &MetricStore,
+    state: &CwState,
     ctx: &RequestContext,
     input: GetMetricDataInput,
 ) -> Result<GetMetricDataOutput, ApiError> {
+    let store = &state.metrics;
     let queries = &input.metric_data_queries;
     if queries.is_empty() {
         return Err(ApiError::missing_parameter("The parameter MetricDataQueries is required."));
@@ -661,17 +663,17 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
     const M: i64 = 60_000;
 
-    fn store() -> MetricStore {
-        let mut s = MetricStore::default();
+    fn store() -> CwState {
+        let mut s = CwState::default();
         let key = |name: &str, host: &str| MetricKey::new("App", name, vec![("Host".to_string(), host.to_string())]);
         // Errors and Requests for host a over minutes -5..-1, Requests for host b.
         for (i, (errors, requests)) in
             [(1.0, 10.0), (2.0, 20.0), (0.0, 0.0), (3.0, 30.0), (5.0, 50.0)].iter().enumerate()
         {
             let t = NOW - (5 - i as i64) * M + 1_000;
-            s.put(key("Errors", "a"), t, UNIT_NONE, false, NewSample::One(*errors), NOW);
-            s.put(key("Requests", "a"), t, UNIT_NONE, false, NewSample::One(*requests), NOW);
-            s.put(key("Requests", "b"), t, UNIT_NONE, false, NewSample::One(1.0), NOW);
+            s.metrics.put(key("Errors", "a"), t, UNIT_NONE, false, NewSample::One(*errors), NOW);
+            s.metrics.put(key("Requests", "a"), t, UNIT_NONE, false, NewSample::One(*requests), NOW);
+            s.metrics.put(key("Requests", "b"), t, UNIT_NONE, false, NewSample::One(1.0), NOW);
         }
         s
     }

@@ -10,7 +10,8 @@ use crate::generated::dto::{
 };
 use crate::query::{self, thousands};
 use crate::statistics::Stat;
-use crate::store::{unit_index, unit_name, MetricKey, MetricStore, NewSample, UNIT_NONE};
+use crate::store::{unit_index, unit_name, MetricKey, NewSample, UNIT_NONE};
+use crate::CwState;
 
 /// ListMetrics answers at most this many metrics a page, as AWS does.
 const LIST_PAGE: usize = 500;
@@ -97,11 +98,8 @@ fn check_value(v: f64, path: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn put_metric_data(
-    store: &mut MetricStore,
-    ctx: &RequestContext,
-    input: PutMetricDataInput,
-) -> Result<(), ApiError> {
+pub fn put_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetricDataInput) -> Result<(), ApiError> {
+    let store = &mut state.metrics;
     if input.namespace.starts_with("AWS/") {
         return Err(invalid(format!("The value {} for parameter Namespace is invalid.", input.namespace)));
     }
@@ -169,10 +167,11 @@ pub fn put_metric_data(
 }
 
 pub fn list_metrics(
-    store: &MetricStore,
+    state: &CwState,
     ctx: &RequestContext,
     input: ListMetricsInput,
 ) -> Result<ListMetricsOutput, ApiError> {
+    let store = &state.metrics;
     let recent_since = match input.recently_active.as_deref() {
         None => None,
         Some("PT3H") => Some((ctx.now - Duration::hours(3)).timestamp_millis()),
@@ -236,10 +235,11 @@ fn dimensions_of(dimensions: &Option<Vec<Dimension>>) -> Vec<(String, String)> {
 }
 
 pub fn get_metric_statistics(
-    store: &MetricStore,
+    state: &CwState,
     ctx: &RequestContext,
     input: GetMetricStatisticsInput,
 ) -> Result<GetMetricStatisticsOutput, ApiError> {
+    let store = &state.metrics;
     let standard = input.statistics.clone().unwrap_or_default();
     let extended = input.extended_statistics.clone().unwrap_or_default();
     if standard.is_empty() == extended.is_empty() {
@@ -353,7 +353,7 @@ mod tests {
         }
     }
 
-    fn put(store: &mut MetricStore, ctx: &RequestContext, ns: &str, data: Vec<MetricDatum>) -> Result<(), ApiError> {
+    fn put(store: &mut CwState, ctx: &RequestContext, ns: &str, data: Vec<MetricDatum>) -> Result<(), ApiError> {
         put_metric_data(
             store,
             ctx,
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn put_then_list_by_namespace_name_and_dimension() {
         let ctx = RequestContext::for_tests();
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         put(
             &mut store,
             &ctx,
@@ -405,12 +405,12 @@ mod tests {
     #[test]
     fn invalid_requests_store_nothing() {
         let ctx = RequestContext::for_tests();
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         let mut both = datum("A", 1.0, &[]);
         both.statistic_values = Some(StatisticSet { sample_count: 1.0, sum: 1.0, minimum: 1.0, maximum: 1.0 });
         let err = put(&mut store, &ctx, "App", vec![datum("Ok", 1.0, &[]), both]).unwrap_err();
         assert_eq!(err.code, "InvalidParameterCombination");
-        assert!(store.series.is_empty(), "a refused request must not be half-applied");
+        assert!(store.metrics.series.is_empty(), "a refused request must not be half-applied");
 
         let err = put(&mut store, &ctx, "AWS/EC2", vec![datum("A", 1.0, &[])]).unwrap_err();
         assert_eq!(err.code, "InvalidParameterValue");
@@ -432,13 +432,13 @@ mod tests {
             put_metric_data(&mut store, &ctx, PutMetricDataInput { namespace: "App".into(), ..Default::default() })
                 .unwrap_err();
         assert_eq!(err.code, "MissingParameter");
-        assert!(store.series.is_empty());
+        assert!(store.metrics.series.is_empty());
     }
 
     #[test]
     fn list_metrics_pages_by_500() {
         let ctx = RequestContext::for_tests();
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         let data: Vec<MetricDatum> = (0..600).map(|i| datum(&format!("M{i:04}"), 1.0, &[])).collect();
         put(&mut store, &ctx, "App", data).unwrap();
         let first = list_metrics(&store, &ctx, ListMetricsInput::default()).unwrap();
@@ -457,7 +457,7 @@ mod tests {
     #[test]
     fn recently_active_means_the_last_three_hours() {
         let mut ctx = RequestContext::for_tests();
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         put(&mut store, &ctx, "App", vec![datum("Old", 1.0, &[])]).unwrap();
         ctx.now += Duration::hours(4);
         put(&mut store, &ctx, "App", vec![datum("New", 1.0, &[])]).unwrap();
@@ -469,7 +469,7 @@ mod tests {
     }
 
     fn gms(
-        store: &MetricStore,
+        store: &CwState,
         ctx: &RequestContext,
         f: impl FnOnce(&mut GetMetricStatisticsInput),
     ) -> Result<GetMetricStatisticsOutput, ApiError> {
@@ -496,7 +496,7 @@ mod tests {
     fn get_metric_statistics_by_minute_and_unit() {
         let mut ctx = RequestContext::for_tests();
         ctx.now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(); // a whole minute
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         let at = |secs: i64, v: f64, unit: Option<&str>| MetricDatum {
             metric_name: "Latency".into(),
             value: Some(v),

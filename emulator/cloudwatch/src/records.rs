@@ -18,7 +18,7 @@ use crate::generated::dto::{
     PutInsightRuleOutput, PutMetricStreamInput, PutMetricStreamOutput, StartMetricStreamsInput,
     StartMetricStreamsOutput, StopMetricStreamsInput, StopMetricStreamsOutput,
 };
-use crate::tags::Tags;
+use crate::CwState;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricStream {
@@ -72,11 +72,11 @@ fn stream_not_found(name: &str) -> ApiError {
 }
 
 pub fn put_metric_stream(
-    records: &mut Records,
-    tags: &mut Tags,
+    state: &mut CwState,
     ctx: &RequestContext,
     mut input: PutMetricStreamInput,
 ) -> Result<PutMetricStreamOutput, ApiError> {
+    let (records, tags) = (&mut state.records, &mut state.tags);
     if !valid_name(&input.name) {
         return Err(ApiError::invalid_parameter_value(format!(
             "The value {} for parameter Name is invalid: use letters, digits, '-' and '_'.",
@@ -110,7 +110,12 @@ pub fn put_metric_stream(
     Ok(PutMetricStreamOutput { arn: Some(arn) })
 }
 
-pub fn get_metric_stream(records: &Records, input: GetMetricStreamInput) -> Result<GetMetricStreamOutput, ApiError> {
+pub fn get_metric_stream(
+    state: &CwState,
+    _ctx: &RequestContext,
+    input: GetMetricStreamInput,
+) -> Result<GetMetricStreamOutput, ApiError> {
+    let records = &state.records;
     let s = records.streams.get(&input.name).ok_or_else(|| stream_not_found(&input.name))?;
     Ok(GetMetricStreamOutput {
         arn: Some(s.arn.clone()),
@@ -129,9 +134,11 @@ pub fn get_metric_stream(records: &Records, input: GetMetricStreamInput) -> Resu
 }
 
 pub fn list_metric_streams(
-    records: &Records,
+    state: &CwState,
+    _ctx: &RequestContext,
     input: ListMetricStreamsInput,
 ) -> Result<ListMetricStreamsOutput, ApiError> {
+    let records = &state.records;
     let max = input.max_results.map_or(100, |m| m.max(1) as usize);
     let offset = page_offset("metric-streams", &input.next_token)?;
     let all: Vec<&MetricStream> = records.streams.values().collect();
@@ -156,10 +163,11 @@ pub fn list_metric_streams(
 }
 
 pub fn delete_metric_stream(
-    records: &mut Records,
-    tags: &mut Tags,
+    state: &mut CwState,
+    _ctx: &RequestContext,
     input: DeleteMetricStreamInput,
 ) -> Result<DeleteMetricStreamOutput, ApiError> {
+    let (records, tags) = (&mut state.records, &mut state.tags);
     // Deleting a stream that does not exist succeeds, as at AWS.
     if let Some(s) = records.streams.remove(&input.name) {
         tags.remove(&s.arn);
@@ -181,29 +189,31 @@ fn set_stream_state(records: &mut Records, names: &[String], state: &'static str
 }
 
 pub fn start_metric_streams(
-    records: &mut Records,
+    state: &mut CwState,
     ctx: &RequestContext,
     input: StartMetricStreamsInput,
 ) -> Result<StartMetricStreamsOutput, ApiError> {
+    let records = &mut state.records;
     set_stream_state(records, &input.names, "running", ctx.now.timestamp_millis())?;
     Ok(StartMetricStreamsOutput::default())
 }
 
 pub fn stop_metric_streams(
-    records: &mut Records,
+    state: &mut CwState,
     ctx: &RequestContext,
     input: StopMetricStreamsInput,
 ) -> Result<StopMetricStreamsOutput, ApiError> {
+    let records = &mut state.records;
     set_stream_state(records, &input.names, "stopped", ctx.now.timestamp_millis())?;
     Ok(StopMetricStreamsOutput::default())
 }
 
 pub fn put_insight_rule(
-    records: &mut Records,
-    tags: &mut Tags,
+    state: &mut CwState,
     ctx: &RequestContext,
     input: PutInsightRuleInput,
 ) -> Result<PutInsightRuleOutput, ApiError> {
+    let (records, tags) = (&mut state.records, &mut state.tags);
     if !input.rule_name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || input.rule_name.is_empty() {
         return Err(ApiError::invalid_parameter_value(format!(
             "The value {} for parameter RuleName is invalid.",
@@ -247,9 +257,11 @@ pub fn put_insight_rule(
 }
 
 pub fn describe_insight_rules(
-    records: &Records,
+    state: &CwState,
+    _ctx: &RequestContext,
     input: DescribeInsightRulesInput,
 ) -> Result<DescribeInsightRulesOutput, ApiError> {
+    let records = &state.records;
     let max = input.max_results.map_or(500, |m| m.max(1) as usize);
     let offset = page_offset("insight-rules", &input.next_token)?;
     let all: Vec<&Rule> = records.rules.values().collect();
@@ -286,10 +298,11 @@ fn missing_rules(records: &Records, names: &[String]) -> Vec<PartialFailure> {
 }
 
 pub fn delete_insight_rules(
-    records: &mut Records,
-    tags: &mut Tags,
+    state: &mut CwState,
+    _ctx: &RequestContext,
     input: DeleteInsightRulesInput,
 ) -> Result<DeleteInsightRulesOutput, ApiError> {
+    let (records, tags) = (&mut state.records, &mut state.tags);
     let failures = missing_rules(records, &input.rule_names);
     for n in &input.rule_names {
         if let Some(r) = records.rules.remove(n) {
@@ -310,16 +323,20 @@ fn set_rule_state(records: &mut Records, names: &[String], state: &str) -> Vec<P
 }
 
 pub fn enable_insight_rules(
-    records: &mut Records,
+    state: &mut CwState,
+    _ctx: &RequestContext,
     input: EnableInsightRulesInput,
 ) -> Result<EnableInsightRulesOutput, ApiError> {
+    let records = &mut state.records;
     Ok(EnableInsightRulesOutput { failures: Some(set_rule_state(records, &input.rule_names, "ENABLED")) })
 }
 
 pub fn disable_insight_rules(
-    records: &mut Records,
+    state: &mut CwState,
+    _ctx: &RequestContext,
     input: DisableInsightRulesInput,
 ) -> Result<DisableInsightRulesOutput, ApiError> {
+    let records = &mut state.records;
     Ok(DisableInsightRulesOutput { failures: Some(set_rule_state(records, &input.rule_names, "DISABLED")) })
 }
 
@@ -329,7 +346,7 @@ mod tests {
 
     #[test]
     fn streams_lifecycle() {
-        let (mut r, mut t, ctx) = (Records::default(), Tags::default(), RequestContext::for_tests());
+        let (mut r, ctx) = (CwState::default(), RequestContext::for_tests());
         let input = PutMetricStreamInput {
             name: "s1".into(),
             firehose_arn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/x".into(),
@@ -337,26 +354,25 @@ mod tests {
             output_format: "json".into(),
             ..Default::default()
         };
-        let arn = put_metric_stream(&mut r, &mut t, &ctx, input).unwrap().arn.unwrap();
+        let arn = put_metric_stream(&mut r, &ctx, input).unwrap().arn.unwrap();
         assert_eq!(arn, "arn:aws:cloudwatch:us-east-1:000000000000:metric-stream/s1");
         stop_metric_streams(&mut r, &ctx, StopMetricStreamsInput { names: vec!["s1".into()] }).unwrap();
-        let got = get_metric_stream(&r, GetMetricStreamInput { name: "s1".into() }).unwrap();
+        let got = get_metric_stream(&r, &ctx, GetMetricStreamInput { name: "s1".into() }).unwrap();
         assert_eq!(got.state.as_deref(), Some("stopped"));
         let err =
             start_metric_streams(&mut r, &ctx, StartMetricStreamsInput { names: vec!["nope".into()] }).unwrap_err();
         assert_eq!(err.code, "ResourceNotFoundException");
-        assert_eq!(list_metric_streams(&r, ListMetricStreamsInput::default()).unwrap().entries.unwrap().len(), 1);
-        delete_metric_stream(&mut r, &mut t, DeleteMetricStreamInput { name: "s1".into() }).unwrap();
-        assert!(get_metric_stream(&r, GetMetricStreamInput { name: "s1".into() }).is_err());
+        assert_eq!(list_metric_streams(&r, &ctx, ListMetricStreamsInput::default()).unwrap().entries.unwrap().len(), 1);
+        delete_metric_stream(&mut r, &ctx, DeleteMetricStreamInput { name: "s1".into() }).unwrap();
+        assert!(get_metric_stream(&r, &ctx, GetMetricStreamInput { name: "s1".into() }).is_err());
     }
 
     #[test]
     fn insight_rules_lifecycle() {
-        let (mut r, mut t, ctx) = (Records::default(), Tags::default(), RequestContext::for_tests());
+        let (mut r, ctx) = (CwState::default(), RequestContext::for_tests());
         let definition = r#"{"Schema":{"Name":"CloudWatchLogRule","Version":1},"LogGroupNames":["/app"],"LogFormat":"JSON","Contribution":{"Keys":["$.ip"],"Filters":[]},"AggregateOn":"Count"}"#;
         put_insight_rule(
             &mut r,
-            &mut t,
             &ctx,
             PutInsightRuleInput {
                 rule_name: "top-ips".into(),
@@ -365,18 +381,21 @@ mod tests {
             },
         )
         .unwrap();
-        let out = describe_insight_rules(&r, DescribeInsightRulesInput::default()).unwrap().insight_rules.unwrap();
+        let out =
+            describe_insight_rules(&r, &ctx, DescribeInsightRulesInput::default()).unwrap().insight_rules.unwrap();
         assert_eq!((out[0].schema.as_str(), out[0].state.as_str()), ("CloudWatchLogRule/1", "ENABLED"));
-        let f =
-            disable_insight_rules(&mut r, DisableInsightRulesInput { rule_names: vec!["top-ips".into(), "x".into()] })
-                .unwrap()
-                .failures
-                .unwrap();
+        let f = disable_insight_rules(
+            &mut r,
+            &ctx,
+            DisableInsightRulesInput { rule_names: vec!["top-ips".into(), "x".into()] },
+        )
+        .unwrap()
+        .failures
+        .unwrap();
         assert_eq!(f.len(), 1);
-        assert_eq!(r.rules["top-ips"].state, "DISABLED");
+        assert_eq!(r.records.rules["top-ips"].state, "DISABLED");
         let err = put_insight_rule(
             &mut r,
-            &mut t,
             &ctx,
             PutInsightRuleInput { rule_name: "bad".into(), rule_definition: "{".into(), ..Default::default() },
         )

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use nimbus_core::ApiError;
+use nimbus_core::{ApiError, RequestContext};
 use serde::{Deserialize, Serialize};
+
+use crate::{CloudWatch, GLOBAL};
 
 use crate::generated::dto::{
     ListTagsForResourceInput, ListTagsForResourceOutput, Tag, TagResourceInput, TagResourceOutput, UntagResourceInput,
@@ -89,7 +91,42 @@ pub fn not_found(arn: &str, r: &ResourceRef) -> ApiError {
         .with_details(serde_json::json!({ "ResourceType": kind, "ResourceId": arn }))
 }
 
-pub fn tag_resource(tags: &mut Tags, input: TagResourceInput) -> Result<TagResourceOutput, ApiError> {
+/// Tags an alarm, metric stream or insight rule of the caller's partition, or one of the
+/// account's dashboards (global).
+pub fn tag_resource(
+    cw: &CloudWatch,
+    ctx: &RequestContext,
+    input: TagResourceInput,
+) -> Result<TagResourceOutput, ApiError> {
+    if cw.check_resource(ctx, &input.resource_arn)? {
+        return cw.dashboards.write(ctx.account(), GLOBAL, |d| tag(&mut d.tags, input));
+    }
+    cw.write(ctx, |s, _| tag(&mut s.tags, input))
+}
+
+pub fn untag_resource(
+    cw: &CloudWatch,
+    ctx: &RequestContext,
+    input: UntagResourceInput,
+) -> Result<UntagResourceOutput, ApiError> {
+    if cw.check_resource(ctx, &input.resource_arn)? {
+        return cw.dashboards.write(ctx.account(), GLOBAL, |d| untag(&mut d.tags, input));
+    }
+    cw.write(ctx, |s, _| untag(&mut s.tags, input))
+}
+
+pub fn list_tags_for_resource(
+    cw: &CloudWatch,
+    ctx: &RequestContext,
+    input: ListTagsForResourceInput,
+) -> Result<ListTagsForResourceOutput, ApiError> {
+    if cw.check_resource(ctx, &input.resource_arn)? {
+        return cw.dashboards.read(ctx.account(), GLOBAL, |d| list(&d.tags, input));
+    }
+    cw.read(ctx, |s| list(&s.tags, input))
+}
+
+fn tag(tags: &mut Tags, input: TagResourceInput) -> Result<TagResourceOutput, ApiError> {
     let merged = tags.get(&input.resource_arn).len()
         + input.tags.iter().filter(|t| !tags.get(&input.resource_arn).iter().any(|x| x.key == t.key)).count();
     if merged > 50 {
@@ -99,15 +136,12 @@ pub fn tag_resource(tags: &mut Tags, input: TagResourceInput) -> Result<TagResou
     Ok(TagResourceOutput::default())
 }
 
-pub fn untag_resource(tags: &mut Tags, input: UntagResourceInput) -> Result<UntagResourceOutput, ApiError> {
+fn untag(tags: &mut Tags, input: UntagResourceInput) -> Result<UntagResourceOutput, ApiError> {
     tags.untag(&input.resource_arn, &input.tag_keys);
     Ok(UntagResourceOutput::default())
 }
 
-pub fn list_tags_for_resource(
-    tags: &Tags,
-    input: ListTagsForResourceInput,
-) -> Result<ListTagsForResourceOutput, ApiError> {
+fn list(tags: &Tags, input: ListTagsForResourceInput) -> Result<ListTagsForResourceOutput, ApiError> {
     Ok(ListTagsForResourceOutput { tags: Some(tags.get(&input.resource_arn)) })
 }
 
@@ -132,13 +166,13 @@ mod tests {
         let mut t = Tags::default();
         let arn = "arn:aws:cloudwatch:us-east-1:1:alarm:a";
         t.set(arn, vec![("env".into(), "dev".into()), ("team".into(), "x".into())]);
-        tag_resource(
+        tag(
             &mut t,
             TagResourceInput { resource_arn: arn.into(), tags: vec![Tag { key: "env".into(), value: "prod".into() }] },
         )
         .unwrap();
-        untag_resource(&mut t, UntagResourceInput { resource_arn: arn.into(), tag_keys: vec!["team".into()] }).unwrap();
-        let out = list_tags_for_resource(&t, ListTagsForResourceInput { resource_arn: arn.into() }).unwrap();
+        untag(&mut t, UntagResourceInput { resource_arn: arn.into(), tag_keys: vec!["team".into()] }).unwrap();
+        let out = list(&t, ListTagsForResourceInput { resource_arn: arn.into() }).unwrap();
         assert_eq!(out.tags.unwrap(), vec![Tag { key: "env".into(), value: "prod".into() }]);
     }
 }

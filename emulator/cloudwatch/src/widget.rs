@@ -17,7 +17,7 @@ use crate::generated::dto::{
 };
 use crate::math::{Series, Value as MathValue};
 use crate::metric_data::{dynamic_label, validation, Engine};
-use crate::store::MetricStore;
+use crate::CwState;
 
 /// AWS's default palette, in order.
 const PALETTE: [[u8; 3]; 10] = [
@@ -387,10 +387,11 @@ fn short_number(v: f64) -> String {
 }
 
 pub fn get_metric_widget_image(
-    store: &MetricStore,
+    state: &CwState,
     ctx: &RequestContext,
     input: GetMetricWidgetImageInput,
 ) -> Result<GetMetricWidgetImageOutput, ApiError> {
+    let store = &state.metrics;
     if let Some(f) = input.output_format.as_deref() {
         if f != "png" && f != "image/png" {
             return Err(validation(format!(
@@ -644,13 +645,20 @@ mod tests {
 
     #[test]
     fn renders_a_chart() {
-        let mut store = MetricStore::default();
+        let mut store = CwState::default();
         let mut ctx = RequestContext::for_tests();
         ctx.now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let now = ctx.now.timestamp_millis();
         for i in 0..60 {
             let key = MetricKey::new("App", "Latency", vec![("Host".into(), "a".into())]);
-            store.put(key, now - (60 - i) * 60_000, UNIT_NONE, false, NewSample::One((i % 7) as f64 * 10.0), now);
+            store.metrics.put(
+                key,
+                now - (60 - i) * 60_000,
+                UNIT_NONE,
+                false,
+                NewSample::One((i % 7) as f64 * 10.0),
+                now,
+            );
         }
         let widget = serde_json::json!({
             "metrics": [["App", "Latency", "Host", "a", {"label": "Latency a"}], [{"expression": "m1 * 2", "label": "Double"}]],

@@ -120,3 +120,31 @@ where
     let output = handler(typed)?;
     serde_json::to_value(output).map_err(|e| ApiError::internal(format!("The response could not be written: {e}")))
 }
+
+/// The handler of `operation` in a service's dispatch table (generated from
+/// `api-specs/operations.toml`, sorted by operation name).
+pub fn find_handler<H>(table: &'static [(&'static str, H)], operation: &str) -> Option<&'static H> {
+    table.binary_search_by(|(name, _)| (*name).cmp(operation)).ok().map(|i| &table[i].1)
+}
+
+/// Checks a service against its model, for each service crate's tests: every operation of
+/// the model is either registered (and then reaches a handler, whatever it answers to an
+/// empty input) or answers `NotImplemented`; the registry names only model operations
+/// and is sorted.
+pub fn assert_registry_covers_model(service: &dyn Service, registered: &[&str]) {
+    assert!(registered.windows(2).all(|w| w[0] < w[1]), "the registry is sorted by name, without repeats");
+    assert_eq!(service.implemented(), registered, "implemented() is the registry");
+    let ctx = RequestContext::for_tests();
+    for op in service.model().operations {
+        let answer = service.call(&ctx, op.name, Value::Object(Default::default()));
+        let not_implemented = matches!(&answer, Err(e) if e.code == "NotImplemented");
+        if registered.contains(&op.name) {
+            assert!(!not_implemented, "{} is registered but does not reach its handler", op.name);
+        } else {
+            assert!(not_implemented, "{} is not registered but answers {:?}", op.name, answer.map_err(|e| e.code));
+        }
+    }
+    for name in registered {
+        assert!(service.model().operation(name).is_some(), "{name} is registered but not in the model");
+    }
+}

@@ -1,6 +1,6 @@
 //! EC2 and VPC. `state.rs` holds one partition's resources; each resource family has
-//! its own file of handlers; this file routes operations to them and applies what all
-//! EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
+//! its own file of handlers; the generated registry (`registry.rs`) routes operations to
+//! them, and this file applies what all EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
 //! `DryRun` and `ClientToken`.
 
 mod addresses;
@@ -26,6 +26,7 @@ mod network_acls;
 mod peering;
 mod prefix_lists;
 mod regions;
+mod registry;
 mod route_tables;
 mod security_groups;
 mod seed_images;
@@ -41,13 +42,13 @@ mod vpn_gateways;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
-use nimbus_core::service::{invoke, reads_by_name};
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
 use generated::errors;
 pub use generated::model::MODEL;
+use registry::Handler;
 pub use seed_images::{SeedImageError, SeedImages};
 use shared::Shared;
 pub use state::Ec2State;
@@ -95,228 +96,18 @@ impl Ec2 {
     }
 }
 
-/// Routes a read-only operation to its handler; `None` for any other operation.
-fn dispatch_read(
-    s: &Ec2State,
-    ctx: &RequestContext,
-    shared: &Shared,
-    op: &str,
-    input: Value,
-) -> Option<Result<Value, ApiError>> {
-    macro_rules! read {
-        ($f:path) => {
-            invoke(input, |i| $f(s, ctx, i))
-        };
-        (shared $f:path) => {
-            invoke(input, |i| $f(s, ctx, shared, i))
-        };
-    }
-    Some(match op {
-        "DescribeRegions" => invoke(input, |i| regions::describe_regions(ctx, i)),
-        "DescribeAvailabilityZones" => invoke(input, |i| regions::describe_availability_zones(ctx, i)),
-        "DescribeInstances" => read!(instances::describe_instances),
-        "DescribeInstanceStatus" => read!(instances::describe_instance_status),
-        "DescribeInstanceAttribute" => read!(instance_attributes::describe_instance_attribute),
-        "DescribeInstanceCreditSpecifications" => read!(instance_attributes::describe_instance_credit_specifications),
-        "GetConsoleOutput" => read!(instance_attributes::get_console_output),
-        "GetPasswordData" => read!(instance_attributes::get_password_data),
-        "DescribeInstanceTypes" => read!(instance_types::describe_instance_types),
-        "DescribeInstanceTypeOfferings" => read!(instance_types::describe_instance_type_offerings),
-        "DescribeImages" => read!(shared images::describe_images),
-        "DescribeImageAttribute" => read!(shared images::describe_image_attribute),
-        "DescribeVolumes" => read!(volumes::describe_volumes),
-        "DescribeIamInstanceProfileAssociations" => {
-            read!(instance_profiles::describe_iam_instance_profile_associations)
-        }
-        "DescribeVolumesModifications" => read!(volumes::describe_volumes_modifications),
-        "DescribeVolumeAttribute" => read!(volumes::describe_volume_attribute),
-        "DescribeVolumeStatus" => read!(volumes::describe_volume_status),
-        "DescribeSnapshots" => read!(shared snapshots::describe_snapshots),
-        "DescribeSnapshotAttribute" => read!(snapshots::describe_snapshot_attribute),
-        "DescribeVpcs" => read!(vpcs::describe_vpcs),
-        "DescribeVpcAttribute" => read!(vpcs::describe_vpc_attribute),
-        "DescribeSubnets" => read!(subnets::describe_subnets),
-        "DescribeInternetGateways" => read!(gateways::describe_internet_gateways),
-        "DescribeEgressOnlyInternetGateways" => read!(gateways::describe_egress_only_internet_gateways),
-        "DescribeVpnGateways" => read!(vpn_gateways::describe_vpn_gateways),
-        "DescribeCustomerGateways" => read!(vpn_gateways::describe_customer_gateways),
-        "DescribeRouteTables" => read!(route_tables::describe_route_tables),
-        "DescribeSecurityGroups" => read!(security_groups::describe_security_groups),
-        "DescribeSecurityGroupRules" => read!(security_groups::describe_security_group_rules),
-        "DescribeNetworkAcls" => read!(network_acls::describe_network_acls),
-        "DescribeDhcpOptions" => read!(dhcp::describe_dhcp_options),
-        "DescribeAddresses" => read!(addresses::describe_addresses),
-        "DescribeAddressesAttribute" => read!(addresses::describe_addresses_attribute),
-        "DescribeNetworkInterfaces" => read!(interfaces::describe_network_interfaces),
-        "DescribeNetworkInterfaceAttribute" => read!(interfaces::describe_network_interface_attribute),
-        "DescribeNatGateways" => read!(nat_gateways::describe_nat_gateways),
-        "DescribeManagedPrefixLists" => read!(prefix_lists::describe_managed_prefix_lists),
-        "GetManagedPrefixListEntries" => read!(prefix_lists::get_managed_prefix_list_entries),
-        "DescribePrefixLists" => read!(prefix_lists::describe_prefix_lists),
-        "DescribeVpcEndpoints" => read!(endpoints::describe_vpc_endpoints),
-        "DescribeVpcEndpointServices" => read!(endpoints::describe_vpc_endpoint_services),
-        "DescribeVpcPeeringConnections" => read!(peering::describe_vpc_peering_connections),
-        "DescribeFlowLogs" => read!(flow_logs::describe_flow_logs),
-        "DescribeTags" => read!(tags::describe_tags),
-        "DescribeKeyPairs" => read!(key_pairs::describe_key_pairs),
-        "DescribeLaunchTemplates" => read!(launch_templates::describe_launch_templates),
-        "GetLaunchTemplateData" => read!(launch_templates::get_launch_template_data),
-        "DescribeLaunchTemplateVersions" => read!(launch_templates::describe_launch_template_versions),
-        _ => return None,
-    })
-}
-
-/// Routes an operation to its handler.
+/// Runs a registered operation on the partition, as the registry says: a read sees it
+/// shared, a write changes it.
 fn dispatch(
     s: &mut Ec2State,
     ctx: &RequestContext,
     shared: &Shared,
-    op: &str,
+    handler: &Handler,
     input: Value,
 ) -> Result<Value, ApiError> {
-    if reads_by_name(op) {
-        if let Some(result) = dispatch_read(s, ctx, shared, op, input.clone()) {
-            return result;
-        }
-    }
-    macro_rules! write {
-        ($f:path) => {
-            invoke(input, |i| $f(s, ctx, i))
-        };
-        (shared $f:path) => {
-            invoke(input, |i| $f(s, ctx, shared, i))
-        };
-    }
-    match op {
-        "RunInstances" => write!(shared instances::run_instances),
-        "CreateVolume" => write!(shared volumes::create_volume),
-        "DeleteVolume" => write!(volumes::delete_volume),
-        "AttachVolume" => write!(volumes::attach_volume),
-        "DetachVolume" => write!(volumes::detach_volume),
-        "ModifyVolume" => write!(volumes::modify_volume),
-        "ModifyVolumeAttribute" => write!(volumes::modify_volume_attribute),
-        "CreateSnapshot" => write!(snapshots::create_snapshot),
-        "CreateSnapshots" => write!(snapshots::create_snapshots),
-        "CopySnapshot" => write!(shared snapshots::copy_snapshot),
-        "DeleteSnapshot" => write!(snapshots::delete_snapshot),
-        "ModifySnapshotAttribute" => write!(snapshots::modify_snapshot_attribute),
-        "ResetSnapshotAttribute" => write!(snapshots::reset_snapshot_attribute),
-        "CreateImage" => write!(images::create_image),
-        "RegisterImage" => write!(shared images::register_image),
-        "CopyImage" => write!(shared images::copy_image),
-        "DeregisterImage" => write!(shared images::deregister_image),
-        "ModifyImageAttribute" => write!(shared images::modify_image_attribute),
-        "ResetImageAttribute" => write!(shared images::reset_image_attribute),
-        "EnableImageDeprecation" => write!(shared images::enable_image_deprecation),
-        "DisableImageDeprecation" => write!(shared images::disable_image_deprecation),
-        "EnableImageDeregistrationProtection" => write!(shared images::enable_image_deregistration_protection),
-        "DisableImageDeregistrationProtection" => write!(shared images::disable_image_deregistration_protection),
-        "StartInstances" => write!(instances::start_instances),
-        "StopInstances" => write!(instances::stop_instances),
-        "RebootInstances" => write!(instances::reboot_instances),
-        "TerminateInstances" => write!(instances::terminate_instances),
-        "ModifyInstanceAttribute" => write!(instance_attributes::modify_instance_attribute),
-        "ModifyInstanceMetadataOptions" => write!(instance_attributes::modify_instance_metadata_options),
-        "ModifyInstanceCreditSpecification" => write!(instance_attributes::modify_instance_credit_specification),
-        "AssociateIamInstanceProfile" => write!(instance_profiles::associate_iam_instance_profile),
-        "ReplaceIamInstanceProfileAssociation" => write!(instance_profiles::replace_iam_instance_profile_association),
-        "DisassociateIamInstanceProfile" => write!(instance_profiles::disassociate_iam_instance_profile),
-        "CreateVpc" => write!(vpcs::create_vpc),
-        "CreateDefaultVpc" => write!(vpcs::create_default_vpc),
-        "DeleteVpc" => write!(vpcs::delete_vpc),
-        "ModifyVpcAttribute" => write!(vpcs::modify_vpc_attribute),
-        "AssociateVpcCidrBlock" => write!(vpcs::associate_vpc_cidr_block),
-        "DisassociateVpcCidrBlock" => write!(vpcs::disassociate_vpc_cidr_block),
-        "CreateSubnet" => write!(subnets::create_subnet),
-        "CreateDefaultSubnet" => write!(subnets::create_default_subnet),
-        "DeleteSubnet" => write!(subnets::delete_subnet),
-        "ModifySubnetAttribute" => write!(subnets::modify_subnet_attribute),
-        "AssociateSubnetCidrBlock" => write!(subnets::associate_subnet_cidr_block),
-        "DisassociateSubnetCidrBlock" => write!(subnets::disassociate_subnet_cidr_block),
-        "CreateInternetGateway" => write!(gateways::create_internet_gateway),
-        "DeleteInternetGateway" => write!(gateways::delete_internet_gateway),
-        "AttachInternetGateway" => write!(gateways::attach_internet_gateway),
-        "DetachInternetGateway" => write!(gateways::detach_internet_gateway),
-        "CreateEgressOnlyInternetGateway" => write!(gateways::create_egress_only_internet_gateway),
-        "DeleteEgressOnlyInternetGateway" => write!(gateways::delete_egress_only_internet_gateway),
-        "CreateVpnGateway" => write!(vpn_gateways::create_vpn_gateway),
-        "AttachVpnGateway" => write!(vpn_gateways::attach_vpn_gateway),
-        "DetachVpnGateway" => write!(vpn_gateways::detach_vpn_gateway),
-        "DeleteVpnGateway" => write!(vpn_gateways::delete_vpn_gateway),
-        "EnableVgwRoutePropagation" => write!(vpn_gateways::enable_vgw_route_propagation),
-        "DisableVgwRoutePropagation" => write!(vpn_gateways::disable_vgw_route_propagation),
-        "CreateCustomerGateway" => write!(vpn_gateways::create_customer_gateway),
-        "DeleteCustomerGateway" => write!(vpn_gateways::delete_customer_gateway),
-        "CreateRouteTable" => write!(route_tables::create_route_table),
-        "DeleteRouteTable" => write!(route_tables::delete_route_table),
-        "CreateRoute" => write!(route_tables::create_route),
-        "ReplaceRoute" => write!(route_tables::replace_route),
-        "DeleteRoute" => write!(route_tables::delete_route),
-        "AssociateRouteTable" => write!(route_tables::associate_route_table),
-        "DisassociateRouteTable" => write!(route_tables::disassociate_route_table),
-        "ReplaceRouteTableAssociation" => write!(route_tables::replace_route_table_association),
-        "CreateSecurityGroup" => write!(security_groups::create_security_group),
-        "DeleteSecurityGroup" => write!(security_groups::delete_security_group),
-        "AuthorizeSecurityGroupIngress" => write!(security_groups::authorize_security_group_ingress),
-        "AuthorizeSecurityGroupEgress" => write!(security_groups::authorize_security_group_egress),
-        "RevokeSecurityGroupIngress" => write!(security_groups::revoke_security_group_ingress),
-        "RevokeSecurityGroupEgress" => write!(security_groups::revoke_security_group_egress),
-        "ModifySecurityGroupRules" => write!(security_groups::modify_security_group_rules),
-        "UpdateSecurityGroupRuleDescriptionsIngress" => {
-            write!(security_groups::update_security_group_rule_descriptions_ingress)
-        }
-        "UpdateSecurityGroupRuleDescriptionsEgress" => {
-            write!(security_groups::update_security_group_rule_descriptions_egress)
-        }
-        "CreateNetworkAcl" => write!(network_acls::create_network_acl),
-        "DeleteNetworkAcl" => write!(network_acls::delete_network_acl),
-        "CreateNetworkAclEntry" => write!(network_acls::create_network_acl_entry),
-        "ReplaceNetworkAclEntry" => write!(network_acls::replace_network_acl_entry),
-        "DeleteNetworkAclEntry" => write!(network_acls::delete_network_acl_entry),
-        "ReplaceNetworkAclAssociation" => write!(network_acls::replace_network_acl_association),
-        "CreateDhcpOptions" => write!(dhcp::create_dhcp_options),
-        "DeleteDhcpOptions" => write!(dhcp::delete_dhcp_options),
-        "AssociateDhcpOptions" => write!(dhcp::associate_dhcp_options),
-        "AllocateAddress" => write!(addresses::allocate_address),
-        "ReleaseAddress" => write!(addresses::release_address),
-        "AssociateAddress" => write!(addresses::associate_address),
-        "DisassociateAddress" => write!(addresses::disassociate_address),
-        "ModifyAddressAttribute" => write!(addresses::modify_address_attribute),
-        "ResetAddressAttribute" => write!(addresses::reset_address_attribute),
-        "CreateNetworkInterface" => write!(interfaces::create_network_interface),
-        "DeleteNetworkInterface" => write!(interfaces::delete_network_interface),
-        "AttachNetworkInterface" => write!(interfaces::attach_network_interface),
-        "DetachNetworkInterface" => write!(interfaces::detach_network_interface),
-        "ModifyNetworkInterfaceAttribute" => write!(interfaces::modify_network_interface_attribute),
-        "ResetNetworkInterfaceAttribute" => write!(interfaces::reset_network_interface_attribute),
-        "AssignPrivateIpAddresses" => write!(interfaces::assign_private_ip_addresses),
-        "UnassignPrivateIpAddresses" => write!(interfaces::unassign_private_ip_addresses),
-        "CreateNatGateway" => write!(nat_gateways::create_nat_gateway),
-        "DeleteNatGateway" => write!(nat_gateways::delete_nat_gateway),
-        "CreateManagedPrefixList" => write!(prefix_lists::create_managed_prefix_list),
-        "ModifyManagedPrefixList" => write!(prefix_lists::modify_managed_prefix_list),
-        "DeleteManagedPrefixList" => write!(prefix_lists::delete_managed_prefix_list),
-        "CreateVpcEndpoint" => write!(endpoints::create_vpc_endpoint),
-        "ModifyVpcEndpoint" => write!(endpoints::modify_vpc_endpoint),
-        "DeleteVpcEndpoints" => write!(endpoints::delete_vpc_endpoints),
-        "CreateVpcPeeringConnection" => write!(peering::create_vpc_peering_connection),
-        "AcceptVpcPeeringConnection" => write!(peering::accept_vpc_peering_connection),
-        "RejectVpcPeeringConnection" => write!(peering::reject_vpc_peering_connection),
-        "DeleteVpcPeeringConnection" => write!(peering::delete_vpc_peering_connection),
-        "ModifyVpcPeeringConnectionOptions" => write!(peering::modify_vpc_peering_connection_options),
-        "CreateFlowLogs" => write!(flow_logs::create_flow_logs),
-        "DeleteFlowLogs" => write!(flow_logs::delete_flow_logs),
-        "CreateTags" => write!(tags::create_tags),
-        "DeleteTags" => write!(tags::delete_tags),
-        "CreateKeyPair" => write!(key_pairs::create_key_pair),
-        "ImportKeyPair" => write!(key_pairs::import_key_pair),
-        "DeleteKeyPair" => write!(key_pairs::delete_key_pair),
-        "CreateLaunchTemplate" => write!(launch_templates::create_launch_template),
-        "CreateLaunchTemplateVersion" => write!(launch_templates::create_launch_template_version),
-        "ModifyLaunchTemplate" => write!(launch_templates::modify_launch_template),
-        "DeleteLaunchTemplate" => write!(launch_templates::delete_launch_template),
-        "DeleteLaunchTemplateVersions" => write!(launch_templates::delete_launch_template_versions),
-        other => Err(ApiError::not_implemented("EC2", other)),
+    match handler {
+        Handler::Read(f) => f(s, ctx, shared, input),
+        Handler::Write(f) => f(s, ctx, shared, input),
     }
 }
 
@@ -326,12 +117,12 @@ fn dispatch_write(
     s: &mut Ec2State,
     ctx: &RequestContext,
     shared: &Shared,
-    operation: &str,
+    (operation, handler): (&str, &Handler),
     input: Value,
     token: Option<String>,
 ) -> Result<Value, ApiError> {
-    let Some(token) = token.filter(|_| !reads_by_name(operation)) else {
-        return dispatch(s, ctx, shared, operation, input);
+    let Some(token) = token.filter(|_| !handler.reads()) else {
+        return dispatch(s, ctx, shared, handler, input);
     };
     let key = (operation.to_string(), token.clone());
     if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
@@ -341,7 +132,7 @@ fn dispatch_write(
             Err(errors::idempotent_parameter_mismatch(&token))
         };
     }
-    let output = dispatch(s, ctx, shared, operation, input.clone())?;
+    let output = dispatch(s, ctx, shared, handler, input.clone())?;
     s.client_tokens.insert(key, (input, output.clone()));
     Ok(output)
 }
@@ -375,19 +166,22 @@ impl Service for Ec2 {
     }
 
     fn call(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Value, ApiError> {
+        let Some(handler) = registry::lookup(operation) else {
+            return Err(ApiError::not_implemented("EC2", operation));
+        };
         let dry_run = input.as_object_mut().and_then(|o| o.remove("DryRun")).and_then(|v| v.as_bool()) == Some(true);
         let token = input.get("ClientToken").and_then(Value::as_str).map(str::to_string);
         // Reads of a settled partition share its lock; everything else takes it alone.
-        if reads_by_name(operation) && !dry_run {
+        if let (Handler::Read(read), false) = (handler, dry_run) {
             let answered = self.state.read(ctx.account(), &ctx.region, |s| {
-                settled(s, ctx.now).then(|| dispatch_read(s, ctx, &self.shared, operation, input.clone())).flatten()
+                settled(s, ctx.now).then(|| read(s, ctx, &self.shared, input.clone()))
             });
             if let Some(result) = answered {
                 return result;
             }
         }
         self.state.write(ctx.account(), &ctx.region, |s| {
-            let result = self.write_settled(s, ctx, operation, input, dry_run, token);
+            let result = self.write_settled(s, ctx, (operation, handler), input, dry_run, token);
             // What the call scheduled decides whether reads must look for due transitions:
             // nothing due even a century from now means nothing is in transition.
             s.quiescent = !due_by(s, ctx.now + NEVER);
@@ -420,7 +214,8 @@ impl Service for Ec2 {
 
     /// Writes, and reads that set up the partition or settle lifecycles on their way.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
-        !reads_by_name(operation) || !self.state.read(ctx.account(), &ctx.region, |s| settled(s, ctx.now))
+        !registry::lookup(operation).is_some_and(Handler::reads)
+            || !self.state.read(ctx.account(), &ctx.region, |s| settled(s, ctx.now))
     }
 
     fn snapshot(&self) -> Result<Value, String> {
@@ -448,7 +243,7 @@ impl Ec2 {
         &self,
         s: &mut Ec2State,
         ctx: &RequestContext,
-        operation: &str,
+        (operation, handler): (&str, &Handler),
         input: Value,
         dry_run: bool,
         token: Option<String>,
@@ -466,16 +261,15 @@ impl Ec2 {
         let shared = &self.shared;
         if dry_run {
             // The request is checked in full, on a copy, then answered as AWS does.
-            if reads_by_name(operation) {
-                dispatch(s, ctx, shared, operation, input)?;
-            } else {
-                dispatch(&mut s.clone(), ctx, shared, operation, input)?;
-            }
+            match handler {
+                Handler::Read(read) => read(s, ctx, shared, input)?,
+                Handler::Write(write) => write(&mut s.clone(), ctx, shared, input)?,
+            };
             return Err(errors::dry_run_operation());
         }
         // What the request changes of the partition's images and snapshots is
         // published for the other partitions before the partition's lock is released.
-        let result = dispatch_write(s, ctx, shared, operation, input, token);
+        let result = dispatch_write(s, ctx, shared, (operation, handler), input, token);
         shared.publish(ctx.account(), &ctx.region, s);
         result
     }
@@ -563,15 +357,12 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
 
+    /// Every model operation is registered (and reaches its handler) or answers
+    /// NotImplemented.
     #[test]
-    fn dispatches_every_listed_operation() {
-        let ec2 = Ec2::default();
-        let ctx = RequestContext::for_tests();
-        for op in ec2.implemented() {
-            if let Err(e) = ec2.call(&ctx, op, serde_json::json!({})) {
-                assert_ne!(e.code, "NotImplemented", "{op} is listed but not dispatched");
-            }
-        }
+    fn the_registry_covers_the_model() {
+        let names: Vec<&str> = registry::REGISTRY.iter().map(|(name, _)| *name).collect();
+        nimbus_core::service::assert_registry_covers_model(&Ec2::default(), &names);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::generated::dto::{
     RegionGeography,
 };
 use crate::generated::errors;
+use crate::state::Ec2State;
 use crate::support::filtered_unchecked as filtered;
 
 #[derive(Clone)]
@@ -28,6 +29,7 @@ impl Filterable for RegionRow {
 }
 
 pub fn describe_regions(
+    _state: &Ec2State,
     _ctx: &RequestContext,
     input: DescribeRegionsRequest,
 ) -> Result<DescribeRegionsResult, ApiError> {
@@ -86,6 +88,7 @@ impl Filterable for ZoneRow {
 }
 
 pub fn describe_availability_zones(
+    _state: &Ec2State,
     ctx: &RequestContext,
     input: DescribeAvailabilityZonesRequest,
 ) -> Result<DescribeAvailabilityZonesResult, ApiError> {
@@ -154,7 +157,7 @@ mod tests {
 
     #[test]
     fn regions_are_the_partitions_with_endpoints() {
-        let out = describe_regions(&ctx("us-east-1"), DescribeRegionsRequest::default()).unwrap();
+        let out = describe_regions(&Ec2State::default(), &ctx("us-east-1"), DescribeRegionsRequest::default()).unwrap();
         let regions = out.regions.unwrap();
         assert!(regions.len() >= 30);
         let use1 = regions.iter().find(|r| r.region_name.as_deref() == Some("us-east-1")).unwrap();
@@ -165,6 +168,7 @@ mod tests {
     #[test]
     fn regions_by_name_and_filter() {
         let out = describe_regions(
+            &Ec2State::default(),
             &ctx("us-east-1"),
             DescribeRegionsRequest {
                 region_names: Some(vec!["eu-west-1".into(), "af-south-1".into()]),
@@ -179,6 +183,7 @@ mod tests {
         let names: Vec<_> = out.regions.unwrap().into_iter().filter_map(|r| r.region_name).collect();
         assert_eq!(names, vec!["af-south-1"]);
         let err = describe_regions(
+            &Ec2State::default(),
             &ctx("us-east-1"),
             DescribeRegionsRequest { region_names: Some(vec!["mars-1".into()]), ..Default::default() },
         )
@@ -188,7 +193,12 @@ mod tests {
 
     #[test]
     fn zones_are_the_callers_regions() {
-        let out = describe_availability_zones(&ctx("eu-west-1"), DescribeAvailabilityZonesRequest::default()).unwrap();
+        let out = describe_availability_zones(
+            &Ec2State::default(),
+            &ctx("eu-west-1"),
+            DescribeAvailabilityZonesRequest::default(),
+        )
+        .unwrap();
         let zones = out.availability_zones.unwrap();
         assert_eq!(zones.len(), 3);
         assert!(zones
@@ -199,10 +209,15 @@ mod tests {
 
     #[test]
     fn local_zones_only_with_all_availability_zones() {
-        let default =
-            describe_availability_zones(&ctx("us-east-1"), DescribeAvailabilityZonesRequest::default()).unwrap();
+        let default = describe_availability_zones(
+            &Ec2State::default(),
+            &ctx("us-east-1"),
+            DescribeAvailabilityZonesRequest::default(),
+        )
+        .unwrap();
         assert_eq!(default.availability_zones.unwrap().len(), 6);
         let all = describe_availability_zones(
+            &Ec2State::default(),
             &ctx("us-east-1"),
             DescribeAvailabilityZonesRequest { all_availability_zones: Some(true), ..Default::default() },
         )
@@ -215,6 +230,7 @@ mod tests {
     #[test]
     fn unknown_zone_names_and_filters_are_refused() {
         let err = describe_availability_zones(
+            &Ec2State::default(),
             &ctx("us-east-1"),
             DescribeAvailabilityZonesRequest { zone_names: Some(vec!["us-east-1z".into()]), ..Default::default() },
         )
@@ -222,6 +238,7 @@ mod tests {
         assert_eq!(err.code, "InvalidParameterValue");
         assert!(err.message.contains("us-east-1z"));
         let err = describe_availability_zones(
+            &Ec2State::default(),
             &ctx("us-east-1"),
             DescribeAvailabilityZonesRequest {
                 filters: Some(vec![Filter { name: Some("nope".into()), values: Some(vec!["x".into()]) }]),

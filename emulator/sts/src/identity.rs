@@ -6,6 +6,7 @@ use crate::generated::dto::{
 };
 
 pub fn get_caller_identity(
+    _store: &CredentialStore,
     ctx: &RequestContext,
     _input: GetCallerIdentityRequest,
 ) -> Result<GetCallerIdentityResponse, ApiError> {
@@ -21,6 +22,7 @@ pub fn get_caller_identity(
 /// since 2019 (after the four-letter prefix, base32, bits 1 to 40 of the first six bytes).
 pub fn get_access_key_info(
     store: &CredentialStore,
+    _ctx: &RequestContext,
     input: GetAccessKeyInfoRequest,
 ) -> Result<GetAccessKeyInfoResponse, ApiError> {
     let key = &input.access_key_id;
@@ -58,7 +60,12 @@ mod tests {
     fn access_keys_answer_their_account() {
         let store = CredentialStore::new([Credential::new("AKIANIMBUSLOCAL00001", "s", "123456789012")]);
         let info = |key: &str| {
-            get_access_key_info(&store, GetAccessKeyInfoRequest { access_key_id: key.into() }).map(|r| r.account)
+            get_access_key_info(
+                &store,
+                &RequestContext::for_tests(),
+                GetAccessKeyInfoRequest { access_key_id: key.into() },
+            )
+            .map(|r| r.account)
         };
         assert_eq!(info("AKIANIMBUSLOCAL00001").unwrap().as_deref(), Some("123456789012"));
         // Keys nimbus does not know answer the account their id encodes (these two are
@@ -71,7 +78,7 @@ mod tests {
     #[test]
     fn answers_the_caller() {
         let ctx = RequestContext::for_tests();
-        let out = get_caller_identity(&ctx, GetCallerIdentityRequest::default()).unwrap();
+        let out = get_caller_identity(&CredentialStore::default(), &ctx, GetCallerIdentityRequest::default()).unwrap();
         assert_eq!(out.account.as_deref(), Some("000000000000"));
         assert_eq!(out.arn.as_deref(), Some("arn:aws:iam::000000000000:root"));
     }

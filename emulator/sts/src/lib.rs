@@ -2,6 +2,7 @@
 
 mod generated;
 mod identity;
+mod registry;
 mod sessions;
 mod web_identity;
 
@@ -9,7 +10,6 @@ use std::sync::Arc;
 
 use nimbus_core::auth::CredentialStore;
 use nimbus_core::model::ServiceModel;
-use nimbus_core::service::invoke;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
@@ -37,16 +37,9 @@ impl Service for Sts {
     }
 
     fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
-        match operation {
-            "GetCallerIdentity" => invoke(input, |i| identity::get_caller_identity(ctx, i)),
-            "GetSessionToken" => invoke(input, |i| sessions::get_session_token(&self.store, ctx, i)),
-            "AssumeRole" => invoke(input, |i| sessions::assume_role(&self.store, ctx, i)),
-            "AssumeRoleWithWebIdentity" => {
-                invoke(input, |i| web_identity::assume_role_with_web_identity(&self.store, ctx, i))
-            }
-            "GetFederationToken" => invoke(input, |i| sessions::get_federation_token(&self.store, ctx, i)),
-            "GetAccessKeyInfo" => invoke(input, |i| identity::get_access_key_info(&self.store, i)),
-            other => Err(ApiError::not_implemented("STS", other)),
+        match registry::lookup(operation) {
+            Some(handler) => handler.call(&self.store, ctx, input),
+            None => Err(ApiError::not_implemented("STS", operation)),
         }
     }
 
@@ -58,10 +51,10 @@ impl Service for Sts {
         serde_json::json!({ "temporaryCredentials": self.store.temporary() })
     }
 
-    /// GetSessionToken and GetFederationToken are `Get`s that change state: they issue
-    /// credentials.
+    /// As the registry says: GetSessionToken and GetFederationToken are `Get`s that issue
+    /// credentials, so they are writes.
     fn mutates(&self, _: &RequestContext, operation: &str) -> bool {
-        !matches!(operation, "GetCallerIdentity" | "GetAccessKeyInfo")
+        !registry::lookup(operation).is_some_and(registry::Handler::reads)
     }
 
     fn snapshot(&self) -> Result<Value, String> {
@@ -77,15 +70,11 @@ impl Service for Sts {
 mod tests {
     use super::*;
 
+    /// Every model operation is registered (and reaches its handler) or answers
+    /// NotImplemented.
     #[test]
-    fn dispatches_every_listed_operation() {
-        let sts = Sts::new(Arc::new(CredentialStore::default()));
-        let ctx = RequestContext::for_tests();
-        for op in sts.implemented() {
-            let result = sts.call(&ctx, op, serde_json::json!({}));
-            if let Err(e) = result {
-                assert_ne!(e.code, "NotImplemented", "{op} is listed but not dispatched");
-            }
-        }
+    fn the_registry_covers_the_model() {
+        let names: Vec<&str> = registry::REGISTRY.iter().map(|(name, _)| *name).collect();
+        nimbus_core::service::assert_registry_covers_model(&Sts::new(Arc::new(CredentialStore::default())), &names);
     }
 }

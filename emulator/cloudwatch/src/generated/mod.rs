@@ -3,6 +3,8 @@
 pub mod dto;
 #[rustfmt::skip]
 pub mod model;
+#[rustfmt::skip]
+pub mod registry;
 
 /// The operations this crate implements (api-specs/operations.toml).
 #[rustfmt::skip]

@@ -5,6 +5,8 @@ pub mod dto;
 pub mod errors;
 #[rustfmt::skip]
 pub mod model;
+#[rustfmt::skip]
+pub mod registry;
 
 /// The operations this crate implements (api-specs/operations.toml).
 #[rustfmt::skip]
