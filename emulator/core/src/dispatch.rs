@@ -126,15 +126,26 @@ impl Dispatcher {
 
     pub fn dispatch(&self, req: &WireRequest) -> Outcome {
         let request_id = ids::request_id();
-        let fail =
-            |protocol: Protocol, model: Option<&'static ServiceModel>, operation: String, error: ApiError| Outcome {
-                response: protocol::encode_error(protocol, model, &error, &request_id),
+        let fail = |protocol: Protocol, model: Option<&'static ServiceModel>, operation: String, error: ApiError| {
+            let (response, error) = match catch_unwind(AssertUnwindSafe(|| {
+                protocol::encode_error(protocol, model, &error, &request_id)
+            })) {
+                Ok(response) => (response, error),
+                Err(_) => {
+                    tracing::error!(request_id = %request_id, operation, code = %error.code, "encoding the error panicked");
+                    let error = internal_error();
+                    (protocol::encode_error(protocol, model, &error, &request_id), error)
+                }
+            };
+            Outcome {
+                response,
                 service: model.map_or("unknown", |m| m.signing_name),
                 operation,
                 request_id: request_id.clone(),
                 protocol: Some(protocol),
                 error: Some(error),
-            };
+            }
+        };
 
         let env = match protocol::detect(req, &self.models) {
             Ok(env) => env,
@@ -236,20 +247,143 @@ impl Dispatcher {
             }
         };
         match result {
-            Ok(Ok(output)) => Outcome {
-                response: protocol::encode_output(&env, op, &output, &request_id),
-                service: model.signing_name,
-                operation: op.name.to_string(),
-                request_id,
-                protocol: Some(env.protocol),
-                error: None,
-            },
+            // Encoding panics only on an output that does not fit its shape (strict
+            // encoding, debug builds): a handler's bug, answered as one.
+            Ok(Ok(output)) => {
+                match catch_unwind(AssertUnwindSafe(|| protocol::encode_output(&env, op, &output, &request_id))) {
+                    Ok(response) => Outcome {
+                        response,
+                        service: model.signing_name,
+                        operation: op.name.to_string(),
+                        request_id,
+                        protocol: Some(env.protocol),
+                        error: None,
+                    },
+                    Err(_) => {
+                        tracing::error!(request_id = %request_id, operation = op.name, "encoding the output panicked");
+                        fail(env.protocol, Some(model), op.name.to_string(), internal_error())
+                    }
+                }
+            }
             Ok(Err(error)) => fail(env.protocol, Some(model), op.name.to_string(), error),
             Err(_) => {
                 tracing::error!(request_id = %request_id, operation = op.name, "handler panicked");
-                let error = ApiError::internal("We encountered an internal error. Please try again.");
-                fail(env.protocol, Some(model), op.name.to_string(), error)
+                fail(env.protocol, Some(model), op.name.to_string(), internal_error())
             }
+        }
+    }
+}
+
+fn internal_error() -> ApiError {
+    ApiError::internal("We encountered an internal error. Please try again.")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::auth::{AuthMode, CredentialStore};
+    use crate::testing::{EC2_MODEL, MODEL};
+
+    /// A service whose one operation answers `output`, fitting or not.
+    struct Answering {
+        model: &'static ServiceModel,
+        output: Value,
+    }
+
+    impl Service for Answering {
+        fn model(&self) -> &'static ServiceModel {
+            self.model
+        }
+        fn implemented(&self) -> &'static [&'static str] {
+            &["Op"]
+        }
+        fn call(&self, _: &RequestContext, _: &str, _: Value) -> Result<Value, ApiError> {
+            Ok(self.output.clone())
+        }
+        fn reset(&self) {}
+        fn state(&self) -> Value {
+            Value::Null
+        }
+    }
+
+    fn dispatcher(output: Value) -> Dispatcher {
+        let services: Vec<Arc<dyn Service>> = vec![
+            Arc::new(Answering { model: &MODEL, output: output.clone() }),
+            Arc::new(Answering { model: &EC2_MODEL, output }),
+        ];
+        let auth = Authenticator { mode: AuthMode::Off, store: Arc::new(CredentialStore::new([])) };
+        Dispatcher::new(services, auth, Arc::new(Clock::new()))
+    }
+
+    /// The operation `Op` in each protocol: ec2, awsQuery, awsJson1_0, RPC v2 CBOR.
+    fn requests() -> Vec<(Protocol, WireRequest)> {
+        let request = |path: &str, headers: &[(&'static str, &str)], body: &[u8]| {
+            let mut map = http::HeaderMap::new();
+            for (k, v) in headers {
+                map.insert(*k, v.parse().unwrap());
+            }
+            WireRequest {
+                method: http::Method::POST,
+                path: path.into(),
+                query: String::new(),
+                headers: map,
+                body: bytes::Bytes::copy_from_slice(body),
+                wire_body: bytes::Bytes::copy_from_slice(body),
+            }
+        };
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        vec![
+            (Protocol::Ec2, request("/", &form, b"Action=Op&Version=2020-02-02")),
+            (Protocol::Query, request("/", &form, b"Action=Op&Version=2020-01-01")),
+            (
+                Protocol::Json10,
+                request("/", &[("x-amz-target", "Test.Op"), ("content-type", "application/x-amz-json-1.0")], b"{}"),
+            ),
+            (
+                Protocol::RpcV2Cbor,
+                request(
+                    "/service/Test/operation/Op",
+                    &[("smithy-protocol", "rpc-v2-cbor"), ("content-type", "application/cbor")],
+                    &[0xa0],
+                ),
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_output_that_fits_its_shape_is_answered_in_every_protocol() {
+        let d = dispatcher(json!({"Name": "n", "Items": [{"Id": "a"}]}));
+        for (protocol, req) in requests() {
+            let outcome = d.dispatch(&req);
+            assert_eq!(outcome.protocol, Some(protocol));
+            assert_eq!(outcome.response.status, 200, "{protocol:?}: {:?}", outcome.error);
+        }
+    }
+
+    #[test]
+    #[cfg_attr(not(debug_assertions), ignore = "strict encoding is off in release builds")]
+    fn an_output_key_the_shape_lacks_is_an_internal_error_in_every_protocol() {
+        let d = dispatcher(json!({"Name": "n", "Items": [{"Id": "a", "Misspelt": "b"}]}));
+        for (protocol, req) in requests() {
+            let outcome = d.dispatch(&req);
+            assert_eq!(outcome.protocol, Some(protocol));
+            assert_eq!(outcome.response.status, 500, "{protocol:?}");
+            assert_eq!(outcome.error.map(|e| e.code).as_deref(), Some("InternalError"), "{protocol:?}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, ignore = "strict encoding is on in debug builds")]
+    fn release_builds_leave_an_unknown_key_out() {
+        let d = dispatcher(json!({"Name": "n", "Misspelt": "b"}));
+        for (protocol, req) in requests() {
+            let outcome = d.dispatch(&req);
+            assert_eq!(outcome.response.status, 200, "{protocol:?}");
+            assert!(!String::from_utf8_lossy(&outcome.response.body).contains("Misspelt"), "{protocol:?}");
         }
     }
 }

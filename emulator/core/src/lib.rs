@@ -18,6 +18,8 @@ pub mod regions;
 pub mod service;
 pub mod sigv4;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod types;
 pub mod validate;
 

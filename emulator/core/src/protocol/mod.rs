@@ -8,6 +8,7 @@
 pub mod json;
 pub mod query;
 pub mod rpcv2;
+pub mod strict;
 pub mod xml;
 
 use http::header::{HeaderName, CONTENT_TYPE};
@@ -371,8 +372,10 @@ fn request_id_header(request_id: &str) -> (HeaderName, String) {
     (HeaderName::from_static("x-amzn-requestid"), request_id.to_string())
 }
 
-/// Renders a successful result.
+/// Renders a successful result. In debug builds, an output that does not fit the
+/// operation's output shape panics ([`strict`]).
 pub fn encode_output(env: &Envelope, op: &'static Operation, output: &Value, request_id: &str) -> WireResponse {
+    strict::check(env.service, op.name, op.output, output);
     let mut headers = vec![request_id_header(request_id)];
     let body = match env.protocol {
         Protocol::Ec2 | Protocol::Query => {
@@ -396,7 +399,8 @@ pub fn encode_output(env: &Envelope, op: &'static Operation, output: &Value, req
     WireResponse { status: 200, headers, body }
 }
 
-/// Renders an error in the protocol of the request.
+/// Renders an error in the protocol of the request. In debug builds, details that do
+/// not fit the modeled error shape (or have none to go in) panic ([`strict`]).
 pub fn encode_error(
     protocol: Protocol,
     service: Option<&'static ServiceModel>,
@@ -405,6 +409,9 @@ pub fn encode_error(
 ) -> WireResponse {
     let mut headers = vec![request_id_header(request_id)];
     let modeled = service.and_then(|m| m.error_shape(&err.code).map(|(id, shape)| (m, id, shape)));
+    if let Some(details) = err.details.as_deref() {
+        strict::check_error_details(service, protocol, &err.code, modeled.map(|(m, id, _)| (m, id)), details);
+    }
     let body = match protocol {
         Protocol::Ec2 | Protocol::Query => {
             headers.push((CONTENT_TYPE, "text/xml;charset=UTF-8".into()));
