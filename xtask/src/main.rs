@@ -6,6 +6,7 @@
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
 //! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak, --state-dir)
 //! - `fuzz`       the cargo-fuzz targets in `fuzz/`, briefly (`--secs N`, target names)
+//! - `layout`     the tree's rules: files under 800 lines, no import circle between EC2 families
 
 mod bench;
 mod bench_compare;
@@ -17,6 +18,7 @@ mod bench_soak;
 mod codegen;
 mod coverage;
 mod fuzz;
+mod layout;
 mod load;
 mod moto;
 mod procmem;
@@ -55,7 +57,8 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...]>".into()),
+        Some("layout") => layout::run(),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...] | layout>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

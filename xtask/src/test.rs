@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the project's whole test suite, as CI runs it.
 //!
-//! 1. `cargo fmt --check`, the generated-code drift check, `cargo clippy -D warnings`;
+//! 1. `cargo fmt --check`, the generated-code drift check, the layout rules
+//!    (`cargo xtask layout`), `cargo clippy -D warnings`;
 //! 2. unit and integration tests (`cargo test`);
 //! 3. the conformance suite: real clients against a running nimbus
 //!    (`conformance-tests/run`), unless `--quick`;
@@ -26,6 +27,8 @@ pub fn run(args: &[String]) -> Result {
     step("cargo fmt --check", Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
     println!("\n==> generated code is up to date");
     crate::codegen::run(true)?;
+    println!("\n==> source layout");
+    crate::layout::run()?;
     step(
         "cargo clippy",
         Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),

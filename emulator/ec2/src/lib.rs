@@ -3,42 +3,16 @@
 //! them, and this file applies what all EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
 //! `DryRun` and `ClientToken`.
 
-mod addresses;
 mod catalogue;
-mod cidr;
-mod dependents;
-mod dhcp;
-mod endpoints;
-mod flow_logs;
-mod gateways;
+mod compute;
+mod ebs;
 mod generated;
 mod images;
-mod instance_attributes;
-mod instance_profiles;
-mod instance_types;
-mod instances;
-mod interfaces;
-mod key_material;
-mod key_pairs;
-mod launch_templates;
-mod nat_gateways;
-mod network_acls;
-mod peering;
-mod prefix_lists;
-mod regions;
+mod keys;
 mod registry;
-mod route_tables;
-mod security_groups;
-mod seed_images;
-mod shared;
-mod snapshots;
 mod state;
-mod subnets;
-mod support;
-mod tags;
-mod volumes;
-mod vpcs;
-mod vpn_gateways;
+mod tagging;
+mod vpc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
@@ -46,11 +20,11 @@ use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
+pub use catalogue::seed_images::{SeedImageError, SeedImages};
 use generated::errors;
 pub use generated::model::MODEL;
 use registry::Handler;
-pub use seed_images::{SeedImageError, SeedImages};
-use shared::Shared;
+use state::shared::Shared;
 pub use state::Ec2State;
 
 pub struct Ec2 {
@@ -78,8 +52,8 @@ impl Default for Ec2Settings {
     fn default() -> Self {
         Ec2Settings {
             transition_delay_secs: 0,
-            instance_quota: instances::DEFAULT_INSTANCE_QUOTA,
-            terminated_visible_secs: instances::DEFAULT_TERMINATED_VISIBLE_SECS,
+            instance_quota: compute::instances::DEFAULT_INSTANCE_QUOTA,
+            terminated_visible_secs: compute::instances::DEFAULT_TERMINATED_VISIBLE_SECS,
         }
     }
 }
@@ -145,10 +119,10 @@ fn settled(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
 
 /// Whether any lifecycle of the partition has a transition due by `now`.
 fn due_by(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
-    nat_gateways::needs_settling(s, now)
-        || instances::needs_settling(s, now)
-        || volumes::needs_settling(s, now)
-        || snapshots::needs_settling(s, now)
+    vpc::nat_gateways::needs_settling(s, now)
+        || compute::instances::needs_settling(s, now)
+        || ebs::volumes::needs_settling(s, now)
+        || ebs::snapshots::needs_settling(s, now)
         || images::needs_settling(s, now)
 }
 
@@ -248,15 +222,15 @@ impl Ec2 {
         dry_run: bool,
         token: Option<String>,
     ) -> Result<Value, ApiError> {
-        vpcs::ensure_initialized(s, ctx);
+        vpc::vpcs::ensure_initialized(s, ctx);
         s.transition_delay_secs = self.settings.transition_delay_secs;
         s.instance_quota = self.settings.instance_quota;
         s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
         // Lifecycles move on with the clock before anything looks at them.
-        nat_gateways::settle(s, ctx.now);
-        instances::settle(s, ctx.now);
-        volumes::settle(s, ctx.now);
-        snapshots::settle(s, ctx.now);
+        vpc::nat_gateways::settle(s, ctx.now);
+        compute::instances::settle(s, ctx.now);
+        ebs::volumes::settle(s, ctx.now);
+        ebs::snapshots::settle(s, ctx.now);
         images::settle(s, ctx.now);
         let shared = &self.shared;
         if dry_run {

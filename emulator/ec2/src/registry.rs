@@ -14,7 +14,7 @@ use nimbus_core::RequestContext;
 use serde_json::Value;
 
 pub(crate) use crate::generated::registry::REGISTRY;
-use crate::shared::Shared;
+use crate::state::shared::Shared;
 use crate::state::Ec2State;
 
 pub(crate) type ReadFn = fn(&Ec2State, &RequestContext, &Shared, Value) -> Result<Value, ApiError>;

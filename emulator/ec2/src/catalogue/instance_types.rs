@@ -1,0 +1,178 @@
+//! DescribeInstanceTypes and DescribeInstanceTypeOfferings, from the catalogue.
+
+use nimbus_core::filter::Filterable;
+use nimbus_core::{regions, ApiError, RequestContext};
+
+use crate::catalogue;
+use crate::generated::dto::{
+    DescribeInstanceTypeOfferingsRequest, DescribeInstanceTypeOfferingsResult, DescribeInstanceTypesRequest,
+    DescribeInstanceTypesResult, InstanceTypeInfo, InstanceTypeOffering,
+};
+use crate::generated::errors;
+use crate::state::support::{filtered, paginate};
+use crate::state::Ec2State;
+
+impl Filterable for InstanceTypeInfo {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        let b = |v: Option<bool>| v.map(|x| vec![x.to_string()]).unwrap_or_default();
+        let s = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        let n = |v: Option<i64>| v.map(|x| vec![x.to_string()]).unwrap_or_default();
+        let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
+        let p = self.processor_info.as_ref();
+        let v = self.v_cpu_info.as_ref();
+        let e = self.ebs_info.as_ref();
+        let net = self.network_info.as_ref();
+        Some(match name {
+            "auto-recovery-supported" => b(self.auto_recovery_supported),
+            "bare-metal" => b(self.bare_metal),
+            "burstable-performance-supported" => b(self.burstable_performance_supported),
+            "current-generation" => b(self.current_generation),
+            "dedicated-hosts-supported" => b(self.dedicated_hosts_supported),
+            "ebs-info.ebs-optimized-support" => e.map(|e| s(&e.ebs_optimized_support)).unwrap_or_default(),
+            "ebs-info.encryption-support" => e.map(|e| s(&e.encryption_support)).unwrap_or_default(),
+            "ebs-info.nvme-support" => e.map(|e| s(&e.nvme_support)).unwrap_or_default(),
+            "free-tier-eligible" => b(self.free_tier_eligible),
+            "hibernation-supported" => b(self.hibernation_supported),
+            "hypervisor" => s(&self.hypervisor),
+            "instance-storage-supported" => b(self.instance_storage_supported),
+            "instance-type" => s(&self.instance_type),
+            "memory-info.size-in-mib" => n(self.memory_info.as_ref().and_then(|m| m.size_in_mi_b)),
+            "network-info.efa-supported" => b(net.and_then(|x| x.efa_supported)),
+            "network-info.ena-support" => net.map(|x| s(&x.ena_support)).unwrap_or_default(),
+            "network-info.encryption-in-transit-supported" => b(net.and_then(|x| x.encryption_in_transit_supported)),
+            "network-info.ipv4-addresses-per-interface" => {
+                n(net.and_then(|x| x.ipv4_addresses_per_interface).map(i64::from))
+            }
+            "network-info.ipv6-addresses-per-interface" => {
+                n(net.and_then(|x| x.ipv6_addresses_per_interface).map(i64::from))
+            }
+            "network-info.ipv6-supported" => b(net.and_then(|x| x.ipv6_supported)),
+            "network-info.maximum-network-cards" => n(net.and_then(|x| x.maximum_network_cards).map(i64::from)),
+            "network-info.maximum-network-interfaces" => {
+                n(net.and_then(|x| x.maximum_network_interfaces).map(i64::from))
+            }
+            "network-info.network-performance" => net.map(|x| s(&x.network_performance)).unwrap_or_default(),
+            "nitro-enclaves-support" => s(&self.nitro_enclaves_support),
+            "nitro-tpm-support" => s(&self.nitro_tpm_support),
+            "processor-info.manufacturer" => p.map(|p| s(&p.manufacturer)).unwrap_or_default(),
+            "processor-info.supported-architecture" => p.map(|p| list(&p.supported_architectures)).unwrap_or_default(),
+            "processor-info.sustained-clock-speed-in-ghz" => {
+                p.and_then(|p| p.sustained_clock_speed_in_ghz).map(|g| vec![g.to_string()]).unwrap_or_default()
+            }
+            "supported-boot-mode" => list(&self.supported_boot_modes),
+            "supported-root-device-type" => list(&self.supported_root_device_types),
+            "supported-usage-class" => list(&self.supported_usage_classes),
+            "supported-virtualization-type" => list(&self.supported_virtualization_types),
+            "vcpu-info.default-cores" => n(v.and_then(|v| v.default_cores).map(i64::from)),
+            "vcpu-info.default-threads-per-core" => n(v.and_then(|v| v.default_threads_per_core).map(i64::from)),
+            "vcpu-info.default-vcpus" => n(v.and_then(|v| v.default_v_cpus).map(i64::from)),
+            "vcpu-info.valid-cores" => {
+                v.and_then(|v| v.valid_cores.clone()).unwrap_or_default().iter().map(|c| c.to_string()).collect()
+            }
+            "vcpu-info.valid-threads-per-core" => v
+                .and_then(|v| v.valid_threads_per_core.clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            _ => return None,
+        })
+    }
+}
+
+pub fn describe_instance_types(
+    _state: &Ec2State,
+    ctx: &RequestContext,
+    input: DescribeInstanceTypesRequest,
+) -> Result<DescribeInstanceTypesResult, ApiError> {
+    let wanted = input.instance_types.clone().unwrap_or_default();
+    let unknown: Vec<&String> = wanted.iter().filter(|t| catalogue::instance_type(t).is_none()).collect();
+    if !unknown.is_empty() {
+        return Err(errors::invalid_instance_type(unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+    }
+    let offered = |t: &InstanceTypeInfo| {
+        !catalogue::zones_offering(&ctx.region, t.instance_type.as_deref().unwrap_or("")).is_empty()
+    };
+    let items = catalogue::instance_types()
+        .iter()
+        .filter(|t| wanted.is_empty() || wanted.contains(t.instance_type.as_ref().unwrap_or(&String::new())))
+        .filter(|t| input.include_unsupported_in_region == Some(true) || !wanted.is_empty() || offered(t))
+        .cloned();
+    let items = filtered(items, input.filters.as_deref())?;
+    let (page, next) = paginate(
+        items,
+        |t| t.instance_type.clone().unwrap_or_default(),
+        input.max_results,
+        input.next_token.as_deref(),
+        (5, 100),
+        false,
+    )?;
+    Ok(DescribeInstanceTypesResult { instance_types: Some(page), next_token: next })
+}
+
+impl Filterable for InstanceTypeOffering {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        Some(match name {
+            "instance-type" => self.instance_type.iter().cloned().collect(),
+            "location" => self.location.iter().cloned().collect(),
+            _ => return None,
+        })
+    }
+}
+
+pub fn describe_instance_type_offerings(
+    _state: &Ec2State,
+    ctx: &RequestContext,
+    input: DescribeInstanceTypeOfferingsRequest,
+) -> Result<DescribeInstanceTypeOfferingsResult, ApiError> {
+    let location_type = input.location_type.as_deref().unwrap_or("region");
+    let offerings = catalogue::region_offerings(&ctx.region);
+    let items: Vec<InstanceTypeOffering> = match location_type {
+        "region" => {
+            let mut types: Vec<&String> = offerings.iter().map(|(t, _)| t).collect();
+            types.dedup();
+            types
+                .into_iter()
+                .map(|t| InstanceTypeOffering {
+                    instance_type: Some(t.clone()),
+                    location_type: Some("region".into()),
+                    location: Some(ctx.region.clone()),
+                })
+                .collect()
+        }
+        "availability-zone" | "availability-zone-id" => offerings
+            .iter()
+            .map(|(t, z)| {
+                let location = if location_type == "availability-zone" {
+                    z.clone()
+                } else {
+                    regions::availability_zones(&ctx.region)
+                        .into_iter()
+                        .find(|zone| zone.zone_name == *z)
+                        .map(|zone| zone.zone_id.clone())
+                        .unwrap_or_default()
+                };
+                InstanceTypeOffering {
+                    instance_type: Some(t.clone()),
+                    location_type: Some(location_type.into()),
+                    location: Some(location),
+                }
+            })
+            .collect(),
+        other => {
+            return Err(errors::invalid_parameter_value(format!(
+                "Value ({other}) for parameter locationType is invalid. Valid values: region, availability-zone, availability-zone-id"
+            )))
+        }
+    };
+    let items = filtered(items, input.filters.as_deref())?;
+    let (page, next) = paginate(
+        items,
+        |o| format!("{}\u{1}{}", o.instance_type.as_deref().unwrap_or(""), o.location.as_deref().unwrap_or("")),
+        input.max_results,
+        input.next_token.as_deref(),
+        (5, 1000),
+        false,
+    )?;
+    Ok(DescribeInstanceTypeOfferingsResult { instance_type_offerings: Some(page), next_token: next })
+}

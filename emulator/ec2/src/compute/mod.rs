@@ -1,0 +1,7 @@
+//! Instances and what launches them: RunInstances and the lifecycle, attributes, IAM
+//! instance profiles, launch templates.
+
+pub mod attributes;
+pub mod iam_profiles;
+pub mod instances;
+pub mod launch_templates;

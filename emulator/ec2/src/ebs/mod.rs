@@ -1,0 +1,4 @@
+//! Elastic Block Store: volumes and snapshots.
+
+pub mod snapshots;
+pub mod volumes;

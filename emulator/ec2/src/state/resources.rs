@@ -1,0 +1,124 @@
+//! Every kind of EC2 resource nimbus keeps, by the prefix of its id: the type name
+//! DescribeTags reports, whether one exists in a partition, and AWS's error when it does
+//! not. CreateTags, DeleteTags, DescribeTags and every "any resource id" parameter
+//! (flow-log targets, route targets...) read this one table; a new resource family adds
+//! its line here.
+
+use nimbus_core::ApiError;
+
+use super::Ec2State;
+use crate::generated::errors;
+
+pub struct ResourceKind {
+    /// The id's prefix, before the first `-` (`vpc`, `i`, `eipalloc`...).
+    pub prefix: &'static str,
+    /// The type AWS's DescribeTags and tag-specification errors name.
+    pub resource_type: &'static str,
+    pub exists: fn(&Ec2State, &str) -> bool,
+    pub not_found: fn(&str) -> ApiError,
+}
+
+macro_rules! kind {
+    ($prefix:literal, $type:literal, |$s:ident, $id:ident| $exists:expr, $not_found:expr) => {
+        ResourceKind { prefix: $prefix, resource_type: $type, exists: |$s, $id| $exists, not_found: $not_found }
+    };
+}
+
+pub static KINDS: &[ResourceKind] =
+    &[
+        kind!("acl", "network-acl", |s, id| s.network_acls.contains_key(id), |id| {
+            errors::invalid_network_acl_id_not_found(id)
+        }),
+        kind!("ami", "image", |s, id| s.images.contains_key(id), |id| errors::invalid_amiid_not_found(id)),
+        kind!("cgw", "customer-gateway", |s, id| s.customer_gateways.contains_key(id), |id| {
+            errors::invalid_customer_gateway_id_not_found(id)
+        }),
+        kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
+            errors::invalid_dhcp_option_id_not_found(id)
+        }),
+        kind!("eigw", "egress-only-internet-gateway", |s, id| s.egress_only_internet_gateways.contains_key(id), |id| {
+            errors::invalid_gateway_id_not_found(id, "eigw")
+        }),
+        kind!("eipalloc", "elastic-ip", |s, id| s.addresses.contains_key(id), |id| {
+            errors::invalid_allocation_id_not_found(id)
+        }),
+        kind!("eni", "network-interface", |s, id| s.network_interfaces.contains_key(id), |id| {
+            errors::invalid_network_interface_id_not_found(id)
+        }),
+        kind!("fl", "vpc-flow-log", |s, id| s.flow_logs.contains_key(id), |id| errors::invalid_flow_log_id_not_found(
+            1, id
+        )),
+        kind!("i", "instance", |s, id| s.instances.contains_key(id), |id| errors::invalid_instance_id_not_found(id)),
+        kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
+            errors::invalid_internet_gateway_id_not_found(id)
+        }),
+        kind!("key", "key-pair", |s, id| s.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)), |id| {
+            ApiError::client("InvalidKeyPair.NotFound", format!("The key pair ID '{id}' does not exist"))
+        }),
+        kind!("lt", "launch-template", |s, id| s.launch_templates.contains_key(id), |id| {
+            errors::invalid_launch_template_id_not_found(id)
+        }),
+        kind!("nat", "natgateway", |s, id| s.nat_gateways.contains_key(id), |id| {
+            errors::invalid_nat_gateway_id_not_found(id)
+        }),
+        kind!("pcx", "vpc-peering-connection", |s, id| s.vpc_peering_connections.contains_key(id), |id| {
+            errors::invalid_vpc_peering_connection_id_not_found(id)
+        }),
+        kind!("pl", "prefix-list", |s, id| s.prefix_lists.contains_key(id), |id| {
+            errors::invalid_prefix_list_id_not_found(id)
+        }),
+        kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
+            errors::invalid_route_table_id_not_found(id)
+        }),
+        kind!(
+            "sg",
+            "security-group",
+            |s, id| s.security_groups.contains_key(id),
+            |id| errors::invalid_group_not_found(id)
+        ),
+        kind!(
+            "sgr",
+            "security-group-rule",
+            |s, id| s.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
+            |id| errors::invalid_security_group_rule_id_not_found(id)
+        ),
+        kind!("snap", "snapshot", |s, id| s.snapshots.contains_key(id), |id| errors::invalid_snapshot_not_found(id)),
+        kind!("subnet", "subnet", |s, id| s.subnets.contains_key(id), |id| errors::invalid_subnet_id_not_found(id)),
+        kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
+            errors::invalid_vpn_gateway_id_not_found(id)
+        }),
+        kind!("vol", "volume", |s, id| s.volumes.contains_key(id), |id| errors::invalid_volume_not_found(id)),
+        kind!("vpc", "vpc", |s, id| s.vpcs.contains_key(id), |id| errors::invalid_vpc_id_not_found(id)),
+        kind!("vpce", "vpc-endpoint", |s, id| s.vpc_endpoints.contains_key(id), |id| {
+            errors::invalid_vpc_endpoint_id_not_found(id)
+        }),
+    ];
+
+/// The kind of resource an id names, from its prefix.
+pub fn kind_of(id: &str) -> Option<&'static ResourceKind> {
+    let prefix = id.split_once('-').map(|(p, _)| p)?;
+    KINDS.binary_search_by(|k| k.prefix.cmp(prefix)).ok().map(|i| &KINDS[i])
+}
+
+/// AWS's not-found error for an id of any type (`InvalidID` for an id of no known kind).
+pub fn not_found(id: &str) -> ApiError {
+    match kind_of(id) {
+        Some(kind) => (kind.not_found)(id),
+        None => errors::invalid_id(id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_by_prefix() {
+        assert!(KINDS.windows(2).all(|w| w[0].prefix < w[1].prefix));
+        assert_eq!(kind_of("vpc-0123").map(|k| k.resource_type), Some("vpc"));
+        assert_eq!(kind_of("vpce-0123").map(|k| k.resource_type), Some("vpc-endpoint"));
+        assert!(kind_of("nope").is_none());
+        assert_eq!(not_found("i-0123456789abcdef0").code, "InvalidInstanceID.NotFound");
+        assert_eq!(not_found("zz-1").code, "InvalidID");
+    }
+}
