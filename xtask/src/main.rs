@@ -2,6 +2,7 @@
 //!
 //! - `specs`      fetch the pinned botocore release with pip and rewrite `api-specs/`
 //! - `codegen`    regenerate everything derived from `api-specs/` (`--check`: fail on drift)
+//! - `codec`      regenerate the codec fixtures botocore judges (`--check`: botocore re-judges them)
 //! - `coverage`   write `docs/coverage.md`, implemented operations vs. the models
 //! - `test`       the whole test suite: lints, unit and integration tests, conformance
 //! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak, --state-dir)
@@ -15,6 +16,7 @@ mod bench_cw;
 mod bench_fixture;
 mod bench_persist;
 mod bench_soak;
+mod codec;
 mod codegen;
 mod coverage;
 mod fuzz;
@@ -53,12 +55,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("specs") => specs::run(),
         Some("codegen") => codegen::run(args.iter().any(|a| a == "--check")),
+        Some("codec") => codec::run(&args[1..]),
         Some("coverage") => coverage::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...] | layout>".into()),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | codec [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...] | layout>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

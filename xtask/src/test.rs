@@ -3,9 +3,10 @@
 //! 1. `cargo fmt --check`, the generated-code drift check, the layout rules
 //!    (`cargo xtask layout`), `cargo clippy -D warnings`;
 //! 2. unit and integration tests (`cargo test`);
-//! 3. the conformance suite: real clients against a running nimbus
+//! 3. the codec fixtures re-judged by botocore (`cargo xtask codec --check`), unless `--quick`;
+//! 4. the conformance suite: real clients against a running nimbus
 //!    (`conformance-tests/run`), unless `--quick`;
-//! 4. a short fuzz run, 15 s per cargo-fuzz target (`cargo xtask fuzz`, nightly),
+//! 5. a short fuzz run, 15 s per cargo-fuzz target (`cargo xtask fuzz`, nightly),
 //!    unless `--quick`.
 
 use std::process::Command;
@@ -35,6 +36,8 @@ pub fn run(args: &[String]) -> Result {
     )?;
     step("cargo test", Command::new("cargo").args(["test", "--workspace"]))?;
     if !quick {
+        println!("\n==> codec fixtures judged by botocore");
+        crate::codec::run(&["--check".to_string()])?;
         step("conformance tests", &mut Command::new(root.join("conformance-tests/run")))?;
         crate::fuzz::fuzz(crate::fuzz::TARGETS, crate::fuzz::CI_SECS)?;
     }

@@ -178,7 +178,14 @@ impl Decoder {
                     member.name.to_string()
                 }
             }
-            _ => member.xml_name().to_string(),
+            // A flattened list's items take the list member's name when it has one
+            // (`Item.1`, not `Items.1`), as botocore sends and the XML answers them.
+            _ => match &self.model.shape(member.target).kind {
+                ShapeKind::List(list) if list.flattened => {
+                    list.member_location_name.unwrap_or(member.xml_name()).to_string()
+                }
+                _ => member.xml_name().to_string(),
+            },
         }
     }
 

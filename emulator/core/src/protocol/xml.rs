@@ -138,16 +138,23 @@ impl Writer {
                 continue;
             }
             let name = member.xml_name();
-            if let ShapeKind::List(list) = &self.model.shape(member.target).kind {
-                if list.flattened {
+            match &self.model.shape(member.target).kind {
+                // Flattened: no wrapper, one element per item or entry.
+                ShapeKind::List(list) if list.flattened => {
                     let item_name = list.member_location_name.unwrap_or(name);
                     for item in v.as_array().into_iter().flatten() {
                         self.value(out, item_name, list.member, item);
                     }
-                    continue;
                 }
+                ShapeKind::Map(map) if map.flattened => {
+                    for (k, v) in v.as_object().into_iter().flatten() {
+                        open(out, name);
+                        self.entry(out, map, k, v);
+                        close(out, name);
+                    }
+                }
+                _ => self.value(out, name, member.target, v),
             }
-            self.value(out, name, member.target, v);
         }
     }
 
@@ -179,14 +186,9 @@ impl Writer {
             ShapeKind::Map(map) => {
                 open(out, name);
                 for (k, v) in value.as_object().into_iter().flatten() {
-                    if !map.flattened {
-                        open(out, "entry");
-                    }
-                    element(out, map.key_location_name.unwrap_or("key"), k);
-                    self.value(out, map.value_location_name.unwrap_or("value"), map.value, v);
-                    if !map.flattened {
-                        close(out, "entry");
-                    }
+                    open(out, "entry");
+                    self.entry(out, map, k, v);
+                    close(out, "entry");
                 }
                 close(out, name);
             }
@@ -209,6 +211,12 @@ impl Writer {
                 other => element(out, name, &other.to_string()),
             },
         }
+    }
+
+    /// A map entry's key and value elements.
+    fn entry(&self, out: &mut String, map: &crate::model::Map, key: &str, value: &Value) {
+        element(out, map.key_location_name.unwrap_or("key"), key);
+        self.value(out, map.value_location_name.unwrap_or("value"), map.value, value);
     }
 }
 
