@@ -52,8 +52,8 @@ impl Default for Ec2Settings {
     fn default() -> Self {
         Ec2Settings {
             transition_delay_secs: 0,
-            instance_quota: compute::instances::DEFAULT_INSTANCE_QUOTA,
-            terminated_visible_secs: compute::instances::DEFAULT_TERMINATED_VISIBLE_SECS,
+            instance_quota: compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA,
+            terminated_visible_secs: compute::instances::lifecycle::DEFAULT_TERMINATED_VISIBLE_SECS,
         }
     }
 }
@@ -120,7 +120,7 @@ fn settled(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
 /// Whether any lifecycle of the partition has a transition due by `now`.
 fn due_by(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
     vpc::nat_gateways::needs_settling(s, now)
-        || compute::instances::needs_settling(s, now)
+        || compute::instances::lifecycle::needs_settling(s, now)
         || ebs::volumes::needs_settling(s, now)
         || ebs::snapshots::needs_settling(s, now)
         || images::needs_settling(s, now)
@@ -228,7 +228,7 @@ impl Ec2 {
         s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
         // Lifecycles move on with the clock before anything looks at them.
         vpc::nat_gateways::settle(s, ctx.now);
-        compute::instances::settle(s, ctx.now);
+        compute::instances::lifecycle::settle(s, ctx.now);
         ebs::volumes::settle(s, ctx.now);
         ebs::snapshots::settle(s, ctx.now);
         images::settle(s, ctx.now);

@@ -7,7 +7,7 @@ use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
 
 use crate::catalogue;
-use crate::compute::instances::describe_one;
+use crate::compute::instances::describe::describe_one;
 use crate::generated::dto::{
     AttributeValue, DescribeInstanceAttributeRequest, DescribeInstanceCreditSpecificationsRequest,
     DescribeInstanceCreditSpecificationsResult, GetConsoleOutputRequest, GetConsoleOutputResult,

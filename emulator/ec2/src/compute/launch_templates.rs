@@ -501,7 +501,7 @@ pub fn get_launch_template_data(
     input: GetLaunchTemplateDataRequest,
 ) -> Result<GetLaunchTemplateDataResult, ApiError> {
     let rec = crate::state::lookup::instance(state, &input.instance_id)?;
-    let shown = serde_json::to_value(crate::compute::instances::describe_one(state, ctx, &input.instance_id))
+    let shown = serde_json::to_value(crate::compute::instances::describe::describe_one(state, ctx, &input.instance_id))
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let i = |key: &str| shown.get(key).cloned().unwrap_or(Value::Null);
     let mut data = Map::new();

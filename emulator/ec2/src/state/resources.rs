@@ -24,75 +24,69 @@ macro_rules! kind {
     };
 }
 
-pub static KINDS: &[ResourceKind] =
-    &[
-        kind!("acl", "network-acl", |s, id| s.network_acls.contains_key(id), |id| {
-            errors::invalid_network_acl_id_not_found(id)
-        }),
-        kind!("ami", "image", |s, id| s.images.contains_key(id), |id| errors::invalid_amiid_not_found(id)),
-        kind!("cgw", "customer-gateway", |s, id| s.customer_gateways.contains_key(id), |id| {
-            errors::invalid_customer_gateway_id_not_found(id)
-        }),
-        kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
-            errors::invalid_dhcp_option_id_not_found(id)
-        }),
-        kind!("eigw", "egress-only-internet-gateway", |s, id| s.egress_only_internet_gateways.contains_key(id), |id| {
-            errors::invalid_gateway_id_not_found(id, "eigw")
-        }),
-        kind!("eipalloc", "elastic-ip", |s, id| s.addresses.contains_key(id), |id| {
-            errors::invalid_allocation_id_not_found(id)
-        }),
-        kind!("eni", "network-interface", |s, id| s.network_interfaces.contains_key(id), |id| {
-            errors::invalid_network_interface_id_not_found(id)
-        }),
-        kind!("fl", "vpc-flow-log", |s, id| s.flow_logs.contains_key(id), |id| errors::invalid_flow_log_id_not_found(
-            1, id
-        )),
-        kind!("i", "instance", |s, id| s.instances.contains_key(id), |id| errors::invalid_instance_id_not_found(id)),
-        kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
-            errors::invalid_internet_gateway_id_not_found(id)
-        }),
-        kind!("key", "key-pair", |s, id| s.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)), |id| {
-            ApiError::client("InvalidKeyPair.NotFound", format!("The key pair ID '{id}' does not exist"))
-        }),
-        kind!("lt", "launch-template", |s, id| s.launch_templates.contains_key(id), |id| {
-            errors::invalid_launch_template_id_not_found(id)
-        }),
-        kind!("nat", "natgateway", |s, id| s.nat_gateways.contains_key(id), |id| {
-            errors::invalid_nat_gateway_id_not_found(id)
-        }),
-        kind!("pcx", "vpc-peering-connection", |s, id| s.vpc_peering_connections.contains_key(id), |id| {
-            errors::invalid_vpc_peering_connection_id_not_found(id)
-        }),
-        kind!("pl", "prefix-list", |s, id| s.prefix_lists.contains_key(id), |id| {
-            errors::invalid_prefix_list_id_not_found(id)
-        }),
-        kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
-            errors::invalid_route_table_id_not_found(id)
-        }),
-        kind!(
-            "sg",
-            "security-group",
-            |s, id| s.security_groups.contains_key(id),
-            |id| errors::invalid_group_not_found(id)
-        ),
-        kind!(
-            "sgr",
-            "security-group-rule",
-            |s, id| s.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
-            |id| errors::invalid_security_group_rule_id_not_found(id)
-        ),
-        kind!("snap", "snapshot", |s, id| s.snapshots.contains_key(id), |id| errors::invalid_snapshot_not_found(id)),
-        kind!("subnet", "subnet", |s, id| s.subnets.contains_key(id), |id| errors::invalid_subnet_id_not_found(id)),
-        kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
-            errors::invalid_vpn_gateway_id_not_found(id)
-        }),
-        kind!("vol", "volume", |s, id| s.volumes.contains_key(id), |id| errors::invalid_volume_not_found(id)),
-        kind!("vpc", "vpc", |s, id| s.vpcs.contains_key(id), |id| errors::invalid_vpc_id_not_found(id)),
-        kind!("vpce", "vpc-endpoint", |s, id| s.vpc_endpoints.contains_key(id), |id| {
-            errors::invalid_vpc_endpoint_id_not_found(id)
-        }),
-    ];
+pub static KINDS: &[ResourceKind] = &[
+    kind!("acl", "network-acl", |s, id| s.network_acls.contains_key(id), |id| {
+        errors::invalid_network_acl_id_not_found(id)
+    }),
+    kind!("ami", "image", |s, id| s.images.contains_key(id), |id| errors::invalid_amiid_not_found(id)),
+    kind!("cgw", "customer-gateway", |s, id| s.customer_gateways.contains_key(id), |id| {
+        errors::invalid_customer_gateway_id_not_found(id)
+    }),
+    kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
+        errors::invalid_dhcp_option_id_not_found(id)
+    }),
+    kind!("eigw", "egress-only-internet-gateway", |s, id| s.egress_only_internet_gateways.contains_key(id), |id| {
+        errors::invalid_gateway_id_not_found(id, "eigw")
+    }),
+    kind!("eipalloc", "elastic-ip", |s, id| s.addresses.contains_key(id), |id| {
+        errors::invalid_allocation_id_not_found(id)
+    }),
+    kind!("eni", "network-interface", |s, id| s.network_interfaces.contains_key(id), |id| {
+        errors::invalid_network_interface_id_not_found(id)
+    }),
+    kind!("fl", "vpc-flow-log", |s, id| s.flow_logs.contains_key(id), |id| errors::invalid_flow_log_id_not_found(
+        1, id
+    )),
+    kind!("i", "instance", |s, id| s.instances.contains_key(id), |id| errors::invalid_instance_id_not_found(id)),
+    kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
+        errors::invalid_internet_gateway_id_not_found(id)
+    }),
+    kind!("key", "key-pair", |s, id| s.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)), |id| {
+        ApiError::client("InvalidKeyPair.NotFound", format!("The key pair ID '{id}' does not exist"))
+    }),
+    kind!("lt", "launch-template", |s, id| s.launch_templates.contains_key(id), |id| {
+        errors::invalid_launch_template_id_not_found(id)
+    }),
+    kind!("nat", "natgateway", |s, id| s.nat_gateways.contains_key(id), |id| {
+        errors::invalid_nat_gateway_id_not_found(id)
+    }),
+    kind!("pcx", "vpc-peering-connection", |s, id| s.vpc_peering_connections.contains_key(id), |id| {
+        errors::invalid_vpc_peering_connection_id_not_found(id)
+    }),
+    kind!("pl", "prefix-list", |s, id| s.prefix_lists.contains_key(id), |id| {
+        errors::invalid_prefix_list_id_not_found(id)
+    }),
+    kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
+        errors::invalid_route_table_id_not_found(id)
+    }),
+    kind!("sg", "security-group", |s, id| s.security_groups.contains_key(id), |id| errors::invalid_group_not_found(id)),
+    kind!(
+        "sgr",
+        "security-group-rule",
+        |s, id| s.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
+        |id| errors::invalid_security_group_rule_id_not_found(id)
+    ),
+    kind!("snap", "snapshot", |s, id| s.snapshots.contains_key(id), |id| errors::invalid_snapshot_not_found(id)),
+    kind!("subnet", "subnet", |s, id| s.subnets.contains_key(id), |id| errors::invalid_subnet_id_not_found(id)),
+    kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
+        errors::invalid_vpn_gateway_id_not_found(id)
+    }),
+    kind!("vol", "volume", |s, id| s.volumes.contains_key(id), |id| errors::invalid_volume_not_found(id)),
+    kind!("vpc", "vpc", |s, id| s.vpcs.contains_key(id), |id| errors::invalid_vpc_id_not_found(id)),
+    kind!("vpce", "vpc-endpoint", |s, id| s.vpc_endpoints.contains_key(id), |id| {
+        errors::invalid_vpc_endpoint_id_not_found(id)
+    }),
+];
 
 /// The kind of resource an id names, from its prefix.
 pub fn kind_of(id: &str) -> Option<&'static ResourceKind> {
