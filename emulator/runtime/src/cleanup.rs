@@ -53,8 +53,9 @@ pub fn survey(names: &Names) -> Leftovers {
     }
 }
 
-/// Removes every process, mount, namespace and cgroup of this prefix; instance disks go
-/// too unless `keep_disks`. Returns what it found.
+/// Removes every process, mount, namespace and cgroup of this prefix; instance disks and
+/// captured images go too unless `keep_disks` (nimbus keeps its state across restarts).
+/// Returns what it found.
 pub fn sweep(names: &Names, keep_disks: bool) -> Result<Leftovers> {
     let found = survey(names);
     for c in &found.containers {
@@ -82,6 +83,8 @@ pub fn sweep(names: &Names, keep_disks: bool) -> Result<Leftovers> {
     let _ = std::fs::remove_dir_all(names.run_dir());
     if !keep_disks {
         let _ = std::fs::remove_dir_all(names.instances_dir());
+        let _ = std::fs::remove_dir_all(names.images_dir());
+        let _ = std::fs::remove_dir(names.data_dir());
     }
     Ok(found)
 }

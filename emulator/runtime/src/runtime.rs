@@ -320,7 +320,7 @@ impl Runtime {
         self.imds.identity_public_key_pem()
     }
 
-    /// A TCP connection from the internet namespace (source 192.0.2.1) to `addr`: how
+    /// A TCP connection from the internet namespace (source 198.51.100.1) to `addr`: how
     /// the host reaches instances (`nimbus connect`), without any route of its own.
     pub fn connect(&self, addr: Ipv4Addr, port: u16, timeout: Duration) -> Result<TcpStream> {
         let inet = self.names.internet_netns();
@@ -366,7 +366,25 @@ impl Runtime {
         inner.applied.clear();
         inner.desired.clear();
         inner.listeners.converge(&self.imds, &[])?;
-        cleanup::sweep(&self.names, self.keep_disks)
+        let found = cleanup::sweep(&self.names, self.keep_disks)?;
+        let _ = std::fs::remove_file(self.names.lock_file());
+        Ok(found)
+    }
+}
+
+impl Runtime {
+    /// Ends this runtime as a crash would: nothing is removed and the prefix's lock is
+    /// released (the process lives on, so the lock must be let go by hand). The next
+    /// [`Runtime::start`] with the same prefix finds and removes what it left. For tests.
+    #[doc(hidden)]
+    pub fn abandon(self) {
+        self.shut.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self._lock.unlock();
+        let mut this = std::mem::ManuallyDrop::new(self);
+        // The IMDS listeners' threads end; everything on the host stays.
+        let imds = this.imds.clone();
+        let inner = this.inner.get_mut().expect("runtime lock");
+        inner.listeners.converge(&imds, &[]).ok();
     }
 }
 

@@ -76,6 +76,9 @@ pub fn state(names: &Names, id: &str) -> Option<(String, i32)> {
 
 /// Containers in our runc root (ids).
 pub fn containers(names: &Names) -> Vec<String> {
+    if !names.runc_root().exists() {
+        return Vec::new(); // runc would make its root just to list nothing
+    }
     let Ok(out) = runc(names, &["list", "--format", "json"]) else { return Vec::new() };
     let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap_or_default();
     list.iter().filter_map(|c| c["id"].as_str().map(String::from)).collect()

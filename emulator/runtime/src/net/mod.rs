@@ -1,7 +1,7 @@
 //! The VPC as a network, converged to the desired state.
 //!
 //! ```text
-//!   {p}-internet  (192.0.2.1 on lo: "a host on the internet"; routes to public IPs)
+//!   {p}-internet  (198.51.100.1 on lo: "a host on the internet"; routes to public IPs)
 //!        | x0 <-> igw   (one veth per attached internet gateway, 169.254.x.y/30)
 //!   {p}-vpc-...   VPC router: one bridge per subnet holding the subnet's .1, policy
 //!        |        routing (iif bridge -> that subnet's route table), 1:1 NAT for public
@@ -25,5 +25,5 @@ use std::net::Ipv4Addr;
 
 /// The internet namespace's own address: a host "on the internet" that instances can
 /// reach through an internet or NAT gateway, and the source of `nimbus connect`
-/// (TEST-NET-1, RFC 5737, never routed on the real internet).
-pub const INTERNET_HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+/// (TEST-NET-2, RFC 5737, never routed on the real internet).
+pub const INTERNET_HOST: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
