@@ -2,7 +2,8 @@
 //!
 //! 1. `cargo fmt --check`, the generated-code drift check, the layout rules
 //!    (`cargo xtask layout`), `cargo clippy -D warnings`;
-//! 2. unit and integration tests (`cargo test`);
+//! 2. unit and integration tests (`cargo test`); as root, first the runtime's host tools
+//!    (runc, nftables, debootstrap) and its base image, so the instance tests run;
 //! 3. the codec fixtures re-judged by botocore (`cargo xtask codec --check`), unless `--quick`;
 //! 4. the conformance suite: real clients against a running nimbus
 //!    (`conformance-tests/run`), unless `--quick`;
@@ -34,6 +35,10 @@ pub fn run(args: &[String]) -> Result {
         "cargo clippy",
         Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
+    step("runtime host tools", &mut Command::new(root.join("emulator/runtime/images/host-tools.sh")))?;
+    if is_root() {
+        step("runtime base image", &mut Command::new(root.join("emulator/runtime/images/build-base.sh")))?;
+    }
     step("cargo test", Command::new("cargo").args(["test", "--workspace"]))?;
     if !quick {
         println!("\n==> codec fixtures judged by botocore");
@@ -43,4 +48,8 @@ pub fn run(args: &[String]) -> Result {
     }
     println!("\nall tests passed");
     Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
 }
