@@ -1,5 +1,5 @@
 //! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
-//! cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir]`: figures, never
+//! cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir | instances]`: figures, never
 //! assertions (the instance workloads are in `bench_compute`, the CloudWatch ones in
 //! `bench_cw`, nimbus against moto in `bench_compare`, the memory soak in `bench_soak`).
 //!
@@ -52,6 +52,9 @@ pub fn run(args: &[String]) -> Result {
     // Not part of "all": they install moto or take minutes.
     if which.iter().any(|w| ["compare", "vs-moto"].contains(w)) {
         crate::bench_compare::compare()?;
+    }
+    if which.contains(&"instances") {
+        crate::bench_runtime::instances()?;
     }
     if which.contains(&"state-dir") {
         crate::bench_persist::state_dir()?;

@@ -15,6 +15,7 @@ mod bench_compute;
 mod bench_cw;
 mod bench_fixture;
 mod bench_persist;
+mod bench_runtime;
 mod bench_soak;
 mod codec;
 mod codegen;
