@@ -121,9 +121,9 @@ fn settled(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
 fn due_by(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
     vpc::nat_gateways::needs_settling(s, now)
         || compute::instances::lifecycle::needs_settling(s, now)
-        || ebs::volumes::needs_settling(s, now)
+        || ebs::volumes::lifecycle::needs_settling(s, now)
         || ebs::snapshots::needs_settling(s, now)
-        || images::needs_settling(s, now)
+        || images::lookup::needs_settling(s, now)
 }
 
 /// A century: later than any transition nimbus schedules (the longest is a terminated
@@ -229,9 +229,9 @@ impl Ec2 {
         // Lifecycles move on with the clock before anything looks at them.
         vpc::nat_gateways::settle(s, ctx.now);
         compute::instances::lifecycle::settle(s, ctx.now);
-        ebs::volumes::settle(s, ctx.now);
+        ebs::volumes::lifecycle::settle(s, ctx.now);
         ebs::snapshots::settle(s, ctx.now);
-        images::settle(s, ctx.now);
+        images::lookup::settle(s, ctx.now);
         let shared = &self.shared;
         if dry_run {
             // The request is checked in full, on a copy, then answered as AWS does.

@@ -161,7 +161,7 @@ pub fn modify_instance_attribute(
     }
     for m in input.block_device_mappings.iter().flatten() {
         let device = m.device_name.clone().unwrap_or_default();
-        let attached = crate::ebs::volumes::attached_to(state, &id).iter().any(|(d, ..)| *d == device);
+        let attached = crate::ebs::volumes::records::attached_to(state, &id).iter().any(|(d, ..)| *d == device);
         if !attached {
             return Err(errors::invalid_parameter_value(format!("No device is currently mapped at {device}")));
         }
@@ -169,7 +169,7 @@ pub fn modify_instance_attribute(
     // Then apply.
     for m in input.block_device_mappings.iter().flatten() {
         if let Some(delete) = m.ebs.as_ref().and_then(|e| e.delete_on_termination) {
-            crate::ebs::volumes::set_delete_on_termination(
+            crate::ebs::volumes::records::set_delete_on_termination(
                 state,
                 &id,
                 m.device_name.as_deref().unwrap_or_default(),

@@ -59,7 +59,7 @@ fn by_name<'a>(state: &'a Ec2State, name: &str) -> Option<&'a LaunchTemplateReco
 }
 
 /// The template a request names by id or by name (exactly one of them).
-fn find<'a>(
+pub fn find<'a>(
     state: &'a Ec2State,
     id: Option<&str>,
     name: Option<&str>,
@@ -123,7 +123,7 @@ fn describe_version(t: &LaunchTemplateRecord, number: i64) -> LaunchTemplateVers
     }
 }
 
-fn check_description(description: Option<&str>) -> Result<(), ApiError> {
+pub fn check_description(description: Option<&str>) -> Result<(), ApiError> {
     if description.is_some_and(|d| d.chars().count() > 255) {
         return Err(errors::invalid_parameter_value(
             "Value for parameter versionDescription is invalid. Length exceeds maximum of 255 characters",

@@ -27,7 +27,7 @@ use crate::{catalogue, ebs::volumes};
 /// The volume id AWS shows for snapshots that were copied rather than taken of a volume.
 const NO_VOLUME: &str = "vol-ffffffff";
 
-fn check_id(id: &str) -> Result<(), ApiError> {
+pub fn check_id(id: &str) -> Result<(), ApiError> {
     let well_formed = id
         .strip_prefix("snap-")
         .is_some_and(|h| (8..=17).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit()));
@@ -115,7 +115,7 @@ fn find_in_region(
         .ok_or_else(|| errors::invalid_snapshot_not_found(id))
 }
 
-fn own<'a>(state: &'a Ec2State, id: &str) -> Result<&'a SnapshotRecord, ApiError> {
+pub fn own<'a>(state: &'a Ec2State, id: &str) -> Result<&'a SnapshotRecord, ApiError> {
     check_id(id)?;
     state.snapshots.get(id).ok_or_else(|| errors::invalid_snapshot_not_found(id))
 }
@@ -179,7 +179,7 @@ pub fn create_snapshot(
     ctx: &RequestContext,
     input: CreateSnapshotRequest,
 ) -> Result<Snapshot, ApiError> {
-    volumes::get(state, &input.volume_id)?;
+    volumes::describe::get(state, &input.volume_id)?;
     if input.outpost_arn.is_some() || input.location.as_deref().is_some_and(|l| l != "regional") {
         return Err(errors::invalid_parameter_value(
             "Snapshots on Outposts or in Local Zones are not supported by nimbus.",
@@ -201,9 +201,9 @@ pub fn create_snapshots(
     let rec = crate::state::lookup::instance(state, &spec.instance_id)?;
     let root = rec.instance.root_device_name.clone().unwrap_or_default();
     let excluded = spec.exclude_data_volume_ids.clone().unwrap_or_default();
-    let attached = volumes::attached_to(state, &spec.instance_id);
+    let attached = volumes::records::attached_to(state, &spec.instance_id);
     for id in &excluded {
-        volumes::get(state, id)?;
+        volumes::describe::get(state, id)?;
         if !attached.iter().any(|(_, v, ..)| v == id) {
             return Err(errors::invalid_parameter_value(format!(
                 "The volume {id} is not attached to instance {}.",
@@ -282,8 +282,8 @@ pub fn copy_snapshot(
     let tags = spec_tags(input.tag_specifications.as_deref(), "snapshot")?;
     let encrypted = input.encrypted == Some(true) || source.encrypted == Some(true);
     let kms_key_id = match (&input.kms_key_id, encrypted) {
-        (Some(k), _) => Some(volumes::kms_key_arn(ctx, k)),
-        (None, true) => source.kms_key_id.clone().or_else(|| Some(volumes::default_kms_key(ctx))),
+        (Some(k), _) => Some(volumes::records::kms_key_arn(ctx, k)),
+        (None, true) => source.kms_key_id.clone().or_else(|| Some(volumes::records::default_kms_key(ctx))),
         (None, false) => None,
     };
     let description = input

@@ -195,7 +195,7 @@ pub struct Ec2State {
     pub auto_public_ips: BTreeMap<String, String>,
     /// EBS volumes, by id, in their stored state (`creating`, `available`, `in-use`) and
     /// with their attachments' stored states (`attaching`, `attached`, `detaching`);
-    /// `volumes::settle` moves them on with the clock.
+    /// `volumes::lifecycle::settle` moves them on with the clock.
     pub volumes: BTreeMap<String, dto::Volume>,
     /// The latest modification of each volume that was modified, by volume id.
     pub volume_modifications: BTreeMap<String, dto::VolumeModification>,

@@ -28,7 +28,7 @@ const DEFAULT_BGP_ASN: i32 = 65000;
 const DELETED_VISIBLE: TimeDelta = TimeDelta::hours(1);
 
 /// The timestamp key of a VPN gateway's attachment (the gateway's own key is its id).
-fn attachment_key(vgw_id: &str) -> String {
+pub fn attachment_key(vgw_id: &str) -> String {
     format!("{vgw_id}/attachment")
 }
 

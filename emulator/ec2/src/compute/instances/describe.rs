@@ -1,14 +1,13 @@
 //! DescribeInstances: an instance as AWS shows it (interfaces, volumes, state), its
 //! filters and the reservations it is grouped in.
 
-use crate::compute::instances::lifecycle::attached_interfaces;
-use crate::compute::instances::lifecycle::check_all;
 use std::collections::HashMap;
 
 use nimbus_core::filter::{self, Filterable};
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
 
+use crate::compute::instances::lifecycle::{attached_interfaces, check_all};
 use crate::ebs::volumes;
 use crate::generated::dto::{
     DescribeInstancesRequest, DescribeInstancesResult, EbsInstanceBlockDevice, Instance, InstanceBlockDeviceMapping,
@@ -16,8 +15,7 @@ use crate::generated::dto::{
     InstancePrivateIpAddress, OperatorResponse, Reservation, StateReason,
 };
 use crate::state::lifecycle::{shown_state, InstanceStateName as Name};
-use crate::state::support::tag_pairs;
-use crate::state::support::{check_filter_names, filtered, paginate};
+use crate::state::support::{check_filter_names, filtered, paginate, tag_pairs};
 use crate::state::{Ec2State, InstanceRecord};
 use crate::vpc::interfaces;
 
@@ -31,7 +29,7 @@ struct Attachments {
     volumes: HashMap<String, Vec<VolumeAttachmentRow>>,
 }
 
-/// (device, volume id, attach time, delete on termination), as `volumes::attached_to`.
+/// (device, volume id, attach time, delete on termination), as `volumes::records::attached_to`.
 type VolumeAttachmentRow = (String, String, Option<Timestamp>, bool);
 
 impl Attachments {
@@ -88,7 +86,7 @@ pub fn describe_many(state: &Ec2State, ctx: &RequestContext, ids: &[String]) -> 
 
 /// An instance as DescribeInstances shows it at `ctx.now`.
 pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Instance {
-    describe_with(state, ctx, id, attached_interfaces(state, id), volumes::attached_to(state, id))
+    describe_with(state, ctx, id, attached_interfaces(state, id), volumes::records::attached_to(state, id))
 }
 
 fn describe_with(
@@ -230,7 +228,7 @@ fn describe_with(
                     ebs: Some(EbsInstanceBlockDevice {
                         attach_time,
                         delete_on_termination: Some(delete),
-                        status: Some(volumes::attachment_state(state, &volume_id, id)),
+                        status: Some(volumes::records::attachment_state(state, &volume_id, id)),
                         volume_id: Some(volume_id),
                         ..Default::default()
                     }),

@@ -2,7 +2,6 @@
 //! TerminateInstances change.
 
 use chrono::{DateTime, Duration, Utc};
-
 use nimbus_core::{ApiError, RequestContext};
 
 use crate::ebs::volumes;
@@ -101,7 +100,7 @@ fn release_everything(state: &mut Ec2State, id: &str) {
             e.status = Some("available".into());
         }
     }
-    volumes::on_instance_terminated(state, id);
+    volumes::records::on_instance_terminated(state, id);
     iam_profiles::on_instance_terminated(state, id);
 }
 

@@ -1,13 +1,12 @@
 //! RunInstances: placement, network interfaces and addresses, volumes from the image's
 //! block-device mapping, tags, launch templates, quotas and offerings.
 
-use crate::compute::instances::describe::describe_many;
-use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
-
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ids, ApiError, RequestContext};
 
-use crate::ebs::volumes::{self, NewVolume};
+use crate::compute::instances::describe::describe_many;
+use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
+use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CpuOptions, EnclaveOptions, GroupIdentifier, HibernationOptions, Image,
     Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse, InstanceNetworkPerformanceOptions,
@@ -236,7 +235,7 @@ pub fn run_instances(
     let Some(image_id) = input.image_id.clone() else {
         return Err(errors::missing_parameter("ImageId"));
     };
-    let image = images::for_launch(state, ctx, shared, &image_id)?;
+    let image = images::lookup::for_launch(state, ctx, shared, &image_id)?;
     let instance_type = input.instance_type.clone().unwrap_or_else(|| "m1.small".into());
     let info = type_info(&instance_type)
         .ok_or_else(|| errors::invalid_parameter_value(format!("Invalid value '{instance_type}' for InstanceType.")))?;
@@ -347,8 +346,8 @@ pub fn run_instances(
         for (device, mut new, delete) in devices.clone() {
             new.availability_zone = zone.clone();
             new.availability_zone_id = zone_id.clone();
-            let vol = volumes::create_volume_record(state, ctx, new);
-            volumes::attach_record(state, &vol, &instance_id, &device, delete, ctx.now);
+            let vol = volumes::records::create_volume_record(state, ctx, new);
+            volumes::records::attach_record(state, &vol, &instance_id, &device, delete, ctx.now);
             state.set_tags(&vol, volume_tags.clone());
         }
         let imds_v2 = image.imds_support.as_deref() == Some("v2.0");
@@ -457,7 +456,7 @@ pub fn run_instances(
         }
         launched.push(instance_id);
     }
-    images::launched(state, &image_id, ctx.now);
+    images::lookup::launched(state, &image_id, ctx.now);
     // RunInstances answers with the instances still `pending`, as AWS's does.
     let instances = describe_many(state, ctx, &launched)
         .into_iter()

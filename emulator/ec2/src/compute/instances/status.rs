@@ -1,10 +1,9 @@
 //! DescribeInstanceStatus: the status checks and scheduled events of running instances.
 
-use crate::compute::instances::lifecycle::check_all;
-
 use nimbus_core::filter::Filterable;
 use nimbus_core::{ApiError, RequestContext};
 
+use crate::compute::instances::lifecycle::check_all;
 use crate::generated::dto::{
     DescribeInstanceStatusRequest, DescribeInstanceStatusResult, InstanceStatus, InstanceStatusDetails,
     InstanceStatusSummary, OperatorResponse,

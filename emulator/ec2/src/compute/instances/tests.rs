@@ -2,9 +2,8 @@ use chrono::Duration;
 use nimbus_core::RequestContext;
 use serde_json::{json, Value};
 
-use crate::catalogue;
 use crate::testing::{call, network, refused, str_at};
-use crate::Ec2;
+use crate::{catalogue, Ec2};
 
 fn ids(answer: &Value) -> Vec<String> {
     let mut out: Vec<String> = answer["Reservations"]
