@@ -72,9 +72,28 @@ pub fn ip_batch(ns: &str, lines: &str) -> Result<String> {
 }
 
 /// `nft -f -` with `ruleset` inside network namespace `ns` (one atomic transaction).
+/// nft is started by a thread that entered the namespace, so it is born there.
 pub fn nft_in(ns: &str, ruleset: &str) -> Result<String> {
-    let net = format!("--net=/run/netns/{ns}");
-    run_with_input("nsenter", &[&net, "nft", "-f", "-"], Some(ruleset))
+    let ruleset = ruleset.to_string();
+    crate::net::ns::within(ns, move || run_with_input("nft", &["-f", "-"], Some(&ruleset)))?
+}
+
+/// [`nft_in`] for many namespaces at once, a few at a time: a change to a group with
+/// many members reaches all of them together.
+pub fn nft_many(jobs: &[(String, String)]) -> Vec<Result<String>> {
+    const PARALLEL: usize = 8;
+    let mut results = Vec::with_capacity(jobs.len());
+    for chunk in jobs.chunks(PARALLEL) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk.iter().map(|(ns, text)| scope.spawn(move || nft_in(ns, text))).collect();
+            for h in handles {
+                results.push(h.join().unwrap_or_else(|_| {
+                    Err(RuntimeError::Command { command: "nft".into(), stderr: "thread panicked".into() })
+                }));
+            }
+        });
+    }
+    results
 }
 
 /// Whether `program` can be found on PATH.

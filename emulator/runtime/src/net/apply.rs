@@ -441,17 +441,32 @@ impl Network {
                 members.entry(g.clone()).or_default().push(inst.private_ip);
             }
         }
+        let mut jobs: Vec<(String, String)> = Vec::new();
+        let mut owners: Vec<String> = Vec::new();
         for inst in &desired.instances {
-            let Some(port) = self.ports.get_mut(&inst.id) else { continue };
+            let Some(port) = self.ports.get(&inst.id) else { continue };
             let mine: Vec<&crate::desired::SecurityGroup> =
                 inst.security_groups.iter().filter_map(|g| groups.get(g.as_str()).copied()).collect();
             let text = rules::security_groups(&mine, &members);
             if text != port.nft {
-                cmd::nft_in(&port.ns, &text)?;
-                port.nft = text;
+                jobs.push((port.ns.clone(), text));
+                owners.push(inst.id.clone());
             }
         }
-        Ok(())
+        let mut first_error = None;
+        for ((id, (_, text)), result) in owners.iter().zip(&jobs).zip(cmd::nft_many(&jobs)) {
+            match result {
+                Ok(_) => {
+                    if let Some(port) = self.ports.get_mut(id) {
+                        port.nft = text.clone();
+                    }
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
