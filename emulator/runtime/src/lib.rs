@@ -24,6 +24,7 @@ pub mod imds;
 pub mod metrics;
 pub mod names;
 pub mod net;
+pub mod proxy;
 pub mod sandbox;
 #[cfg(test)]
 mod testing;
