@@ -20,9 +20,9 @@ pub fn connect(prefix: &str, host: &str, port: u16, timeout: Duration) -> Result
             "no nimbus with --instances run and prefix '{prefix}' is running here (no namespace {inet})"
         )));
     }
-    let addr: Ipv4Addr = host
-        .parse()
-        .map_err(|_| RuntimeError::Invalid(format!("'{host}' is not an IPv4 address (use the instance's public IP)")))?;
+    let addr: Ipv4Addr = host.parse().map_err(|_| {
+        RuntimeError::Invalid(format!("'{host}' is not an IPv4 address (use the instance's public IP)"))
+    })?;
     ns::within(&inet, move || TcpStream::connect_timeout(&SocketAddr::from((addr, port)), timeout))?
         .map_err(io(format!("connect to {host}:{port}")))
 }
