@@ -300,7 +300,7 @@ pub fn associate_address(
             ))
         }
         (None, None) => return Err(errors::missing_parameter("instanceId or networkInterfaceId")),
-        (None, Some(eni)) => interfaces::get(state, eni).map(|_| eni.to_string())?,
+        (None, Some(eni)) => interfaces::records::get(state, eni).map(|_| eni.to_string())?,
         (Some(instance), None) => {
             if !state.exists(instance) {
                 return Err(resources::not_found(instance));
@@ -323,9 +323,9 @@ pub fn associate_address(
         }
     };
     let eni = &state.network_interfaces[&eni_id];
-    interfaces::refuse_managed(eni)?;
+    interfaces::records::refuse_managed(eni)?;
     let private_ip = match input.private_ip_address.as_deref() {
-        Some(ip) if interfaces::private_ips(eni).iter().any(|p| p == ip) => ip.to_string(),
+        Some(ip) if interfaces::records::private_ips(eni).iter().any(|p| p == ip) => ip.to_string(),
         Some(ip) => {
             return Err(errors::invalid_parameter_value(format!(
                 "The private IP address {ip} is not assigned to network interface {eni_id}."
@@ -448,7 +448,9 @@ fn attribute(ctx: &RequestContext, r: &AddressRecord) -> AddressAttribute {
     let ip = r.address.public_ip.clone().unwrap_or_default();
     AddressAttribute {
         ptr_record: Some(
-            r.domain_name.clone().unwrap_or_else(|| format!("{}.", interfaces::public_dns_name(&ctx.region, &ip))),
+            r.domain_name
+                .clone()
+                .unwrap_or_else(|| format!("{}.", interfaces::records::public_dns_name(&ctx.region, &ip))),
         ),
         public_ip: Some(ip),
         allocation_id: r.address.allocation_id.clone(),

@@ -111,7 +111,7 @@ fn release_network(state: &mut Ec2State, id: &str) {
     let enis: std::collections::BTreeSet<String> =
         addrs.iter().filter_map(|a| a.network_interface_id.clone()).collect();
     for eni in enis {
-        interfaces::remove_interface_record(state, &eni);
+        interfaces::records::remove_interface_record(state, &eni);
     }
 }
 
@@ -285,10 +285,10 @@ pub fn create_nat_gateway(
             })
             .collect(),
         None => {
-            let eni = interfaces::create_interface_record(
+            let eni = interfaces::records::create_interface_record(
                 state,
                 ctx,
-                interfaces::NewInterface {
+                interfaces::records::NewInterface {
                     subnet_id: subnet_id.clone(),
                     ips: ips.clone(),
                     groups: Vec::new(),

@@ -81,7 +81,7 @@ pub fn create_vpc_record(
     );
     let rtb = route_tables::create_route_table_record(state, ctx, &vpc_id, true);
     let acl = network_acls::create_acl_record(state, ctx, &vpc_id, true);
-    let sg = security_groups::create_default_group(state, ctx, &vpc_id);
+    let sg = security_groups::groups::create_default_group(state, ctx, &vpc_id);
     let rec = state.vpcs.get_mut(&vpc_id).expect("inserted above");
     rec.main_route_table_id = rtb;
     rec.default_network_acl_id = acl;

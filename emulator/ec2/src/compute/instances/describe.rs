@@ -125,7 +125,7 @@ fn describe_with(
     let mut nics = Vec::new();
     let mut groups = Vec::new();
     for (eni_id, index, delete) in interfaces {
-        let eni = interfaces::describe_one(state, ctx, &eni_id);
+        let eni = interfaces::records::describe_one(state, ctx, &eni_id);
         let auto = state.auto_public_ips.get(&eni_id);
         let association = |private: &str| -> Option<InstanceNetworkInterfaceAssociation> {
             let from_eip = eni
@@ -145,7 +145,7 @@ fn describe_with(
                 auto.filter(|_| primary).map(|ip| InstanceNetworkInterfaceAssociation {
                     ip_owner_id: Some("amazon".into()),
                     public_dns_name: Some(if dns_hostnames {
-                        interfaces::public_dns_name(&ctx.region, ip)
+                        interfaces::records::public_dns_name(&ctx.region, ip)
                     } else {
                         String::new()
                     }),

@@ -89,10 +89,10 @@ fn release_everything(state: &mut Ec2State, id: &str) {
     for (eni, _, delete) in attached_interfaces(state, id) {
         if delete {
             let subnet = state.network_interfaces[&eni].subnet_id.clone().unwrap_or_default();
-            for ip in interfaces::private_ips(&state.network_interfaces[&eni]) {
+            for ip in interfaces::records::private_ips(&state.network_interfaces[&eni]) {
                 subnets::release_ip(state, &subnet, &ip);
             }
-            interfaces::remove_interface_record(state, &eni);
+            interfaces::records::remove_interface_record(state, &eni);
             state.network_interfaces.remove(&eni);
             state.forget(&eni);
         } else if let Some(e) = state.network_interfaces.get_mut(&eni) {

@@ -18,7 +18,7 @@ use crate::state::lifecycle::InstanceStateName as Name;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, InstanceRecord};
-use crate::vpc::interfaces::{self, NewInterface};
+use crate::vpc::interfaces::{self, records::NewInterface};
 use crate::{
     catalogue, compute::iam_profiles, compute::launch_templates, images, keys::key_pairs, vpc::addresses, vpc::subnets,
 };
@@ -60,7 +60,7 @@ fn choose_subnet(
         return Ok(id);
     }
     if let Some(eni) = input.network_interfaces.iter().flatten().find_map(|n| n.network_interface_id.clone()) {
-        let e = interfaces::get(state, &eni)?;
+        let e = interfaces::records::get(state, &eni)?;
         return Ok(e.subnet_id.clone().unwrap_or_default());
     }
     let Some(vpc) = state.vpcs.values().find(|v| v.vpc.is_default == Some(true)) else {
@@ -215,8 +215,8 @@ pub fn run_instances(
     // AWS marks an instance launched from a template with the template and version.
     let mut template_tags = Vec::new();
     if let Some(spec) = input.launch_template.clone() {
-        let (id, version, data) = launch_templates::resolve(state, &spec)?;
-        launch_templates::merge_into_run_request(&data, &mut input)?;
+        let (id, version, data) = launch_templates::data::resolve(state, &spec)?;
+        launch_templates::data::merge_into_run_request(&data, &mut input)?;
         template_tags.push(("aws:ec2launchtemplate:id".to_string(), id));
         template_tags.push(("aws:ec2launchtemplate:version".to_string(), version.to_string()));
     }
@@ -311,7 +311,7 @@ pub fn run_instances(
         let wanted: Vec<String> = wanted_ip.iter().cloned().collect();
         let extra = secondary + usize::from(wanted.is_empty());
         let ips = subnets::allocate_ips(state, &subnet_id, &wanted, extra)?;
-        let eni = interfaces::create_interface_record(
+        let eni = interfaces::records::create_interface_record(
             state,
             ctx,
             NewInterface {
@@ -403,7 +403,7 @@ pub fn run_instances(
             operator: Some(OperatorResponse { managed: Some(false), ..Default::default() }),
             instance_id: Some(instance_id.clone()),
             image_id: Some(image_id.clone()),
-            private_dns_name: Some(interfaces::private_dns_name(&ctx.region, &ips[0])),
+            private_dns_name: Some(interfaces::records::private_dns_name(&ctx.region, &ips[0])),
             state_transition_reason: Some(String::new()),
             key_name: input.key_name.clone(),
             ami_launch_index: Some(index as i32),
