@@ -28,6 +28,14 @@ pub enum Command {
     Serve,
     /// Exit 0 when a nimbus answers /_nimbus/health on the configured address (for container HEALTHCHECKs).
     Healthcheck,
+    /// Relay standard input and output to HOST:PORT from the internet namespace of a
+    /// nimbus running with --instances run: an SSH ProxyCommand (`nimbus connect %h %p`).
+    /// Needs root, as the running nimbus does.
+    Connect {
+        /// An instance's public or Elastic IP address.
+        host: String,
+        port: u16,
+    },
     /// Move a cloud between machines: export a state directory to one file, or import one.
     #[command(subcommand)]
     State(StateCommand),
@@ -56,6 +64,15 @@ pub enum AuthSetting {
     #[default]
     On,
     Off,
+}
+
+/// What an EC2 instance is: a record (the default) or a running sandbox.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstancesMode {
+    #[default]
+    Record,
+    Run,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -140,6 +157,21 @@ pub struct Options {
     /// acknowledged changes); off by default: state lives in memory only.
     #[arg(long, env = "NIMBUS_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
+    /// `run`: instances really run (Linux sandboxes on their VPC's network; needs root,
+    /// runc, nftables; see docs/runtime.md) [default: record].
+    #[arg(long, env = "NIMBUS_INSTANCES", value_enum, global = true)]
+    pub instances: Option<InstancesMode>,
+    /// Prefix of every namespace, container and cgroup the instances get; two nimbus
+    /// processes on one host need two prefixes [default: nimbus].
+    #[arg(long, env = "NIMBUS_INSTANCES_PREFIX", global = true)]
+    pub instances_prefix: Option<String>,
+    /// Where instance disks and baked images live [default: /var/lib/nimbus].
+    #[arg(long, env = "NIMBUS_INSTANCES_DIR")]
+    pub instances_dir: Option<PathBuf>,
+    /// The root filesystem the catalogue's Linux AMIs boot (built by
+    /// emulator/runtime/images/build-base.sh) [default: /var/lib/nimbus/images/debian-bookworm/rootfs].
+    #[arg(long, env = "NIMBUS_INSTANCES_IMAGE")]
+    pub instances_image: Option<PathBuf>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -176,6 +208,27 @@ pub struct Config {
     pub seed_images: nimbus_ec2::SeedImages,
     pub log: String,
     pub log_format: LogFormat,
+    pub instances: Instances,
+}
+
+/// `--instances` and its companions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instances {
+    pub mode: InstancesMode,
+    pub prefix: String,
+    pub dir: PathBuf,
+    pub image: PathBuf,
+}
+
+impl Default for Instances {
+    fn default() -> Self {
+        Instances {
+            mode: InstancesMode::Record,
+            prefix: "nimbus".into(),
+            dir: PathBuf::from("/var/lib/nimbus"),
+            image: PathBuf::from("/var/lib/nimbus/images/debian-bookworm/rootfs"),
+        }
+    }
 }
 
 impl Default for Config {
@@ -197,6 +250,7 @@ impl Default for Config {
             seed_images: nimbus_ec2::SeedImages::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
+            instances: Instances::default(),
         }
     }
 }
@@ -234,6 +288,10 @@ impl Options {
             ec2_transition_secs: self.ec2_transition_secs.or(other.ec2_transition_secs),
             ec2_instance_quota: self.ec2_instance_quota.or(other.ec2_instance_quota),
             ec2_terminated_visible_secs: self.ec2_terminated_visible_secs.or(other.ec2_terminated_visible_secs),
+            instances: self.instances.or(other.instances),
+            instances_prefix: self.instances_prefix.or(other.instances_prefix),
+            instances_dir: self.instances_dir.or(other.instances_dir),
+            instances_image: self.instances_image.or(other.instances_image),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -311,6 +369,12 @@ impl Options {
             seed_images,
             log: o.log.unwrap_or(d.log),
             log_format: o.log_format.unwrap_or_default(),
+            instances: Instances {
+                mode: o.instances.unwrap_or_default(),
+                prefix: o.instances_prefix.unwrap_or(d.instances.prefix),
+                dir: o.instances_dir.unwrap_or(d.instances.dir),
+                image: o.instances_image.unwrap_or(d.instances.image),
+            },
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 mod ec2_actions;
 mod edge;
+pub mod instances;
 pub mod persistence;
 pub mod tls;
 
@@ -33,6 +34,9 @@ pub struct App {
     pub journal: Option<Arc<Journal>>,
     /// With `--state-dir`: what was recovered at start.
     pub recovered: Option<nimbus_persist::Recovered>,
+    /// With `--instances run`: the runtime that makes EC2's instances run.
+    pub instances: Option<instances::InstanceRuntime>,
+    ec2: Arc<nimbus_ec2::Ec2>,
 }
 
 impl App {
@@ -45,6 +49,15 @@ impl App {
             app.dispatcher = app.dispatcher.with_recorder(journal.clone());
             app.journal = Some(journal);
             app.recovered = Some(recovered);
+        }
+        if app.config.instances.mode == config::InstancesMode::Run {
+            let ec2 = app.ec2.clone();
+            let keep_disks = app.config.state_dir.is_some();
+            let source = move || {
+                let snapshot = nimbus_core::Service::snapshot(ec2.as_ref()).unwrap_or_default();
+                instances::desired::from_snapshot(&snapshot, &|_| None)
+            };
+            app.instances = Some(instances::InstanceRuntime::start(&app.config.instances, keep_disks, source)?);
         }
         Ok(Arc::new(app))
     }
@@ -64,7 +77,7 @@ impl App {
         let ec2 = Arc::new(nimbus_ec2::Ec2::new(config.ec2));
         let alarm_actions = Arc::new(ec2_actions::Ec2Actions { ec2: ec2.clone(), clock: clock.clone() });
         let services: Vec<Arc<dyn Service>> = vec![
-            ec2,
+            ec2.clone(),
             Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions)),
             Arc::new(nimbus_sts::Sts::new(store.clone())),
         ];
@@ -81,6 +94,8 @@ impl App {
             started_at: chrono::Utc::now(),
             journal: None,
             recovered: None,
+            instances: None,
+            ec2,
         }
     }
 

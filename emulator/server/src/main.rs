@@ -17,6 +17,21 @@ fn main() -> ExitCode {
         Command::Serve => run(config),
         Command::Healthcheck => healthcheck(&config),
         Command::State(cmd) => state(&config, cmd),
+        Command::Connect { host, port } => connect(&config, &host, port),
+    }
+}
+
+/// `nimbus connect HOST PORT`: an SSH ProxyCommand into the internet namespace.
+fn connect(config: &Config, host: &str, port: u16) -> ExitCode {
+    let timeout = std::time::Duration::from_secs(10);
+    let result = nimbus_runtime::proxy::connect(&config.instances.prefix, host, port, timeout)
+        .and_then(nimbus_runtime::proxy::relay_stdio);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nimbus connect: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,132 @@
+//! `--instances run` end to end: RunInstances boots a sandbox on the default VPC, its
+//! user data runs, sshd answers at its public IP once a security group admits SSH, a
+//! revoke closes it again, TerminateInstances and shutdown remove everything. Needs root,
+//! runc and nftables (skips with the reason otherwise; fails instead under CI).
+
+mod support;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nimbus_server::config::{Instances, InstancesMode};
+use nimbus_server::Config;
+use support::{Req, Server};
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
+}
+
+fn ec2(server: &Server, body: &str) -> String {
+    let r = server.request(&Req::form("ec2", &format!("{body}&Version=2016-11-15")));
+    let text = r.text();
+    assert!(r.error_code().is_none(), "{body}: {text}");
+    text
+}
+
+fn base_rootfs() -> PathBuf {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = repo.join("target/nimbus-images/debian-bookworm");
+    let status =
+        std::process::Command::new(repo.join("emulator/runtime/images/build-base.sh")).arg(&out).status().unwrap();
+    assert!(status.success(), "building the base image failed");
+    out.join("rootfs")
+}
+
+fn wait(what: &str, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what}: not within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn run_instances_boots_a_sandbox_that_follows_the_api() {
+    let check = nimbus_runtime::host::check(&format!("s{}probe", std::process::id()));
+    if !check.fit() {
+        let why = format!("SKIPPED: this host cannot run instances: {}", check.describe());
+        assert!(std::env::var_os("CI").is_none(), "{why} (CI must be able to run them)");
+        eprintln!("{why}");
+        return;
+    }
+    let prefix = format!("s{}", std::process::id());
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        instances: Instances {
+            mode: InstancesMode::Run,
+            prefix: prefix.clone(),
+            dir: std::env::temp_dir().join(format!("nimbus-server-instances-{prefix}")),
+            image: base_rootfs(),
+        },
+        ..Config::default()
+    };
+    let server = Server::start(config);
+    let runtime = server.app.instances.as_ref().expect("--instances run").runtime.clone();
+    let names = runtime.names().clone();
+
+    let images = ec2(&server, "Action=DescribeImages&Owner.1=amazon&Filter.1.Name=name&Filter.1.Value.1=al2023-ami-2023*&Filter.2.Name=architecture&Filter.2.Value.1=x86_64");
+    let image = between(&images, "<imageId>", "</imageId>").unwrap().to_string();
+    let user_data = "IyEvYmluL3NoCmVjaG8gaGVsbG8tZnJvbS1uaW1idXMK"; // #!/bin/sh echo hello-from-nimbus
+    let key = ec2(&server, "Action=CreateKeyPair&KeyName=nimbus-test");
+    let material = between(&key, "<keyMaterial>", "</keyMaterial>").unwrap().to_string();
+    let key_file = std::env::temp_dir().join(format!("nimbus-test-key-{prefix}"));
+    std::fs::write(&key_file, format!("{}\n", material.trim())).unwrap();
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let run = ec2(
+        &server,
+        &format!("Action=RunInstances&ImageId={image}&MinCount=1&MaxCount=1&InstanceType=t3.micro&KeyName=nimbus-test&UserData={user_data}"),
+    );
+    let id = between(&run, "<instanceId>", "</instanceId>").unwrap().to_string();
+    let booted = wait("ssh ready", || runtime.report(&id).is_some_and(|r| r.ssh_ready));
+    println!("RunInstances to sshd listening: {booted:?}");
+    let described = ec2(&server, &format!("Action=DescribeInstances&InstanceId.1={id}"));
+    let public: std::net::Ipv4Addr = between(&described, "<ipAddress>", "</ipAddress>").unwrap().parse().unwrap();
+    wait("user data on the console", || {
+        String::from_utf8_lossy(&runtime.console_output(&id, 1 << 16).unwrap_or_default()).contains("hello-from-nimbus")
+    });
+
+    // The default group admits only its own members: SSH from the internet is closed.
+    assert!(runtime.connect(public, 22, Duration::from_millis(500)).is_err());
+    let groups = ec2(&server, "Action=DescribeSecurityGroups&Filter.1.Name=group-name&Filter.1.Value.1=default");
+    let group = between(&groups, "<groupId>", "</groupId>").unwrap().to_string();
+    let rule = format!("GroupId={group}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0");
+    ec2(&server, &format!("Action=AuthorizeSecurityGroupIngress&{rule}"));
+    let opened =
+        wait("authorize reaches the instance", || runtime.connect(public, 22, Duration::from_millis(300)).is_ok());
+    println!("AuthorizeSecurityGroupIngress to an open port: {opened:?}");
+    let mut s = runtime.connect(public, 22, Duration::from_secs(1)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut banner = [0u8; 8];
+    s.read_exact(&mut banner).unwrap();
+    assert_eq!(&banner, b"SSH-2.0-");
+    drop(s);
+
+    // A real SSH login with the key pair's private key, through `nimbus connect` as the
+    // ProxyCommand (the host has no route to the instance), as Ansible would connect.
+    let proxy = format!("{} --instances-prefix {prefix} connect %h %p", env!("CARGO_BIN_EXE_nimbus"));
+    let out = std::process::Command::new("ssh")
+        .args(["-i", &key_file.to_string_lossy(), "-o", &format!("ProxyCommand={proxy}")])
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"])
+        .args(["-o", "ConnectTimeout=10", &format!("ec2-user@{public}"), "whoami; sudo -n true && echo sudo-ok"])
+        .output()
+        .expect("ssh");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ec2-user\nsudo-ok\n", "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file(&key_file).unwrap();
+
+    ec2(&server, &format!("Action=RevokeSecurityGroupIngress&{rule}"));
+    let closed =
+        wait("revoke reaches the instance", || runtime.connect(public, 22, Duration::from_millis(300)).is_err());
+    println!("RevokeSecurityGroupIngress to a closed port: {closed:?}");
+
+    ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={id}"));
+    wait("terminate removes the sandbox", || runtime.report(&id).is_none());
+    assert!(!nimbus_runtime::cleanup::survey(&names).namespaces.iter().any(|n| n.ends_with(&id)));
+
+    drop(runtime);
+    server.stop();
+    assert!(nimbus_runtime::cleanup::survey(&names).is_empty(), "{:?}", nimbus_runtime::cleanup::survey(&names));
+}
