@@ -35,7 +35,7 @@ pub struct Dashboards {
 const PAGE: usize = 1000;
 
 pub fn dashboard_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:cloudwatch::account:dashboard/{name}")
+    format!("arn:aws:cloudwatch::{account}:dashboard/{name}")
 }
 
 const WIDGET_TYPES: [&str; 6] = ["metric", "text", "log", "alarm", "explorer", "custom"];

@@ -21,7 +21,7 @@ impl nimbus_cloudwatch::Ec2ActionHook for Ec2Actions {
             caller: Caller {
                 account: account.to_string(),
                 access_key: String::new(),
-                arn: format!("arn:aws:iam::account:root"),
+                arn: format!("arn:aws:iam::{account}:root"),
                 user_id: account.to_string(),
                 session_token: None,
             },

@@ -93,7 +93,7 @@ pub fn get_federation_token(
     check_name(&input.name, "name", 32)?;
     let account = &ctx.caller.account;
     let user_id = format!("{account}:{}", input.name);
-    let arn = format!("arn:aws:sts::account:federated-user/{}", input.name);
+    let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
     let caller = acting_as(account, &arn, &user_id);
     let secs = session_secs(&ctx.caller, input.duration_seconds);
     Ok(GetFederationTokenResponse {
@@ -170,7 +170,7 @@ pub(crate) fn assume(
     };
     check_name(session, "roleSessionName", 64)?;
     let role_id = role_id(role_arn);
-    let arn = format!("arn:aws:sts::account:assumed-role/{role_name}/{session}");
+    let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
     let assumed_role_id = format!("{role_id}:{session}");
     let caller = acting_as(account, &arn, &assumed_role_id);
     let secs = duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from);
