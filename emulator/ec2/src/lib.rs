@@ -20,6 +20,7 @@ use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
+pub use catalogue::names::{instance_type_shape, public_image_name};
 pub use catalogue::seed_images::{SeedImageError, SeedImages};
 use generated::errors;
 pub use generated::model::MODEL;

@@ -53,9 +53,15 @@ impl App {
         if app.config.instances.mode == config::InstancesMode::Run {
             let ec2 = app.ec2.clone();
             let keep_disks = app.config.state_dir.is_some();
+            let names = std::sync::Mutex::new(std::collections::HashMap::<(String, String), Option<String>>::new());
             let source = move || {
                 let snapshot = nimbus_core::Service::snapshot(ec2.as_ref()).unwrap_or_default();
-                instances::desired::from_snapshot(&snapshot, &|_| None)
+                let image_name = |region: &str, image: &str| {
+                    let mut cache = names.lock().unwrap_or_else(|e| e.into_inner());
+                    let key = (region.to_string(), image.to_string());
+                    cache.entry(key).or_insert_with(|| nimbus_ec2::public_image_name(region, image)).clone()
+                };
+                instances::desired::from_snapshot(&snapshot, &image_name)
             };
             app.instances = Some(instances::InstanceRuntime::start(&app.config.instances, keep_disks, source)?);
         }

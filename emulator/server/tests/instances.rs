@@ -122,6 +122,18 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         wait("revoke reaches the instance", || runtime.connect(public, 22, Duration::from_millis(300)).is_err());
     println!("RevokeSecurityGroupIngress to a closed port: {closed:?}");
 
+    // Bake: a file installed, CreateImage, an instance of the new AMI has it.
+    let (code, _) = runtime.exec(&id, &["sh", "-c", "mkdir -p /opt/app && echo baked-v1 > /opt/app/version"]).unwrap();
+    assert_eq!(code, 0);
+    let created = ec2(&server, &format!("Action=CreateImage&InstanceId={id}&Name=app-v1&NoReboot=true"));
+    let baked = between(&created, "<imageId>", "</imageId>").unwrap().to_string();
+    let run = ec2(&server, &format!("Action=RunInstances&ImageId={baked}&MinCount=1&MaxCount=1&InstanceType=t3.micro"));
+    let replacement = between(&run, "<instanceId>", "</instanceId>").unwrap().to_string();
+    wait("the replacement boots", || runtime.report(&replacement).is_some_and(|r| r.ssh_ready));
+    let (code, out) = runtime.exec(&replacement, &["cat", "/opt/app/version"]).unwrap();
+    assert_eq!((code, out.as_str()), (0, "baked-v1\n"));
+    ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={replacement}"));
+
     ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={id}"));
     wait("terminate removes the sandbox", || runtime.report(&id).is_none());
     assert!(!nimbus_runtime::cleanup::survey(&names).namespaces.iter().any(|n| n.ends_with(&id)));

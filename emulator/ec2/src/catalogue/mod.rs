@@ -6,6 +6,7 @@
 //! first use.
 
 pub mod instance_types;
+pub mod names;
 pub mod regions;
 pub mod seed_images;
 

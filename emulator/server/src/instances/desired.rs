@@ -48,21 +48,50 @@ pub fn default_user(image_name: &str) -> &'static str {
     }
 }
 
-/// The desired state of every partition of an EC2 snapshot. `image_names` gives the
-/// names of catalogue images (the snapshot holds only the accounts' own).
-pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str) -> Option<String>) -> Desired {
+/// An image CreateImage made from an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baked {
+    pub image_id: String,
+    pub instance_id: String,
+    pub default_user: String,
+}
+
+/// The desired state of every partition of an EC2 snapshot, and the images made from
+/// instances. `image_names` gives the names of catalogue images (the snapshot holds only
+/// the accounts' own).
+pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Option<String>) -> (Desired, Vec<Baked>) {
     let mut d = Desired::default();
-    let Some(accounts) = snapshot.as_object() else { return d };
+    let mut baked = Vec::new();
+    let Some(accounts) = snapshot.as_object() else { return (d, baked) };
     for (account, regions) in accounts {
         let Some(regions) = regions.as_object() else { continue };
         for (region, p) in regions {
+            let first = d.instances.len();
             partition(&mut d, account, region, p, image_names);
+            for (id, r) in map(p, "images") {
+                let Some(source) = r["image"].get("SourceInstanceId").and_then(Value::as_str) else { continue };
+                if s(&r["image"], "State") == "deregistered" {
+                    continue;
+                }
+                let user = d.instances[first..].iter().find(|i| i.id == source).map(|i| i.default_user.clone());
+                baked.push(Baked {
+                    image_id: id,
+                    instance_id: source.to_string(),
+                    default_user: user.unwrap_or_else(|| "ec2-user".into()),
+                });
+            }
         }
     }
-    d
+    (d, baked)
 }
 
-fn partition(d: &mut Desired, account: &str, region: &str, p: &Value, image_names: &dyn Fn(&str) -> Option<String>) {
+fn partition(
+    d: &mut Desired,
+    account: &str,
+    region: &str,
+    p: &Value,
+    image_names: &dyn Fn(&str, &str) -> Option<String>,
+) {
     let prefix_lists: BTreeMap<String, Vec<Cidr>> = map(p, "prefix_lists")
         .into_iter()
         .map(|(id, r)| {
@@ -230,7 +259,7 @@ fn partition(d: &mut Desired, account: &str, region: &str, p: &Value, image_name
         let vpc = s(i, "VpcId").to_string();
         let subnet = s(i, "SubnetId").to_string();
         let image_id = s(i, "ImageId").to_string();
-        let name = own_images.get(&image_id).cloned().or_else(|| image_names(&image_id)).unwrap_or_default();
+        let name = own_images.get(&image_id).cloned().or_else(|| image_names(region, &image_id)).unwrap_or_default();
         let key_name = i.get("KeyName").and_then(Value::as_str).map(String::from);
         let groups: Vec<String> = list(eni, "Groups").map(|g| s(g, "GroupId").to_string()).collect();
         let mo = &i["MetadataOptions"];
@@ -342,5 +371,105 @@ fn partition(d: &mut Desired, account: &str, region: &str, p: &Value, image_name
             network_acls: acls_by_vpc.remove(&id).unwrap_or_default(),
             security_groups: groups_by_vpc.remove(&id).unwrap_or_default(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nimbus_core::service::Caller;
+    use nimbus_core::{RequestContext, Service};
+    use serde_json::json;
+
+    fn ctx() -> RequestContext {
+        RequestContext {
+            caller: Caller {
+                account: "000000000000".into(),
+                access_key: "test".into(),
+                arn: "arn:aws:iam::000000000000:root".into(),
+                user_id: "000000000000".into(),
+                session_token: None,
+            },
+            region: "us-east-1".into(),
+            request_id: "r".into(),
+            now: chrono::Utc::now(),
+            protocol: nimbus_core::model::Protocol::Ec2,
+        }
+    }
+
+    /// Guards the snapshot's shape this module reads: a change in EC2's records shows here.
+    #[test]
+    fn an_ec2_snapshot_becomes_the_desired_state() {
+        let ec2 = nimbus_ec2::Ec2::default();
+        let c = ctx();
+        let call = |op: &str, input: Value| ec2.call(&c, op, input).unwrap_or_else(|e| panic!("{op}: {e:?}"));
+        let images = call(
+            "DescribeImages",
+            json!({"Owners": ["amazon", "099720109477"], "Filters": [{"Name": "name", "Values": ["ubuntu/images/*"]}, {"Name": "architecture", "Values": ["x86_64"]}]}),
+        );
+        let image = images["Images"][0]["ImageId"].as_str().expect("an Ubuntu image in the catalogue").to_string();
+        let vpc = call("CreateVpc", json!({"CidrBlock": "10.5.0.0/16"}))["Vpc"]["VpcId"].as_str().unwrap().to_string();
+        let subnet = call("CreateSubnet", json!({"VpcId": vpc, "CidrBlock": "10.5.1.0/24"}))["Subnet"]["SubnetId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let igw = call("CreateInternetGateway", json!({}))["InternetGateway"]["InternetGatewayId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        call("AttachInternetGateway", json!({"InternetGatewayId": igw, "VpcId": vpc}));
+        let sg = call("CreateSecurityGroup", json!({"GroupName": "web", "Description": "web", "VpcId": vpc}))
+            ["GroupId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        call(
+            "AuthorizeSecurityGroupIngress",
+            json!({"GroupId": sg, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}),
+        );
+        call("CreateKeyPair", json!({"KeyName": "k"}));
+        let run = call(
+            "RunInstances",
+            json!({"ImageId": image, "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.small", "KeyName": "k",
+                   "SubnetId": subnet, "SecurityGroupIds": [sg], "UserData": "IyEvYmluL3NoCg==",
+                   "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2}}),
+        );
+        let id = run["Instances"][0]["InstanceId"].as_str().unwrap().to_string();
+        let alloc = call("AllocateAddress", json!({"Domain": "vpc"}));
+        call("AssociateAddress", json!({"AllocationId": alloc["AllocationId"], "InstanceId": id}));
+
+        let (d, baked) =
+            from_snapshot(&ec2.snapshot().unwrap(), &|region, image| nimbus_ec2::public_image_name(region, image));
+        assert!(baked.is_empty());
+        let inst = d.instances.iter().find(|i| i.id == id).expect("the instance");
+        assert_eq!(inst.default_user, "ubuntu");
+        assert_eq!(inst.subnet, subnet);
+        assert_eq!(inst.security_groups, vec![sg.clone()]);
+        assert_eq!(inst.public_ip.map(|p| p.to_string()).as_deref(), alloc["PublicIp"].as_str());
+        assert!(inst.public_key.as_deref().is_some_and(|k| k.starts_with("ssh-rsa ")));
+        assert_eq!(inst.user_data.as_deref(), Some(&b"#!/bin/sh\n"[..]));
+        assert!(inst.metadata.http_tokens_required);
+        assert_eq!(inst.metadata.http_put_response_hop_limit, 2);
+        assert_eq!((inst.vcpus, inst.memory_mib), (2, 2048));
+        assert_eq!(inst.power, Power::Running);
+        let v = d.vpcs.iter().find(|v| v.id == vpc).expect("the VPC has a router");
+        assert_eq!(v.internet_gateway.as_deref(), Some(igw.as_str()));
+        let s = v.subnets.iter().find(|s| s.id == subnet).unwrap();
+        assert!(!s.route_table.is_empty() && !s.network_acl.is_empty());
+        let acl = v.network_acls.iter().find(|a| a.id == s.network_acl).unwrap();
+        assert!(acl.ingress.iter().any(|e| e.rule_number == 100 && e.allow));
+        let group = v.security_groups.iter().find(|g| g.id == sg).unwrap();
+        assert_eq!(group.ingress[0].ports, Ports::Range(22, 22));
+        assert_eq!(group.egress[0].peers, vec![SgPeer::Cidr(Cidr::any())]);
+
+        call("StopInstances", json!({"InstanceIds": [id]}));
+        let image =
+            call("CreateImage", json!({"InstanceId": id, "Name": "baked"}))["ImageId"].as_str().unwrap().to_string();
+        let (d, baked) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
+        assert_eq!(d.instances.iter().find(|i| i.id == id).unwrap().power, Power::Stopped);
+        assert_eq!(baked, vec![Baked { image_id: image, instance_id: id.clone(), default_user: "ec2-user".into() }]);
+        call("TerminateInstances", json!({"InstanceIds": [id]}));
+        let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
+        assert!(d.instances.iter().all(|i| i.id != id));
     }
 }

@@ -29,7 +29,7 @@ impl InstanceRuntime {
     pub fn start(
         cfg: &config::Instances,
         keep_disks: bool,
-        source: impl Fn() -> Desired + Send + 'static,
+        source: impl Fn() -> (Desired, Vec<desired::Baked>) + Send + 'static,
     ) -> Result<InstanceRuntime, String> {
         let mut rc = RuntimeConfig::new(&cfg.prefix, cfg.dir.join(&cfg.prefix), cfg.image.clone());
         rc.keep_disks = keep_disks;
@@ -42,8 +42,11 @@ impl InstanceRuntime {
                 .name("nimbus-instances".into())
                 .spawn(move || {
                     let mut last = String::new();
+                    let mut images = Captured::default();
                     while !stop.load(Ordering::Relaxed) {
-                        let desired = source();
+                        let (mut desired, baked) = source();
+                        images.follow(&runtime, &baked);
+                        images.apply_users(&mut desired);
                         let key = serde_json::to_string(&desired).unwrap_or_default();
                         if key != last {
                             match runtime.converge(&desired) {
@@ -66,6 +69,52 @@ impl InstanceRuntime {
     }
 }
 
+/// Images made by CreateImage, captured from their instance's disk once each, and
+/// forgotten when deregistered.
+#[derive(Default)]
+struct Captured {
+    /// AMI -> the default user of the instance it was made from.
+    users: std::collections::BTreeMap<String, String>,
+}
+
+impl Captured {
+    fn follow(&mut self, runtime: &Runtime, baked: &[desired::Baked]) {
+        for b in baked {
+            if self.users.contains_key(&b.image_id) {
+                continue;
+            }
+            // Captured live (after a sync): the image DTO does not keep NoReboot, and a
+            // reboot nobody asked for would be the worse surprise.
+            match runtime.capture_image(&b.instance_id, &b.image_id, true) {
+                Ok(_) => {
+                    tracing::info!(image = %b.image_id, instance = %b.instance_id, "image captured");
+                    self.users.insert(b.image_id.clone(), b.default_user.clone());
+                }
+                Err(nimbus_runtime::RuntimeError::UnknownInstance(_)) => {
+                    // Not running here (made before --instances run): nothing to capture.
+                    self.users.insert(b.image_id.clone(), b.default_user.clone());
+                }
+                Err(e) => tracing::warn!(image = %b.image_id, error = %e, "capturing an image"),
+            }
+        }
+        let gone: Vec<String> =
+            self.users.keys().filter(|id| !baked.iter().any(|b| &b.image_id == *id)).cloned().collect();
+        for id in gone {
+            let _ = runtime.deregister_image(&id);
+            self.users.remove(&id);
+        }
+    }
+
+    /// An instance of a baked image logs in as the user of the instance it was baked from.
+    fn apply_users(&self, desired: &mut Desired) {
+        for inst in &mut desired.instances {
+            if let Some(user) = self.users.get(&inst.image_id) {
+                inst.default_user = user.clone();
+            }
+        }
+    }
+}
+
 impl Drop for InstanceRuntime {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -79,9 +128,12 @@ impl Drop for InstanceRuntime {
     }
 }
 
-/// vCPUs and memory (MiB) of an instance type, from its size (`t3.micro`: 2, 1024):
-/// the sandbox's CPU quota and memory limit.
+/// vCPUs and memory (MiB) of an instance type (the sandbox's CPU quota and memory
+/// limit): the catalogue's, else guessed from its size (`t3.micro`: 2, 1024).
 pub fn shape(instance_type: &str) -> (u32, u64) {
+    if let Some(shape) = nimbus_ec2::instance_type_shape(instance_type) {
+        return shape;
+    }
     let size = instance_type.rsplit('.').next().unwrap_or("");
     match size {
         "nano" => (2, 512),
