@@ -90,6 +90,17 @@ impl CloudWatch {
         self
     }
 
+    /// Datapoints an AWS service publishes about its resources (`AWS/EC2` from nimbus's
+    /// instance runtime), in PutMetricData's input shape, stored as PutMetricData stores
+    /// them in `ctx`'s account and region; alarms on them evaluate as any request to the
+    /// partition runs the due evaluations. Not journaled: they are observations.
+    pub fn publish_service_metrics(&self, ctx: &RequestContext, input: serde_json::Value) -> Result<(), ApiError> {
+        let input: generated::dto::PutMetricDataInput =
+            serde_json::from_value(input).map_err(|e| ApiError::client("InvalidParameterValue", e.to_string()))?;
+        self.catch_up(ctx);
+        self.write(ctx, |s, _| metrics::store_metric_data(s, ctx, input))
+    }
+
     /// Runs a write on the partition, then what it left to do outside the lock (EC2
     /// actions), recording their outcome in the alarms' history.
     fn write<R>(

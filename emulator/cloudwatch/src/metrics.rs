@@ -99,10 +99,16 @@ fn check_value(v: f64, path: &str) -> Result<(), ApiError> {
 }
 
 pub fn put_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetricDataInput) -> Result<(), ApiError> {
-    let store = &mut state.metrics;
     if input.namespace.starts_with("AWS/") {
         return Err(invalid(format!("The value {} for parameter Namespace is invalid.", input.namespace)));
     }
+    store_metric_data(state, ctx, input)
+}
+
+/// PutMetricData's checks and storage without the refusal of `AWS/` namespaces: what
+/// AWS's own services publish (nimbus's instance runtime: `AWS/EC2`).
+pub fn store_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetricDataInput) -> Result<(), ApiError> {
+    let store = &mut state.metrics;
     let mut data: Vec<(String, &MetricDatum)> = Vec::new();
     for (i, d) in input.metric_data.iter().flatten().enumerate() {
         data.push((format!("MetricData.member.{}", i + 1), d));

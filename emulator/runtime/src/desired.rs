@@ -271,6 +271,9 @@ pub struct Identity {
     pub subnet_cidr: Option<Cidr>,
     pub vpc_cidrs: Vec<Cidr>,
     pub tags: Vec<(String, String)>,
+    /// Detailed monitoring: AWS/EC2 metrics every minute instead of every 5 minutes.
+    #[serde(default)]
+    pub detailed_monitoring: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -218,6 +218,8 @@ pub struct Instances {
     pub prefix: String,
     pub dir: PathBuf,
     pub image: PathBuf,
+    /// AWS/EC2 metric period instead of the monitoring's (1 and 5 minutes); for tests.
+    pub metrics_period: Option<Duration>,
 }
 
 impl Default for Instances {
@@ -227,6 +229,7 @@ impl Default for Instances {
             prefix: "nimbus".into(),
             dir: PathBuf::from("/var/lib/nimbus"),
             image: PathBuf::from("/var/lib/nimbus/images/debian-bookworm/rootfs"),
+            metrics_period: None,
         }
     }
 }
@@ -374,6 +377,7 @@ impl Options {
                 prefix: o.instances_prefix.unwrap_or(d.instances.prefix),
                 dir: o.instances_dir.unwrap_or(d.instances.dir),
                 image: o.instances_image.unwrap_or(d.instances.image),
+                metrics_period: None,
             },
         })
     }

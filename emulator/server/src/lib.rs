@@ -37,6 +37,7 @@ pub struct App {
     /// With `--instances run`: the runtime that makes EC2's instances run.
     pub instances: Option<instances::InstanceRuntime>,
     ec2: Arc<nimbus_ec2::Ec2>,
+    cloudwatch: Arc<nimbus_cloudwatch::CloudWatch>,
 }
 
 impl App {
@@ -63,7 +64,13 @@ impl App {
                 };
                 instances::desired::from_snapshot(&snapshot, &image_name)
             };
-            app.instances = Some(instances::InstanceRuntime::start(&app.config.instances, keep_disks, source)?);
+            let publisher = instances::Publisher::new(
+                app.cloudwatch.clone(),
+                app.dispatcher.clock.clone(),
+                app.config.instances.metrics_period,
+            );
+            app.instances =
+                Some(instances::InstanceRuntime::start(&app.config.instances, keep_disks, source, publisher)?);
         }
         Ok(Arc::new(app))
     }
@@ -82,11 +89,9 @@ impl App {
         let clock = Arc::new(Clock::new());
         let ec2 = Arc::new(nimbus_ec2::Ec2::new(config.ec2));
         let alarm_actions = Arc::new(ec2_actions::Ec2Actions { ec2: ec2.clone(), clock: clock.clone() });
-        let services: Vec<Arc<dyn Service>> = vec![
-            ec2.clone(),
-            Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions)),
-            Arc::new(nimbus_sts::Sts::new(store.clone())),
-        ];
+        let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions));
+        let services: Vec<Arc<dyn Service>> =
+            vec![ec2.clone(), cloudwatch.clone(), Arc::new(nimbus_sts::Sts::new(store.clone()))];
         let auth = Authenticator { mode: config.auth, store: store.clone() };
         let mut dispatcher = Dispatcher::new(services, auth, clock);
         if let Some(seed) = config.id_seed {
@@ -102,6 +107,7 @@ impl App {
             recovered: None,
             instances: None,
             ec2,
+            cloudwatch,
         }
     }
 

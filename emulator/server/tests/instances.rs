@@ -61,6 +61,7 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
             prefix: prefix.clone(),
             dir: std::env::temp_dir().join(format!("nimbus-server-instances-{prefix}")),
             image: base_rootfs(),
+            metrics_period: Some(Duration::from_secs(2)),
         },
         ..Config::default()
     };
@@ -121,6 +122,28 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     let closed =
         wait("revoke reaches the instance", || runtime.connect(public, 22, Duration::from_millis(300)).is_err());
     println!("RevokeSecurityGroupIngress to a closed port: {closed:?}");
+
+    // AWS/EC2 metrics: a busy loop shows in CPUUtilization.
+    runtime.exec(&id, &["sh", "-c", "timeout 3 sh -c 'while :; do :; done'"]).unwrap();
+    let now = chrono::Utc::now();
+    let start = (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    let end = (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    let stats = format!(
+        "Action=GetMetricStatistics&Version=2010-08-01&Namespace=AWS%2FEC2&MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}&StartTime={start}&EndTime={end}&Period=7200&Statistics.member.1=Maximum"
+    );
+    let mut busiest = 0.0;
+    wait("CPUUtilization reaches CloudWatch", || {
+        let text = server.request(&Req::form("monitoring", &stats)).text();
+        busiest = between(&text, "<Maximum>", "</Maximum>").and_then(|m| m.parse::<f64>().ok()).unwrap_or(0.0);
+        busiest > 20.0
+    });
+    println!("CPUUtilization maximum while busy: {busiest:.1}%");
+    let list = server
+        .request(&Req::form("monitoring", &format!("Action=ListMetrics&Version=2010-08-01&Namespace=AWS%2FEC2&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}")))
+        .text();
+    for name in ["NetworkIn", "NetworkPacketsOut", "DiskWriteBytes", "StatusCheckFailed_Instance"] {
+        assert!(list.contains(&format!("<MetricName>{name}</MetricName>")), "{name} missing: {list}");
+    }
 
     // Bake: a file installed, CreateImage, an instance of the new AMI has it.
     let (code, _) = runtime.exec(&id, &["sh", "-c", "mkdir -p /opt/app && echo baked-v1 > /opt/app/version"]).unwrap();

@@ -318,6 +318,7 @@ fn partition(
                 subnet_cidr: subnet_cidr.get(&subnet).copied(),
                 vpc_cidrs: vec![],
                 tags,
+                detailed_monitoring: s(&i["Monitoring"], "State") == "enabled",
             },
             vcpus,
             memory_mib,

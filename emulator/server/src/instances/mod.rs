@@ -11,8 +11,10 @@ use std::time::Duration;
 use nimbus_runtime::{Desired, Runtime, RuntimeConfig};
 
 use crate::config;
+pub use metrics::Publisher;
 
 pub mod desired;
+mod metrics;
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -30,6 +32,7 @@ impl InstanceRuntime {
         cfg: &config::Instances,
         keep_disks: bool,
         source: impl Fn() -> (Desired, Vec<desired::Baked>) + Send + 'static,
+        mut publisher: metrics::Publisher,
     ) -> Result<InstanceRuntime, String> {
         let mut rc = RuntimeConfig::new(&cfg.prefix, cfg.dir.join(&cfg.prefix), cfg.image.clone());
         rc.keep_disks = keep_disks;
@@ -47,6 +50,7 @@ impl InstanceRuntime {
                         let (mut desired, baked) = source();
                         images.follow(&runtime, &baked);
                         images.apply_users(&mut desired);
+                        publisher.tick(&runtime, &desired);
                         let key = serde_json::to_string(&desired).unwrap_or_default();
                         if key != last {
                             match runtime.converge(&desired) {
