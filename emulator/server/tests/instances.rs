@@ -123,8 +123,27 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         wait("revoke reaches the instance", || runtime.connect(public, 22, Duration::from_millis(300)).is_err());
     println!("RevokeSecurityGroupIngress to a closed port: {closed:?}");
 
-    // AWS/EC2 metrics: a busy loop shows in CPUUtilization.
-    runtime.exec(&id, &["sh", "-c", "timeout 3 sh -c 'while :; do :; done'"]).unwrap();
+    // AWS/EC2 metrics: a busy loop shows in CPUUtilization, and an alarm on it goes to
+    // ALARM, then back to OK once the instance is idle again.
+    let cw = |body: &str| {
+        let r = server.request(&Req::form("monitoring", &format!("{body}&Version=2010-08-01")));
+        assert!(r.error_code().is_none(), "{body}: {}", r.text());
+        r.text()
+    };
+    cw(&format!(
+        "Action=PutMetricAlarm&AlarmName=cpu-high&Namespace=AWS%2FEC2&MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}&Statistic=Maximum&Period=60&EvaluationPeriods=1&Threshold=20&ComparisonOperator=GreaterThanThreshold"
+    ));
+    let alarm_state = || {
+        let text = cw("Action=DescribeAlarms&AlarmNames.member.1=cpu-high");
+        between(&text, "<StateValue>", "</StateValue>").unwrap_or("").to_string()
+    };
+    let advance = |secs: u32| {
+        let r = server.request(&Req::post("/_nimbus/clock", format!("{{\"advanceSeconds\": {secs}}}")));
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+    // Both vCPUs busy for 3 s: well over the threshold even on a loaded machine.
+    let busy = "for n in 1 2; do timeout 3 sh -c 'while :; do :; done' & done; wait";
+    runtime.exec(&id, &["sh", "-c", busy]).unwrap();
     let now = chrono::Utc::now();
     let start = (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
     let end = (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
@@ -138,6 +157,13 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         busiest > 20.0
     });
     println!("CPUUtilization maximum while busy: {busiest:.1}%");
+    advance(60);
+    assert_eq!(alarm_state(), "ALARM", "a busy minute breaches the threshold");
+    // Idle now: wait for two metric periods published after the clock moved, then let
+    // the next minute's evaluation see them.
+    std::thread::sleep(Duration::from_secs(5));
+    advance(60);
+    assert_eq!(alarm_state(), "OK", "an idle minute does not");
     let list = server
         .request(&Req::form("monitoring", &format!("Action=ListMetrics&Version=2010-08-01&Namespace=AWS%2FEC2&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}")))
         .text();
