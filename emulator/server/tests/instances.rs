@@ -54,12 +54,13 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         return;
     }
     let prefix = format!("s{}", std::process::id());
+    let dir = std::env::temp_dir().join(format!("nimbus-server-instances-{prefix}"));
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         instances: Instances {
             mode: InstancesMode::Run,
             prefix: prefix.clone(),
-            dir: std::env::temp_dir().join(format!("nimbus-server-instances-{prefix}")),
+            dir: dir.clone(),
             image: base_rootfs(),
             metrics_period: Some(Duration::from_secs(2)),
         },
@@ -190,4 +191,6 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     drop(runtime);
     server.stop();
     assert!(nimbus_runtime::cleanup::survey(&names).is_empty(), "{:?}", nimbus_runtime::cleanup::survey(&names));
+    assert!(!dir.join(&prefix).exists(), "instance disks and images are removed");
+    std::fs::remove_dir(&dir).unwrap();
 }
