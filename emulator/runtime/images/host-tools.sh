@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what `--instances run` and the runtime's tests need on a Debian host, when run
 # as root and something is missing: runc, nftables, iproute2, util-linux (nsenter),
-# debootstrap (the base image). Without root, or without apt-get, it only says so.
+# debootstrap (the base image), openssh-client (the end-to-end test logs in). Without root, or without apt-get, it only says so.
 set -euo pipefail
 missing=()
-for tool in runc:runc nft:nftables ip:iproute2 nsenter:util-linux debootstrap:debootstrap; do
+for tool in runc:runc nft:nftables ip:iproute2 nsenter:util-linux debootstrap:debootstrap ssh:openssh-client; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
