@@ -1,5 +1,6 @@
 //! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
-//! cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir | instances]`: figures, never
+//! put-metric-data-20 | cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir |
+//! instances]`: figures, never
 //! assertions (the instance workloads are in `bench_compute`, the CloudWatch ones in
 //! `bench_cw`, nimbus against moto in `bench_compare`, the memory soak in `bench_soak`).
 //!
@@ -65,6 +66,9 @@ pub fn run(args: &[String]) -> Result {
     if all || which.contains(&"put-metric-data") {
         crate::bench_cw::put_metric_data()?;
     }
+    if all || which.contains(&"put-metric-data-20") {
+        crate::bench_cw_put::put_metric_data_20()?;
+    }
     if all || which.iter().any(|w| ["cw-memory", "get-metric-statistics", "get-metric-data"].contains(w)) {
         crate::bench_cw::queries(&which, all)?;
     }
@@ -88,9 +92,11 @@ impl Nimbus {
     /// A release nimbus on a free port, with extra command-line options.
     pub(crate) fn start_with(extra: &[&str]) -> Result<(Nimbus, Duration)> {
         // NIMBUS_BENCH_BIN runs another build (one with symbols, for a profiler).
-        let bin = std::env::var_os("NIMBUS_BENCH_BIN")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| root().join("target/release/nimbus"));
+        let bin = std::env::var_os("NIMBUS_BENCH_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            // Where cargo built it: CARGO_TARGET_DIR (relative to the root) if set.
+            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d));
+            target.join("release/nimbus")
+        });
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let started = Instant::now();

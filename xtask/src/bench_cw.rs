@@ -80,7 +80,7 @@ fn send(addr: SocketAddr, conn: &mut TcpStream, body: &str) -> Result<Vec<u8>> {
 }
 
 /// The bytes of one signed JSON 1.0 CloudWatch POST.
-fn signed_json(addr: SocketAddr, operation: &str, body: &str) -> Vec<u8> {
+pub(crate) fn signed_json(addr: SocketAddr, operation: &str, body: &str) -> Vec<u8> {
     let host = addr.to_string();
     let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let ctype = "application/x-amz-json-1.0";
@@ -144,7 +144,7 @@ pub fn put_metric_data() -> Result {
 }
 
 /// The points and bytes the store says it holds, from `/_nimbus/state`.
-fn store_bytes(addr: SocketAddr) -> Result<(u64, u64)> {
+pub(crate) fn store_bytes(addr: SocketAddr) -> Result<(u64, u64)> {
     let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     let (_, body) =
         load::exchange(&mut conn, b"GET /_nimbus/state HTTP/1.1\r\nhost: x\r\n\r\n").map_err(|e| e.to_string())?;

@@ -125,7 +125,8 @@ impl Outcome {
     }
 }
 
-fn replay(addr: SocketAddr, request: &[u8], duration: Duration) -> Outcome {
+/// Sends the requests of `pool` in turn, from `first` on, until `duration` has passed.
+fn replay(addr: SocketAddr, pool: &[Vec<u8>], first: usize, duration: Duration) -> Outcome {
     let mut out = Outcome::default();
     let mut conn = match connect(addr) {
         Ok(c) => c,
@@ -135,7 +136,10 @@ fn replay(addr: SocketAddr, request: &[u8], duration: Duration) -> Outcome {
         }
     };
     let deadline = Instant::now() + duration;
+    let mut next = first;
     while Instant::now() < deadline {
+        let request = &pool[next % pool.len()];
+        next += 1;
         let t = Instant::now();
         let reconnect = match exchange_full(&mut conn, request) {
             Ok((200, _, closes)) => {
@@ -168,11 +172,18 @@ fn replay(addr: SocketAddr, request: &[u8], duration: Duration) -> Outcome {
 /// Replays `request` on `connections` keep-alive connections for `duration`; only 200
 /// answers count as requests (and have latencies), anything else is an error.
 pub fn run(addr: SocketAddr, request: &[u8], connections: usize, duration: Duration) -> Stats {
+    run_pool(addr, std::sync::Arc::new(vec![request.to_vec()]), connections, duration)
+}
+
+/// `run` with a pool of requests: each connection sends them in turn, the connections
+/// starting at offsets spread over the pool (so concurrent requests differ).
+pub fn run_pool(addr: SocketAddr, pool: std::sync::Arc<Vec<Vec<u8>>>, connections: usize, duration: Duration) -> Stats {
     let started = Instant::now();
     let handles: Vec<_> = (0..connections)
-        .map(|_| {
-            let request = request.to_vec();
-            std::thread::spawn(move || replay(addr, &request, duration))
+        .map(|i| {
+            let pool = pool.clone();
+            let first = i * pool.len() / connections.max(1);
+            std::thread::spawn(move || replay(addr, &pool, first, duration))
         })
         .collect();
     let mut latencies = Vec::new();

@@ -13,6 +13,7 @@ mod bench;
 mod bench_compare;
 mod bench_compute;
 mod bench_cw;
+mod bench_cw_put;
 mod bench_fixture;
 mod bench_persist;
 mod bench_runtime;

@@ -10,7 +10,7 @@ use crate::generated::dto::{
 };
 use crate::query::{self, thousands};
 use crate::statistics::Stat;
-use crate::store::{unit_index, unit_name, MetricKey, NewSample, UNIT_NONE};
+use crate::store::{unit_index, unit_name, MetricKey, NewPoint, NewSample, UNIT_NONE};
 use crate::CwState;
 
 /// ListMetrics answers at most this many metrics a page, as AWS does.
@@ -24,7 +24,7 @@ fn invalid(message: String) -> ApiError {
 
 /// Everything wrong with one datum, checked before anything is stored so that a
 /// request is applied whole or not at all.
-fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
+fn sample_of(datum: &MetricDatum, path: DatumPath) -> Result<NewSample, ApiError> {
     let has_values = datum.values.as_ref().is_some_and(|v| !v.is_empty());
     let given = [datum.value.is_some(), datum.statistic_values.is_some(), has_values];
     if given.iter().filter(|g| **g).count() > 1 {
@@ -37,7 +37,7 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
         ));
     }
     if let Some(v) = datum.value {
-        check_value(v, &format!("{path}.Value"))?;
+        check_value(v, format_args!("{path}.Value"))?;
         return Ok(NewSample::One(v));
     }
     if let Some(s) = &datum.statistic_values {
@@ -55,7 +55,7 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
         for (v, name) in
             [(s.sample_count, "SampleCount"), (s.sum, "Sum"), (s.minimum, "Minimum"), (s.maximum, "Maximum")]
         {
-            check_value(v, &format!("{path}.StatisticValues.{name}"))?;
+            check_value(v, format_args!("{path}.StatisticValues.{name}"))?;
         }
         return Ok(NewSample::Stats { count: s.sample_count, sum: s.sum, min: s.minimum, max: s.maximum });
     }
@@ -79,7 +79,7 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
             _ => vec![1.0; values.len()],
         };
         for v in &values {
-            check_value(*v, &format!("{path}.Values"))?;
+            check_value(*v, format_args!("{path}.Values"))?;
         }
         return Ok(NewSample::Weighted(values.into_iter().zip(counts).collect()));
     }
@@ -90,12 +90,29 @@ fn sample_of(datum: &MetricDatum, path: &str) -> Result<NewSample, ApiError> {
 
 /// CloudWatch accepts values between -2^360 and 2^360 whose magnitude is not below
 /// 2^-260 (zero aside); NaN and the infinities are refused.
-fn check_value(v: f64, path: &str) -> Result<(), ApiError> {
+fn check_value(v: f64, path: std::fmt::Arguments<'_>) -> Result<(), ApiError> {
     let magnitude = v.abs();
     if !v.is_finite() || magnitude > 2f64.powi(360) || (magnitude != 0.0 && magnitude < 2f64.powi(-260)) {
         return Err(invalid(format!("The value {v} for parameter {path} is invalid.")));
     }
     Ok(())
+}
+
+/// Where a datum sits in the request, as CloudWatch names it in messages (formatted
+/// only when one is written).
+#[derive(Clone, Copy)]
+enum DatumPath {
+    Plain(usize),
+    Entity(usize, usize),
+}
+
+impl std::fmt::Display for DatumPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatumPath::Plain(i) => write!(f, "MetricData.member.{i}"),
+            DatumPath::Entity(i, j) => write!(f, "EntityMetricData.member.{i}.MetricData.member.{j}"),
+        }
+    }
 }
 
 pub fn put_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetricDataInput) -> Result<(), ApiError> {
@@ -109,13 +126,13 @@ pub fn put_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetr
 /// AWS's own services publish (nimbus's instance runtime: `AWS/EC2`).
 pub fn store_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMetricDataInput) -> Result<(), ApiError> {
     let store = &mut state.metrics;
-    let mut data: Vec<(String, &MetricDatum)> = Vec::new();
+    let mut data: Vec<(DatumPath, &MetricDatum)> = Vec::new();
     for (i, d) in input.metric_data.iter().flatten().enumerate() {
-        data.push((format!("MetricData.member.{}", i + 1), d));
+        data.push((DatumPath::Plain(i + 1), d));
     }
     for (i, e) in input.entity_metric_data.iter().flatten().enumerate() {
         for (j, d) in e.metric_data.iter().flatten().enumerate() {
-            data.push((format!("EntityMetricData.member.{}.MetricData.member.{}", i + 1, j + 1), d));
+            data.push((DatumPath::Entity(i + 1, j + 1), d));
         }
     }
     if data.is_empty() {
@@ -128,9 +145,12 @@ pub fn store_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMe
     let now_ms = ctx.now.timestamp_millis();
     let oldest = (ctx.now - Duration::weeks(2)).timestamp_millis();
     let newest = (ctx.now + Duration::hours(2)).timestamp_millis();
-    let mut accepted = Vec::with_capacity(data.len());
+    // Data of one metric usually comes together: each run of data of one metric shares
+    // one key (and one lookup of its series).
+    let mut runs: Vec<(MetricKey, Vec<NewPoint>)> = Vec::new();
+    let mut previous: Option<&MetricDatum> = None;
     for (path, datum) in data {
-        let sample = sample_of(datum, &path)?;
+        let sample = sample_of(datum, path)?;
         let timestamp_ms = datum.timestamp.map_or(now_ms, |t| t.0.timestamp_millis());
         if timestamp_ms < oldest || timestamp_ms > newest {
             return Err(invalid(format!(
@@ -144,15 +164,14 @@ pub fn store_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMe
                 return Err(invalid(format!("The value {other} for parameter {path}.StorageResolution is invalid.")));
             }
         };
-        let dims = datum.dimensions.clone().unwrap_or_default();
-        let mut seen = std::collections::BTreeSet::new();
-        for d in &dims {
-            if !seen.insert(d.name.as_str()) {
-                return Err(invalid(format!(
-                    "No metric may have duplicate dimension names. The dimension {} is duplicated in {path}.Dimensions.",
-                    d.name
-                )));
-            }
+        let dims = datum.dimensions.as_deref().unwrap_or_default();
+        if let Some(d) =
+            dims.iter().enumerate().find(|(i, d)| dims[..*i].iter().any(|e| e.name == d.name)).map(|(_, d)| d)
+        {
+            return Err(invalid(format!(
+                "No metric may have duplicate dimension names. The dimension {} is duplicated in {path}.Dimensions.",
+                d.name
+            )));
         }
         let unit = match datum.unit.as_deref() {
             None => UNIT_NONE,
@@ -160,14 +179,28 @@ pub fn store_metric_data(state: &mut CwState, ctx: &RequestContext, input: PutMe
                 unit_index(u).ok_or_else(|| invalid(format!("The value {u} for parameter {path}.Unit is invalid.")))?
             }
         };
-        let key =
-            MetricKey::new(&input.namespace, &datum.metric_name, dims.into_iter().map(|d| (d.name, d.value)).collect());
-        accepted.push((key, timestamp_ms, unit, storage_resolution == 1, sample));
+        let point = (timestamp_ms, unit, storage_resolution == 1, sample);
+        match previous {
+            Some(p) if p.metric_name == datum.metric_name && p.dimensions == datum.dimensions => {
+                if let Some((_, points)) = runs.last_mut() {
+                    points.push(point);
+                }
+            }
+            _ => {
+                let key = MetricKey::new(
+                    &input.namespace,
+                    &datum.metric_name,
+                    dims.iter().map(|d| (d.name.clone(), d.value.clone())).collect(),
+                );
+                runs.push((key, vec![point]));
+            }
+        }
+        previous = Some(datum);
     }
     // Older points move to their retention tier as the clock goes.
     store.roll_up(now_ms);
-    for (key, time_ms, unit, high_res, sample) in accepted {
-        store.put(key, time_ms, unit, high_res, sample, now_ms);
+    for (key, points) in runs {
+        store.put_all(key, points, now_ms);
     }
     Ok(())
 }

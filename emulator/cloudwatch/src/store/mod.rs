@@ -106,13 +106,29 @@ impl Serialize for MetricStore {
     }
 }
 
+/// A datum for [`MetricStore::put_all`]: time (epoch ms), unit, high resolution, sample.
+pub type NewPoint = (i64, u8, bool, NewSample);
+
 impl MetricStore {
+    #[cfg(test)]
     pub fn put(&mut self, key: MetricKey, time_ms: i64, unit: u8, high_res: bool, sample: NewSample, now_ms: i64) {
         let series = match self.series.get_mut(&key) {
             Some(s) => s,
             None => self.series.entry(key).or_default(),
         };
         series.push(time_ms, unit, high_res, sample);
+        series.last_put_ms = series.last_put_ms.max(now_ms);
+    }
+
+    /// Puts points of one metric.
+    pub fn put_all(&mut self, key: MetricKey, points: Vec<NewPoint>, now_ms: i64) {
+        let series = match self.series.get_mut(&key) {
+            Some(s) => s,
+            None => self.series.entry(key).or_default(),
+        };
+        for (time_ms, unit, high_res, sample) in points {
+            series.push(time_ms, unit, high_res, sample);
+        }
         series.last_put_ms = series.last_put_ms.max(now_ms);
     }
 

@@ -132,6 +132,26 @@ mod tests {
         );
     }
 
+    /// Standard-resolution data younger than fifteen days has nothing to roll up: the
+    /// series is left as it is (a roll-up rebuilds it, which costs its whole length).
+    #[test]
+    fn young_standard_data_is_not_rebuilt() {
+        let day: i64 = 86_400_000;
+        let now = 500 * day;
+        let mut s = Series::default();
+        for i in 0..1000 {
+            s.push(now - day + i * 60_000, UNIT_NONE, false, NewSample::One(1.0));
+        }
+        s.push(now - 1000, UNIT_NONE, true, NewSample::One(1.0));
+        s.roll_up(now);
+        assert_eq!(s.rolled_at_ms, 0, "nothing aged into another tier");
+        s.roll_up(now + 4 * 3_600_000);
+        assert_eq!(s.rolled_at_ms, now + 4 * 3_600_000, "the high-resolution point turned three hours old");
+        assert!(s.points().all(|p| !p.high_res()));
+        s.roll_up(now + 5 * 3_600_000);
+        assert_eq!(s.rolled_at_ms, now + 4 * 3_600_000);
+    }
+
     /// A roll-up over many chunks gives what it gives over one.
     #[test]
     fn roll_up_across_chunks() {

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 /// Points a chunk holds before it splits: small enough that moving a chunk's points
 /// is cheap (8 KiB), large enough that the B-tree's bookkeeping is noise per point.
-pub const CHUNK: usize = 512;
+pub const CHUNK: usize = 128;
 
 /// The point was put with `StorageResolution` 1 (and has not been rolled up yet).
 pub const HIGH_RES: u8 = 1;
@@ -89,6 +89,9 @@ pub struct Series {
     /// The newest chunk.
     last: Vec<Point>,
     len: usize,
+    /// The time of the oldest high-resolution point, which a roll-up turns into a
+    /// standard one once it is three hours old.
+    oldest_high_res_ms: Option<i64>,
     pub(super) sets: Vec<Set>,
     /// When data was last put (epoch ms), for `RecentlyActive` and the two-week listing window.
     pub last_put_ms: i64,
@@ -99,7 +102,8 @@ pub struct Series {
 /// Where a point goes.
 enum Target {
     Last,
-    Sealed(i64),
+    /// The last sealed chunk that starts at or before the point.
+    Sealed,
     /// Before every point, in the first sealed chunk.
     FrontOfSealed,
 }
@@ -177,10 +181,13 @@ impl Series {
     pub(super) fn insert(&mut self, point: Point) {
         self.len += 1;
         let t = point.time_ms();
+        if point.high_res() {
+            self.oldest_high_res_ms = Some(self.oldest_high_res_ms.map_or(t, |o| o.min(t)));
+        }
         match self.target(t) {
             Target::Last => self.insert_last(point),
-            Target::Sealed(key) => {
-                let Some(chunk) = self.sealed.get_mut(&key) else { return };
+            Target::Sealed => {
+                let Some((_, chunk)) = self.sealed.range_mut(..=t).next_back() else { return };
                 insert_sorted(chunk, point);
                 if let Some(tail) = split(chunk) {
                     self.sealed.insert(tail[0].time_ms(), tail);
@@ -204,9 +211,10 @@ impl Series {
         if self.sealed.is_empty() || self.last.first().is_some_and(|p| p.time_ms() <= t) {
             return Target::Last;
         }
-        match self.sealed.range(..=t).next_back() {
-            Some((key, _)) => Target::Sealed(*key),
-            None => Target::FrontOfSealed,
+        if self.sealed.first_key_value().is_some_and(|(first, _)| *first <= t) {
+            Target::Sealed
+        } else {
+            Target::FrontOfSealed
         }
     }
 
@@ -241,10 +249,12 @@ impl Series {
     /// Rolls up points as AWS's retention tiers do (see [`super::retention`]); `now_ms`
     /// is the clock. Cheap when nothing has aged into a new tier since the last call.
     pub fn roll_up(&mut self, now_ms: i64) {
+        use super::retention::{HIGH_RES_MS, MINUTE_TIER_MS};
         let Some(first) = self.first_time_ms() else { return };
-        // At most once a minute of clock time, and only when the oldest point is old
-        // enough for a tier boundary to matter.
-        if now_ms - self.rolled_at_ms < 60_000 || first > now_ms - super::retention::HIGH_RES_MS {
+        // At most once a minute of clock time, and only when a point is old enough to
+        // change: a high-resolution one past three hours, any past fifteen days.
+        let high_res_aged = self.oldest_high_res_ms.is_some_and(|t| t < now_ms - HIGH_RES_MS);
+        if now_ms - self.rolled_at_ms < 60_000 || !(high_res_aged || first < now_ms - MINUTE_TIER_MS) {
             return;
         }
         super::retention::roll_up(self, now_ms);
@@ -256,6 +266,7 @@ impl Series {
         self.sealed = other.sealed;
         self.last = other.last;
         self.len = other.len;
+        self.oldest_high_res_ms = other.oldest_high_res_ms;
         self.sets = other.sets;
     }
 
