@@ -2,11 +2,8 @@
 //! dashboards and tags, answered identically over awsQuery, JSON 1.0 and Smithy RPC v2
 //! CBOR (the wire layer is generic).
 
-#[cfg(test)]
-mod alarm_tests;
 mod alarms;
 mod anomaly;
-mod composite;
 mod dashboards;
 mod evaluation;
 mod generated;

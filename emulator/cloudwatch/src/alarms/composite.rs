@@ -1,0 +1,106 @@
+//! PutCompositeAlarm: an alarm whose state is a rule over other alarms' states.
+
+use nimbus_core::{ApiError, RequestContext};
+
+use crate::evaluation::{self, Effects};
+use crate::generated::dto::PutCompositeAlarmInput;
+use crate::metric_data::validation;
+use crate::CwState;
+
+use super::history::record_configuration;
+use super::rule::{self};
+use super::{alarm_arn, tag_map, Alarm, CompositeConfig, Kind, INSUFFICIENT_DATA};
+
+pub fn put_composite_alarm(
+    state: &mut CwState,
+    ctx: &RequestContext,
+    mut input: PutCompositeAlarmInput,
+    effects: &mut Effects,
+) -> Result<(), ApiError> {
+    let now_ms = ctx.now.timestamp_millis();
+    if input.alarm_rule.trim() != input.alarm_rule {
+        return Err(validation("AlarmRule must not contain leading or trailing whitespace or be null"));
+    }
+    let rule = rule::parse(&input.alarm_rule)
+        .map_err(|m| validation(format!("Error in AlarmRule [{}]: {m}.", input.alarm_rule)))?;
+    let names = rule.alarms();
+    if names.len() > 100 {
+        return Err(validation("The alarm rule of a composite alarm can refer to at most 100 alarms."));
+    }
+    let missing: Vec<&str> =
+        names.iter().filter(|n| !state.alarms.alarms.contains_key(n.as_str())).map(String::as_str).collect();
+    if !missing.is_empty() {
+        return Err(validation(format!(
+            "Could not save the composite alarm as alarms [{}] in the alarm rule do not exist",
+            missing.join(", ")
+        )));
+    }
+    if names.contains(&input.alarm_name) {
+        return Err(validation(format!("The alarm rule of {} refers to the alarm itself.", input.alarm_name)));
+    }
+    if let Some(s) = &input.actions_suppressor {
+        let s = rule::name_of(s);
+        if !state.alarms.alarms.contains_key(s) {
+            return Err(validation(format!("The actions suppressor alarm {s} does not exist.")));
+        }
+        if input.actions_suppressor_wait_period.is_none() || input.actions_suppressor_extension_period.is_none() {
+            return Err(validation(
+                "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required when ActionsSuppressor is set.",
+            ));
+        }
+    }
+    if let Some(existing) = state.alarms.alarms.get(&input.alarm_name) {
+        if matches!(existing.kind, Kind::Metric(_)) {
+            return Err(validation(format!(
+                "The alarm {} is a metric alarm; it cannot be changed into a composite alarm.",
+                input.alarm_name
+            )));
+        }
+    }
+    for action in input.alarm_actions.iter().chain(&input.ok_actions).chain(&input.insufficient_data_actions).flatten()
+    {
+        if action.starts_with("arn:aws:automate:") || action.starts_with("arn:aws:autoscaling:") {
+            return Err(validation(format!("Composite alarms cannot perform the action {action}.")));
+        }
+    }
+    let tags = input.tags.take();
+    let name = input.alarm_name.clone();
+    let before = state.alarms.alarms.get(&name).cloned();
+    let config = CompositeConfig { input: input.clone(), rule };
+    let alarm = match &before {
+        Some(old) => Alarm {
+            kind: Kind::Composite(Box::new(config)),
+            actions_enabled: input.actions_enabled.unwrap_or(true),
+            configuration_updated_ms: now_ms,
+            ..old.clone()
+        },
+        None => Alarm {
+            name: name.clone(),
+            arn: alarm_arn(ctx, &name),
+            actions_enabled: input.actions_enabled.unwrap_or(true),
+            kind: Kind::Composite(Box::new(config)),
+            state: INSUFFICIENT_DATA,
+            reason: "Unchecked: Initial alarm creation".into(),
+            reason_data: None,
+            state_updated_ms: now_ms,
+            state_transitioned_ms: now_ms,
+            configuration_updated_ms: now_ms,
+            next_eval_ms: i64::MAX,
+            actions_suppressed: None,
+        },
+    };
+    record_configuration(
+        &mut state.alarms,
+        &alarm,
+        before.as_ref(),
+        if before.is_some() { "Update" } else { "Create" },
+        now_ms,
+    );
+    if before.is_none() {
+        state.tags.set(&alarm.arn, tag_map(&tags));
+    }
+    state.alarms.alarms.insert(name.clone(), alarm);
+    // A composite alarm is evaluated as soon as it is created or updated.
+    evaluation::evaluate_composite(state, &name, now_ms, None, effects);
+    Ok(())
+}
