@@ -29,26 +29,26 @@ const POOL: usize = 1024;
 const PRELOAD: usize = 1_000_000;
 
 #[derive(Clone, Copy, PartialEq)]
-enum Order {
+enum Timestamps {
     InOrder,
     OutOfOrder,
     Replayed,
 }
 
-impl Order {
+impl Timestamps {
     fn slug(self) -> &'static str {
         match self {
-            Order::InOrder => "in-order",
-            Order::OutOfOrder => "out-of-order",
-            Order::Replayed => "replayed",
+            Timestamps::InOrder => "in-order",
+            Timestamps::OutOfOrder => "out-of-order",
+            Timestamps::Replayed => "replayed",
         }
     }
 
     fn label(self) -> &'static str {
         match self {
-            Order::InOrder => "in order",
-            Order::OutOfOrder => "out of order",
-            Order::Replayed => "replayed",
+            Timestamps::InOrder => "in order",
+            Timestamps::OutOfOrder => "out of order",
+            Timestamps::Replayed => "replayed",
         }
     }
 }
@@ -83,15 +83,15 @@ fn body(first: usize, timestamps: Option<&[i64]>) -> String {
 }
 
 /// The signed requests a row sends.
-fn requests(addr: SocketAddr, order: Order) -> Vec<Vec<u8>> {
+fn requests(addr: SocketAddr, timestamps: Timestamps) -> Vec<Vec<u8>> {
     let now = chrono::Utc::now().timestamp_millis();
-    match order {
-        Order::InOrder => vec![signed_json(addr, "PutMetricData", &body(0, None))],
-        Order::Replayed => {
+    match timestamps {
+        Timestamps::InOrder => vec![signed_json(addr, "PutMetricData", &body(0, None))],
+        Timestamps::Replayed => {
             let ts: Vec<i64> = (0..PER_REQUEST as i64).map(|i| now - 3_600_000 + i * 3000).collect();
             vec![signed_json(addr, "PutMetricData", &body(0, Some(&ts)))]
         }
-        Order::OutOfOrder => {
+        Timestamps::OutOfOrder => {
             let mut rng = Rng(0x5eed);
             (0..POOL)
                 .map(|r| {
@@ -121,7 +121,7 @@ fn preload(n: &Nimbus) -> Result {
     Ok(())
 }
 
-fn row(order: Order, connections: usize, preloaded: bool, secs: f64) -> Result {
+fn row(timestamps: Timestamps, connections: usize, preloaded: bool, secs: f64) -> Result {
     let (n, _) = Nimbus::start()?;
     if preloaded {
         preload(&n)?;
@@ -129,14 +129,14 @@ fn row(order: Order, connections: usize, preloaded: bool, secs: f64) -> Result {
     std::thread::sleep(Duration::from_millis(200));
     let (points_before, _) = store_bytes(n.addr)?;
     let before = n.rss_mib().unwrap_or(0.0);
-    let pool = Arc::new(requests(n.addr, order));
+    let pool = Arc::new(requests(n.addr, timestamps));
     let s = load::run_pool(n.addr, pool, connections, Duration::from_secs_f64(secs));
     std::thread::sleep(Duration::from_millis(200));
     let after = n.rss_mib().unwrap_or(0.0);
     let (points, bytes) = store_bytes(n.addr)?;
     println!(
         "  {:<12} {:>9}  {connections:>5}  {:>8.0}  {:>7.2} ms {:>7.2} ms {:>7.2} ms  {:>6.1} -> {:>6.1} MiB  {:>9}  {:>5.1}{}",
-        order.label(),
+        timestamps.label(),
         points_before,
         s.rps(),
         ms(s.percentile(0.5)),
@@ -165,12 +165,12 @@ pub fn put_metric_data_20() -> Result {
     let only: Option<Vec<String>> =
         std::env::var("NIMBUS_PUT_ROWS").ok().map(|v| v.split(',').map(str::to_string).collect());
     let mut rows = Vec::new();
-    for order in [Order::InOrder, Order::OutOfOrder, Order::Replayed] {
+    for order in [Timestamps::InOrder, Timestamps::OutOfOrder, Timestamps::Replayed] {
         for connections in [1, 64, 256] {
             rows.push((order, connections, false));
         }
     }
-    for order in [Order::InOrder, Order::OutOfOrder, Order::Replayed] {
+    for order in [Timestamps::InOrder, Timestamps::OutOfOrder, Timestamps::Replayed] {
         rows.push((order, 64, true));
     }
     for (order, connections, preloaded) in rows {
