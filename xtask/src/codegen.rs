@@ -481,7 +481,7 @@ fn gen_dtos(model: &Value, listed: &[String], extra: &[String]) -> Result<String
             shape.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         let _ = writeln!(
             out,
-            "\n#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]\n#[serde(default)]\npub struct {} {{",
+            "\n#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]\npub struct {} {{",
             type_name(name)
         );
         let mut used = BTreeSet::new();
@@ -505,6 +505,7 @@ fn gen_dtos(model: &Value, listed: &[String], extra: &[String]) -> Result<String
             }
         }
         out.push_str("}\n");
+        out.push_str(&page_method(shapes, name, shape));
     }
     let mut head = String::from(HEADER);
     head.push_str("#![allow(clippy::all, dead_code)]\n//! Typed inputs and outputs of the implemented operations, named and shaped as in the AWS model.\n\n");
@@ -522,6 +523,41 @@ fn gen_dtos(model: &Value, listed: &[String], extra: &[String]) -> Result<String
     }
     head.push_str("use serde::{Deserialize, Serialize};\n");
     Ok(head + &out)
+}
+
+/// `page()` for a structure with an integer `MaxResults` and a string `NextToken`: the
+/// request's paging with the range the model gives `MaxResults`.
+fn page_method(shapes: &Map<String, Value>, name: &str, shape: &Value) -> String {
+    let members = shape.get("members").and_then(Value::as_object);
+    let target = |member: &str| {
+        members.and_then(|m| m.get(member)).and_then(|m| s(m, "shape")).and_then(|t| shapes.get(t).map(|sh| (t, sh)))
+    };
+    let (Some((_, max)), Some((_, token))) = (target("MaxResults"), target("NextToken")) else {
+        return String::new();
+    };
+    if s(max, "type") != Some("integer") || s(token, "type") != Some("string") {
+        return String::new();
+    }
+    let required: BTreeSet<&str> =
+        shape.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let field = |member: &str, expr: &str| {
+        if required.contains(member) {
+            format!("Some({expr})")
+        } else {
+            expr.to_string()
+        }
+    };
+    let bounds = match (max.get("min").and_then(Value::as_i64), max.get("max").and_then(Value::as_i64)) {
+        (Some(lo), Some(hi)) => format!("Some(({lo}, {hi}))"),
+        (None, Some(hi)) => format!("Some((1, {hi}))"),
+        _ => "None".to_string(),
+    };
+    format!(
+        "\nimpl {} {{\n    /// MaxResults and NextToken, with the range the model gives MaxResults.\n    pub fn page(&self) -> nimbus_core::paging::Page {{\n        nimbus_core::paging::Page {{ max_results: {}, next_token: {}, bounds: {bounds} }}\n    }}\n}}\n",
+        type_name(name),
+        field("MaxResults", "self.max_results"),
+        field("NextToken", "self.next_token.clone()"),
+    )
 }
 
 fn children(shape: &Value) -> Vec<&str> {

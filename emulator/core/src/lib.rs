@@ -13,6 +13,7 @@ pub mod filter;
 pub mod ids;
 pub mod journal;
 pub mod model;
+pub mod paging;
 pub mod protocol;
 pub mod regions;
 pub mod service;

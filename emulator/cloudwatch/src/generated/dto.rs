@@ -8,14 +8,12 @@ use nimbus_core::types::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ActionConfiguration {
     #[serde(rename = "AlarmTagsPropagation", skip_serializing_if = "Option::is_none")]
     pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AlarmHistoryItem {
     #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
@@ -36,7 +34,6 @@ pub struct AlarmHistoryItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AlarmPromQLCriteria {
     #[serde(rename = "Query")]
     pub query: String,
@@ -47,7 +44,6 @@ pub struct AlarmPromQLCriteria {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AlarmTagsPropagation {
     #[serde(rename = "Enabled")]
     pub enabled: bool,
@@ -58,7 +54,6 @@ pub struct AlarmTagsPropagation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AnomalyDetector {
     #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
     pub anomaly_detector_id: Option<String>,
@@ -83,7 +78,6 @@ pub struct AnomalyDetector {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AnomalyDetectorConfiguration {
     #[serde(rename = "ExcludedTimeRanges", skip_serializing_if = "Option::is_none")]
     pub excluded_time_ranges: Option<Vec<Range>>,
@@ -96,7 +90,6 @@ pub struct AnomalyDetectorConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CompositeAlarm {
     #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
     pub actions_enabled: Option<bool>,
@@ -141,7 +134,6 @@ pub struct CompositeAlarm {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DashboardEntry {
     #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
     pub dashboard_name: Option<String>,
@@ -154,7 +146,6 @@ pub struct DashboardEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DashboardValidationMessage {
     #[serde(rename = "DataPath", skip_serializing_if = "Option::is_none")]
     pub data_path: Option<String>,
@@ -163,7 +154,6 @@ pub struct DashboardValidationMessage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Datapoint {
     #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
@@ -184,14 +174,12 @@ pub struct Datapoint {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteAlarmsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteAnomalyDetectorInput {
     #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
     pub anomaly_detector_id: Option<String>,
@@ -210,50 +198,42 @@ pub struct DeleteAnomalyDetectorInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteAnomalyDetectorOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteDashboardsInput {
     #[serde(rename = "DashboardNames")]
     pub dashboard_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteDashboardsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteInsightRulesInput {
     #[serde(rename = "RuleNames")]
     pub rule_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteInsightRulesOutput {
     #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<PartialFailure>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteMetricStreamInput {
     #[serde(rename = "Name")]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteMetricStreamOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmHistoryInput {
     #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
@@ -276,7 +256,6 @@ pub struct DescribeAlarmHistoryInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmHistoryOutput {
     #[serde(rename = "AlarmHistoryItems", skip_serializing_if = "Option::is_none")]
     pub alarm_history_items: Option<Vec<AlarmHistoryItem>>,
@@ -285,7 +264,6 @@ pub struct DescribeAlarmHistoryOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmsForMetricInput {
     #[serde(rename = "MetricName")]
     pub metric_name: String,
@@ -304,14 +282,12 @@ pub struct DescribeAlarmsForMetricInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmsForMetricOutput {
     #[serde(rename = "MetricAlarms", skip_serializing_if = "Option::is_none")]
     pub metric_alarms: Option<Vec<MetricAlarm>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmsInput {
     #[serde(rename = "AlarmNames", skip_serializing_if = "Option::is_none")]
     pub alarm_names: Option<Vec<String>>,
@@ -334,7 +310,6 @@ pub struct DescribeAlarmsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAlarmsOutput {
     #[serde(rename = "CompositeAlarms", skip_serializing_if = "Option::is_none")]
     pub composite_alarms: Option<Vec<CompositeAlarm>>,
@@ -347,7 +322,6 @@ pub struct DescribeAlarmsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAnomalyDetectorsInput {
     #[serde(rename = "AnomalyDetectorIds", skip_serializing_if = "Option::is_none")]
     pub anomaly_detector_ids: Option<Vec<String>>,
@@ -365,8 +339,14 @@ pub struct DescribeAnomalyDetectorsInput {
     pub anomaly_detector_types: Option<Vec<String>>,
 }
 
+impl DescribeAnomalyDetectorsInput {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAnomalyDetectorsOutput {
     #[serde(rename = "AnomalyDetectors", skip_serializing_if = "Option::is_none")]
     pub anomaly_detectors: Option<Vec<AnomalyDetector>>,
@@ -375,7 +355,6 @@ pub struct DescribeAnomalyDetectorsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInsightRulesInput {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -383,8 +362,14 @@ pub struct DescribeInsightRulesInput {
     pub max_results: Option<i32>,
 }
 
+impl DescribeInsightRulesInput {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 500)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInsightRulesOutput {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -393,7 +378,6 @@ pub struct DescribeInsightRulesOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Dimension {
     #[serde(rename = "Name")]
     pub name: String,
@@ -402,7 +386,6 @@ pub struct Dimension {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DimensionFilter {
     #[serde(rename = "Name")]
     pub name: String,
@@ -411,49 +394,42 @@ pub struct DimensionFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableAlarmActionsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableInsightRulesInput {
     #[serde(rename = "RuleNames")]
     pub rule_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableInsightRulesOutput {
     #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<PartialFailure>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableAlarmActionsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableInsightRulesInput {
     #[serde(rename = "RuleNames")]
     pub rule_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableInsightRulesOutput {
     #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<PartialFailure>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Entity {
     #[serde(rename = "KeyAttributes", skip_serializing_if = "Option::is_none")]
     pub key_attributes: Option<BTreeMap<String, String>>,
@@ -462,7 +438,6 @@ pub struct Entity {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EntityMetricData {
     #[serde(rename = "Entity", skip_serializing_if = "Option::is_none")]
     pub entity: Option<Entity>,
@@ -471,14 +446,12 @@ pub struct EntityMetricData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EvaluationCriteria {
     #[serde(rename = "PromQLCriteria", skip_serializing_if = "Option::is_none")]
     pub prom_ql_criteria: Option<AlarmPromQLCriteria>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EvaluationWindow {
     #[serde(rename = "WallClockWindow", skip_serializing_if = "Option::is_none")]
     pub wall_clock_window: Option<WallClockWindow>,
@@ -487,14 +460,12 @@ pub struct EvaluationWindow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetDashboardInput {
     #[serde(rename = "DashboardName")]
     pub dashboard_name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetDashboardOutput {
     #[serde(rename = "DashboardArn", skip_serializing_if = "Option::is_none")]
     pub dashboard_arn: Option<String>,
@@ -505,7 +476,6 @@ pub struct GetDashboardOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricDataInput {
     #[serde(rename = "MetricDataQueries")]
     pub metric_data_queries: Vec<MetricDataQuery>,
@@ -524,7 +494,6 @@ pub struct GetMetricDataInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricDataOutput {
     #[serde(rename = "MetricDataResults", skip_serializing_if = "Option::is_none")]
     pub metric_data_results: Option<Vec<MetricDataResult>>,
@@ -535,7 +504,6 @@ pub struct GetMetricDataOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricStatisticsInput {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -558,7 +526,6 @@ pub struct GetMetricStatisticsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricStatisticsOutput {
     #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -567,14 +534,12 @@ pub struct GetMetricStatisticsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricStreamInput {
     #[serde(rename = "Name")]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricStreamOutput {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -603,7 +568,6 @@ pub struct GetMetricStreamOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricWidgetImageInput {
     #[serde(rename = "MetricWidget")]
     pub metric_widget: String,
@@ -612,14 +576,12 @@ pub struct GetMetricWidgetImageInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetMetricWidgetImageOutput {
     #[serde(rename = "MetricWidgetImage", skip_serializing_if = "Option::is_none")]
     pub metric_widget_image: Option<Blob>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InsightRule {
     #[serde(rename = "Name")]
     pub name: String,
@@ -636,14 +598,12 @@ pub struct InsightRule {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LabelOptions {
     #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListDashboardsInput {
     #[serde(rename = "DashboardNamePrefix", skip_serializing_if = "Option::is_none")]
     pub dashboard_name_prefix: Option<String>,
@@ -652,7 +612,6 @@ pub struct ListDashboardsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListDashboardsOutput {
     #[serde(rename = "DashboardEntries", skip_serializing_if = "Option::is_none")]
     pub dashboard_entries: Option<Vec<DashboardEntry>>,
@@ -661,7 +620,6 @@ pub struct ListDashboardsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListMetricStreamsInput {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -669,8 +627,14 @@ pub struct ListMetricStreamsInput {
     pub max_results: Option<i32>,
 }
 
+impl ListMetricStreamsInput {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 500)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListMetricStreamsOutput {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -679,7 +643,6 @@ pub struct ListMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListMetricsInput {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -698,7 +661,6 @@ pub struct ListMetricsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListMetricsOutput {
     #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Vec<Metric>>,
@@ -709,21 +671,18 @@ pub struct ListMetricsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListTagsForResourceInput {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ListTagsForResourceOutput {
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LogAlarm {
     #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
@@ -776,7 +735,6 @@ pub struct LogAlarm {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MessageData {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -785,7 +743,6 @@ pub struct MessageData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Metric {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -796,7 +753,6 @@ pub struct Metric {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricAlarm {
     #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
@@ -869,14 +825,12 @@ pub struct MetricAlarm {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricCharacteristics {
     #[serde(rename = "PeriodicSpikes", skip_serializing_if = "Option::is_none")]
     pub periodic_spikes: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricDataQuery {
     #[serde(rename = "Id")]
     pub id: String,
@@ -895,7 +849,6 @@ pub struct MetricDataQuery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricDataResult {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -912,7 +865,6 @@ pub struct MetricDataResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricDatum {
     #[serde(rename = "MetricName")]
     pub metric_name: String,
@@ -935,14 +887,12 @@ pub struct MetricDatum {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricMathAnomalyDetector {
     #[serde(rename = "MetricDataQueries", skip_serializing_if = "Option::is_none")]
     pub metric_data_queries: Option<Vec<MetricDataQuery>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricStat {
     #[serde(rename = "Metric")]
     pub metric: Metric,
@@ -955,7 +905,6 @@ pub struct MetricStat {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricStreamEntry {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -974,7 +923,6 @@ pub struct MetricStreamEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricStreamFilter {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -983,7 +931,6 @@ pub struct MetricStreamFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricStreamStatisticsConfiguration {
     #[serde(rename = "IncludeMetrics")]
     pub include_metrics: Vec<MetricStreamStatisticsMetric>,
@@ -992,7 +939,6 @@ pub struct MetricStreamStatisticsConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MetricStreamStatisticsMetric {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -1001,7 +947,6 @@ pub struct MetricStreamStatisticsMetric {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PartialFailure {
     #[serde(rename = "FailureResource", skip_serializing_if = "Option::is_none")]
     pub failure_resource: Option<String>,
@@ -1014,7 +959,6 @@ pub struct PartialFailure {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutAnomalyDetectorInput {
     #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -1035,14 +979,12 @@ pub struct PutAnomalyDetectorInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutAnomalyDetectorOutput {
     #[serde(rename = "AnomalyDetectorId", skip_serializing_if = "Option::is_none")]
     pub anomaly_detector_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutCompositeAlarmInput {
     #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
     pub actions_enabled: Option<bool>,
@@ -1071,7 +1013,6 @@ pub struct PutCompositeAlarmInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutDashboardInput {
     #[serde(rename = "DashboardName")]
     pub dashboard_name: String,
@@ -1082,14 +1023,12 @@ pub struct PutDashboardInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutDashboardOutput {
     #[serde(rename = "DashboardValidationMessages", skip_serializing_if = "Option::is_none")]
     pub dashboard_validation_messages: Option<Vec<DashboardValidationMessage>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutInsightRuleInput {
     #[serde(rename = "RuleName")]
     pub rule_name: String,
@@ -1104,12 +1043,10 @@ pub struct PutInsightRuleInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutInsightRuleOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutMetricAlarmInput {
     #[serde(rename = "AlarmName")]
     pub alarm_name: String,
@@ -1168,7 +1105,6 @@ pub struct PutMetricAlarmInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutMetricDataInput {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -1181,7 +1117,6 @@ pub struct PutMetricDataInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutMetricStreamInput {
     #[serde(rename = "Name")]
     pub name: String,
@@ -1204,14 +1139,12 @@ pub struct PutMetricStreamInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PutMetricStreamOutput {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Range {
     #[serde(rename = "StartTime")]
     pub start_time: Timestamp,
@@ -1220,7 +1153,6 @@ pub struct Range {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ScheduleConfiguration {
     #[serde(rename = "ScheduleExpression")]
     pub schedule_expression: String,
@@ -1231,7 +1163,6 @@ pub struct ScheduleConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ScheduledQueryConfiguration {
     #[serde(rename = "QueryString")]
     pub query_string: String,
@@ -1250,7 +1181,6 @@ pub struct ScheduledQueryConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SetAlarmStateInput {
     #[serde(rename = "AlarmName")]
     pub alarm_name: String,
@@ -1263,7 +1193,6 @@ pub struct SetAlarmStateInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SingleMetricAnomalyDetector {
     #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -1278,24 +1207,20 @@ pub struct SingleMetricAnomalyDetector {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SlidingWindow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StartMetricStreamsInput {
     #[serde(rename = "Names")]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StartMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StatisticSet {
     #[serde(rename = "SampleCount")]
     pub sample_count: f64,
@@ -1308,19 +1233,16 @@ pub struct StatisticSet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StopMetricStreamsInput {
     #[serde(rename = "Names")]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StopMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
@@ -1329,7 +1251,6 @@ pub struct Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagResourceInput {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,
@@ -1338,12 +1259,10 @@ pub struct TagResourceInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagResourceOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UntagResourceInput {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,
@@ -1352,19 +1271,16 @@ pub struct UntagResourceInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UntagResourceOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct WallClockWindow {
     #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct WarmUpConfiguration {
     #[serde(rename = "WarmUpPeriodDurationInMinutes")]
     pub warm_up_period_duration_in_minutes: i32,

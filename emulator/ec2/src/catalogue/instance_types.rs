@@ -99,14 +99,7 @@ pub fn describe_instance_types(
         .filter(|t| input.include_unsupported_in_region == Some(true) || !wanted.is_empty() || offered(t))
         .cloned();
     let items = filtered(items, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |t| t.instance_type.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 100),
-        false,
-    )?;
+    let (page, next) = paginate(items, |t| t.instance_type.clone().unwrap_or_default(), input.page(), false)?;
     Ok(DescribeInstanceTypesResult { instance_types: Some(page), next_token: next })
 }
 
@@ -169,9 +162,7 @@ pub fn describe_instance_type_offerings(
     let (page, next) = paginate(
         items,
         |o| format!("{}\u{1}{}", o.instance_type.as_deref().unwrap_or(""), o.location.as_deref().unwrap_or("")),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
+        input.page(),
         false,
     )?;
     Ok(DescribeInstanceTypeOfferingsResult { instance_type_offerings: Some(page), next_token: next })

@@ -380,14 +380,7 @@ pub fn describe_instance_credit_specifications(
             cpu_credits: r.cpu_credits.clone(),
         });
     let items = filtered(items, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |c| c.instance_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |c| c.instance_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     Ok(DescribeInstanceCreditSpecificationsResult { instance_credit_specifications: Some(page), next_token: next })
 }
 

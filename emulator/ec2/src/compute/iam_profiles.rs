@@ -179,6 +179,7 @@ pub fn describe_iam_instance_profile_associations(
     _ctx: &RequestContext,
     input: DescribeIamInstanceProfileAssociationsRequest,
 ) -> Result<DescribeIamInstanceProfileAssociationsResult, ApiError> {
+    let paging = input.page();
     let ids = input.association_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -189,14 +190,7 @@ pub fn describe_iam_instance_profile_associations(
         .filter(|(id, _)| ids.is_empty() || ids.contains(id))
         .map(|(_, a)| a.clone());
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |a| a.association_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |a| a.association_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeIamInstanceProfileAssociationsResult { iam_instance_profile_associations: Some(page), next_token: next })
 }
 

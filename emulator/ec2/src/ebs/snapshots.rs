@@ -421,14 +421,7 @@ pub fn describe_snapshots(
     }
     let mut items = filtered(all.into_iter().map(|v| v.snapshot), input.filters.as_deref())?;
     items.sort_by(|a, b| a.snapshot_id.cmp(&b.snapshot_id));
-    let (page, next) = paginate(
-        items,
-        |s| s.snapshot_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |s| s.snapshot_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     Ok(DescribeSnapshotsResult { snapshots: Some(page), next_token: next })
 }
 

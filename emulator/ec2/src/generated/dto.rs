@@ -6,7 +6,6 @@ use nimbus_core::types::{Blob, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceleratorCount {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -15,7 +14,6 @@ pub struct AcceleratorCount {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceleratorCountRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -24,7 +22,6 @@ pub struct AcceleratorCountRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceleratorTotalMemoryMiB {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -33,7 +30,6 @@ pub struct AcceleratorTotalMemoryMiB {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceleratorTotalMemoryMiBRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -42,7 +38,6 @@ pub struct AcceleratorTotalMemoryMiBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceptVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -51,14 +46,12 @@ pub struct AcceptVpcPeeringConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AcceptVpcPeeringConnectionResult {
     #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
     pub vpc_peering_connection: Option<VpcPeeringConnection>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AddPrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
@@ -67,7 +60,6 @@ pub struct AddPrefixListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Address {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -104,7 +96,6 @@ pub struct Address {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AddressAttribute {
     #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<String>,
@@ -117,7 +108,6 @@ pub struct AddressAttribute {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AllocateAddressRequest {
     #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -138,7 +128,6 @@ pub struct AllocateAddressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AllocateAddressResult {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -159,7 +148,6 @@ pub struct AllocateAddressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ApplicationStatusSummary {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -168,7 +156,6 @@ pub struct ApplicationStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -185,7 +172,6 @@ pub struct AssignPrivateIpAddressesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssignPrivateIpAddressesResult {
     #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
     pub network_interface_id: Option<String>,
@@ -196,14 +182,12 @@ pub struct AssignPrivateIpAddressesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssignedPrivateIpAddress {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateAddressRequest {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -222,14 +206,12 @@ pub struct AssociateAddressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateAddressResult {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsId")]
     pub dhcp_options_id: String,
@@ -240,7 +222,6 @@ pub struct AssociateDhcpOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateIamInstanceProfileRequest {
     #[serde(rename = "IamInstanceProfile")]
     pub iam_instance_profile: IamInstanceProfileSpecification,
@@ -249,14 +230,12 @@ pub struct AssociateIamInstanceProfileRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateIamInstanceProfileResult {
     #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateRouteTableRequest {
     #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
@@ -271,7 +250,6 @@ pub struct AssociateRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateRouteTableResult {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -280,7 +258,6 @@ pub struct AssociateRouteTableResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateSubnetCidrBlockRequest {
     #[serde(rename = "Ipv6IpamPoolId", skip_serializing_if = "Option::is_none")]
     pub ipv6_ipam_pool_id: Option<String>,
@@ -293,7 +270,6 @@ pub struct AssociateSubnetCidrBlockRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateSubnetCidrBlockResult {
     #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
@@ -302,7 +278,6 @@ pub struct AssociateSubnetCidrBlockResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateVpcCidrBlockRequest {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -327,7 +302,6 @@ pub struct AssociateVpcCidrBlockRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociateVpcCidrBlockResult {
     #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
@@ -338,14 +312,12 @@ pub struct AssociateVpcCidrBlockResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssociatedKmsKey {
     #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -356,7 +328,6 @@ pub struct AttachInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachNetworkInterfaceRequest {
     #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
     pub network_card_index: Option<i32>,
@@ -375,7 +346,6 @@ pub struct AttachNetworkInterfaceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachNetworkInterfaceResult {
     #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
     pub attachment_id: Option<String>,
@@ -384,7 +354,6 @@ pub struct AttachNetworkInterfaceResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachVolumeRequest {
     #[serde(rename = "Device")]
     pub device: String,
@@ -399,7 +368,6 @@ pub struct AttachVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachVpnGatewayRequest {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
@@ -410,14 +378,12 @@ pub struct AttachVpnGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachVpnGatewayResult {
     #[serde(rename = "VpcAttachment", skip_serializing_if = "Option::is_none")]
     pub vpc_attachment: Option<VpcAttachment>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachmentEnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -426,28 +392,24 @@ pub struct AttachmentEnaSrdSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttachmentEnaSrdUdpSpecification {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttributeBooleanValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AttributeValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthorizeSecurityGroupEgressRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -472,7 +434,6 @@ pub struct AuthorizeSecurityGroupEgressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthorizeSecurityGroupEgressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -481,7 +442,6 @@ pub struct AuthorizeSecurityGroupEgressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthorizeSecurityGroupIngressRequest {
     #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
     pub cidr_ip: Option<String>,
@@ -508,7 +468,6 @@ pub struct AuthorizeSecurityGroupIngressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AuthorizeSecurityGroupIngressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -517,7 +476,6 @@ pub struct AuthorizeSecurityGroupIngressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AvailabilityZone {
     #[serde(rename = "OptInStatus", skip_serializing_if = "Option::is_none")]
     pub opt_in_status: Option<String>,
@@ -550,7 +508,6 @@ pub struct AvailabilityZone {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AvailabilityZoneAddress {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -561,28 +518,24 @@ pub struct AvailabilityZoneAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AvailabilityZoneGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AvailabilityZoneMessage {
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AvailabilityZoneSubGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BaselineEbsBandwidthMbps {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -591,7 +544,6 @@ pub struct BaselineEbsBandwidthMbps {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BaselineEbsBandwidthMbpsRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -600,21 +552,18 @@ pub struct BaselineEbsBandwidthMbpsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BaselinePerformanceFactors {
     #[serde(rename = "Cpu", skip_serializing_if = "Option::is_none")]
     pub cpu: Option<CpuPerformanceFactor>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BaselinePerformanceFactorsRequest {
     #[serde(rename = "Cpu", skip_serializing_if = "Option::is_none")]
     pub cpu: Option<CpuPerformanceFactorRequest>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BlockDeviceMapping {
     #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
     pub ebs: Option<EbsBlockDevice>,
@@ -627,14 +576,12 @@ pub struct BlockDeviceMapping {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CapacityReservationSpecification {
     #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
@@ -643,7 +590,6 @@ pub struct CapacityReservationSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CapacityReservationSpecificationResponse {
     #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
@@ -652,7 +598,6 @@ pub struct CapacityReservationSpecificationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CapacityReservationTarget {
     #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_id: Option<String>,
@@ -661,7 +606,6 @@ pub struct CapacityReservationTarget {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CapacityReservationTargetResponse {
     #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_id: Option<String>,
@@ -670,14 +614,12 @@ pub struct CapacityReservationTargetResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CidrBlock {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ConnectionTrackingConfiguration {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -688,7 +630,6 @@ pub struct ConnectionTrackingConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ConnectionTrackingSpecification {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -699,7 +640,6 @@ pub struct ConnectionTrackingSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ConnectionTrackingSpecificationRequest {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -710,7 +650,6 @@ pub struct ConnectionTrackingSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ConnectionTrackingSpecificationResponse {
     #[serde(rename = "TcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub tcp_established_timeout: Option<i32>,
@@ -721,7 +660,6 @@ pub struct ConnectionTrackingSpecificationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CopyImageRequest {
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -754,14 +692,12 @@ pub struct CopyImageRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CopyImageResult {
     #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CopySnapshotRequest {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -790,7 +726,6 @@ pub struct CopySnapshotRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CopySnapshotResult {
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -799,7 +734,6 @@ pub struct CopySnapshotResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CpuOptions {
     #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
     pub core_count: Option<i32>,
@@ -812,7 +746,6 @@ pub struct CpuOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CpuOptionsRequest {
     #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
     pub core_count: Option<i32>,
@@ -825,21 +758,18 @@ pub struct CpuOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CpuPerformanceFactor {
     #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<PerformanceFactorReference>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CpuPerformanceFactorRequest {
     #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateCustomerGatewayRequest {
     #[serde(rename = "BgpAsn", skip_serializing_if = "Option::is_none")]
     pub bgp_asn: Option<i32>,
@@ -862,14 +792,12 @@ pub struct CreateCustomerGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateCustomerGatewayResult {
     #[serde(rename = "CustomerGateway", skip_serializing_if = "Option::is_none")]
     pub customer_gateway: Option<CustomerGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDefaultSubnetRequest {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -882,28 +810,24 @@ pub struct CreateDefaultSubnetRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDefaultSubnetResult {
     #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
     pub subnet: Option<Subnet>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDefaultVpcRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDefaultVpcResult {
     #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
     pub vpc: Option<Vpc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDhcpOptionsRequest {
     #[serde(rename = "DhcpConfigurations")]
     pub dhcp_configurations: Vec<NewDhcpConfiguration>,
@@ -914,14 +838,12 @@ pub struct CreateDhcpOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateDhcpOptionsResult {
     #[serde(rename = "DhcpOptions", skip_serializing_if = "Option::is_none")]
     pub dhcp_options: Option<DhcpOptions>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateEgressOnlyInternetGatewayRequest {
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -934,7 +856,6 @@ pub struct CreateEgressOnlyInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateEgressOnlyInternetGatewayResult {
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -943,7 +864,6 @@ pub struct CreateEgressOnlyInternetGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateFlowLogsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -978,7 +898,6 @@ pub struct CreateFlowLogsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateFlowLogsResult {
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -989,7 +908,6 @@ pub struct CreateFlowLogsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateImageRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1012,14 +930,12 @@ pub struct CreateImageRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateImageResult {
     #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateInternetGatewayRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1028,14 +944,12 @@ pub struct CreateInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateInternetGatewayResult {
     #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
     pub internet_gateway: Option<InternetGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateKeyPairRequest {
     #[serde(rename = "KeyName")]
     pub key_name: String,
@@ -1050,7 +964,6 @@ pub struct CreateKeyPairRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateLaunchTemplateRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1069,7 +982,6 @@ pub struct CreateLaunchTemplateRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateLaunchTemplateResult {
     #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
@@ -1078,7 +990,6 @@ pub struct CreateLaunchTemplateResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateLaunchTemplateVersionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1099,7 +1010,6 @@ pub struct CreateLaunchTemplateVersionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateLaunchTemplateVersionResult {
     #[serde(rename = "LaunchTemplateVersion", skip_serializing_if = "Option::is_none")]
     pub launch_template_version: Option<LaunchTemplateVersion>,
@@ -1108,7 +1018,6 @@ pub struct CreateLaunchTemplateVersionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateManagedPrefixListRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1127,14 +1036,12 @@ pub struct CreateManagedPrefixListRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateManagedPrefixListResult {
     #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
     pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNatGatewayRequest {
     #[serde(rename = "AvailabilityMode", skip_serializing_if = "Option::is_none")]
     pub availability_mode: Option<String>,
@@ -1165,7 +1072,6 @@ pub struct CreateNatGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNatGatewayResult {
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -1174,7 +1080,6 @@ pub struct CreateNatGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNetworkAclEntryRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1199,7 +1104,6 @@ pub struct CreateNetworkAclEntryRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNetworkAclRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1212,7 +1116,6 @@ pub struct CreateNetworkAclRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNetworkAclResult {
     #[serde(rename = "NetworkAcl", skip_serializing_if = "Option::is_none")]
     pub network_acl: Option<NetworkAcl>,
@@ -1221,7 +1124,6 @@ pub struct CreateNetworkAclResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNetworkInterfaceRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
@@ -1264,7 +1166,6 @@ pub struct CreateNetworkInterfaceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateNetworkInterfaceResult {
     #[serde(rename = "NetworkInterface", skip_serializing_if = "Option::is_none")]
     pub network_interface: Option<NetworkInterface>,
@@ -1273,7 +1174,6 @@ pub struct CreateNetworkInterfaceResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreatePeeringConnectionOptionsRequest {
     #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
     pub allow_multipath_resilience: Option<bool>,
@@ -1282,7 +1182,6 @@ pub struct CreatePeeringConnectionOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateRouteRequest {
     #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -1321,14 +1220,12 @@ pub struct CreateRouteRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateRouteResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateRouteTableRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1341,7 +1238,6 @@ pub struct CreateRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateRouteTableResult {
     #[serde(rename = "RouteTable", skip_serializing_if = "Option::is_none")]
     pub route_table: Option<RouteTable>,
@@ -1350,7 +1246,6 @@ pub struct CreateRouteTableResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSecurityGroupRequest {
     #[serde(rename = "Description")]
     pub description: String,
@@ -1365,7 +1260,6 @@ pub struct CreateSecurityGroupRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSecurityGroupResult {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -1376,7 +1270,6 @@ pub struct CreateSecurityGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSnapshotRequest {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1393,7 +1286,6 @@ pub struct CreateSnapshotRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSnapshotsRequest {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1412,14 +1304,12 @@ pub struct CreateSnapshotsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSnapshotsResult {
     #[serde(rename = "Snapshots", skip_serializing_if = "Option::is_none")]
     pub snapshots: Option<Vec<SnapshotInfo>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSubnetRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -1450,14 +1340,12 @@ pub struct CreateSubnetRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateSubnetResult {
     #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
     pub subnet: Option<Subnet>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateTagsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1468,7 +1356,6 @@ pub struct CreateTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVolumePermission {
     #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -1477,7 +1364,6 @@ pub struct CreateVolumePermission {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVolumePermissionModifications {
     #[serde(rename = "Add", skip_serializing_if = "Option::is_none")]
     pub add: Option<Vec<CreateVolumePermission>>,
@@ -1486,7 +1372,6 @@ pub struct CreateVolumePermissionModifications {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVolumeRequest {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -1523,7 +1408,6 @@ pub struct CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcEndpointRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1562,7 +1446,6 @@ pub struct CreateVpcEndpointRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcEndpointResult {
     #[serde(rename = "VpcEndpoint", skip_serializing_if = "Option::is_none")]
     pub vpc_endpoint: Option<VpcEndpoint>,
@@ -1571,7 +1454,6 @@ pub struct CreateVpcEndpointResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcPeeringConnectionRequest {
     #[serde(rename = "PeerRegion", skip_serializing_if = "Option::is_none")]
     pub peer_region: Option<String>,
@@ -1590,14 +1472,12 @@ pub struct CreateVpcPeeringConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcPeeringConnectionResult {
     #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
     pub vpc_peering_connection: Option<VpcPeeringConnection>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcRequest {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -1628,14 +1508,12 @@ pub struct CreateVpcRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpcResult {
     #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
     pub vpc: Option<Vpc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpnGatewayRequest {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -1650,28 +1528,24 @@ pub struct CreateVpnGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreateVpnGatewayResult {
     #[serde(rename = "VpnGateway", skip_serializing_if = "Option::is_none")]
     pub vpn_gateway: Option<VpnGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreditSpecification {
     #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
     pub cpu_credits: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CreditSpecificationRequest {
     #[serde(rename = "CpuCredits")]
     pub cpu_credits: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct CustomerGateway {
     #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
@@ -1694,7 +1568,6 @@ pub struct CustomerGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DefaultConnectionTrackingConfiguration {
     #[serde(rename = "DefaultTcpEstablishedTimeout", skip_serializing_if = "Option::is_none")]
     pub default_tcp_established_timeout: Option<i32>,
@@ -1705,7 +1578,6 @@ pub struct DefaultConnectionTrackingConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteCustomerGatewayRequest {
     #[serde(rename = "CustomerGatewayId")]
     pub customer_gateway_id: String,
@@ -1714,7 +1586,6 @@ pub struct DeleteCustomerGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsId")]
     pub dhcp_options_id: String,
@@ -1723,7 +1594,6 @@ pub struct DeleteDhcpOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteEgressOnlyInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1732,14 +1602,12 @@ pub struct DeleteEgressOnlyInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteEgressOnlyInternetGatewayResult {
     #[serde(rename = "ReturnCode", skip_serializing_if = "Option::is_none")]
     pub return_code: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteFlowLogsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1748,14 +1616,12 @@ pub struct DeleteFlowLogsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteFlowLogsResult {
     #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
     pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1764,7 +1630,6 @@ pub struct DeleteInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteKeyPairRequest {
     #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
@@ -1775,7 +1640,6 @@ pub struct DeleteKeyPairRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteKeyPairResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -1784,7 +1648,6 @@ pub struct DeleteKeyPairResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1795,14 +1658,12 @@ pub struct DeleteLaunchTemplateRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateResult {
     #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateVersionsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1815,7 +1676,6 @@ pub struct DeleteLaunchTemplateVersionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -1828,7 +1688,6 @@ pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -1839,7 +1698,6 @@ pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteLaunchTemplateVersionsResult {
     #[serde(rename = "SuccessfullyDeletedLaunchTemplateVersions", skip_serializing_if = "Option::is_none")]
     pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
@@ -1848,7 +1706,6 @@ pub struct DeleteLaunchTemplateVersionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteManagedPrefixListRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1857,14 +1714,12 @@ pub struct DeleteManagedPrefixListRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteManagedPrefixListResult {
     #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
     pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteNatGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1873,14 +1728,12 @@ pub struct DeleteNatGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteNatGatewayResult {
     #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
     pub nat_gateway_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteNetworkAclEntryRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1893,7 +1746,6 @@ pub struct DeleteNetworkAclEntryRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteNetworkAclRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1902,7 +1754,6 @@ pub struct DeleteNetworkAclRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteNetworkInterfaceRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1911,7 +1762,6 @@ pub struct DeleteNetworkInterfaceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteRouteRequest {
     #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -1926,7 +1776,6 @@ pub struct DeleteRouteRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteRouteTableRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1935,7 +1784,6 @@ pub struct DeleteRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteSecurityGroupRequest {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -1946,7 +1794,6 @@ pub struct DeleteSecurityGroupRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteSecurityGroupResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -1955,7 +1802,6 @@ pub struct DeleteSecurityGroupResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteSnapshotRequest {
     #[serde(rename = "SnapshotId")]
     pub snapshot_id: String,
@@ -1964,7 +1810,6 @@ pub struct DeleteSnapshotRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteSnapshotReturnCode {
     #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
@@ -1973,7 +1818,6 @@ pub struct DeleteSnapshotReturnCode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteSubnetRequest {
     #[serde(rename = "SubnetId")]
     pub subnet_id: String,
@@ -1982,7 +1826,6 @@ pub struct DeleteSubnetRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteTagsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1993,7 +1836,6 @@ pub struct DeleteTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVolumeRequest {
     #[serde(rename = "VolumeId")]
     pub volume_id: String,
@@ -2002,7 +1844,6 @@ pub struct DeleteVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpcEndpointsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2011,14 +1852,12 @@ pub struct DeleteVpcEndpointsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpcEndpointsResult {
     #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
     pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2027,14 +1866,12 @@ pub struct DeleteVpcPeeringConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpcPeeringConnectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpcRequest {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
@@ -2043,7 +1880,6 @@ pub struct DeleteVpcRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeleteVpnGatewayRequest {
     #[serde(rename = "VpnGatewayId")]
     pub vpn_gateway_id: String,
@@ -2052,7 +1888,6 @@ pub struct DeleteVpnGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeregisterImageRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -2063,7 +1898,6 @@ pub struct DeregisterImageRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DeregisterImageResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -2072,7 +1906,6 @@ pub struct DeregisterImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAddressesAttributeRequest {
     #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
     pub allocation_ids: Option<Vec<String>>,
@@ -2086,8 +1919,14 @@ pub struct DescribeAddressesAttributeRequest {
     pub dry_run: Option<bool>,
 }
 
+impl DescribeAddressesAttributeRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAddressesAttributeResult {
     #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<AddressAttribute>>,
@@ -2096,7 +1935,6 @@ pub struct DescribeAddressesAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAddressesRequest {
     #[serde(rename = "PublicIps", skip_serializing_if = "Option::is_none")]
     pub public_ips: Option<Vec<String>>,
@@ -2109,14 +1947,12 @@ pub struct DescribeAddressesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAddressesResult {
     #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<Address>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAvailabilityZonesRequest {
     #[serde(rename = "ZoneNames", skip_serializing_if = "Option::is_none")]
     pub zone_names: Option<Vec<String>>,
@@ -2131,14 +1967,12 @@ pub struct DescribeAvailabilityZonesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeCustomerGatewaysRequest {
     #[serde(rename = "CustomerGatewayIds", skip_serializing_if = "Option::is_none")]
     pub customer_gateway_ids: Option<Vec<String>>,
@@ -2149,14 +1983,12 @@ pub struct DescribeCustomerGatewaysRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeCustomerGatewaysResult {
     #[serde(rename = "CustomerGateways", skip_serializing_if = "Option::is_none")]
     pub customer_gateways: Option<Vec<CustomerGateway>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeDhcpOptionsRequest {
     #[serde(rename = "DhcpOptionsIds", skip_serializing_if = "Option::is_none")]
     pub dhcp_options_ids: Option<Vec<String>>,
@@ -2170,8 +2002,14 @@ pub struct DescribeDhcpOptionsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeDhcpOptionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeDhcpOptionsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2180,7 +2018,6 @@ pub struct DescribeDhcpOptionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeEgressOnlyInternetGatewaysRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2194,8 +2031,14 @@ pub struct DescribeEgressOnlyInternetGatewaysRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeEgressOnlyInternetGatewaysRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 255)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeEgressOnlyInternetGatewaysResult {
     #[serde(rename = "EgressOnlyInternetGateways", skip_serializing_if = "Option::is_none")]
     pub egress_only_internet_gateways: Option<Vec<EgressOnlyInternetGateway>>,
@@ -2204,7 +2047,6 @@ pub struct DescribeEgressOnlyInternetGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeFlowLogsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2218,8 +2060,14 @@ pub struct DescribeFlowLogsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeFlowLogsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeFlowLogsResult {
     #[serde(rename = "FlowLogs", skip_serializing_if = "Option::is_none")]
     pub flow_logs: Option<Vec<FlowLog>>,
@@ -2228,7 +2076,6 @@ pub struct DescribeFlowLogsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeIamInstanceProfileAssociationsRequest {
     #[serde(rename = "AssociationIds", skip_serializing_if = "Option::is_none")]
     pub association_ids: Option<Vec<String>>,
@@ -2240,8 +2087,14 @@ pub struct DescribeIamInstanceProfileAssociationsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeIamInstanceProfileAssociationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeIamInstanceProfileAssociationsResult {
     #[serde(rename = "IamInstanceProfileAssociations", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_associations: Option<Vec<IamInstanceProfileAssociation>>,
@@ -2250,7 +2103,6 @@ pub struct DescribeIamInstanceProfileAssociationsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeImageAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -2261,7 +2113,6 @@ pub struct DescribeImageAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeImagesRequest {
     #[serde(rename = "ExecutableUsers", skip_serializing_if = "Option::is_none")]
     pub executable_users: Option<Vec<String>>,
@@ -2283,8 +2134,14 @@ pub struct DescribeImagesRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeImagesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeImagesResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2293,7 +2150,6 @@ pub struct DescribeImagesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceAttributeRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2304,7 +2160,6 @@ pub struct DescribeInstanceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceCreditSpecificationsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2318,8 +2173,14 @@ pub struct DescribeInstanceCreditSpecificationsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeInstanceCreditSpecificationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceCreditSpecificationsResult {
     #[serde(rename = "InstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
     pub instance_credit_specifications: Option<Vec<InstanceCreditSpecification>>,
@@ -2328,7 +2189,6 @@ pub struct DescribeInstanceCreditSpecificationsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceStatusRequest {
     #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
     pub instance_ids: Option<Vec<String>>,
@@ -2346,8 +2206,14 @@ pub struct DescribeInstanceStatusRequest {
     pub include_all_instances: Option<bool>,
 }
 
+impl DescribeInstanceStatusRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceStatusResult {
     #[serde(rename = "InstanceStatuses", skip_serializing_if = "Option::is_none")]
     pub instance_statuses: Option<Vec<InstanceStatus>>,
@@ -2356,7 +2222,6 @@ pub struct DescribeInstanceStatusResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceTypeOfferingsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2370,8 +2235,14 @@ pub struct DescribeInstanceTypeOfferingsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeInstanceTypeOfferingsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceTypeOfferingsResult {
     #[serde(rename = "InstanceTypeOfferings", skip_serializing_if = "Option::is_none")]
     pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
@@ -2380,7 +2251,6 @@ pub struct DescribeInstanceTypeOfferingsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceTypesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2396,8 +2266,14 @@ pub struct DescribeInstanceTypesRequest {
     pub include_unsupported_in_region: Option<bool>,
 }
 
+impl DescribeInstanceTypesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 100)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstanceTypesResult {
     #[serde(rename = "InstanceTypes", skip_serializing_if = "Option::is_none")]
     pub instance_types: Option<Vec<InstanceTypeInfo>>,
@@ -2406,7 +2282,6 @@ pub struct DescribeInstanceTypesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstancesRequest {
     #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
     pub instance_ids: Option<Vec<String>>,
@@ -2422,8 +2297,14 @@ pub struct DescribeInstancesRequest {
     pub max_results: Option<i32>,
 }
 
+impl DescribeInstancesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInstancesResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2432,7 +2313,6 @@ pub struct DescribeInstancesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInternetGatewaysRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2446,8 +2326,14 @@ pub struct DescribeInternetGatewaysRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeInternetGatewaysRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeInternetGatewaysResult {
     #[serde(rename = "InternetGateways", skip_serializing_if = "Option::is_none")]
     pub internet_gateways: Option<Vec<InternetGateway>>,
@@ -2456,7 +2342,6 @@ pub struct DescribeInternetGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeKeyPairsRequest {
     #[serde(rename = "KeyNames", skip_serializing_if = "Option::is_none")]
     pub key_names: Option<Vec<String>>,
@@ -2471,14 +2356,12 @@ pub struct DescribeKeyPairsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeKeyPairsResult {
     #[serde(rename = "KeyPairs", skip_serializing_if = "Option::is_none")]
     pub key_pairs: Option<Vec<KeyPairInfo>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeLaunchTemplateVersionsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2504,8 +2387,14 @@ pub struct DescribeLaunchTemplateVersionsRequest {
     pub include_managed_resources: Option<bool>,
 }
 
+impl DescribeLaunchTemplateVersionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 200)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeLaunchTemplateVersionsResult {
     #[serde(rename = "LaunchTemplateVersions", skip_serializing_if = "Option::is_none")]
     pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
@@ -2514,7 +2403,6 @@ pub struct DescribeLaunchTemplateVersionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeLaunchTemplatesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2532,8 +2420,14 @@ pub struct DescribeLaunchTemplatesRequest {
     pub include_managed_resources: Option<bool>,
 }
 
+impl DescribeLaunchTemplatesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 200)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeLaunchTemplatesResult {
     #[serde(rename = "LaunchTemplates", skip_serializing_if = "Option::is_none")]
     pub launch_templates: Option<Vec<LaunchTemplate>>,
@@ -2542,7 +2436,6 @@ pub struct DescribeLaunchTemplatesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeManagedPrefixListsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2556,8 +2449,14 @@ pub struct DescribeManagedPrefixListsRequest {
     pub prefix_list_ids: Option<Vec<String>>,
 }
 
+impl DescribeManagedPrefixListsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 100)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeManagedPrefixListsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2566,7 +2465,6 @@ pub struct DescribeManagedPrefixListsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNatGatewaysRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2580,8 +2478,14 @@ pub struct DescribeNatGatewaysRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeNatGatewaysRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNatGatewaysResult {
     #[serde(rename = "NatGateways", skip_serializing_if = "Option::is_none")]
     pub nat_gateways: Option<Vec<NatGateway>>,
@@ -2590,7 +2494,6 @@ pub struct DescribeNatGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkAclsRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2604,8 +2507,14 @@ pub struct DescribeNetworkAclsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeNetworkAclsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkAclsResult {
     #[serde(rename = "NetworkAcls", skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<Vec<NetworkAcl>>,
@@ -2614,7 +2523,6 @@ pub struct DescribeNetworkAclsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkInterfaceAttributeRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2625,7 +2533,6 @@ pub struct DescribeNetworkInterfaceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkInterfaceAttributeResult {
     #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
     pub attachment: Option<NetworkInterfaceAttachment>,
@@ -2642,7 +2549,6 @@ pub struct DescribeNetworkInterfaceAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkInterfacesRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2658,8 +2564,14 @@ pub struct DescribeNetworkInterfacesRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeNetworkInterfacesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeNetworkInterfacesResult {
     #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
     pub network_interfaces: Option<Vec<NetworkInterface>>,
@@ -2668,7 +2580,6 @@ pub struct DescribeNetworkInterfacesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribePrefixListsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2682,8 +2593,14 @@ pub struct DescribePrefixListsRequest {
     pub prefix_list_ids: Option<Vec<String>>,
 }
 
+impl DescribePrefixListsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribePrefixListsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2692,7 +2609,6 @@ pub struct DescribePrefixListsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeRegionsRequest {
     #[serde(rename = "RegionNames", skip_serializing_if = "Option::is_none")]
     pub region_names: Option<Vec<String>>,
@@ -2705,14 +2621,12 @@ pub struct DescribeRegionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeRegionsResult {
     #[serde(rename = "Regions", skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<Region>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeRouteTablesRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2726,8 +2640,14 @@ pub struct DescribeRouteTablesRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeRouteTablesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 100)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeRouteTablesResult {
     #[serde(rename = "RouteTables", skip_serializing_if = "Option::is_none")]
     pub route_tables: Option<Vec<RouteTable>>,
@@ -2736,7 +2656,6 @@ pub struct DescribeRouteTablesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSecurityGroupRulesRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -2750,8 +2669,14 @@ pub struct DescribeSecurityGroupRulesRequest {
     pub max_results: Option<i32>,
 }
 
+impl DescribeSecurityGroupRulesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSecurityGroupRulesResult {
     #[serde(rename = "SecurityGroupRules", skip_serializing_if = "Option::is_none")]
     pub security_group_rules: Option<Vec<SecurityGroupRule>>,
@@ -2760,7 +2685,6 @@ pub struct DescribeSecurityGroupRulesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSecurityGroupsRequest {
     #[serde(rename = "GroupIds", skip_serializing_if = "Option::is_none")]
     pub group_ids: Option<Vec<String>>,
@@ -2776,8 +2700,14 @@ pub struct DescribeSecurityGroupsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeSecurityGroupsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSecurityGroupsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2786,7 +2716,6 @@ pub struct DescribeSecurityGroupsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSnapshotAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -2797,7 +2726,6 @@ pub struct DescribeSnapshotAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSnapshotAttributeResult {
     #[serde(rename = "ProductCodes", skip_serializing_if = "Option::is_none")]
     pub product_codes: Option<Vec<ProductCode>>,
@@ -2808,7 +2736,6 @@ pub struct DescribeSnapshotAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSnapshotsRequest {
     #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
@@ -2826,8 +2753,14 @@ pub struct DescribeSnapshotsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeSnapshotsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSnapshotsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2836,7 +2769,6 @@ pub struct DescribeSnapshotsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSubnetsRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -2850,8 +2782,14 @@ pub struct DescribeSubnetsRequest {
     pub dry_run: Option<bool>,
 }
 
+impl DescribeSubnetsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeSubnetsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2860,7 +2798,6 @@ pub struct DescribeSubnetsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeTagsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2872,8 +2809,14 @@ pub struct DescribeTagsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeTagsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeTagsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2882,7 +2825,6 @@ pub struct DescribeTagsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumeAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -2893,7 +2835,6 @@ pub struct DescribeVolumeAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumeAttributeResult {
     #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
     pub auto_enable_io: Option<AttributeBooleanValue>,
@@ -2904,7 +2845,6 @@ pub struct DescribeVolumeAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumeStatusRequest {
     #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
@@ -2920,8 +2860,14 @@ pub struct DescribeVolumeStatusRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeVolumeStatusRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumeStatusResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2930,7 +2876,6 @@ pub struct DescribeVolumeStatusResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumesModificationsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -2946,8 +2891,14 @@ pub struct DescribeVolumesModificationsRequest {
     pub include_managed_resources: Option<bool>,
 }
 
+impl DescribeVolumesModificationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 500)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumesModificationsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2956,7 +2907,6 @@ pub struct DescribeVolumesModificationsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumesRequest {
     #[serde(rename = "VolumeIds", skip_serializing_if = "Option::is_none")]
     pub volume_ids: Option<Vec<String>>,
@@ -2972,8 +2922,14 @@ pub struct DescribeVolumesRequest {
     pub max_results: Option<i32>,
 }
 
+impl DescribeVolumesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 500)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVolumesResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2982,7 +2938,6 @@ pub struct DescribeVolumesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -2993,7 +2948,6 @@ pub struct DescribeVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcAttributeResult {
     #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
     pub enable_dns_hostnames: Option<AttributeBooleanValue>,
@@ -3006,7 +2960,6 @@ pub struct DescribeVpcAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcEndpointServicesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3022,8 +2975,14 @@ pub struct DescribeVpcEndpointServicesRequest {
     pub service_regions: Option<Vec<String>>,
 }
 
+impl DescribeVpcEndpointServicesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcEndpointServicesResult {
     #[serde(rename = "ServiceNames", skip_serializing_if = "Option::is_none")]
     pub service_names: Option<Vec<String>>,
@@ -3034,7 +2993,6 @@ pub struct DescribeVpcEndpointServicesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcEndpointsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3048,8 +3006,14 @@ pub struct DescribeVpcEndpointsRequest {
     pub next_token: Option<String>,
 }
 
+impl DescribeVpcEndpointsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcEndpointsResult {
     #[serde(rename = "VpcEndpoints", skip_serializing_if = "Option::is_none")]
     pub vpc_endpoints: Option<Vec<VpcEndpoint>>,
@@ -3058,7 +3022,6 @@ pub struct DescribeVpcEndpointsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcPeeringConnectionsRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -3072,8 +3035,14 @@ pub struct DescribeVpcPeeringConnectionsRequest {
     pub filters: Option<Vec<Filter>>,
 }
 
+impl DescribeVpcPeeringConnectionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcPeeringConnectionsResult {
     #[serde(rename = "VpcPeeringConnections", skip_serializing_if = "Option::is_none")]
     pub vpc_peering_connections: Option<Vec<VpcPeeringConnection>>,
@@ -3082,7 +3051,6 @@ pub struct DescribeVpcPeeringConnectionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcsRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -3096,8 +3064,14 @@ pub struct DescribeVpcsRequest {
     pub dry_run: Option<bool>,
 }
 
+impl DescribeVpcsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpcsResult {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -3106,7 +3080,6 @@ pub struct DescribeVpcsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpnGatewaysRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -3117,14 +3090,12 @@ pub struct DescribeVpnGatewaysRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DescribeVpnGatewaysResult {
     #[serde(rename = "VpnGateways", skip_serializing_if = "Option::is_none")]
     pub vpn_gateways: Option<Vec<VpnGateway>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DestinationOptionsRequest {
     #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
     pub file_format: Option<String>,
@@ -3135,7 +3106,6 @@ pub struct DestinationOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DestinationOptionsResponse {
     #[serde(rename = "FileFormat", skip_serializing_if = "Option::is_none")]
     pub file_format: Option<String>,
@@ -3146,7 +3116,6 @@ pub struct DestinationOptionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DetachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3157,7 +3126,6 @@ pub struct DetachInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DetachNetworkInterfaceRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3168,7 +3136,6 @@ pub struct DetachNetworkInterfaceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DetachVolumeRequest {
     #[serde(rename = "Device", skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
@@ -3183,7 +3150,6 @@ pub struct DetachVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DetachVpnGatewayRequest {
     #[serde(rename = "VpcId")]
     pub vpc_id: String,
@@ -3194,7 +3160,6 @@ pub struct DetachVpnGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -3203,7 +3168,6 @@ pub struct DhcpConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DhcpOptions {
     #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<String>,
@@ -3216,7 +3180,6 @@ pub struct DhcpOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableImageDeprecationRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3225,14 +3188,12 @@ pub struct DisableImageDeprecationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableImageDeprecationResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableImageDeregistrationProtectionRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3241,14 +3202,12 @@ pub struct DisableImageDeregistrationProtectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableImageDeregistrationProtectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisableVgwRoutePropagationRequest {
     #[serde(rename = "GatewayId")]
     pub gateway_id: String,
@@ -3259,7 +3218,6 @@ pub struct DisableVgwRoutePropagationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateAddressRequest {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -3270,21 +3228,18 @@ pub struct DisassociateAddressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateIamInstanceProfileRequest {
     #[serde(rename = "AssociationId")]
     pub association_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateIamInstanceProfileResult {
     #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateRouteTableRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3293,14 +3248,12 @@ pub struct DisassociateRouteTableRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateSubnetCidrBlockRequest {
     #[serde(rename = "AssociationId")]
     pub association_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateSubnetCidrBlockResult {
     #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
@@ -3309,14 +3262,12 @@ pub struct DisassociateSubnetCidrBlockResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateVpcCidrBlockRequest {
     #[serde(rename = "AssociationId")]
     pub association_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DisassociateVpcCidrBlockResult {
     #[serde(rename = "Ipv6CidrBlockAssociation", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block_association: Option<VpcIpv6CidrBlockAssociation>,
@@ -3327,7 +3278,6 @@ pub struct DisassociateVpcCidrBlockResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DiskInfo {
     #[serde(rename = "SizeInGB", skip_serializing_if = "Option::is_none")]
     pub size_in_gb: Option<i64>,
@@ -3338,7 +3288,6 @@ pub struct DiskInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DnsEntry {
     #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
     pub dns_name: Option<String>,
@@ -3347,7 +3296,6 @@ pub struct DnsEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DnsOptions {
     #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
     pub dns_record_ip_type: Option<String>,
@@ -3360,7 +3308,6 @@ pub struct DnsOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DnsOptionsSpecification {
     #[serde(rename = "DnsRecordIpType", skip_serializing_if = "Option::is_none")]
     pub dns_record_ip_type: Option<String>,
@@ -3373,7 +3320,6 @@ pub struct DnsOptionsSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsBlockDevice {
     #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
@@ -3404,7 +3350,6 @@ pub struct EbsBlockDevice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsCardInfo {
     #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
     pub ebs_card_index: Option<i32>,
@@ -3423,7 +3368,6 @@ pub struct EbsCardInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsInfo {
     #[serde(rename = "EbsOptimizedSupport", skip_serializing_if = "Option::is_none")]
     pub ebs_optimized_support: Option<String>,
@@ -3444,7 +3388,6 @@ pub struct EbsInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsInstanceBlockDevice {
     #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
     pub attach_time: Option<Timestamp>,
@@ -3465,7 +3408,6 @@ pub struct EbsInstanceBlockDevice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsInstanceBlockDeviceSpecification {
     #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
     pub volume_id: Option<String>,
@@ -3474,7 +3416,6 @@ pub struct EbsInstanceBlockDeviceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsOptimizedInfo {
     #[serde(rename = "BaselineBandwidthInMbps", skip_serializing_if = "Option::is_none")]
     pub baseline_bandwidth_in_mbps: Option<i32>,
@@ -3491,7 +3432,6 @@ pub struct EbsOptimizedInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsStatusDetails {
     #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
     pub impaired_since: Option<Timestamp>,
@@ -3502,7 +3442,6 @@ pub struct EbsStatusDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EbsStatusSummary {
     #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<EbsStatusDetails>>,
@@ -3511,14 +3450,12 @@ pub struct EbsStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EfaInfo {
     #[serde(rename = "MaximumEfaInterfaces", skip_serializing_if = "Option::is_none")]
     pub maximum_efa_interfaces: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EgressOnlyInternetGateway {
     #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<InternetGatewayAttachment>>,
@@ -3529,7 +3466,6 @@ pub struct EgressOnlyInternetGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ElasticGpuAssociation {
     #[serde(rename = "ElasticGpuId", skip_serializing_if = "Option::is_none")]
     pub elastic_gpu_id: Option<String>,
@@ -3542,21 +3478,18 @@ pub struct ElasticGpuAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ElasticGpuSpecification {
     #[serde(rename = "Type")]
     pub r#type: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ElasticGpuSpecificationResponse {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ElasticInferenceAccelerator {
     #[serde(rename = "Type")]
     pub r#type: String,
@@ -3565,7 +3498,6 @@ pub struct ElasticInferenceAccelerator {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ElasticInferenceAcceleratorAssociation {
     #[serde(rename = "ElasticInferenceAcceleratorArn", skip_serializing_if = "Option::is_none")]
     pub elastic_inference_accelerator_arn: Option<String>,
@@ -3578,7 +3510,6 @@ pub struct ElasticInferenceAcceleratorAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -3587,7 +3518,6 @@ pub struct EnaSrdSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnaSrdSpecificationRequest {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -3596,21 +3526,18 @@ pub struct EnaSrdSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnaSrdUdpSpecification {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnaSrdUdpSpecificationRequest {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableImageDeprecationRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3621,14 +3548,12 @@ pub struct EnableImageDeprecationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableImageDeprecationResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableImageDeregistrationProtectionRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3639,14 +3564,12 @@ pub struct EnableImageDeregistrationProtectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableImageDeregistrationProtectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnableVgwRoutePropagationRequest {
     #[serde(rename = "GatewayId")]
     pub gateway_id: String,
@@ -3657,21 +3580,18 @@ pub struct EnableVgwRoutePropagationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnclaveOptions {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct EnclaveOptionsRequest {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -3680,7 +3600,6 @@ pub struct Filter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FlowLog {
     #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Timestamp>,
@@ -3719,7 +3638,6 @@ pub struct FlowLog {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FpgaDeviceInfo {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -3732,14 +3650,12 @@ pub struct FpgaDeviceInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FpgaDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FpgaInfo {
     #[serde(rename = "Fpgas", skip_serializing_if = "Option::is_none")]
     pub fpgas: Option<Vec<FpgaDeviceInfo>>,
@@ -3748,7 +3664,6 @@ pub struct FpgaInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetConsoleOutputRequest {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -3759,7 +3674,6 @@ pub struct GetConsoleOutputRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetConsoleOutputResult {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -3770,7 +3684,6 @@ pub struct GetConsoleOutputResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetLaunchTemplateDataRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3779,14 +3692,12 @@ pub struct GetLaunchTemplateDataRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetLaunchTemplateDataResult {
     #[serde(rename = "LaunchTemplateData", skip_serializing_if = "Option::is_none")]
     pub launch_template_data: Option<ResponseLaunchTemplateData>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetManagedPrefixListEntriesRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3800,8 +3711,14 @@ pub struct GetManagedPrefixListEntriesRequest {
     pub next_token: Option<String>,
 }
 
+impl GetManagedPrefixListEntriesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 100)) }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetManagedPrefixListEntriesResult {
     #[serde(rename = "Entries", skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<PrefixListEntry>>,
@@ -3810,7 +3727,6 @@ pub struct GetManagedPrefixListEntriesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetPasswordDataRequest {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -3819,7 +3735,6 @@ pub struct GetPasswordDataRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetPasswordDataResult {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -3830,7 +3745,6 @@ pub struct GetPasswordDataResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GpuDeviceInfo {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -3849,14 +3763,12 @@ pub struct GpuDeviceInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GpuDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GpuInfo {
     #[serde(rename = "Gpus", skip_serializing_if = "Option::is_none")]
     pub gpus: Option<Vec<GpuDeviceInfo>>,
@@ -3865,7 +3777,6 @@ pub struct GpuInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GroupIdentifier {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -3874,21 +3785,18 @@ pub struct GroupIdentifier {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct HibernationOptions {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct HibernationOptionsRequest {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IamInstanceProfile {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -3897,7 +3805,6 @@ pub struct IamInstanceProfile {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IamInstanceProfileAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -3912,7 +3819,6 @@ pub struct IamInstanceProfileAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IamInstanceProfileSpecification {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -3921,7 +3827,6 @@ pub struct IamInstanceProfileSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IcmpTypeCode {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<i32>,
@@ -3930,7 +3835,6 @@ pub struct IcmpTypeCode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IgwFirewall {
     #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
     pub firewall_arn: Option<String>,
@@ -3939,7 +3843,6 @@ pub struct IgwFirewall {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Image {
     #[serde(rename = "PlatformDetails", skip_serializing_if = "Option::is_none")]
     pub platform_details: Option<String>,
@@ -4026,7 +3929,6 @@ pub struct Image {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ImageAttribute {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<AttributeValue>,
@@ -4059,7 +3961,6 @@ pub struct ImageAttribute {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ImageWatermark {
     #[serde(rename = "WatermarkKey", skip_serializing_if = "Option::is_none")]
     pub watermark_key: Option<String>,
@@ -4074,7 +3975,6 @@ pub struct ImageWatermark {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ImportKeyPairRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -4087,7 +3987,6 @@ pub struct ImportKeyPairRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ImportKeyPairResult {
     #[serde(rename = "KeyFingerprint", skip_serializing_if = "Option::is_none")]
     pub key_fingerprint: Option<String>,
@@ -4100,7 +3999,6 @@ pub struct ImportKeyPairResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InferenceAcceleratorInfo {
     #[serde(rename = "Accelerators", skip_serializing_if = "Option::is_none")]
     pub accelerators: Option<Vec<InferenceDeviceInfo>>,
@@ -4109,7 +4007,6 @@ pub struct InferenceAcceleratorInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InferenceDeviceInfo {
     #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -4122,14 +4019,12 @@ pub struct InferenceDeviceInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InferenceDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InitializationStatusDetails {
     #[serde(rename = "InitializationType", skip_serializing_if = "Option::is_none")]
     pub initialization_type: Option<String>,
@@ -4140,7 +4035,6 @@ pub struct InitializationStatusDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Instance {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
@@ -4267,7 +4161,6 @@ pub struct Instance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceAttachmentEnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -4276,14 +4169,12 @@ pub struct InstanceAttachmentEnaSrdSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceAttachmentEnaSrdUdpSpecification {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceAttribute {
     #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
     pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
@@ -4322,7 +4213,6 @@ pub struct InstanceAttribute {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceBlockDeviceMapping {
     #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -4331,7 +4221,6 @@ pub struct InstanceBlockDeviceMapping {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceBlockDeviceMappingSpecification {
     #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -4344,7 +4233,6 @@ pub struct InstanceBlockDeviceMappingSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceCreditSpecification {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -4353,7 +4241,6 @@ pub struct InstanceCreditSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceCreditSpecificationRequest {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -4362,14 +4249,12 @@ pub struct InstanceCreditSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceIpv4Prefix {
     #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceIpv6Address {
     #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
@@ -4378,21 +4263,18 @@ pub struct InstanceIpv6Address {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceIpv6AddressRequest {
     #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceIpv6Prefix {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceMaintenanceOptions {
     #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
     pub auto_recovery: Option<String>,
@@ -4401,14 +4283,12 @@ pub struct InstanceMaintenanceOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceMaintenanceOptionsRequest {
     #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
     pub auto_recovery: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceMarketOptionsRequest {
     #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
     pub market_type: Option<String>,
@@ -4417,7 +4297,6 @@ pub struct InstanceMarketOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceMetadataOptionsRequest {
     #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
     pub http_tokens: Option<String>,
@@ -4432,7 +4311,6 @@ pub struct InstanceMetadataOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceMetadataOptionsResponse {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -4449,7 +4327,6 @@ pub struct InstanceMetadataOptionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkInterface {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<InstanceNetworkInterfaceAssociation>,
@@ -4494,7 +4371,6 @@ pub struct InstanceNetworkInterface {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkInterfaceAssociation {
     #[serde(rename = "CarrierIp", skip_serializing_if = "Option::is_none")]
     pub carrier_ip: Option<String>,
@@ -4509,7 +4385,6 @@ pub struct InstanceNetworkInterfaceAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkInterfaceAttachment {
     #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
     pub attach_time: Option<Timestamp>,
@@ -4530,7 +4405,6 @@ pub struct InstanceNetworkInterfaceAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkInterfaceSpecification {
     #[serde(rename = "AssociatePublicIpAddress", skip_serializing_if = "Option::is_none")]
     pub associate_public_ip_address: Option<bool>,
@@ -4581,21 +4455,18 @@ pub struct InstanceNetworkInterfaceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkPerformanceOptions {
     #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
     pub bandwidth_weighting: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceNetworkPerformanceOptionsRequest {
     #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
     pub bandwidth_weighting: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstancePrivateIpAddress {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<InstanceNetworkInterfaceAssociation>,
@@ -4608,7 +4479,6 @@ pub struct InstancePrivateIpAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceRequirements {
     #[serde(rename = "VCpuCount", skip_serializing_if = "Option::is_none")]
     pub v_cpu_count: Option<VCpuCountRange>,
@@ -4665,7 +4535,6 @@ pub struct InstanceRequirements {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceRequirementsRequest {
     #[serde(rename = "VCpuCount")]
     pub v_cpu_count: VCpuCountRangeRequest,
@@ -4722,7 +4591,6 @@ pub struct InstanceRequirementsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSecondaryInterface {
     #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
     pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
@@ -4747,7 +4615,6 @@ pub struct InstanceSecondaryInterface {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSecondaryInterfaceAttachment {
     #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
     pub attach_time: Option<Timestamp>,
@@ -4764,21 +4631,18 @@ pub struct InstanceSecondaryInterfaceAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSecondaryInterfacePrivateIpAddress {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSecondaryInterfacePrivateIpAddressRequest {
     #[serde(rename = "PrivateIpAddress")]
     pub private_ip_address: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSecondaryInterfaceSpecificationRequest {
     #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
@@ -4797,7 +4661,6 @@ pub struct InstanceSecondaryInterfaceSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceSpecification {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -4808,7 +4671,6 @@ pub struct InstanceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceState {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<i32>,
@@ -4817,7 +4679,6 @@ pub struct InstanceState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStateChange {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -4828,7 +4689,6 @@ pub struct InstanceStateChange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStatus {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -4857,7 +4717,6 @@ pub struct InstanceStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStatusDetails {
     #[serde(rename = "ImpairedSince", skip_serializing_if = "Option::is_none")]
     pub impaired_since: Option<Timestamp>,
@@ -4868,7 +4727,6 @@ pub struct InstanceStatusDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStatusEvent {
     #[serde(rename = "InstanceEventId", skip_serializing_if = "Option::is_none")]
     pub instance_event_id: Option<String>,
@@ -4885,7 +4743,6 @@ pub struct InstanceStatusEvent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStatusSummary {
     #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<InstanceStatusDetails>>,
@@ -4894,7 +4751,6 @@ pub struct InstanceStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceStorageInfo {
     #[serde(rename = "TotalSizeInGB", skip_serializing_if = "Option::is_none")]
     pub total_size_in_gb: Option<i64>,
@@ -4907,7 +4763,6 @@ pub struct InstanceStorageInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceTypeInfo {
     #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
@@ -4976,14 +4831,12 @@ pub struct InstanceTypeInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceTypeItem {
     #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceTypeOffering {
     #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
@@ -4994,7 +4847,6 @@ pub struct InstanceTypeOffering {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InstanceTypeSpecification {
     #[serde(rename = "SupportedInstanceTypes", skip_serializing_if = "Option::is_none")]
     pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
@@ -5003,7 +4855,6 @@ pub struct InstanceTypeSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InternetGateway {
     #[serde(rename = "Attachments", skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<InternetGatewayAttachment>>,
@@ -5016,7 +4867,6 @@ pub struct InternetGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct InternetGatewayAttachment {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -5025,7 +4875,6 @@ pub struct InternetGatewayAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IpPermission {
     #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
     pub ip_protocol: Option<String>,
@@ -5044,7 +4893,6 @@ pub struct IpPermission {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct IpRange {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -5053,56 +4901,48 @@ pub struct IpRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv4PrefixSpecification {
     #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv4PrefixSpecificationRequest {
     #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv4PrefixSpecificationResponse {
     #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv6CidrBlock {
     #[serde(rename = "Ipv6CidrBlock", skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr_block: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv6PrefixSpecification {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv6PrefixSpecificationRequest {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv6PrefixSpecificationResponse {
     #[serde(rename = "Ipv6Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Ipv6Range {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -5111,7 +4951,6 @@ pub struct Ipv6Range {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct KeyPair {
     #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
     pub key_pair_id: Option<String>,
@@ -5126,7 +4965,6 @@ pub struct KeyPair {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct KeyPairInfo {
     #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
     pub key_pair_id: Option<String>,
@@ -5145,7 +4983,6 @@ pub struct KeyPairInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LastError {
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -5154,7 +4991,6 @@ pub struct LastError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchPermission {
     #[serde(rename = "OrganizationArn", skip_serializing_if = "Option::is_none")]
     pub organization_arn: Option<String>,
@@ -5167,7 +5003,6 @@ pub struct LaunchPermission {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchPermissionModifications {
     #[serde(rename = "Add", skip_serializing_if = "Option::is_none")]
     pub add: Option<Vec<LaunchPermission>>,
@@ -5176,7 +5011,6 @@ pub struct LaunchPermissionModifications {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplate {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -5197,7 +5031,6 @@ pub struct LaunchTemplate {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateBlockDeviceMapping {
     #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -5210,7 +5043,6 @@ pub struct LaunchTemplateBlockDeviceMapping {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateBlockDeviceMappingRequest {
     #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -5223,7 +5055,6 @@ pub struct LaunchTemplateBlockDeviceMappingRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateCapacityReservationSpecificationRequest {
     #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
@@ -5232,7 +5063,6 @@ pub struct LaunchTemplateCapacityReservationSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateCapacityReservationSpecificationResponse {
     #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
@@ -5241,7 +5071,6 @@ pub struct LaunchTemplateCapacityReservationSpecificationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateCpuOptions {
     #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
     pub core_count: Option<i32>,
@@ -5254,7 +5083,6 @@ pub struct LaunchTemplateCpuOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateCpuOptionsRequest {
     #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
     pub core_count: Option<i32>,
@@ -5267,7 +5095,6 @@ pub struct LaunchTemplateCpuOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEbsBlockDevice {
     #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
@@ -5292,7 +5119,6 @@ pub struct LaunchTemplateEbsBlockDevice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEbsBlockDeviceRequest {
     #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
@@ -5317,7 +5143,6 @@ pub struct LaunchTemplateEbsBlockDeviceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateElasticInferenceAccelerator {
     #[serde(rename = "Type")]
     pub r#type: String,
@@ -5326,7 +5151,6 @@ pub struct LaunchTemplateElasticInferenceAccelerator {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -5335,7 +5159,6 @@ pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEnaSrdSpecification {
     #[serde(rename = "EnaSrdEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_enabled: Option<bool>,
@@ -5344,42 +5167,36 @@ pub struct LaunchTemplateEnaSrdSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEnaSrdUdpSpecification {
     #[serde(rename = "EnaSrdUdpEnabled", skip_serializing_if = "Option::is_none")]
     pub ena_srd_udp_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEnclaveOptions {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateEnclaveOptionsRequest {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateHibernationOptions {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateHibernationOptionsRequest {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateIamInstanceProfileSpecification {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -5388,7 +5205,6 @@ pub struct LaunchTemplateIamInstanceProfileSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -5397,21 +5213,18 @@ pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMaintenanceOptions {
     #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
     pub auto_recovery: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
     #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
     pub auto_recovery: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMarketOptions {
     #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
     pub market_type: Option<String>,
@@ -5420,7 +5233,6 @@ pub struct LaunchTemplateInstanceMarketOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMarketOptionsRequest {
     #[serde(rename = "MarketType", skip_serializing_if = "Option::is_none")]
     pub market_type: Option<String>,
@@ -5429,7 +5241,6 @@ pub struct LaunchTemplateInstanceMarketOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMetadataOptions {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -5446,7 +5257,6 @@ pub struct LaunchTemplateInstanceMetadataOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceMetadataOptionsRequest {
     #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
     pub http_tokens: Option<String>,
@@ -5461,7 +5271,6 @@ pub struct LaunchTemplateInstanceMetadataOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
     #[serde(rename = "AssociateCarrierIpAddress", skip_serializing_if = "Option::is_none")]
     pub associate_carrier_ip_address: Option<bool>,
@@ -5512,7 +5321,6 @@ pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
     #[serde(rename = "AssociateCarrierIpAddress", skip_serializing_if = "Option::is_none")]
     pub associate_carrier_ip_address: Option<bool>,
@@ -5563,7 +5371,6 @@ pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
     #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
@@ -5582,7 +5389,6 @@ pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
     #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
@@ -5601,35 +5407,30 @@ pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateLicenseConfiguration {
     #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
     pub license_configuration_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateLicenseConfigurationRequest {
     #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
     pub license_configuration_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateNetworkPerformanceOptions {
     #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
     pub bandwidth_weighting: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
     #[serde(rename = "BandwidthWeighting", skip_serializing_if = "Option::is_none")]
     pub bandwidth_weighting: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatePlacement {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -5654,7 +5455,6 @@ pub struct LaunchTemplatePlacement {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatePlacementRequest {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -5679,7 +5479,6 @@ pub struct LaunchTemplatePlacementRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatePrivateDnsNameOptions {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -5690,7 +5489,6 @@ pub struct LaunchTemplatePrivateDnsNameOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -5701,7 +5499,6 @@ pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateSpecification {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -5712,7 +5509,6 @@ pub struct LaunchTemplateSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateSpotMarketOptions {
     #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
     pub max_price: Option<String>,
@@ -5727,7 +5523,6 @@ pub struct LaunchTemplateSpotMarketOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateSpotMarketOptionsRequest {
     #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
     pub max_price: Option<String>,
@@ -5742,7 +5537,6 @@ pub struct LaunchTemplateSpotMarketOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateTagSpecification {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -5751,7 +5545,6 @@ pub struct LaunchTemplateTagSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateTagSpecificationRequest {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -5760,7 +5553,6 @@ pub struct LaunchTemplateTagSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplateVersion {
     #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
     pub launch_template_id: Option<String>,
@@ -5783,7 +5575,6 @@ pub struct LaunchTemplateVersion {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatesMonitoring {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -5792,7 +5583,6 @@ pub struct LaunchTemplatesMonitoring {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LaunchTemplatesMonitoringRequest {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -5801,21 +5591,18 @@ pub struct LaunchTemplatesMonitoringRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LicenseConfiguration {
     #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
     pub license_configuration_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct LicenseConfigurationRequest {
     #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
     pub license_configuration_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ManagedPrefixList {
     #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
     pub prefix_list_id: Option<String>,
@@ -5844,7 +5631,6 @@ pub struct ManagedPrefixList {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MediaAcceleratorInfo {
     #[serde(rename = "Accelerators", skip_serializing_if = "Option::is_none")]
     pub accelerators: Option<Vec<MediaDeviceInfo>>,
@@ -5853,7 +5639,6 @@ pub struct MediaAcceleratorInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MediaDeviceInfo {
     #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -5866,14 +5651,12 @@ pub struct MediaDeviceInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MediaDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MemoryGiBPerVCpu {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -5882,7 +5665,6 @@ pub struct MemoryGiBPerVCpu {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MemoryGiBPerVCpuRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -5891,14 +5673,12 @@ pub struct MemoryGiBPerVCpuRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MemoryMiB {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -5907,7 +5687,6 @@ pub struct MemoryMiB {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct MemoryMiBRequest {
     #[serde(rename = "Min")]
     pub min: i32,
@@ -5916,7 +5695,6 @@ pub struct MemoryMiBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyAddressAttributeRequest {
     #[serde(rename = "AllocationId")]
     pub allocation_id: String,
@@ -5927,14 +5705,12 @@ pub struct ModifyAddressAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyAddressAttributeResult {
     #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressAttribute>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyImageAttributeRequest {
     #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -5965,7 +5741,6 @@ pub struct ModifyImageAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyInstanceAttributeRequest {
     #[serde(rename = "SourceDestCheck", skip_serializing_if = "Option::is_none")]
     pub source_dest_check: Option<AttributeBooleanValue>,
@@ -6006,7 +5781,6 @@ pub struct ModifyInstanceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyInstanceCreditSpecificationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6017,7 +5791,6 @@ pub struct ModifyInstanceCreditSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyInstanceCreditSpecificationResult {
     #[serde(rename = "SuccessfulInstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
     pub successful_instance_credit_specifications: Option<Vec<SuccessfulInstanceCreditSpecificationItem>>,
@@ -6026,7 +5799,6 @@ pub struct ModifyInstanceCreditSpecificationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyInstanceMetadataOptionsRequest {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
@@ -6045,7 +5817,6 @@ pub struct ModifyInstanceMetadataOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyInstanceMetadataOptionsResult {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -6054,7 +5825,6 @@ pub struct ModifyInstanceMetadataOptionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyLaunchTemplateRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6069,14 +5839,12 @@ pub struct ModifyLaunchTemplateRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyLaunchTemplateResult {
     #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyManagedPrefixListRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6097,14 +5865,12 @@ pub struct ModifyManagedPrefixListRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyManagedPrefixListResult {
     #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
     pub prefix_list: Option<ManagedPrefixList>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyNetworkInterfaceAttributeRequest {
     #[serde(rename = "EnaSrdSpecification", skip_serializing_if = "Option::is_none")]
     pub ena_srd_specification: Option<EnaSrdSpecification>,
@@ -6131,7 +5897,6 @@ pub struct ModifyNetworkInterfaceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifySecurityGroupRulesRequest {
     #[serde(rename = "GroupId")]
     pub group_id: String,
@@ -6142,14 +5907,12 @@ pub struct ModifySecurityGroupRulesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifySecurityGroupRulesResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifySnapshotAttributeRequest {
     #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -6168,7 +5931,6 @@ pub struct ModifySnapshotAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifySubnetAttributeRequest {
     #[serde(rename = "AssignIpv6AddressOnCreation", skip_serializing_if = "Option::is_none")]
     pub assign_ipv6_address_on_creation: Option<AttributeBooleanValue>,
@@ -6195,7 +5957,6 @@ pub struct ModifySubnetAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVolumeAttributeRequest {
     #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
     pub auto_enable_io: Option<AttributeBooleanValue>,
@@ -6206,7 +5967,6 @@ pub struct ModifyVolumeAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVolumeRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6225,14 +5985,12 @@ pub struct ModifyVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVolumeResult {
     #[serde(rename = "VolumeModification", skip_serializing_if = "Option::is_none")]
     pub volume_modification: Option<VolumeModification>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVpcAttributeRequest {
     #[serde(rename = "EnableDnsHostnames", skip_serializing_if = "Option::is_none")]
     pub enable_dns_hostnames: Option<AttributeBooleanValue>,
@@ -6245,7 +6003,6 @@ pub struct ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVpcEndpointRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -6278,14 +6035,12 @@ pub struct ModifyVpcEndpointRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVpcEndpointResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVpcPeeringConnectionOptionsRequest {
     #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
     pub accepter_peering_connection_options: Option<PeeringConnectionOptionsRequest>,
@@ -6298,7 +6053,6 @@ pub struct ModifyVpcPeeringConnectionOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModifyVpcPeeringConnectionOptionsResult {
     #[serde(rename = "AccepterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
     pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
@@ -6307,7 +6061,6 @@ pub struct ModifyVpcPeeringConnectionOptionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Monitoring {
     #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
     pub metric_category_ids: Option<Vec<String>>,
@@ -6316,7 +6069,6 @@ pub struct Monitoring {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NatGateway {
     #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
     pub create_time: Option<Timestamp>,
@@ -6355,7 +6107,6 @@ pub struct NatGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NatGatewayAddress {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -6380,7 +6131,6 @@ pub struct NatGatewayAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NatGatewayAttachedAppliance {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -6399,7 +6149,6 @@ pub struct NatGatewayAttachedAppliance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkAcl {
     #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
     pub associations: Option<Vec<NetworkAclAssociation>>,
@@ -6418,7 +6167,6 @@ pub struct NetworkAcl {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkAclAssociation {
     #[serde(rename = "NetworkAclAssociationId", skip_serializing_if = "Option::is_none")]
     pub network_acl_association_id: Option<String>,
@@ -6429,7 +6177,6 @@ pub struct NetworkAclAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkAclEntry {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -6450,7 +6197,6 @@ pub struct NetworkAclEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkBandwidthGbps {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -6459,7 +6205,6 @@ pub struct NetworkBandwidthGbps {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkBandwidthGbpsRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -6468,7 +6213,6 @@ pub struct NetworkBandwidthGbpsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkCardInfo {
     #[serde(rename = "NetworkCardIndex", skip_serializing_if = "Option::is_none")]
     pub network_card_index: Option<i32>,
@@ -6493,7 +6237,6 @@ pub struct NetworkCardInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkFirewallAssociation {
     #[serde(rename = "FirewallArn", skip_serializing_if = "Option::is_none")]
     pub firewall_arn: Option<String>,
@@ -6504,7 +6247,6 @@ pub struct NetworkFirewallAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInfo {
     #[serde(rename = "NetworkPerformance", skip_serializing_if = "Option::is_none")]
     pub network_performance: Option<String>,
@@ -6547,7 +6289,6 @@ pub struct NetworkInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterface {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<NetworkInterfaceAssociation>,
@@ -6616,7 +6357,6 @@ pub struct NetworkInterface {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceAssociation {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -6635,7 +6375,6 @@ pub struct NetworkInterfaceAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceAttachment {
     #[serde(rename = "AttachTime", skip_serializing_if = "Option::is_none")]
     pub attach_time: Option<Timestamp>,
@@ -6660,7 +6399,6 @@ pub struct NetworkInterfaceAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceAttachmentChanges {
     #[serde(rename = "DefaultEnaQueueCount", skip_serializing_if = "Option::is_none")]
     pub default_ena_queue_count: Option<bool>,
@@ -6673,7 +6411,6 @@ pub struct NetworkInterfaceAttachmentChanges {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceCount {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -6682,7 +6419,6 @@ pub struct NetworkInterfaceCount {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceCountRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -6691,7 +6427,6 @@ pub struct NetworkInterfaceCountRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfaceIpv6Address {
     #[serde(rename = "Ipv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
@@ -6702,7 +6437,6 @@ pub struct NetworkInterfaceIpv6Address {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NetworkInterfacePrivateIpAddress {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<NetworkInterfaceAssociation>,
@@ -6715,7 +6449,6 @@ pub struct NetworkInterfacePrivateIpAddress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NeuronDeviceCoreInfo {
     #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -6724,7 +6457,6 @@ pub struct NeuronDeviceCoreInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NeuronDeviceInfo {
     #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -6737,14 +6469,12 @@ pub struct NeuronDeviceInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NeuronDeviceMemoryInfo {
     #[serde(rename = "SizeInMiB", skip_serializing_if = "Option::is_none")]
     pub size_in_mi_b: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NeuronInfo {
     #[serde(rename = "NeuronDevices", skip_serializing_if = "Option::is_none")]
     pub neuron_devices: Option<Vec<NeuronDeviceInfo>>,
@@ -6753,7 +6483,6 @@ pub struct NeuronInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NewDhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -6762,21 +6491,18 @@ pub struct NewDhcpConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct NitroTpmInfo {
     #[serde(rename = "SupportedVersions", skip_serializing_if = "Option::is_none")]
     pub supported_versions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct OperatorRequest {
     #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct OperatorResponse {
     #[serde(rename = "Managed", skip_serializing_if = "Option::is_none")]
     pub managed: Option<bool>,
@@ -6787,7 +6513,6 @@ pub struct OperatorResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PayerResponsibilityEntry {
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -6796,7 +6521,6 @@ pub struct PayerResponsibilityEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PeeringConnectionOptions {
     #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
     pub allow_dns_resolution_from_remote_vpc: Option<bool>,
@@ -6811,7 +6535,6 @@ pub struct PeeringConnectionOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PeeringConnectionOptionsRequest {
     #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
     pub allow_dns_resolution_from_remote_vpc: Option<bool>,
@@ -6826,21 +6549,18 @@ pub struct PeeringConnectionOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PerformanceFactorReference {
     #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
     pub instance_family: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PerformanceFactorReferenceRequest {
     #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
     pub instance_family: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PerformanceStatusSummary {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -6851,7 +6571,6 @@ pub struct PerformanceStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Placement {
     #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
     pub availability_zone_id: Option<String>,
@@ -6876,14 +6595,12 @@ pub struct Placement {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PlacementGroupInfo {
     #[serde(rename = "SupportedStrategies", skip_serializing_if = "Option::is_none")]
     pub supported_strategies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PortRange {
     #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
     pub from: Option<i32>,
@@ -6892,7 +6609,6 @@ pub struct PortRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrefixList {
     #[serde(rename = "Cidrs", skip_serializing_if = "Option::is_none")]
     pub cidrs: Option<Vec<String>>,
@@ -6903,7 +6619,6 @@ pub struct PrefixList {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrefixListEntry {
     #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
     pub cidr: Option<String>,
@@ -6912,7 +6627,6 @@ pub struct PrefixListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrefixListId {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -6921,14 +6635,12 @@ pub struct PrefixListId {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrivateDnsDetails {
     #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
     pub private_dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrivateDnsNameOptionsOnLaunch {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -6939,7 +6651,6 @@ pub struct PrivateDnsNameOptionsOnLaunch {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrivateDnsNameOptionsRequest {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -6950,7 +6661,6 @@ pub struct PrivateDnsNameOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrivateDnsNameOptionsResponse {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -6961,7 +6671,6 @@ pub struct PrivateDnsNameOptionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PrivateIpAddressSpecification {
     #[serde(rename = "Primary", skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
@@ -6970,7 +6679,6 @@ pub struct PrivateIpAddressSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ProcessorInfo {
     #[serde(rename = "SupportedArchitectures", skip_serializing_if = "Option::is_none")]
     pub supported_architectures: Option<Vec<String>>,
@@ -6983,7 +6691,6 @@ pub struct ProcessorInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ProductCode {
     #[serde(rename = "ProductCodeId", skip_serializing_if = "Option::is_none")]
     pub product_code_id: Option<String>,
@@ -6992,14 +6699,12 @@ pub struct ProductCode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PropagatingVgw {
     #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ProvisionedBandwidth {
     #[serde(rename = "ProvisionTime", skip_serializing_if = "Option::is_none")]
     pub provision_time: Option<Timestamp>,
@@ -7014,7 +6719,6 @@ pub struct ProvisionedBandwidth {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PtrUpdateStatus {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -7025,7 +6729,6 @@ pub struct PtrUpdateStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PublicIpDnsNameOptions {
     #[serde(rename = "DnsHostnameType", skip_serializing_if = "Option::is_none")]
     pub dns_hostname_type: Option<String>,
@@ -7038,7 +6741,6 @@ pub struct PublicIpDnsNameOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RebootInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -7047,7 +6749,6 @@ pub struct RebootInstancesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReferencedSecurityGroup {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -7062,7 +6763,6 @@ pub struct ReferencedSecurityGroup {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Region {
     #[serde(rename = "OptInStatus", skip_serializing_if = "Option::is_none")]
     pub opt_in_status: Option<String>,
@@ -7075,14 +6775,12 @@ pub struct Region {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RegionGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RegisterImageRequest {
     #[serde(rename = "ImageLocation", skip_serializing_if = "Option::is_none")]
     pub image_location: Option<String>,
@@ -7123,14 +6821,12 @@ pub struct RegisterImageRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RegisterImageResult {
     #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RejectVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7139,14 +6835,12 @@ pub struct RejectVpcPeeringConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RejectVpcPeeringConnectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReleaseAddressRequest {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -7159,14 +6853,12 @@ pub struct ReleaseAddressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RemovePrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceIamInstanceProfileAssociationRequest {
     #[serde(rename = "IamInstanceProfile")]
     pub iam_instance_profile: IamInstanceProfileSpecification,
@@ -7175,14 +6867,12 @@ pub struct ReplaceIamInstanceProfileAssociationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceIamInstanceProfileAssociationResult {
     #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceNetworkAclAssociationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7193,14 +6883,12 @@ pub struct ReplaceNetworkAclAssociationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceNetworkAclAssociationResult {
     #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
     pub new_association_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceNetworkAclEntryRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7225,7 +6913,6 @@ pub struct ReplaceNetworkAclEntryRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceRouteRequest {
     #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -7266,7 +6953,6 @@ pub struct ReplaceRouteRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceRouteTableAssociationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7277,7 +6963,6 @@ pub struct ReplaceRouteTableAssociationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ReplaceRouteTableAssociationResult {
     #[serde(rename = "NewAssociationId", skip_serializing_if = "Option::is_none")]
     pub new_association_id: Option<String>,
@@ -7286,7 +6971,6 @@ pub struct ReplaceRouteTableAssociationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RequestLaunchTemplateData {
     #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
     pub kernel_id: Option<String>,
@@ -7359,7 +7043,6 @@ pub struct RequestLaunchTemplateData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Reservation {
     #[serde(rename = "ReservationId", skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<String>,
@@ -7374,7 +7057,6 @@ pub struct Reservation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResetAddressAttributeRequest {
     #[serde(rename = "AllocationId")]
     pub allocation_id: String,
@@ -7385,14 +7067,12 @@ pub struct ResetAddressAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResetAddressAttributeResult {
     #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressAttribute>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResetImageAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -7403,7 +7083,6 @@ pub struct ResetImageAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResetNetworkInterfaceAttributeRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7414,7 +7093,6 @@ pub struct ResetNetworkInterfaceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResetSnapshotAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -7425,7 +7103,6 @@ pub struct ResetSnapshotAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResponseError {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -7434,7 +7111,6 @@ pub struct ResponseError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ResponseLaunchTemplateData {
     #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
     pub kernel_id: Option<String>,
@@ -7507,7 +7183,6 @@ pub struct ResponseLaunchTemplateData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RevokeSecurityGroupEgressRequest {
     #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_ids: Option<Vec<String>>,
@@ -7532,7 +7207,6 @@ pub struct RevokeSecurityGroupEgressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RevokeSecurityGroupEgressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -7543,7 +7217,6 @@ pub struct RevokeSecurityGroupEgressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RevokeSecurityGroupIngressRequest {
     #[serde(rename = "CidrIp", skip_serializing_if = "Option::is_none")]
     pub cidr_ip: Option<String>,
@@ -7570,7 +7243,6 @@ pub struct RevokeSecurityGroupIngressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RevokeSecurityGroupIngressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
@@ -7581,7 +7253,6 @@ pub struct RevokeSecurityGroupIngressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RevokedSecurityGroupRule {
     #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_id: Option<String>,
@@ -7608,7 +7279,6 @@ pub struct RevokedSecurityGroupRule {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Route {
     #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
     pub destination_cidr_block: Option<String>,
@@ -7651,7 +7321,6 @@ pub struct Route {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RouteTable {
     #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
     pub associations: Option<Vec<RouteTableAssociation>>,
@@ -7670,7 +7339,6 @@ pub struct RouteTable {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RouteTableAssociation {
     #[serde(rename = "Main", skip_serializing_if = "Option::is_none")]
     pub main: Option<bool>,
@@ -7689,7 +7357,6 @@ pub struct RouteTableAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RouteTableAssociationState {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -7698,7 +7365,6 @@ pub struct RouteTableAssociationState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RunInstancesMonitoringEnabled {
     #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
     pub metric_category_ids: Option<Vec<String>>,
@@ -7707,7 +7373,6 @@ pub struct RunInstancesMonitoringEnabled {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RunInstancesRequest {
     #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
     pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
@@ -7800,7 +7465,6 @@ pub struct RunInstancesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ScanResults {
     #[serde(rename = "HighestFindingSeverityLabel", skip_serializing_if = "Option::is_none")]
     pub highest_finding_severity_label: Option<String>,
@@ -7819,28 +7483,24 @@ pub struct ScanResults {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecondaryInterfacePrivateIpAddressSpecification {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecondaryInterfacePrivateIpAddressSpecificationRequest {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecureBlobAttributeValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Blob>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroup {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -7863,7 +7523,6 @@ pub struct SecurityGroup {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroupIdentifier {
     #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
@@ -7872,7 +7531,6 @@ pub struct SecurityGroupIdentifier {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroupRule {
     #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_id: Option<String>,
@@ -7905,7 +7563,6 @@ pub struct SecurityGroupRule {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroupRuleDescription {
     #[serde(rename = "SecurityGroupRuleId", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_id: Option<String>,
@@ -7914,7 +7571,6 @@ pub struct SecurityGroupRuleDescription {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroupRuleRequest {
     #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
     pub ip_protocol: Option<String>,
@@ -7935,7 +7591,6 @@ pub struct SecurityGroupRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SecurityGroupRuleUpdate {
     #[serde(rename = "SecurityGroupRuleId")]
     pub security_group_rule_id: String,
@@ -7944,7 +7599,6 @@ pub struct SecurityGroupRuleUpdate {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ServiceDetail {
     #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
@@ -7983,14 +7637,12 @@ pub struct ServiceDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ServiceTypeDetail {
     #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
     pub service_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Snapshot {
     #[serde(rename = "OwnerAlias", skip_serializing_if = "Option::is_none")]
     pub owner_alias: Option<String>,
@@ -8043,7 +7695,6 @@ pub struct Snapshot {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SnapshotInfo {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -8074,7 +7725,6 @@ pub struct SnapshotInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SpotMarketOptions {
     #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
     pub max_price: Option<String>,
@@ -8089,7 +7739,6 @@ pub struct SpotMarketOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StartInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -8100,14 +7749,12 @@ pub struct StartInstancesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StartInstancesResult {
     #[serde(rename = "StartingInstances", skip_serializing_if = "Option::is_none")]
     pub starting_instances: Option<Vec<InstanceStateChange>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StateReason {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8116,7 +7763,6 @@ pub struct StateReason {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StopInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -8131,14 +7777,12 @@ pub struct StopInstancesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct StopInstancesResult {
     #[serde(rename = "StoppingInstances", skip_serializing_if = "Option::is_none")]
     pub stopping_instances: Option<Vec<InstanceStateChange>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Subnet {
     #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
     pub availability_zone_id: Option<String>,
@@ -8191,7 +7835,6 @@ pub struct Subnet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SubnetCidrBlockState {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -8200,7 +7843,6 @@ pub struct SubnetCidrBlockState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SubnetConfiguration {
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
@@ -8211,7 +7853,6 @@ pub struct SubnetConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SubnetIpPrefixes {
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
@@ -8220,7 +7861,6 @@ pub struct SubnetIpPrefixes {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SubnetIpv6CidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -8235,14 +7875,12 @@ pub struct SubnetIpv6CidrBlockAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct SuccessfulInstanceCreditSpecificationItem {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Tag {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -8251,7 +7889,6 @@ pub struct Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagDescription {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -8264,7 +7901,6 @@ pub struct TagDescription {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagFieldSpecificationRequest {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -8273,7 +7909,6 @@ pub struct TagFieldSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagFieldSpecificationResponse {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -8282,7 +7917,6 @@ pub struct TagFieldSpecificationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TagSpecification {
     #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
@@ -8291,7 +7925,6 @@ pub struct TagSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TerminateInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -8304,14 +7937,12 @@ pub struct TerminateInstancesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TerminateInstancesResult {
     #[serde(rename = "TerminatingInstances", skip_serializing_if = "Option::is_none")]
     pub terminating_instances: Option<Vec<InstanceStateChange>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TotalLocalStorageGB {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -8320,7 +7951,6 @@ pub struct TotalLocalStorageGB {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TotalLocalStorageGBRequest {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -8329,7 +7959,6 @@ pub struct TotalLocalStorageGBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UnassignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -8340,7 +7969,6 @@ pub struct UnassignPrivateIpAddressesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UnsuccessfulInstanceCreditSpecificationItem {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -8349,7 +7977,6 @@ pub struct UnsuccessfulInstanceCreditSpecificationItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UnsuccessfulInstanceCreditSpecificationItemError {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8358,7 +7985,6 @@ pub struct UnsuccessfulInstanceCreditSpecificationItemError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UnsuccessfulItem {
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<UnsuccessfulItemError>,
@@ -8367,7 +7993,6 @@ pub struct UnsuccessfulItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UnsuccessfulItemError {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8376,7 +8001,6 @@ pub struct UnsuccessfulItemError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UpdateSecurityGroupRuleDescriptionsEgressRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -8391,14 +8015,12 @@ pub struct UpdateSecurityGroupRuleDescriptionsEgressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UpdateSecurityGroupRuleDescriptionsEgressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -8413,14 +8035,12 @@ pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UpdateSecurityGroupRuleDescriptionsIngressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UserIdGroupPair {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -8439,7 +8059,6 @@ pub struct UserIdGroupPair {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VCpuCountRange {
     #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
     pub min: Option<i32>,
@@ -8448,7 +8067,6 @@ pub struct VCpuCountRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VCpuCountRangeRequest {
     #[serde(rename = "Min")]
     pub min: i32,
@@ -8457,7 +8075,6 @@ pub struct VCpuCountRangeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VCpuInfo {
     #[serde(rename = "DefaultVCpus", skip_serializing_if = "Option::is_none")]
     pub default_v_cpus: Option<i32>,
@@ -8472,7 +8089,6 @@ pub struct VCpuInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ValidationError {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8481,14 +8097,12 @@ pub struct ValidationError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ValidationWarning {
     #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ValidationError>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Volume {
     #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
     pub availability_zone_id: Option<String>,
@@ -8539,7 +8153,6 @@ pub struct Volume {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeAttachment {
     #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
@@ -8562,7 +8175,6 @@ pub struct VolumeAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeModification {
     #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
     pub volume_id: Option<String>,
@@ -8601,7 +8213,6 @@ pub struct VolumeModification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusAction {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8614,7 +8225,6 @@ pub struct VolumeStatusAction {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusAttachmentStatus {
     #[serde(rename = "IoPerformance", skip_serializing_if = "Option::is_none")]
     pub io_performance: Option<String>,
@@ -8623,7 +8233,6 @@ pub struct VolumeStatusAttachmentStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusDetails {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -8632,7 +8241,6 @@ pub struct VolumeStatusDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusEvent {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -8649,7 +8257,6 @@ pub struct VolumeStatusEvent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusInfo {
     #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<VolumeStatusDetails>>,
@@ -8658,7 +8265,6 @@ pub struct VolumeStatusInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VolumeStatusItem {
     #[serde(rename = "Actions", skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<VolumeStatusAction>>,
@@ -8683,7 +8289,6 @@ pub struct VolumeStatusItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Vpc {
     #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<String>,
@@ -8714,7 +8319,6 @@ pub struct Vpc {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcAttachment {
     #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
@@ -8723,7 +8327,6 @@ pub struct VpcAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcCidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -8734,7 +8337,6 @@ pub struct VpcCidrBlockAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcCidrBlockState {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -8743,7 +8345,6 @@ pub struct VpcCidrBlockState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcEncryptionControl {
     #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
@@ -8762,7 +8363,6 @@ pub struct VpcEncryptionControl {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcEncryptionControlConfiguration {
     #[serde(rename = "Mode")]
     pub mode: String,
@@ -8789,7 +8389,6 @@ pub struct VpcEncryptionControlConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcEncryptionControlExclusion {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -8798,7 +8397,6 @@ pub struct VpcEncryptionControlExclusion {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcEncryptionControlExclusions {
     #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
     pub internet_gateway: Option<VpcEncryptionControlExclusion>,
@@ -8823,7 +8421,6 @@ pub struct VpcEncryptionControlExclusions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcEndpoint {
     #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
     pub vpc_endpoint_id: Option<String>,
@@ -8880,7 +8477,6 @@ pub struct VpcEndpoint {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcIpv6CidrBlockAssociation {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
@@ -8899,7 +8495,6 @@ pub struct VpcIpv6CidrBlockAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcPeeringConnection {
     #[serde(rename = "AccepterVpcInfo", skip_serializing_if = "Option::is_none")]
     pub accepter_vpc_info: Option<VpcPeeringConnectionVpcInfo>,
@@ -8918,7 +8513,6 @@ pub struct VpcPeeringConnection {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcPeeringConnectionOptionsDescription {
     #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
     pub allow_dns_resolution_from_remote_vpc: Option<bool>,
@@ -8933,7 +8527,6 @@ pub struct VpcPeeringConnectionOptionsDescription {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcPeeringConnectionStateReason {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -8942,7 +8535,6 @@ pub struct VpcPeeringConnectionStateReason {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpcPeeringConnectionVpcInfo {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -8961,7 +8553,6 @@ pub struct VpcPeeringConnectionVpcInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct VpnGateway {
     #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
     pub amazon_side_asn: Option<i64>,

@@ -70,14 +70,7 @@ pub fn describe_images(
     }
     let mut items = filtered(found, input.filters.as_deref())?;
     items.sort_by(|a, b| a.image_id.cmp(&b.image_id));
-    let (page, next) = paginate(
-        items,
-        |i| i.image_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |i| i.image_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     Ok(DescribeImagesResult { images: Some(page), next_token: next })
 }
 

@@ -4,6 +4,7 @@
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use nimbus_core::filter::{self, Filterable};
+use nimbus_core::paging::Page;
 use nimbus_core::ApiError;
 
 use crate::generated::dto::{self, AttributeBooleanValue, Filter, TagSpecification};
@@ -95,31 +96,32 @@ pub fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -
     Ok(())
 }
 
-/// A page of `items` (already in a stable order) after `next_token`, at most
-/// `max_results` long, with the token of the next page. `bounds` are the operation's
-/// MaxResults range; AWS refuses MaxResults together with explicit ids.
+/// A page of `items` (already in a stable order) after the page's `NextToken`, at most
+/// `MaxResults` long, with the token of the next page. `MaxResults` must lie in the range
+/// the model gives it (`InvalidParameterValue`); where the model gives none, anything below
+/// 1 counts as 1 and at most 1,000 items come back, as AWS answers. AWS refuses
+/// `MaxResults` together with explicit ids.
 pub fn paginate<T>(
     items: Vec<T>,
     id_of: impl Fn(&T) -> String,
-    max_results: Option<i32>,
-    next_token: Option<&str>,
-    bounds: (i32, i32),
+    page: Page,
     ids_given: bool,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    if let Some(m) = max_results {
-        if ids_given {
+    let max_results = match (page.max_results, page.bounds) {
+        (Some(_), _) if ids_given => {
             return Err(errors::invalid_parameter_combination(
                 "The parameter ids cannot be used with the parameter maxResults",
-            ));
+            ))
         }
-        if m < bounds.0 || m > bounds.1 {
+        (Some(m), Some((lo, hi))) if m < lo || m > hi => {
             return Err(errors::invalid_parameter_value(format!(
-                "Value ( {m} ) for parameter maxResults is invalid. Parameter must be between {} and {}.",
-                bounds.0, bounds.1
-            )));
+                "Value ( {m} ) for parameter maxResults is invalid. Parameter must be between {lo} and {hi}."
+            )))
         }
-    }
-    let start = match next_token {
+        (Some(m), None) => Some(m.clamp(1, 1000)),
+        (m, _) => m,
+    };
+    let start = match page.next_token.as_deref() {
         None | Some("") => 0,
         Some(token) => {
             let after = decode_token(token).ok_or_else(|| errors::invalid_next_token(token))?;
@@ -171,12 +173,6 @@ pub fn older_than(state: &Ec2State, key: &str, now: DateTime<Utc>, window: TimeD
     state.timestamps.get(key).is_some_and(|since| now > *since + window)
 }
 
-/// `MaxResults` of the operations whose model sets no range: AWS answers at most 1,000
-/// items, and takes anything below 1 as 1.
-pub fn capped(max_results: Option<i32>) -> Option<i32> {
-    max_results.map(|m| m.clamp(1, 1000))
-}
-
 /// One failed item of a batch call (`Unsuccessful`), with the error AWS would have raised.
 pub fn unsuccessful(resource_id: &str, err: ApiError) -> dto::UnsuccessfulItem {
     dto::UnsuccessfulItem {
@@ -198,23 +194,23 @@ mod tests {
     #[test]
     fn pages_follow_the_token() {
         let items: Vec<String> = (0..10).map(|i| format!("id-{i:02}")).collect();
-        let (p1, t1) = paginate(items.clone(), |s| s.clone(), Some(5), None, (5, 1000), false).unwrap();
+        let page = |max: Option<i32>, token: Option<&str>| Page {
+            max_results: max,
+            next_token: token.map(str::to_string),
+            bounds: Some((5, 1000)),
+        };
+        let (p1, t1) = paginate(items.clone(), |s| s.clone(), page(Some(5), None), false).unwrap();
         assert_eq!(p1.len(), 5);
-        let (p2, t2) = paginate(items.clone(), |s| s.clone(), Some(5), t1.as_deref(), (5, 1000), false).unwrap();
+        let (p2, t2) = paginate(items.clone(), |s| s.clone(), page(Some(5), t1.as_deref()), false).unwrap();
         assert_eq!(p2, items[5..].to_vec());
         assert!(t2.is_none());
-        assert_eq!(
-            paginate(items.clone(), |s| s.clone(), Some(4), None, (5, 1000), false).unwrap_err().code,
-            "InvalidParameterValue"
-        );
-        assert_eq!(
-            paginate(items.clone(), |s| s.clone(), Some(5), None, (5, 1000), true).unwrap_err().code,
-            "InvalidParameterCombination"
-        );
-        assert_eq!(
-            paginate(items, |s| s.clone(), None, Some("junk"), (5, 1000), false).unwrap_err().code,
-            "InvalidNextToken"
-        );
+        let code = |p: Page, ids: bool| paginate(items.clone(), |s| s.clone(), p, ids).unwrap_err().code;
+        assert_eq!(code(page(Some(4), None), false), "InvalidParameterValue");
+        assert_eq!(code(page(Some(5), None), true), "InvalidParameterCombination");
+        assert_eq!(code(page(None, Some("junk")), false), "InvalidNextToken");
+        // Where the model gives no range: below 1 counts as 1, at most 1,000.
+        let open = Page { max_results: Some(0), bounds: None, ..Default::default() };
+        assert_eq!(paginate(items.clone(), |s| s.clone(), open, false).unwrap().0.len(), 1);
     }
 
     #[test]

@@ -98,9 +98,7 @@ pub fn describe_tags(
     let (page, next) = paginate(
         items,
         |t| format!("{}\u{1}{}", t.resource_id.as_deref().unwrap_or_default(), t.key.as_deref().unwrap_or_default()),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
+        input.page(),
         false,
     )?;
     Ok(DescribeTagsResult { tags: Some(page), next_token: next })

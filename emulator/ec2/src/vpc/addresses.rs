@@ -473,6 +473,7 @@ pub fn describe_addresses_attribute(
     input: DescribeAddressesAttributeRequest,
 ) -> Result<DescribeAddressesAttributeResult, ApiError> {
     check_domain_attribute(input.attribute.as_deref().unwrap_or("domain-name"))?;
+    let paging = input.page();
     let ids = input.allocation_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -483,14 +484,7 @@ pub fn describe_addresses_attribute(
         .filter(|(id, _)| ids.is_empty() || ids.contains(id))
         .map(|(_, r)| attribute(ctx, r))
         .collect();
-    let (page, next) = paginate(
-        items,
-        |a| a.allocation_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 1000),
-        false,
-    )?;
+    let (page, next) = paginate(items, |a| a.allocation_id.clone().unwrap_or_default(), paging, false)?;
     Ok(DescribeAddressesAttributeResult { addresses: Some(page), next_token: next })
 }
 

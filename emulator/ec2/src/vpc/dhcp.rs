@@ -158,6 +158,7 @@ pub fn describe_dhcp_options(
     _ctx: &RequestContext,
     input: DescribeDhcpOptionsRequest,
 ) -> Result<DescribeDhcpOptionsResult, ApiError> {
+    let paging = input.page();
     let ids = input.dhcp_options_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -165,13 +166,6 @@ pub fn describe_dhcp_options(
     let all =
         state.dhcp_options.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |d| d.dhcp_options_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |d| d.dhcp_options_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeDhcpOptionsResult { dhcp_options: Some(page), next_token: next })
 }

@@ -19,7 +19,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::support::tag_pairs;
-use crate::state::support::{capped, filtered, mark_changed, paginate, settled, spec_tags, stable_hash, unsuccessful};
+use crate::state::support::{filtered, mark_changed, paginate, settled, spec_tags, stable_hash, unsuccessful};
 use crate::state::Ec2State;
 use crate::vpc::vpcs;
 use crate::{vpc::prefix_lists, vpc::subnets};
@@ -558,6 +558,7 @@ pub fn describe_vpc_endpoints(
     ctx: &RequestContext,
     input: DescribeVpcEndpointsRequest,
 ) -> Result<DescribeVpcEndpointsResult, ApiError> {
+    let paging = input.page();
     let ids = input.vpc_endpoint_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -568,14 +569,7 @@ pub fn describe_vpc_endpoints(
         .filter(|id| ids.is_empty() || ids.contains(id))
         .map(|id| describe_one(state, &ctx.region, id, ctx.now));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |e| e.vpc_endpoint_id.clone().unwrap_or_default(),
-        capped(input.max_results),
-        input.next_token.as_deref(),
-        (1, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |e| e.vpc_endpoint_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeVpcEndpointsResult { vpc_endpoints: Some(page), next_token: next })
 }
 
@@ -603,6 +597,7 @@ pub fn describe_vpc_endpoint_services(
     input: DescribeVpcEndpointServicesRequest,
 ) -> Result<DescribeVpcEndpointServicesResult, ApiError> {
     let mut all = service_details(&ctx.region);
+    let paging = input.page();
     let names = input.service_names.unwrap_or_default();
     for name in &names {
         if find_service(&ctx.region, name).is_none() {
@@ -616,7 +611,7 @@ pub fn describe_vpc_endpoint_services(
     };
     all.sort_by_key(key);
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(items, key, capped(input.max_results), input.next_token.as_deref(), (1, 1000), false)?;
+    let (page, next) = paginate(items, key, paging, false)?;
     let mut service_names: Vec<String> = page.iter().filter_map(|d| d.service_name.clone()).collect();
     service_names.dedup();
     Ok(DescribeVpcEndpointServicesResult {

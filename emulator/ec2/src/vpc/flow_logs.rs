@@ -12,7 +12,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::state::resources;
 use crate::state::support::tag_pairs;
-use crate::state::support::{capped, filtered, paginate, spec_tags, unsuccessful};
+use crate::state::support::{filtered, paginate, spec_tags, unsuccessful};
 use crate::state::Ec2State;
 
 /// The record format when the request gives none (version 2's fields).
@@ -250,6 +250,7 @@ pub fn describe_flow_logs(
     _ctx: &RequestContext,
     input: DescribeFlowLogsRequest,
 ) -> Result<DescribeFlowLogsResult, ApiError> {
+    let paging = input.page();
     let ids = input.flow_log_ids.unwrap_or_default();
     let all = state.flow_logs.iter().filter(|(id, f)| alive(state, f) && (ids.is_empty() || ids.contains(id))).map(
         |(id, f)| {
@@ -259,14 +260,7 @@ pub fn describe_flow_logs(
         },
     );
     let items = filtered(all, input.filter.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |f| f.flow_log_id.clone().unwrap_or_default(),
-        capped(input.max_results),
-        input.next_token.as_deref(),
-        (1, 1000),
-        false,
-    )?;
+    let (page, next) = paginate(items, |f| f.flow_log_id.clone().unwrap_or_default(), paging, false)?;
     Ok(DescribeFlowLogsResult { flow_logs: Some(page), next_token: next })
 }
 

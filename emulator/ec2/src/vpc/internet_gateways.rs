@@ -146,6 +146,7 @@ pub fn describe_internet_gateways(
     _ctx: &RequestContext,
     input: DescribeInternetGatewaysRequest,
 ) -> Result<DescribeInternetGatewaysResult, ApiError> {
+    let paging = input.page();
     let ids = input.internet_gateway_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -156,14 +157,7 @@ pub fn describe_internet_gateways(
         .filter(|id| ids.is_empty() || ids.contains(id))
         .map(|id| describe_one(state, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |g| g.internet_gateway_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |g| g.internet_gateway_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeInternetGatewaysResult { internet_gateways: Some(page), next_token: next })
 }
 
@@ -236,6 +230,7 @@ pub fn describe_egress_only_internet_gateways(
     _ctx: &RequestContext,
     input: DescribeEgressOnlyInternetGatewaysRequest,
 ) -> Result<DescribeEgressOnlyInternetGatewaysResult, ApiError> {
+    let paging = input.page();
     let ids = input.egress_only_internet_gateway_ids.unwrap_or_default();
     for id in &ids {
         get_eigw(state, id)?;
@@ -246,14 +241,8 @@ pub fn describe_egress_only_internet_gateways(
         .filter(|id| ids.is_empty() || ids.contains(id))
         .map(|id| describe_eigw(state, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |g| g.egress_only_internet_gateway_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 255),
-        !ids.is_empty(),
-    )?;
+    let (page, next) =
+        paginate(items, |g| g.egress_only_internet_gateway_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeEgressOnlyInternetGatewaysResult { egress_only_internet_gateways: Some(page), next_token: next })
 }
 

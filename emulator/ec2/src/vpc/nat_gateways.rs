@@ -395,6 +395,7 @@ pub fn describe_nat_gateways(
     ctx: &RequestContext,
     input: DescribeNatGatewaysRequest,
 ) -> Result<DescribeNatGatewaysResult, ApiError> {
+    let paging = input.page();
     let ids = input.nat_gateway_ids.unwrap_or_default();
     for id in &ids {
         get(state, id, ctx.now)?;
@@ -406,14 +407,7 @@ pub fn describe_nat_gateways(
         .filter(|id| !expired(state, id, ctx.now))
         .map(|id| describe_one(state, id, ctx.now));
     let items = filtered(all, input.filter.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |n| n.nat_gateway_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |n| n.nat_gateway_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeNatGatewaysResult { nat_gateways: Some(page), next_token: next })
 }
 

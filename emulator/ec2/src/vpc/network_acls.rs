@@ -381,6 +381,7 @@ pub fn describe_network_acls(
     _ctx: &RequestContext,
     input: DescribeNetworkAclsRequest,
 ) -> Result<DescribeNetworkAclsResult, ApiError> {
+    let paging = input.page();
     let ids = input.network_acl_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -388,13 +389,6 @@ pub fn describe_network_acls(
     let all =
         state.network_acls.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |a| a.network_acl_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 100),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |a| a.network_acl_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeNetworkAclsResult { network_acls: Some(page), next_token: next })
 }

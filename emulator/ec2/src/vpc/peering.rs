@@ -437,6 +437,7 @@ pub fn describe_vpc_peering_connections(
     ctx: &RequestContext,
     input: DescribeVpcPeeringConnectionsRequest,
 ) -> Result<DescribeVpcPeeringConnectionsResult, ApiError> {
+    let paging = input.page();
     let ids = input.vpc_peering_connection_ids.unwrap_or_default();
     for id in &ids {
         get(state, id, ctx.now)?;
@@ -447,14 +448,8 @@ pub fn describe_vpc_peering_connections(
         .filter(|(id, p)| visible(state, id, p, ctx.now) && (ids.is_empty() || ids.contains(id)))
         .map(|(id, _)| describe_one(state, id, ctx.now));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |p| p.vpc_peering_connection_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) =
+        paginate(items, |p| p.vpc_peering_connection_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeVpcPeeringConnectionsResult { vpc_peering_connections: Some(page), next_token: next })
 }
 

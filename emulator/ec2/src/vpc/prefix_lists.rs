@@ -16,7 +16,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
 use crate::state::support::tag_pairs;
-use crate::state::support::{capped, filtered, mark_changed, paginate, settled, spec_tags, stable_hash};
+use crate::state::support::{filtered, mark_changed, paginate, settled, spec_tags, stable_hash};
 use crate::state::{Ec2State, Peer, PrefixListRecord};
 
 /// AWS's quota of entries per customer-managed prefix list.
@@ -341,6 +341,7 @@ pub fn describe_managed_prefix_lists(
     let mut all: Vec<ManagedPrefixList> = aws_managed(&ctx.region).iter().map(|p| aws_view(&ctx.region, p)).collect();
     all.extend(state.prefix_lists.keys().map(|id| describe_one(state, id, ctx.now)));
     all.sort_by(|a, b| a.prefix_list_id.cmp(&b.prefix_list_id));
+    let paging = input.page();
     let ids = input.prefix_list_ids.unwrap_or_default();
     for id in &ids {
         if !all.iter().any(|l| l.prefix_list_id.as_deref() == Some(id)) {
@@ -349,14 +350,7 @@ pub fn describe_managed_prefix_lists(
     }
     all.retain(|l| ids.is_empty() || l.prefix_list_id.as_ref().is_some_and(|id| ids.contains(id)));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |l| l.prefix_list_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 100),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |l| l.prefix_list_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeManagedPrefixListsResult { prefix_lists: Some(page), next_token: next })
 }
 
@@ -379,14 +373,7 @@ pub fn get_managed_prefix_list_entries(
             .cloned()
             .ok_or_else(|| errors::invalid_parameter_value(format!("The prefix list {id} has no version {version}.")))?
     };
-    let (page, next) = paginate(
-        entries,
-        |e| e.cidr.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 100),
-        false,
-    )?;
+    let (page, next) = paginate(entries, |e| e.cidr.clone().unwrap_or_default(), input.page(), false)?;
     Ok(GetManagedPrefixListEntriesResult { entries: Some(page), next_token: next })
 }
 
@@ -412,6 +399,7 @@ pub fn describe_prefix_lists(
         .map(|p| PrefixList { cidrs: Some(p.cidrs), prefix_list_id: Some(p.id), prefix_list_name: Some(p.name) })
         .collect();
     all.sort_by(|a, b| a.prefix_list_id.cmp(&b.prefix_list_id));
+    let paging = input.page();
     let ids = input.prefix_list_ids.unwrap_or_default();
     for id in &ids {
         if !all.iter().any(|l| l.prefix_list_id.as_deref() == Some(id)) {
@@ -420,14 +408,7 @@ pub fn describe_prefix_lists(
     }
     all.retain(|l| ids.is_empty() || l.prefix_list_id.as_ref().is_some_and(|id| ids.contains(id)));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |l| l.prefix_list_id.clone().unwrap_or_default(),
-        capped(input.max_results),
-        input.next_token.as_deref(),
-        (1, 1000),
-        false,
-    )?;
+    let (page, next) = paginate(items, |l| l.prefix_list_id.clone().unwrap_or_default(), paging, false)?;
     Ok(DescribePrefixListsResult { prefix_lists: Some(page), next_token: next })
 }
 

@@ -609,6 +609,7 @@ pub fn describe_route_tables(
     _ctx: &RequestContext,
     input: DescribeRouteTablesRequest,
 ) -> Result<DescribeRouteTablesResult, ApiError> {
+    let paging = input.page();
     let ids = input.route_table_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -616,13 +617,6 @@ pub fn describe_route_tables(
     let all =
         state.route_tables.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |t| t.route_table_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 100),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |t| t.route_table_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeRouteTablesResult { route_tables: Some(page), next_token: next })
 }

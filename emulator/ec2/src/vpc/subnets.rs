@@ -360,20 +360,14 @@ pub fn describe_subnets(
     _ctx: &RequestContext,
     input: DescribeSubnetsRequest,
 ) -> Result<DescribeSubnetsResult, ApiError> {
+    let paging = input.page();
     let ids = input.subnet_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
     }
     let all = state.subnets.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id));
     let subnets = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        subnets,
-        |s| s.subnet_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(subnets, |s| s.subnet_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeSubnetsResult { subnets: Some(page), next_token: next })
 }
 

@@ -263,20 +263,14 @@ pub fn describe_vpcs(
     _ctx: &RequestContext,
     input: DescribeVpcsRequest,
 ) -> Result<DescribeVpcsResult, ApiError> {
+    let paging = input.page();
     let ids = input.vpc_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
     }
     let all = state.vpcs.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id));
     let vpcs = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        vpcs,
-        |v| v.vpc_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(vpcs, |v| v.vpc_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeVpcsResult { vpcs: Some(page), next_token: next })
 }
 

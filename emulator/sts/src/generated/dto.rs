@@ -8,7 +8,6 @@ use nimbus_core::types::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssumeRoleRequest {
     #[serde(rename = "RoleArn")]
     pub role_arn: String,
@@ -39,7 +38,6 @@ pub struct AssumeRoleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssumeRoleResponse {
     #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
@@ -56,7 +54,6 @@ pub struct AssumeRoleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssumeRoleWithWebIdentityRequest {
     #[serde(rename = "RoleArn")]
     pub role_arn: String,
@@ -77,7 +74,6 @@ pub struct AssumeRoleWithWebIdentityRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssumeRoleWithWebIdentityResponse {
     #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
@@ -102,7 +98,6 @@ pub struct AssumeRoleWithWebIdentityResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct AssumedRoleUser {
     #[serde(rename = "AssumedRoleId")]
     pub assumed_role_id: String,
@@ -111,7 +106,6 @@ pub struct AssumedRoleUser {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Credentials {
     #[serde(rename = "AccessKeyId")]
     pub access_key_id: String,
@@ -124,7 +118,6 @@ pub struct Credentials {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FederatedUser {
     #[serde(rename = "FederatedUserId")]
     pub federated_user_id: String,
@@ -133,26 +126,22 @@ pub struct FederatedUser {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetAccessKeyInfoRequest {
     #[serde(rename = "AccessKeyId")]
     pub access_key_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetAccessKeyInfoResponse {
     #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetCallerIdentityRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetCallerIdentityResponse {
     #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -163,7 +152,6 @@ pub struct GetCallerIdentityResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetFederationTokenRequest {
     #[serde(rename = "Name")]
     pub name: String,
@@ -180,7 +168,6 @@ pub struct GetFederationTokenRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetFederationTokenResponse {
     #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
@@ -195,7 +182,6 @@ pub struct GetFederationTokenResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetSessionTokenRequest {
     #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i32>,
@@ -208,7 +194,6 @@ pub struct GetSessionTokenRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GetSessionTokenResponse {
     #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
@@ -219,7 +204,6 @@ pub struct GetSessionTokenResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct OriginIdentity {
     #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -232,14 +216,12 @@ pub struct OriginIdentity {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct PolicyDescriptorType {
     #[serde(rename = "arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ProvidedContext {
     #[serde(rename = "ProviderArn", skip_serializing_if = "Option::is_none")]
     pub provider_arn: Option<String>,
@@ -248,7 +230,6 @@ pub struct ProvidedContext {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
@@ -257,14 +238,12 @@ pub struct Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TransactionContext {
     #[serde(rename = "IdentityProvider", skip_serializing_if = "Option::is_none")]
     pub identity_provider: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct TrustedIdentityPropagationContext {
     #[serde(rename = "OriginIdentity", skip_serializing_if = "Option::is_none")]
     pub origin_identity: Option<OriginIdentity>,

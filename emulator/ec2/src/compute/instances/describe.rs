@@ -511,14 +511,8 @@ pub fn describe_instances(
         .map(|(id, _)| id.clone())
         .collect::<Vec<_>>();
     let instances = filtered(describe_many(state, ctx, &candidates), Some(&filters))?;
-    let (page, next) = paginate(
-        instances,
-        |i| i.instance_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) =
+        paginate(instances, |i| i.instance_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     // Group into reservations, in the order of their first instance.
     let mut reservations: Vec<Reservation> = Vec::new();
     for inst in page {

@@ -98,13 +98,6 @@ pub fn describe_instance_status(
             })
         });
     let items = filtered(statuses, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |s| s.instance_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |s| s.instance_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     Ok(DescribeInstanceStatusResult { instance_statuses: Some(page), next_token: next })
 }

@@ -37,6 +37,7 @@ pub fn describe_launch_templates(
     _ctx: &RequestContext,
     input: DescribeLaunchTemplatesRequest,
 ) -> Result<DescribeLaunchTemplatesResult, ApiError> {
+    let paging = input.page();
     let ids = input.launch_template_ids.unwrap_or_default();
     let names = input.launch_template_names.unwrap_or_default();
     for id in &ids {
@@ -57,9 +58,7 @@ pub fn describe_launch_templates(
     let (page, next) = paginate(
         items,
         |t| t.launch_template_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 200),
+        paging,
         !ids.is_empty() || !names.is_empty(),
     )?;
     Ok(DescribeLaunchTemplatesResult { launch_templates: Some(page), next_token: next })
@@ -153,9 +152,7 @@ pub fn describe_launch_template_versions(
                 v.version_number.unwrap_or_default()
             )
         },
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 200),
+        input.page(),
         false,
     )?;
     Ok(DescribeLaunchTemplateVersionsResult { launch_template_versions: Some(page), next_token: next })

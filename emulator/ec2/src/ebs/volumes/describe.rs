@@ -71,14 +71,7 @@ pub fn describe_volume_status(
         }
     });
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |s| s.volume_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |s| s.volume_id.clone().unwrap_or_default(), input.page(), !ids.is_empty())?;
     Ok(DescribeVolumeStatusResult { volume_statuses: Some(page), next_token: next })
 }
 
@@ -131,6 +124,7 @@ pub fn describe_volumes(
     ctx: &RequestContext,
     input: DescribeVolumesRequest,
 ) -> Result<DescribeVolumesResult, ApiError> {
+    let paging = input.page();
     let ids = input.volume_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -138,13 +132,6 @@ pub fn describe_volumes(
     let all =
         state.volumes.keys().filter(|id| ids.is_empty() || ids.contains(id)).map(|id| describe_one(state, id, ctx.now));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |v| v.volume_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 500),
-        !ids.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |v| v.volume_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeVolumesResult { volumes: Some(page), next_token: next })
 }

@@ -162,14 +162,7 @@ pub fn describe_volumes_modifications(
         .filter(|id| ids.is_empty() || ids.contains(id))
         .map(|id| modification_at(state, id, ctx.now));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |m| m.volume_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (1, 500),
-        false,
-    )?;
+    let (page, next) = paginate(items, |m| m.volume_id.clone().unwrap_or_default(), input.page(), false)?;
     Ok(DescribeVolumesModificationsResult { volumes_modifications: Some(page), next_token: next })
 }
 

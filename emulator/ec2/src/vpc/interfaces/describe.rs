@@ -75,6 +75,7 @@ pub fn describe_network_interfaces(
     ctx: &RequestContext,
     input: DescribeNetworkInterfacesRequest,
 ) -> Result<DescribeNetworkInterfacesResult, ApiError> {
+    let paging = input.page();
     let ids = input.network_interface_ids.unwrap_or_default();
     for id in &ids {
         get(state, id)?;
@@ -85,13 +86,7 @@ pub fn describe_network_interfaces(
         .filter(|id| ids.is_empty() || ids.contains(id))
         .map(|id| describe_one(state, ctx, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |e| e.network_interface_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) =
+        paginate(items, |e| e.network_interface_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeNetworkInterfacesResult { network_interfaces: Some(page), next_token: next })
 }

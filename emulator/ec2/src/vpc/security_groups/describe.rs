@@ -151,14 +151,7 @@ pub fn describe_security_groups(
         .filter(|id| wanted.is_empty() || wanted.contains(id))
         .map(|id| describe_one(state, ctx, id));
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |g| g.group_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !wanted.is_empty(),
-    )?;
+    let (page, next) = paginate(items, |g| g.group_id.clone().unwrap_or_default(), input.page(), !wanted.is_empty())?;
     Ok(DescribeSecurityGroupsResult { security_groups: Some(page), next_token: next })
 }
 
@@ -222,6 +215,7 @@ pub fn describe_security_group_rules(
     ctx: &RequestContext,
     input: DescribeSecurityGroupRulesRequest,
 ) -> Result<DescribeSecurityGroupRulesResult, ApiError> {
+    let paging = input.page();
     let ids = input.security_group_rule_ids.unwrap_or_default();
     let mut rules = all_rules(state, ctx);
     for id in &ids {
@@ -234,13 +228,7 @@ pub fn describe_security_group_rules(
     }
     rules.sort_by(|a, b| a.security_group_rule_id.cmp(&b.security_group_rule_id));
     let items = filtered(rules, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |r| r.security_group_rule_id.clone().unwrap_or_default(),
-        input.max_results,
-        input.next_token.as_deref(),
-        (5, 1000),
-        !ids.is_empty(),
-    )?;
+    let (page, next) =
+        paginate(items, |r| r.security_group_rule_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeSecurityGroupRulesResult { security_group_rules: Some(page), next_token: next })
 }
