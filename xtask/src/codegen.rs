@@ -72,6 +72,8 @@ pub fn generate_all() -> Result<Vec<(PathBuf, String)>> {
         if svc.key == "ec2" {
             files.push((dir.join("errors.rs"), gen_ec2_errors()?));
             mods.push("errors");
+            files.push((dir.join("enums.rs"), gen_enums(&model, &listed)?));
+            mods.push("enums");
         }
         mods.sort();
         let mut m = String::from(HEADER);
@@ -623,6 +625,41 @@ fn rust_type(shapes: &Map<String, Value>, name: &str) -> Result<String> {
         "blob" => "Blob".into(),
         other => return Err(format!("shape {name}: unsupported type {other}")),
     })
+}
+
+// ---------------------------------------------------------------------------- enums
+
+/// The values of every enum shape the registered operations' inputs reach, as constants
+/// named after the shape (`VOLUME_TYPE`), in the model's order: what a handler checks a
+/// value against, so that the model decides what is valid.
+fn gen_enums(model: &Value, listed: &[String]) -> Result<String> {
+    let shapes = model["shapes"].as_object().ok_or("model has no shapes")?;
+    let ops = model["operations"].as_object().ok_or("model has no operations")?;
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<String> = listed
+        .iter()
+        .filter_map(|op| ops[op.as_str()].get("input").and_then(|i| s(i, "shape")))
+        .map(str::to_string)
+        .collect();
+    while let Some(name) = stack.pop() {
+        if seen.insert(name.clone()) {
+            let shape = shapes.get(&name).ok_or_else(|| format!("unknown shape {name}"))?;
+            stack.extend(children(shape).into_iter().map(str::to_string));
+        }
+    }
+    let mut out = String::from(HEADER);
+    out.push_str("#![allow(dead_code)]\n//! The values of the enum shapes the implemented operations take, in the model's order.\n");
+    for name in &seen {
+        let Some(values) = shapes[name.as_str()].get("enum").and_then(Value::as_array) else { continue };
+        let values: Vec<String> = values.iter().filter_map(Value::as_str).map(|v| format!("{v:?}")).collect();
+        let _ = writeln!(
+            out,
+            "\n/// `{name}`\npub const {}: &[&str] = &[{}];",
+            snake_case(name).trim_start_matches("r#").to_ascii_uppercase(),
+            values.join(", ")
+        );
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------- registry

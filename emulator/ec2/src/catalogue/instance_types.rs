@@ -9,6 +9,7 @@ use crate::generated::dto::{
     DescribeInstanceTypesResult, InstanceTypeInfo, InstanceTypeOffering,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::support::{filtered, paginate};
 use crate::state::Ec2State;
 
@@ -153,9 +154,11 @@ pub fn describe_instance_type_offerings(
             })
             .collect(),
         other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter locationType is invalid. Valid values: region, availability-zone, availability-zone-id"
-            )))
+            return Err(invalid_value(
+                "locationType",
+                other,
+                "Valid values: region, availability-zone, availability-zone-id",
+            ))
         }
     };
     let items = filtered(items, input.filters.as_deref())?;

@@ -20,6 +20,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::state::lifecycle::shown_state;
 use crate::state::lifecycle::InstanceStateName;
+use crate::state::params::invalid_value;
 use crate::state::support::{bool_value, filtered, paginate};
 use crate::state::Ec2State;
 
@@ -54,11 +55,7 @@ pub fn describe_instance_attribute(
         "sriovNetSupport" => out.sriov_net_support = value(shown.sriov_net_support),
         "enaSupport" => out.ena_support = Some(bool_value(shown.ena_support.unwrap_or(false))),
         "enclaveOptions" => out.enclave_options = shown.enclave_options,
-        other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(out)
 }
@@ -79,9 +76,7 @@ fn from_attribute_value(input: &mut ModifyInstanceAttributeRequest) -> Result<()
     let boolean = || match v.to_ascii_lowercase().as_str() {
         "true" => Ok(bool_value(true)),
         "false" => Ok(bool_value(false)),
-        _ => Err(errors::invalid_parameter_value(format!(
-            "Value ({v}) for parameter value is invalid. Expected 'true' or 'false'."
-        ))),
+        _ => Err(invalid_value("value", &v, "Expected 'true' or 'false'.")),
     };
     let text = || Some(AttributeValue { value: Some(v.clone()) });
     match attribute.as_str() {
@@ -100,11 +95,7 @@ fn from_attribute_value(input: &mut ModifyInstanceAttributeRequest) -> Result<()
                 value: Some(nimbus_core::types::Blob(v.clone().into_bytes())),
             })
         }
-        other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(())
 }
@@ -135,9 +126,7 @@ pub fn modify_instance_attribute(
     }
     if let Some(b) = input.instance_initiated_shutdown_behavior.as_ref().and_then(|v| v.value.as_deref()) {
         if b != "stop" && b != "terminate" {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({b}) for parameter instanceInitiatedShutdownBehavior is invalid."
-            )));
+            return Err(invalid_value("instanceInitiatedShutdownBehavior", b, ""));
         }
     }
     let eni = state.instances[&id].primary_interface.clone();
@@ -243,9 +232,7 @@ pub fn modify_instance_metadata_options(
     check("InstanceMetadataTags", &input.instance_metadata_tags, &["enabled", "disabled"])?;
     if let Some(h) = input.http_put_response_hop_limit {
         if !(1..=64).contains(&h) {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({h}) for parameter HttpPutResponseHopLimit is invalid. Valid values: 1-64"
-            )));
+            return Err(invalid_value("HttpPutResponseHopLimit", h, "Valid values: 1-64"));
         }
     }
     let rec = state.instances.get_mut(&input.instance_id).expect("checked above");

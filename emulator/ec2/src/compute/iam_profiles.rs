@@ -17,6 +17,7 @@ use crate::generated::dto::{
     ReplaceIamInstanceProfileAssociationResult,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::support::{filtered, paginate};
 use crate::state::Ec2State;
 
@@ -30,9 +31,7 @@ pub fn resolve(ctx: &RequestContext, spec: &IamInstanceProfileSpecification) -> 
             )),
             (Some(arn), None) => {
                 if !well_formed_arn(arn) {
-                    return Err(errors::invalid_parameter_value(format!(
-                    "Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
-                )));
+                    return Err(invalid_value("iamInstanceProfile.arn", arn, "Invalid IAM Instance Profile ARN"));
                 }
                 arn.to_string()
             }
@@ -41,9 +40,7 @@ pub fn resolve(ctx: &RequestContext, spec: &IamInstanceProfileSpecification) -> 
                     && name.len() <= 128
                     && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
                 if !valid {
-                    return Err(errors::invalid_parameter_value(format!(
-                    "Value ({name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
-                )));
+                    return Err(invalid_value("iamInstanceProfile.name", name, "Invalid IAM Instance Profile name"));
                 }
                 format!("arn:aws:iam::{}:instance-profile/{name}", ctx.account())
             }

@@ -18,6 +18,7 @@ use crate::generated::dto::{
     Snapshot, SnapshotInfo,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::shared::Shared;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
@@ -215,11 +216,7 @@ pub fn create_snapshots(
     let copy_tags = match input.copy_tags_from_source.as_deref() {
         None => false,
         Some("volume") => true,
-        Some(other) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter copyTagsFromSource is invalid. Valid values: volume"
-            )))
-        }
+        Some(other) => return Err(invalid_value("copyTagsFromSource", other, "Valid values: volume")),
     };
     let mut out = Vec::new();
     for (device, volume_id, ..) in attached {
@@ -426,9 +423,7 @@ pub fn describe_snapshots(
 }
 
 fn unknown_attribute(attribute: &str) -> ApiError {
-    errors::invalid_parameter_value(format!(
-        "Value ({attribute}) for parameter attribute is invalid. Unknown attribute."
-    ))
+    invalid_value("attribute", attribute, "Unknown attribute.")
 }
 
 pub fn describe_snapshot_attribute(
@@ -498,11 +493,7 @@ pub fn modify_snapshot_attribute(
         match input.operation_type.as_deref() {
             Some("add") => add.extend(listed),
             Some("remove") => remove.extend(listed),
-            Some(other) => {
-                return Err(errors::invalid_parameter_value(format!(
-                    "Value ({other}) for parameter operationType is invalid. Valid values: add, remove"
-                )))
-            }
+            Some(other) => return Err(invalid_value("operationType", other, "Valid values: add, remove")),
             None => return Err(errors::missing_parameter("OperationType")),
         }
     }
@@ -514,9 +505,7 @@ pub fn modify_snapshot_attribute(
             check_account_id(u)?;
         }
         if let Some(g) = p.group.as_deref().filter(|g| *g != "all") {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({g}) for parameter group is invalid. Valid values: all"
-            )));
+            return Err(invalid_value("group", g, "Valid values: all"));
         }
     }
     let rec = state.snapshots.get_mut(&input.snapshot_id).expect("checked above");

@@ -2,6 +2,8 @@
 #[rustfmt::skip]
 pub mod dto;
 #[rustfmt::skip]
+pub mod enums;
+#[rustfmt::skip]
 pub mod errors;
 #[rustfmt::skip]
 pub mod model;

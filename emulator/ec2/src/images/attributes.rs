@@ -13,6 +13,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::images::lookup::{image_at, iso, PROTECTION_COOLDOWN};
 use crate::images::register::{check_description, check_enum, own};
+use crate::state::params::invalid_value;
 use crate::state::shared::Shared;
 use crate::state::Ec2State;
 
@@ -53,11 +54,7 @@ pub fn describe_image_attribute(
             out.deregistration_protection =
                 value(Some(img.deregistration_protection.unwrap_or_else(|| "disabled".into())))
         }
-        other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(out)
 }
@@ -93,11 +90,7 @@ pub fn modify_image_attribute(
         match input.operation_type.as_deref() {
             Some("add") => add.extend(listed),
             Some("remove") => remove.extend(listed),
-            Some(other) => {
-                return Err(errors::invalid_parameter_value(format!(
-                    "Value ({other}) for parameter operationType is invalid. Valid values: add, remove"
-                )))
-            }
+            Some(other) => return Err(invalid_value("operationType", other, "Valid values: add, remove")),
             None => return Err(errors::missing_parameter("OperationType")),
         }
     }
@@ -136,9 +129,7 @@ pub fn modify_image_attribute(
     check_enum(imds.as_deref(), "imdsSupport", &["v2.0"])?;
     if let Some(a) = attribute.as_deref().filter(|a| !matches!(*a, "launchPermission" | "description" | "imdsSupport"))
     {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({a}) for parameter attribute is invalid. Unknown attribute."
-        )));
+        return Err(invalid_value("attribute", a, "Unknown attribute."));
     }
     if add.is_empty() && remove.is_empty() && description.is_none() && imds.is_none() {
         return Err(errors::missing_parameter("LaunchPermission, Description or ImdsSupport"));

@@ -8,8 +8,10 @@ use crate::generated::dto::{
     BlockDeviceMapping, CreateImageRequest, CreateImageResult, DeleteSnapshotReturnCode, DeregisterImageRequest,
     DeregisterImageResult, EbsBlockDevice, Image, RegisterImageRequest, RegisterImageResult, TagSpecification,
 };
+use crate::generated::enums;
 use crate::generated::errors;
 use crate::images::lookup::{check_id, find, iso, Tags};
+use crate::state::params::one_of;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, ImageRecord};
@@ -190,12 +192,8 @@ pub fn create_image(
     check_description(input.description.as_deref())?;
     let (image_tags, snapshot_tags) =
         image_and_snapshot_tags(input.tag_specifications.as_deref(), &["image", "snapshot"])?;
-    if let Some(m) =
-        input.boot_mode_override.as_deref().filter(|m| !matches!(*m, "legacy-bios" | "uefi" | "uefi-preferred"))
-    {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({m}) for parameter bootModeOverride is invalid. Valid values: legacy-bios, uefi, uefi-preferred"
-        )));
+    if let Some(m) = input.boot_mode_override.as_deref() {
+        one_of("bootModeOverride", m, enums::BOOT_MODE_VALUES)?;
     }
     let instance = rec.instance.clone();
     let root = instance.root_device_name.clone().unwrap_or_default();

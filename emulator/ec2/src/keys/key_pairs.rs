@@ -10,8 +10,11 @@ use crate::generated::dto::{
     CreateKeyPairRequest, DeleteKeyPairRequest, DeleteKeyPairResult, DescribeKeyPairsRequest, DescribeKeyPairsResult,
     ImportKeyPairRequest, ImportKeyPairResult, KeyPair, KeyPairInfo,
 };
+use crate::generated::enums;
 use crate::generated::errors;
 use crate::keys::material::{self, KeyKind, PrivateFormat};
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, spec_tags};
 use crate::state::Ec2State;
@@ -37,9 +40,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
         return Err(errors::invalid_parameter_value("Value () for parameter keyName is invalid. Empty key name."));
     }
     if name.len() > 255 || !name.is_ascii() {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({name}) for parameter keyName is invalid. Length exceeds maximum of 255 ASCII characters"
-        )));
+        return Err(invalid_value("keyName", name, "Length exceeds maximum of 255 ASCII characters"));
     }
     Ok(())
 }
@@ -75,23 +76,17 @@ pub fn create_key_pair(
 ) -> Result<KeyPair, ApiError> {
     let name = input.key_name;
     check_name(&name)?;
+    one_of("keyType", input.key_type.as_deref().unwrap_or("rsa"), enums::KEY_TYPE)?;
+    one_of("keyFormat", input.key_format.as_deref().unwrap_or("pem"), enums::KEY_FORMAT)?;
     let kind = match input.key_type.as_deref() {
         None | Some("rsa") => KeyKind::Rsa,
         Some("ed25519") => KeyKind::Ed25519,
-        Some(other) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter keyType is invalid. Valid values: rsa, ed25519"
-            )))
-        }
+        Some(_) => KeyKind::Rsa,
     };
     let format = match input.key_format.as_deref() {
         None | Some("pem") => PrivateFormat::Pem,
         Some("ppk") => PrivateFormat::Ppk,
-        Some(other) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter keyFormat is invalid. Valid values: pem, ppk"
-            )))
-        }
+        Some(_) => PrivateFormat::Pem,
     };
     let tags = spec_tags(input.tag_specifications.as_deref(), "key-pair")?;
     if exists(state, &name) {

@@ -8,6 +8,7 @@
 pub mod cidr;
 pub mod lifecycle;
 pub mod lookup;
+pub mod params;
 pub mod resources;
 pub mod shared;
 pub mod support;

@@ -15,6 +15,7 @@ use crate::generated::dto::{
     ResetAddressAttributeResult,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::resources;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
@@ -199,9 +200,7 @@ pub fn allocate_address(
     input: AllocateAddressRequest,
 ) -> Result<AllocateAddressResult, ApiError> {
     if let Some(d) = input.domain.as_deref().filter(|d| *d != "vpc") {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({d}) for parameter domain is invalid. EC2-Classic is retired; the only domain is vpc."
-        )));
+        return Err(invalid_value("domain", d, "EC2-Classic is retired; the only domain is vpc."));
     }
     if let Some(pool) = input.public_ipv4_pool.as_deref().filter(|p| *p != "amazon") {
         return Err(ApiError::client(
@@ -224,9 +223,7 @@ pub fn allocate_address(
     let public_ip = match input.address.as_deref() {
         // Recovering a released address: it must be one of the pool's and free.
         Some(raw) => {
-            let addr = raw.trim().parse::<Ipv4Addr>().map_err(|_| {
-                errors::invalid_parameter_value(format!("Value ({raw}) for parameter address is invalid."))
-            })?;
+            let addr = raw.trim().parse::<Ipv4Addr>().map_err(|_| invalid_value("address", raw, ""))?;
             let ip = addr.to_string();
             if !in_pool(u32::from(addr)) || looks_odd(u32::from(addr)) {
                 return Err(errors::invalid_parameter_value(format!(
@@ -460,9 +457,7 @@ fn attribute(ctx: &RequestContext, r: &AddressRecord) -> AddressAttribute {
 
 fn check_domain_attribute(attribute: &str) -> Result<(), ApiError> {
     if attribute != "domain-name" {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({attribute}) for parameter attribute is invalid. Valid values: domain-name"
-        )));
+        return Err(invalid_value("attribute", attribute, "Valid values: domain-name"));
     }
     Ok(())
 }
@@ -502,7 +497,7 @@ pub fn modify_address_attribute(
             .split('.')
             .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     if !valid {
-        return Err(errors::invalid_parameter_value(format!("Value ({name}) for parameter domainName is invalid.")));
+        return Err(invalid_value("domainName", name, ""));
     }
     let record = if name.ends_with('.') { name.clone() } else { format!("{name}.") };
     let r = state.addresses.get_mut(&input.allocation_id).expect("checked above");

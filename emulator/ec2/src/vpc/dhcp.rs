@@ -8,6 +8,7 @@ use crate::generated::dto::{
     DeleteDhcpOptionsRequest, DescribeDhcpOptionsRequest, DescribeDhcpOptionsResult, DhcpConfiguration, DhcpOptions,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::Ec2State;
@@ -68,9 +69,7 @@ pub fn create_dhcp_options(
     for c in &input.dhcp_configurations {
         let key = c.key.clone().unwrap_or_default();
         if !KEYS.contains(&key.as_str()) {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({key}) for parameter DhcpConfiguration is invalid. Unrecognized key is specified."
-            )));
+            return Err(invalid_value("DhcpConfiguration", key, "Unrecognized key is specified."));
         }
         let values = c.values.clone().unwrap_or_default();
         if values.is_empty() {

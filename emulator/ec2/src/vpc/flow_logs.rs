@@ -9,7 +9,10 @@ use crate::generated::dto::{
     CreateFlowLogsRequest, CreateFlowLogsResult, DeleteFlowLogsRequest, DeleteFlowLogsResult, DescribeFlowLogsRequest,
     DescribeFlowLogsResult, DestinationOptionsResponse, FlowLog,
 };
+use crate::generated::enums;
 use crate::generated::errors;
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::resources;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags, unsuccessful};
@@ -61,17 +64,21 @@ fn destination(
         "cloud-watch-logs" => {
             let (group, arn) = match (&input.log_group_name, &input.log_destination) {
                 (Some(_), Some(_)) => {
-                    return Err(errors::invalid_parameter("Please only provide LogGroupName or only provide LogDestination."))
+                    return Err(errors::invalid_parameter(
+                        "Please only provide LogGroupName or only provide LogDestination.",
+                    ))
                 }
                 (None, None) => {
-                    return Err(errors::invalid_parameter("LogDestination can't be empty if LogGroupName is not provided."))
+                    return Err(errors::invalid_parameter(
+                        "LogDestination can't be empty if LogGroupName is not provided.",
+                    ))
                 }
-                (Some(g), None) => {
-                    (g.clone(), format!("arn:aws:logs:{}:{}:log-group:{g}", ctx.region, ctx.account()))
-                }
+                (Some(g), None) => (g.clone(), format!("arn:aws:logs:{}:{}:log-group:{g}", ctx.region, ctx.account())),
                 (None, Some(arn)) => {
                     let g = log_group_of(arn).ok_or_else(|| {
-                        errors::invalid_parameter(format!("LogDestination {arn} is not a valid CloudWatch Logs log group ARN."))
+                        errors::invalid_parameter(format!(
+                            "LogDestination {arn} is not a valid CloudWatch Logs log group ARN."
+                        ))
                     })?;
                     (g, arn.trim_end_matches(":*").to_string())
                 }
@@ -98,9 +105,9 @@ fn destination(
                 ))),
             }
         }
-        other => Err(errors::invalid_parameter_value(format!(
-            "Value ({other}) for parameter logDestinationType is invalid. Valid values: cloud-watch-logs, s3, kinesis-data-firehose"
-        ))),
+        other => Err(one_of("logDestinationType", other, enums::LOG_DESTINATION_TYPE)
+            .err()
+            .unwrap_or_else(|| invalid_value("logDestinationType", other, ""))),
     }
 }
 
@@ -113,9 +120,11 @@ pub fn create_flow_logs(
 ) -> Result<CreateFlowLogsResult, ApiError> {
     let rt = input.resource_type.as_str();
     if !["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment"].contains(&rt) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({rt}) for parameter resourceType is invalid. Valid values: VPC, Subnet, NetworkInterface, TransitGateway, TransitGatewayAttachment"
-        )));
+        return Err(invalid_value(
+            "resourceType",
+            rt,
+            "Valid values: VPC, Subnet, NetworkInterface, TransitGateway, TransitGatewayAttachment",
+        ));
     }
     if input.resource_ids.is_empty() {
         return Err(errors::missing_parameter("ResourceId"));
@@ -127,11 +136,9 @@ pub fn create_flow_logs(
         }
         (None, true) => None,
         (None, false) => return Err(errors::missing_parameter("TrafficType")),
-        (Some(t), false) if ["ACCEPT", "REJECT", "ALL"].contains(&t.as_str()) => Some(t.clone()),
         (Some(t), false) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({t}) for parameter trafficType is invalid. Valid values: ACCEPT, REJECT, ALL"
-            )))
+            one_of("trafficType", t, enums::TRAFFIC_TYPE)?;
+            Some(t.clone())
         }
     };
     let (kind, group, dest) = destination(ctx, &input)?;

@@ -17,7 +17,10 @@ use crate::generated::dto::{
     CreateNatGatewayRequest, CreateNatGatewayResult, DeleteNatGatewayRequest, DeleteNatGatewayResult,
     DescribeNatGatewaysRequest, DescribeNatGatewaysResult, NatGateway, NatGatewayAddress,
 };
+use crate::generated::enums;
 use crate::generated::errors;
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::Ec2State;
@@ -200,9 +203,9 @@ pub fn create_nat_gateway(
             Vec::new()
         }
         other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter connectivityType is invalid. Valid values: public, private"
-            )))
+            return Err(one_of("connectivityType", other, enums::CONNECTIVITY_TYPE)
+                .err()
+                .unwrap_or_else(|| invalid_value("connectivityType", other, "")))
         }
     };
     for (i, id) in allocations.iter().enumerate() {
@@ -218,11 +221,7 @@ pub fn create_nat_gateway(
                 "Only one of secondaryPrivateIpAddresses or secondaryPrivateIpAddressCount may be specified.",
             ))
         }
-        (_, Some(n)) if n < 0 => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({n}) for parameter secondaryPrivateIpAddressCount is invalid."
-            )))
-        }
+        (_, Some(n)) if n < 0 => return Err(invalid_value("secondaryPrivateIpAddressCount", n, "")),
         (_, Some(n)) => n as usize,
         (_, None) => 0,
     };

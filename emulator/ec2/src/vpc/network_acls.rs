@@ -10,8 +10,11 @@ use crate::generated::dto::{
     NetworkAclAssociation, NetworkAclEntry, PortRange, ReplaceNetworkAclAssociationRequest,
     ReplaceNetworkAclAssociationResult, ReplaceNetworkAclEntryRequest,
 };
+use crate::generated::enums;
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::Ec2State;
@@ -158,26 +161,16 @@ fn build_entry(
     ports: Option<&PortRange>,
 ) -> Result<NetworkAclEntry, ApiError> {
     if !(1..=32766).contains(&number) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({number}) for parameter ruleNumber is invalid. Valid values are 1 to 32766."
-        )));
+        return Err(invalid_value("ruleNumber", number, "Valid values are 1 to 32766."));
     }
     let action = action.to_ascii_lowercase();
-    if action != "allow" && action != "deny" {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({action}) for parameter ruleAction is invalid. Valid values: allow, deny"
-        )));
-    }
+    one_of("ruleAction", &action, enums::RULE_ACTION)?;
     let protocol = protocol_number(protocol)?;
     let (v4, v6) = match (cidr, ipv6) {
         (Some(c), None) => (
             Some(
                 Ipv4Cidr::parse_loose(c)
-                    .ok_or_else(|| {
-                        errors::invalid_parameter_value(format!(
-                            "Value ({c}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
-                        ))
-                    })?
+                    .ok_or_else(|| invalid_value("cidrBlock", c, "This is not a valid CIDR block."))?
                     .to_string(),
             ),
             None,
@@ -186,11 +179,7 @@ fn build_entry(
             None,
             Some(
                 Ipv6Cidr::parse(c)
-                    .ok_or_else(|| {
-                        errors::invalid_parameter_value(format!(
-                            "Value ({c}) for parameter ipv6CidrBlock is invalid. This is not a valid CIDR block."
-                        ))
-                    })?
+                    .ok_or_else(|| invalid_value("ipv6CidrBlock", c, "This is not a valid CIDR block."))?
                     .to_string(),
             ),
         ),

@@ -25,6 +25,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, mark_changed, older_than, paginate, settled, spec_tags};
 use crate::state::Ec2State;
@@ -188,15 +189,11 @@ pub fn create_vpc_peering_connection(
     };
     let peer_owner = input.peer_owner_id.clone().unwrap_or_else(|| ctx.account().to_string());
     if peer_owner.len() != 12 || !peer_owner.chars().all(|c| c.is_ascii_digit()) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({peer_owner}) for parameter peerOwnerId is invalid. It must be a 12-digit account ID."
-        )));
+        return Err(invalid_value("peerOwnerId", peer_owner, "It must be a 12-digit account ID."));
     }
     let peer_region = input.peer_region.clone().unwrap_or_else(|| ctx.region.clone());
     if !regions::is_known(&peer_region) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({peer_region}) for parameter peerRegion is invalid. The region does not exist."
-        )));
+        return Err(invalid_value("peerRegion", peer_region, "The region does not exist."));
     }
     let tags = spec_tags(input.tag_specifications.as_deref(), "vpc-peering-connection")?;
     prune(state, ctx.now);

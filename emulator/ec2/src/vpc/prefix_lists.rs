@@ -15,6 +15,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, mark_changed, paginate, settled, spec_tags, stable_hash};
 use crate::state::{Ec2State, Peer, PrefixListRecord};
@@ -144,9 +145,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 
 fn check_max_entries(max: i32) -> Result<(), ApiError> {
     if !(1..=MAX_ENTRIES_LIMIT).contains(&max) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({max}) for parameter maxEntries is invalid. It must be between 1 and {MAX_ENTRIES_LIMIT}."
-        )));
+        return Err(invalid_value("maxEntries", max, &format!("It must be between 1 and {MAX_ENTRIES_LIMIT}.")));
     }
     Ok(())
 }
@@ -193,9 +192,7 @@ pub fn create_managed_prefix_list(
     check_name(&input.prefix_list_name)?;
     let family = input.address_family.as_str();
     if !["IPv4", "IPv6"].contains(&family) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({family}) for parameter addressFamily is invalid. Valid values: IPv4, IPv6"
-        )));
+        return Err(invalid_value("addressFamily", family, "Valid values: IPv4, IPv6"));
     }
     check_max_entries(input.max_entries)?;
     let entries = normalise(input.entries.iter().flatten().map(|e| entry(family, e)).collect::<Result<Vec<_>, _>>()?);

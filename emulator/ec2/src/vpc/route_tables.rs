@@ -13,6 +13,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::Ec2State;
@@ -190,19 +191,13 @@ fn route_spec(
     let mut route = Route { origin: Some("CreateRoute".into()), state: Some("active".into()), ..Default::default() };
     match (dest_v4, dest_v6, dest_pl) {
         (Some(c), None, None) => {
-            let block = Ipv4Cidr::parse_loose(c).ok_or_else(|| {
-                errors::invalid_parameter_value(format!(
-                    "Value ({c}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block."
-                ))
-            })?;
+            let block = Ipv4Cidr::parse_loose(c)
+                .ok_or_else(|| invalid_value("destinationCidrBlock", c, "This is not a valid CIDR block."))?;
             route.destination_cidr_block = Some(block.to_string());
         }
         (None, Some(c), None) => {
-            let block = Ipv6Cidr::parse(c).ok_or_else(|| {
-                errors::invalid_parameter_value(format!(
-                    "Value ({c}) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block."
-                ))
-            })?;
+            let block = Ipv6Cidr::parse(c)
+                .ok_or_else(|| invalid_value("destinationIpv6CidrBlock", c, "This is not a valid IPv6 CIDR block."))?;
             route.destination_ipv6_cidr_block = Some(block.to_string());
         }
         (None, None, Some(pl)) => {

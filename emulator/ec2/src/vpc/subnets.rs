@@ -16,6 +16,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::{Ec2State, SubnetRecord};
@@ -210,11 +211,8 @@ pub fn create_subnet(
     let Some(raw) = input.cidr_block.as_deref() else {
         return Err(errors::missing_parameter("cidrBlock"));
     };
-    let block = Ipv4Cidr::parse(raw).ok_or_else(|| {
-        errors::invalid_parameter_value(format!(
-            "Value ({raw}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
-        ))
-    })?;
+    let block =
+        Ipv4Cidr::parse(raw).ok_or_else(|| invalid_value("cidrBlock", raw, "This is not a valid CIDR block."))?;
     if !(16..=28).contains(&block.len) || !vpcs::ipv4_blocks(&vpc).iter().any(|v| v.contains(&block)) {
         return Err(errors::invalid_subnet_range(raw));
     }
@@ -242,11 +240,9 @@ pub fn create_subnet(
 }
 
 fn check_ipv6_block(state: &Ec2State, vpc_id: &str, raw: &str) -> Result<Ipv6Cidr, ApiError> {
-    let block = Ipv6Cidr::parse(raw).filter(|b| b.len == 64).ok_or_else(|| {
-        errors::invalid_parameter_value(format!(
-            "Value ({raw}) for parameter ipv6CidrBlock is invalid. This is not a valid /64 IPv6 CIDR block."
-        ))
-    })?;
+    let block = Ipv6Cidr::parse(raw)
+        .filter(|b| b.len == 64)
+        .ok_or_else(|| invalid_value("ipv6CidrBlock", raw, "This is not a valid /64 IPv6 CIDR block."))?;
     let vpc = vpcs::get(state, vpc_id)?;
     if !vpcs::ipv6_blocks(vpc).iter().any(|v| v.contains(&block)) {
         return Err(errors::invalid_subnet_range(raw));
@@ -422,9 +418,7 @@ pub fn modify_subnet_attribute(
     }
     if let Some(t) = input.private_dns_hostname_type_on_launch.as_deref() {
         if t != "ip-name" && t != "resource-name" {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({t}) for parameter privateDnsHostnameTypeOnLaunch is invalid."
-            )));
+            return Err(invalid_value("privateDnsHostnameTypeOnLaunch", t, ""));
         }
     }
     let s = &mut state.subnets.get_mut(&input.subnet_id).expect("checked above").subnet;

@@ -14,6 +14,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
+use crate::state::params::invalid_value;
 use crate::state::support::{bool_value, filtered, paginate, spec_tags, tag_pairs};
 use crate::state::{Ec2State, VpcRecord};
 use crate::{
@@ -129,11 +130,8 @@ fn amazon_ipv6_block(state: &Ec2State) -> Ipv6Cidr {
 }
 
 fn parse_vpc_cidr(raw: &str) -> Result<Ipv4Cidr, ApiError> {
-    let cidr = Ipv4Cidr::parse(raw).ok_or_else(|| {
-        errors::invalid_parameter_value(format!(
-            "Value ({raw}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
-        ))
-    })?;
+    let cidr =
+        Ipv4Cidr::parse(raw).ok_or_else(|| invalid_value("cidrBlock", raw, "This is not a valid CIDR block."))?;
     if !(16..=28).contains(&cidr.len) {
         return Err(errors::invalid_vpc_range(raw));
     }
@@ -186,9 +184,7 @@ pub fn create_vpc(
     let cidr = parse_vpc_cidr(&raw)?;
     let tenancy = input.instance_tenancy.as_deref().unwrap_or("default");
     if !["default", "dedicated"].contains(&tenancy) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({tenancy}) for parameter instanceTenancy is invalid. Valid values: default, dedicated"
-        )));
+        return Err(invalid_value("instanceTenancy", tenancy, "Valid values: default, dedicated"));
     }
     if input.ipv6_cidr_block.is_some() || input.ipv6_pool.is_some() || input.ipv6_ipam_pool_id.is_some() {
         return Err(errors::invalid_parameter_value(
@@ -316,11 +312,7 @@ pub fn describe_vpc_attribute(
         "enableNetworkAddressUsageMetrics" => {
             out.enable_network_address_usage_metrics = Some(bool_value(rec.enable_network_address_usage_metrics))
         }
-        other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(out)
 }

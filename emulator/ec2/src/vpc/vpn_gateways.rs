@@ -14,7 +14,10 @@ use crate::generated::dto::{
     DescribeVpnGatewaysRequest, DescribeVpnGatewaysResult, DetachVpnGatewayRequest, DisableVgwRoutePropagationRequest,
     EnableVgwRoutePropagationRequest, PropagatingVgw, VpcAttachment, VpnGateway,
 };
+use crate::generated::enums;
 use crate::generated::errors;
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, mark_changed, older_than, settled, spec_tags};
 use crate::state::Ec2State;
@@ -111,12 +114,7 @@ pub fn create_vpn_gateway(
     ctx: &RequestContext,
     input: CreateVpnGatewayRequest,
 ) -> Result<CreateVpnGatewayResult, ApiError> {
-    if input.r#type != "ipsec.1" {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({}) for parameter type is invalid. Valid values: ipsec.1",
-            input.r#type
-        )));
-    }
+    one_of("type", &input.r#type, enums::GATEWAY_TYPE)?;
     let asn = input.amazon_side_asn.unwrap_or(DEFAULT_AMAZON_SIDE_ASN);
     if !valid_amazon_asn(asn) {
         return Err(errors::invalid_parameter_value(format!(
@@ -125,9 +123,7 @@ pub fn create_vpn_gateway(
     }
     if let Some(zone) = input.availability_zone.as_deref() {
         if !nimbus_core::regions::availability_zones(&ctx.region).iter().any(|z| z.zone_name == zone) {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({zone}) for parameter availabilityZone is invalid."
-            )));
+            return Err(invalid_value("availabilityZone", zone, ""));
         }
     }
     let tags = spec_tags(input.tag_specifications.as_deref(), "vpn-gateway")?;
@@ -320,12 +316,7 @@ pub fn create_customer_gateway(
     ctx: &RequestContext,
     input: CreateCustomerGatewayRequest,
 ) -> Result<CreateCustomerGatewayResult, ApiError> {
-    if input.r#type != "ipsec.1" {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({}) for parameter type is invalid. Valid values: ipsec.1",
-            input.r#type
-        )));
-    }
+    one_of("type", &input.r#type, enums::GATEWAY_TYPE)?;
     let ip = input.ip_address.clone().or(input.public_ip.clone());
     let Some(ip) = ip else {
         if input.certificate_arn.is_none() {
@@ -336,19 +327,15 @@ pub fn create_customer_gateway(
         ));
     };
     if ip.parse::<std::net::Ipv4Addr>().is_err() {
-        return Err(errors::invalid_parameter_value(format!("Value ({ip}) for parameter ipAddress is invalid.")));
+        return Err(invalid_value("ipAddress", ip, ""));
     }
     let (bgp_asn, extended) = match (input.bgp_asn, input.bgp_asn_extended) {
         (Some(_), Some(_)) => {
             return Err(errors::invalid_parameter_combination("Specify either BgpAsn or BgpAsnExtended, not both."))
         }
-        (Some(a), None) if !(1..=2_147_483_647).contains(&a) => {
-            return Err(errors::invalid_parameter_value(format!("Value ({a}) for parameter bgpAsn is invalid.")))
-        }
+        (Some(a), None) if !(1..=2_147_483_647).contains(&a) => return Err(invalid_value("bgpAsn", a, "")),
         (None, Some(a)) if !(2_147_483_648..=4_294_967_294).contains(&a) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({a}) for parameter bgpAsnExtended is invalid. It must be between 2147483648 and 4294967294."
-            )))
+            return Err(invalid_value("bgpAsnExtended", a, "It must be between 2147483648 and 4294967294."))
         }
         (a, None) => (a.unwrap_or(DEFAULT_BGP_ASN).to_string(), None),
         (None, Some(a)) => (a.to_string(), Some(a.to_string())),

@@ -15,6 +15,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::lifecycle::InstanceStateName as Name;
+use crate::state::params::invalid_value;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, InstanceRecord};
@@ -254,9 +255,7 @@ pub fn run_instances(
     }
     let shutdown = input.instance_initiated_shutdown_behavior.clone().unwrap_or_else(|| "stop".into());
     if shutdown != "stop" && shutdown != "terminate" {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({shutdown}) for parameter instanceInitiatedShutdownBehavior is invalid."
-        )));
+        return Err(invalid_value("instanceInitiatedShutdownBehavior", shutdown, ""));
     }
     let profile = input.iam_instance_profile.as_ref().map(|p| iam_profiles::resolve(ctx, p)).transpose()?;
     let subnet_id = choose_subnet(state, ctx, &input, &instance_type)?;

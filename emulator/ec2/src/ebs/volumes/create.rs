@@ -9,7 +9,10 @@ use crate::ebs::volumes::records::{
     create_volume_record, remove_volume, NewVolume, Provisioned, GP3_THROUGHPUT, GP3_THROUGHPUT_PER_IOPS, TYPES,
 };
 use crate::generated::dto::{CreateVolumeRequest, DeleteVolumeRequest, Volume};
+use crate::generated::enums;
 use crate::generated::errors;
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::Ec2State;
@@ -17,11 +20,12 @@ use crate::state::Ec2State;
 // ----------------------------------------------------------------------------- checks
 
 pub fn type_limits(volume_type: &str) -> Result<(i32, i32, Option<Provisioned>), ApiError> {
-    TYPES.iter().find(|(t, ..)| *t == volume_type).map(|(_, min, max, iops)| (*min, *max, *iops)).ok_or_else(|| {
-        errors::invalid_parameter_value(format!(
-            "Value ({volume_type}) for parameter volumeType is invalid. Valid values: gp2, gp3, io1, io2, st1, sc1, standard"
-        ))
-    })
+    one_of("volumeType", volume_type, enums::VOLUME_TYPE)?;
+    TYPES
+        .iter()
+        .find(|(t, ..)| *t == volume_type)
+        .map(|(_, min, max, iops)| (*min, *max, *iops))
+        .ok_or_else(|| invalid_value("volumeType", volume_type, ""))
 }
 
 /// Checks a volume's size and performance against its type's limits, as AWS does at

@@ -15,6 +15,7 @@ use crate::generated::dto::{
     VolumeModification,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::support::{bool_value, filtered, paginate};
 use crate::state::Ec2State;
 
@@ -176,11 +177,7 @@ pub fn describe_volume_attribute(
     match input.attribute.as_str() {
         "autoEnableIO" => out.auto_enable_io = Some(bool_value(state.volume_auto_enable_io.contains(&input.volume_id))),
         "productCodes" => out.product_codes = Some(Vec::new()),
-        other => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@ use crate::generated::dto::{
     ModifyNetworkInterfaceAttributeRequest, ResetNetworkInterfaceAttributeRequest,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::support::bool_value;
 use crate::state::Ec2State;
 
@@ -95,11 +96,7 @@ pub fn describe_network_interface_attribute(
         Some("sourceDestCheck") => out.source_dest_check = Some(bool_value(eni.source_dest_check.unwrap_or(true))),
         Some("attachment") => out.attachment = eni.attachment.clone(),
         Some("associatePublicIpAddress") => out.associate_public_ip_address = Some(false),
-        Some(other) => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({other}) for parameter attribute is invalid. Unknown attribute."
-            )))
-        }
+        Some(other) => return Err(invalid_value("attribute", other, "Unknown attribute.")),
         None => return Err(errors::missing_parameter("attribute")),
     }
     Ok(out)

@@ -3,13 +3,15 @@
 use nimbus_core::{ApiError, RequestContext};
 
 use super::records::{
-    create_interface_record, describe_one, get, remove_interface_record, resolve_groups, NewInterface, CREATION_TYPES,
-    MAX_PRIVATE_IPS,
+    create_interface_record, describe_one, get, remove_interface_record, resolve_groups, NewInterface, MAX_PRIVATE_IPS,
 };
 use crate::generated::dto::{
     CreateNetworkInterfaceRequest, CreateNetworkInterfaceResult, DeleteNetworkInterfaceRequest,
 };
+use crate::generated::enums;
 use crate::generated::errors;
+use crate::state::params::invalid_value;
+use crate::state::params::one_of;
 use crate::state::support::spec_tags;
 use crate::state::Ec2State;
 use crate::vpc::subnets;
@@ -37,10 +39,8 @@ pub fn create_network_interface(
         return Err(errors::invalid_parameter_value("Prefix delegation is not supported by nimbus yet."));
     }
     let interface_type = input.interface_type.clone().unwrap_or_else(|| "interface".into());
-    if !CREATION_TYPES.contains(&interface_type.as_str()) {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({interface_type}) for parameter interfaceType is invalid. Valid values: efa, efa-only, branch, trunk"
-        )));
+    if interface_type != "interface" {
+        one_of("interfaceType", &interface_type, enums::NETWORK_INTERFACE_CREATION_TYPE)?;
     }
     let groups = resolve_groups(state, &vpc_id, &input.subnet_id, input.groups.as_deref())?;
     let tags = spec_tags(input.tag_specifications.as_deref(), "network-interface")?;
@@ -70,9 +70,7 @@ pub fn create_network_interface(
         .collect();
     let count = input.secondary_private_ip_address_count.unwrap_or(0);
     if count < 0 {
-        return Err(errors::invalid_parameter_value(format!(
-            "Value ({count}) for parameter secondaryPrivateIpAddressCount is invalid."
-        )));
+        return Err(invalid_value("secondaryPrivateIpAddressCount", count, ""));
     }
     if 1 + secondaries.len() + count as usize > MAX_PRIVATE_IPS {
         return Err(errors::private_ip_address_limit_exceeded());

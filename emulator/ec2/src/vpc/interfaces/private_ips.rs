@@ -8,6 +8,7 @@ use crate::generated::dto::{
     UnassignPrivateIpAddressesRequest,
 };
 use crate::generated::errors;
+use crate::state::params::invalid_value;
 use crate::state::Ec2State;
 use crate::{vpc::addresses, vpc::subnets};
 
@@ -30,11 +31,7 @@ pub fn assign_private_ip_addresses(
             ))
         }
         (true, None) => return Err(errors::missing_parameter("privateIpAddresses or secondaryPrivateIpAddressCount")),
-        (true, Some(n)) if n < 1 => {
-            return Err(errors::invalid_parameter_value(format!(
-                "Value ({n}) for parameter secondaryPrivateIpAddressCount is invalid."
-            )))
-        }
+        (true, Some(n)) if n < 1 => return Err(invalid_value("secondaryPrivateIpAddressCount", n, "")),
         (true, Some(n)) => n as usize,
         (false, None) => 0,
     };

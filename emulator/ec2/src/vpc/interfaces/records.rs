@@ -18,8 +18,6 @@ use crate::{vpc::addresses, vpc::subnets};
 pub const MAX_PRIVATE_IPS: usize = 50;
 /// AWS's default quota of security groups per interface.
 const MAX_GROUPS: usize = 5;
-/// The interface types CreateNetworkInterface accepts (`interface` is the default).
-pub(super) const CREATION_TYPES: &[&str] = &["interface", "efa", "efa-only", "branch", "trunk"];
 /// Attachments AWS makes for its own services' interfaces; users cannot detach them.
 pub(super) const MANAGED_ATTACHMENT_PREFIX: &str = "ela-attach";
 
