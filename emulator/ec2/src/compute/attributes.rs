@@ -8,13 +8,15 @@ use nimbus_core::{ApiError, RequestContext};
 
 use crate::catalogue;
 use crate::compute::instances::describe::describe_one;
+use crate::compute::instances::lifecycle::check_all;
 use crate::generated::dto::{
     AttributeValue, DescribeInstanceAttributeRequest, DescribeInstanceCreditSpecificationsRequest,
     DescribeInstanceCreditSpecificationsResult, GetConsoleOutputRequest, GetConsoleOutputResult,
     GetPasswordDataRequest, GetPasswordDataResult, GroupIdentifier, InstanceAttribute, InstanceCreditSpecification,
-    ModifyInstanceAttributeRequest, ModifyInstanceCreditSpecificationRequest, ModifyInstanceCreditSpecificationResult,
-    ModifyInstanceMetadataOptionsRequest, ModifyInstanceMetadataOptionsResult,
-    SuccessfulInstanceCreditSpecificationItem, UnsuccessfulInstanceCreditSpecificationItem,
+    InstanceMonitoring, ModifyInstanceAttributeRequest, ModifyInstanceCreditSpecificationRequest,
+    ModifyInstanceCreditSpecificationResult, ModifyInstanceMetadataOptionsRequest, ModifyInstanceMetadataOptionsResult,
+    MonitorInstancesRequest, MonitorInstancesResult, Monitoring, SuccessfulInstanceCreditSpecificationItem,
+    UnmonitorInstancesRequest, UnmonitorInstancesResult, UnsuccessfulInstanceCreditSpecificationItem,
     UnsuccessfulInstanceCreditSpecificationItemError,
 };
 use crate::generated::errors;
@@ -23,6 +25,45 @@ use crate::state::lifecycle::InstanceStateName;
 use crate::state::params::invalid_value;
 use crate::state::support::{bool_value, filtered, paginate};
 use crate::state::Ec2State;
+
+/// Detailed monitoring on (`enabled`) or off for every instance named, all of them checked
+/// first. The answer shows the change under way (`pending`, `disabling`), as AWS's does;
+/// an instance already in the wanted state answers that state.
+fn set_monitoring(state: &mut Ec2State, ids: &[String], enabled: bool) -> Result<Vec<InstanceMonitoring>, ApiError> {
+    check_all(state, ids)?;
+    let (settled, moving) = if enabled { ("enabled", "pending") } else { ("disabled", "disabling") };
+    let mut out = Vec::new();
+    for id in ids {
+        let rec = state.instances.get_mut(id).expect("checked above");
+        let was = rec.instance.monitoring.as_ref().and_then(|m| m.state.clone()).unwrap_or_else(|| "disabled".into());
+        let already = (was == "enabled" || was == "pending") == enabled;
+        rec.instance.monitoring = Some(Monitoring { state: Some(settled.into()), ..Default::default() });
+        out.push(InstanceMonitoring {
+            instance_id: Some(id.clone()),
+            monitoring: Some(Monitoring {
+                state: Some(if already { settled } else { moving }.into()),
+                ..Default::default()
+            }),
+        });
+    }
+    Ok(out)
+}
+
+pub fn monitor_instances(
+    state: &mut Ec2State,
+    _ctx: &RequestContext,
+    input: MonitorInstancesRequest,
+) -> Result<MonitorInstancesResult, ApiError> {
+    Ok(MonitorInstancesResult { instance_monitorings: Some(set_monitoring(state, &input.instance_ids, true)?) })
+}
+
+pub fn unmonitor_instances(
+    state: &mut Ec2State,
+    _ctx: &RequestContext,
+    input: UnmonitorInstancesRequest,
+) -> Result<UnmonitorInstancesResult, ApiError> {
+    Ok(UnmonitorInstancesResult { instance_monitorings: Some(set_monitoring(state, &input.instance_ids, false)?) })
+}
 
 fn value(v: Option<String>) -> Option<AttributeValue> {
     Some(AttributeValue { value: v })
@@ -415,4 +456,55 @@ pub fn modify_instance_credit_specification(
         successful_instance_credit_specifications: Some(ok),
         unsuccessful_instance_credit_specifications: Some(failed),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use nimbus_core::RequestContext;
+    use serde_json::json;
+
+    use crate::testing::{al2023, call, launch, refused, str_at};
+    use crate::Ec2;
+
+    #[test]
+    fn monitoring_turns_on_and_off_with_the_state_under_way_in_the_answer() {
+        let (ec2, ctx) = (Ec2::default(), RequestContext::for_tests());
+        let image = al2023(&ec2, &ctx);
+        let (id, _) = launch(&ec2, &ctx, &image, json!({}));
+        let monitoring = |ec2: &Ec2| {
+            let out = call(ec2, &ctx, "DescribeInstances", json!({ "InstanceIds": [id] }));
+            str_at(&out, "/Reservations/0/Instances/0/Monitoring/State")
+        };
+        assert_eq!(monitoring(&ec2), "disabled");
+        let out = call(&ec2, &ctx, "MonitorInstances", json!({ "InstanceIds": [id] }));
+        assert_eq!(str_at(&out, "/InstanceMonitorings/0/Monitoring/State"), "pending");
+        assert_eq!(monitoring(&ec2), "enabled");
+        let again = call(&ec2, &ctx, "MonitorInstances", json!({ "InstanceIds": [id] }));
+        assert_eq!(str_at(&again, "/InstanceMonitorings/0/Monitoring/State"), "enabled");
+        let filtered = call(
+            &ec2,
+            &ctx,
+            "DescribeInstances",
+            json!({"Filters": [{"Name": "monitoring-state", "Values": ["enabled"]}]}),
+        );
+        assert_eq!(str_at(&filtered, "/Reservations/0/Instances/0/InstanceId"), id);
+        let out = call(&ec2, &ctx, "UnmonitorInstances", json!({ "InstanceIds": [id] }));
+        assert_eq!(str_at(&out, "/InstanceMonitorings/0/Monitoring/State"), "disabling");
+        assert_eq!(monitoring(&ec2), "disabled");
+    }
+
+    #[test]
+    fn monitoring_refuses_unknown_instances_and_changes_none() {
+        let (ec2, ctx) = (Ec2::default(), RequestContext::for_tests());
+        let image = al2023(&ec2, &ctx);
+        let (id, _) = launch(&ec2, &ctx, &image, json!({}));
+        let code = refused(&ec2, &ctx, "MonitorInstances", json!({ "InstanceIds": [id, "i-0123456789abcdef0"] }));
+        assert_eq!(code, "InvalidInstanceID.NotFound");
+        let out = call(&ec2, &ctx, "DescribeInstances", json!({ "InstanceIds": [id] }));
+        assert_eq!(str_at(&out, "/Reservations/0/Instances/0/Monitoring/State"), "disabled", "nothing half-applied");
+        assert_eq!(
+            refused(&ec2, &ctx, "UnmonitorInstances", json!({ "InstanceIds": ["i-nope"] })),
+            "InvalidInstanceID.Malformed"
+        );
+    }
 }

@@ -4327,6 +4327,14 @@ pub struct InstanceMetadataOptionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceMonitoring {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceNetworkInterface {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<InstanceNetworkInterfaceAssociation>,
@@ -6058,6 +6066,22 @@ pub struct ModifyVpcPeeringConnectionOptionsResult {
     pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
     #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
     pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorInstancesResult {
+    #[serde(rename = "InstanceMonitorings", skip_serializing_if = "Option::is_none")]
+    pub instance_monitorings: Option<Vec<InstanceMonitoring>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7966,6 +7990,22 @@ pub struct UnassignPrivateIpAddressesRequest {
     pub network_interface_id: String,
     #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
     pub private_ip_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnmonitorInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "MetricCategoryIds", skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnmonitorInstancesResult {
+    #[serde(rename = "InstanceMonitorings", skip_serializing_if = "Option::is_none")]
+    pub instance_monitorings: Option<Vec<InstanceMonitoring>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 172] = [
+pub(crate) static REGISTRY: [(&str, Handler); 174] = [
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
     ("AssignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::assign_private_ip_addresses, dto::AssignPrivateIpAddressesRequest, dto::AssignPrivateIpAddressesResult)),
@@ -156,6 +156,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 172] = [
     ("ModifyVpcAttribute", handler!(write crate::vpc::vpcs::modify_vpc_attribute, dto::ModifyVpcAttributeRequest, ())),
     ("ModifyVpcEndpoint", handler!(write crate::vpc::endpoints::modify_vpc_endpoint, dto::ModifyVpcEndpointRequest, dto::ModifyVpcEndpointResult)),
     ("ModifyVpcPeeringConnectionOptions", handler!(write crate::vpc::peering::modify_vpc_peering_connection_options, dto::ModifyVpcPeeringConnectionOptionsRequest, dto::ModifyVpcPeeringConnectionOptionsResult)),
+    ("MonitorInstances", handler!(write crate::compute::attributes::monitor_instances, dto::MonitorInstancesRequest, dto::MonitorInstancesResult)),
     ("RebootInstances", handler!(write crate::compute::instances::lifecycle::reboot_instances, dto::RebootInstancesRequest, ())),
     ("RegisterImage", handler!(write_shared crate::images::register::register_image, dto::RegisterImageRequest, dto::RegisterImageResult)),
     ("RejectVpcPeeringConnection", handler!(write crate::vpc::peering::reject_vpc_peering_connection, dto::RejectVpcPeeringConnectionRequest, dto::RejectVpcPeeringConnectionResult)),
@@ -176,6 +177,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 172] = [
     ("StopInstances", handler!(write crate::compute::instances::lifecycle::stop_instances, dto::StopInstancesRequest, dto::StopInstancesResult)),
     ("TerminateInstances", handler!(write crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),
     ("UnassignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::unassign_private_ip_addresses, dto::UnassignPrivateIpAddressesRequest, ())),
+    ("UnmonitorInstances", handler!(write crate::compute::attributes::unmonitor_instances, dto::UnmonitorInstancesRequest, dto::UnmonitorInstancesResult)),
     ("UpdateSecurityGroupRuleDescriptionsEgress", handler!(write crate::vpc::security_groups::modify::update_security_group_rule_descriptions_egress, dto::UpdateSecurityGroupRuleDescriptionsEgressRequest, dto::UpdateSecurityGroupRuleDescriptionsEgressResult)),
     ("UpdateSecurityGroupRuleDescriptionsIngress", handler!(write crate::vpc::security_groups::modify::update_security_group_rule_descriptions_ingress, dto::UpdateSecurityGroupRuleDescriptionsIngressRequest, dto::UpdateSecurityGroupRuleDescriptionsIngressResult)),
 ];
