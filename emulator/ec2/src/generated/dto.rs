@@ -1182,6 +1182,34 @@ pub struct CreatePeeringConnectionOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreatePlacementGroupRequest {
+    #[serde(rename = "PartitionCount", skip_serializing_if = "Option::is_none")]
+    pub partition_count: Option<i32>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SpreadLevel", skip_serializing_if = "Option::is_none")]
+    pub spread_level: Option<String>,
+    #[serde(rename = "LinkedGroupId", skip_serializing_if = "Option::is_none")]
+    pub linked_group_id: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "ParentGroupId", skip_serializing_if = "Option::is_none")]
+    pub parent_group_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "Strategy", skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreatePlacementGroupResult {
+    #[serde(rename = "PlacementGroup", skip_serializing_if = "Option::is_none")]
+    pub placement_group: Option<PlacementGroup>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateRouteRequest {
     #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
     pub destination_prefix_list_id: Option<String>,
@@ -1759,6 +1787,14 @@ pub struct DeleteNetworkInterfaceRequest {
     pub dry_run: Option<bool>,
     #[serde(rename = "NetworkInterfaceId")]
     pub network_interface_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeletePlacementGroupRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2577,6 +2613,24 @@ pub struct DescribeNetworkInterfacesResult {
     pub network_interfaces: Option<Vec<NetworkInterface>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribePlacementGroupsRequest {
+    #[serde(rename = "GroupIds", skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "GroupNames", skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribePlacementGroupsResult {
+    #[serde(rename = "PlacementGroups", skip_serializing_if = "Option::is_none")]
+    pub placement_groups: Option<Vec<PlacementGroup>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6616,6 +6670,32 @@ pub struct Placement {
     pub group_id: Option<String>,
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlacementGroup {
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Strategy", skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    #[serde(rename = "PartitionCount", skip_serializing_if = "Option::is_none")]
+    pub partition_count: Option<i32>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "GroupArn", skip_serializing_if = "Option::is_none")]
+    pub group_arn: Option<String>,
+    #[serde(rename = "SpreadLevel", skip_serializing_if = "Option::is_none")]
+    pub spread_level: Option<String>,
+    #[serde(rename = "LinkedGroupId", skip_serializing_if = "Option::is_none")]
+    pub linked_group_id: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "ParentGroupId", skip_serializing_if = "Option::is_none")]
+    pub parent_group_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -158,6 +158,9 @@ pub const OPERATION_TYPE: &[&str] = &["add", "remove"];
 /// `PermissionGroup`
 pub const PERMISSION_GROUP: &[&str] = &["all"];
 
+/// `PlacementStrategy`
+pub const PLACEMENT_STRATEGY: &[&str] = &["cluster", "spread", "partition", "precision-time"];
+
 /// `ResetImageAttributeName`
 pub const RESET_IMAGE_ATTRIBUTE_NAME: &[&str] = &["launchPermission"];
 
@@ -181,6 +184,9 @@ pub const SNAPSHOT_LOCATION_ENUM: &[&str] = &["regional", "local"];
 
 /// `SpotInstanceType`
 pub const SPOT_INSTANCE_TYPE: &[&str] = &["one-time", "persistent"];
+
+/// `SpreadLevel`
+pub const SPREAD_LEVEL: &[&str] = &["host", "rack"];
 
 /// `TaggableResourceType`
 pub const TAGGABLE_RESOURCE_TYPE: &[&str] = &["network-interface", "instance", "auto-scaling-group"];

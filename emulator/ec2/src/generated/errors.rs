@@ -89,6 +89,11 @@ pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
 }
 
+/// `InsufficientInstanceCapacity`: <message>
+pub fn insufficient_instance_capacity(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InsufficientInstanceCapacity", format!("{message}"), 500)
+}
+
 /// `InvalidAMIAttributeItemValue`: Invalid attribute item value "<value>" for <attribute> item type.
 pub fn invalid_ami_attribute_item_value(attribute: impl std::fmt::Display, value: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAMIAttributeItemValue", format!("Invalid attribute item value \"{value}\" for {attribute} item type."), 400)
@@ -352,6 +357,26 @@ pub fn invalid_permission_malformed(message: impl std::fmt::Display) -> ApiError
 /// `InvalidPermission.NotFound`: The specified rule does not exist in this security group.
 pub fn invalid_permission_not_found() -> ApiError {
     ApiError::new("InvalidPermission.NotFound", format!("The specified rule does not exist in this security group."), 400)
+}
+
+/// `InvalidPlacementGroup.Duplicate`: The placement group '<name>' already exists.
+pub fn invalid_placement_group_duplicate(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPlacementGroup.Duplicate", format!("The placement group '{name}' already exists."), 400)
+}
+
+/// `InvalidPlacementGroup.InUse`: <message>
+pub fn invalid_placement_group_in_use(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPlacementGroup.InUse", format!("{message}"), 400)
+}
+
+/// `InvalidPlacementGroup.Unknown`: The Placement Group '<name>' is unknown.
+pub fn invalid_placement_group_unknown(name: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPlacementGroup.Unknown", format!("The Placement Group '{name}' is unknown."), 400)
+}
+
+/// `InvalidPlacementGroupId.NotFound`: The placement group ID '<id>' does not exist.
+pub fn invalid_placement_group_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPlacementGroupId.NotFound", format!("The placement group ID '{id}' does not exist."), 400)
 }
 
 /// `InvalidPolicyDocument`: <message>

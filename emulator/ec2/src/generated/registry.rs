@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 174] = [
+pub(crate) static REGISTRY: [(&str, Handler); 177] = [
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
     ("AssignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::assign_private_ip_addresses, dto::AssignPrivateIpAddressesRequest, dto::AssignPrivateIpAddressesResult)),
@@ -39,6 +39,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 174] = [
     ("CreateNetworkAcl", handler!(write crate::vpc::network_acls::create_network_acl, dto::CreateNetworkAclRequest, dto::CreateNetworkAclResult)),
     ("CreateNetworkAclEntry", handler!(write crate::vpc::network_acls::create_network_acl_entry, dto::CreateNetworkAclEntryRequest, ())),
     ("CreateNetworkInterface", handler!(write crate::vpc::interfaces::create::create_network_interface, dto::CreateNetworkInterfaceRequest, dto::CreateNetworkInterfaceResult)),
+    ("CreatePlacementGroup", handler!(write crate::compute::placement_groups::create_placement_group, dto::CreatePlacementGroupRequest, dto::CreatePlacementGroupResult)),
     ("CreateRoute", handler!(write crate::vpc::route_tables::create_route, dto::CreateRouteRequest, dto::CreateRouteResult)),
     ("CreateRouteTable", handler!(write crate::vpc::route_tables::create_route_table, dto::CreateRouteTableRequest, dto::CreateRouteTableResult)),
     ("CreateSecurityGroup", handler!(write crate::vpc::security_groups::groups::create_security_group, dto::CreateSecurityGroupRequest, dto::CreateSecurityGroupResult)),
@@ -64,6 +65,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 174] = [
     ("DeleteNetworkAcl", handler!(write crate::vpc::network_acls::delete_network_acl, dto::DeleteNetworkAclRequest, ())),
     ("DeleteNetworkAclEntry", handler!(write crate::vpc::network_acls::delete_network_acl_entry, dto::DeleteNetworkAclEntryRequest, ())),
     ("DeleteNetworkInterface", handler!(write crate::vpc::interfaces::create::delete_network_interface, dto::DeleteNetworkInterfaceRequest, ())),
+    ("DeletePlacementGroup", handler!(write crate::compute::placement_groups::delete_placement_group, dto::DeletePlacementGroupRequest, ())),
     ("DeleteRoute", handler!(write crate::vpc::route_tables::delete_route, dto::DeleteRouteRequest, ())),
     ("DeleteRouteTable", handler!(write crate::vpc::route_tables::delete_route_table, dto::DeleteRouteTableRequest, ())),
     ("DeleteSecurityGroup", handler!(write crate::vpc::security_groups::groups::delete_security_group, dto::DeleteSecurityGroupRequest, dto::DeleteSecurityGroupResult)),
@@ -101,6 +103,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 174] = [
     ("DescribeNetworkAcls", handler!(read crate::vpc::network_acls::describe_network_acls, dto::DescribeNetworkAclsRequest, dto::DescribeNetworkAclsResult)),
     ("DescribeNetworkInterfaceAttribute", handler!(read crate::vpc::interfaces::attributes::describe_network_interface_attribute, dto::DescribeNetworkInterfaceAttributeRequest, dto::DescribeNetworkInterfaceAttributeResult)),
     ("DescribeNetworkInterfaces", handler!(read crate::vpc::interfaces::describe::describe_network_interfaces, dto::DescribeNetworkInterfacesRequest, dto::DescribeNetworkInterfacesResult)),
+    ("DescribePlacementGroups", handler!(read crate::compute::placement_groups::describe_placement_groups, dto::DescribePlacementGroupsRequest, dto::DescribePlacementGroupsResult)),
     ("DescribePrefixLists", handler!(read crate::vpc::prefix_lists::describe_prefix_lists, dto::DescribePrefixListsRequest, dto::DescribePrefixListsResult)),
     ("DescribeRegions", handler!(read crate::catalogue::regions::describe_regions, dto::DescribeRegionsRequest, dto::DescribeRegionsResult)),
     ("DescribeRouteTables", handler!(read crate::vpc::route_tables::describe_route_tables, dto::DescribeRouteTablesRequest, dto::DescribeRouteTablesResult)),

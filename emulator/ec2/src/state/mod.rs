@@ -155,8 +155,10 @@ pub struct LaunchTemplateVersionRecord {
     pub data: dto::RequestLaunchTemplateData,
 }
 
-/// Everything one account has in one region.
+/// Everything one account has in one region. Every field has a default, so a snapshot
+/// written before a field existed still loads.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ec2State {
     /// The default VPC and its companions have been made (on first use).
     pub initialized: bool,
@@ -230,6 +232,8 @@ pub struct Ec2State {
     pub key_pairs: BTreeMap<String, dto::KeyPairInfo>,
     /// Launch templates by id, each with its versions.
     pub launch_templates: BTreeMap<String, LaunchTemplateRecord>,
+    /// Placement groups by name (names are unique per account and region).
+    pub placement_groups: BTreeMap<String, dto::PlacementGroup>,
     /// Tags of every resource, by resource id.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `(operation, ClientToken)` -> the request and the answer it got, for idempotency.

@@ -63,6 +63,12 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("pcx", "vpc-peering-connection", |s, id| s.vpc_peering_connections.contains_key(id), |id| {
         errors::invalid_vpc_peering_connection_id_not_found(id)
     }),
+    kind!(
+        "pg",
+        "placement-group",
+        |s, id| s.placement_groups.values().any(|g| g.group_id.as_deref() == Some(id)),
+        |id| { errors::invalid_placement_group_id_not_found(id) }
+    ),
     kind!("pl", "prefix-list", |s, id| s.prefix_lists.contains_key(id), |id| {
         errors::invalid_prefix_list_id_not_found(id)
     }),

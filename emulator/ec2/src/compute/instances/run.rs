@@ -6,6 +6,7 @@ use nimbus_core::{ids, ApiError, RequestContext};
 
 use crate::compute::instances::describe::describe_many;
 use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
+use crate::compute::placement_groups;
 use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CpuOptions, EnclaveOptions, GroupIdentifier, HibernationOptions, Image,
@@ -300,11 +301,12 @@ pub fn run_instances(
         ));
     }
     let count = (input.max_count as usize).min(quota_left).min(fits);
+    let placed = placement_groups::place(state, input.placement.as_ref(), &zone, count)?;
 
     let reservation_id = ids::resource_id("r");
     let zone_id = subnet.availability_zone_id.clone().unwrap_or_default();
     let mut launched = Vec::with_capacity(count);
-    for index in 0..count {
+    for (index, (group_name, group_id, partition)) in placed.into_iter().enumerate() {
         let instance_id = ids::resource_id("i");
         // The primary interface with its addresses.
         let wanted: Vec<String> = wanted_ip.iter().cloned().collect();
@@ -412,7 +414,9 @@ pub fn run_instances(
             placement: Some(Placement {
                 availability_zone: Some(zone.clone()),
                 availability_zone_id: Some(zone_id.clone()),
-                group_name: Some(input.placement.as_ref().and_then(|p| p.group_name.clone()).unwrap_or_default()),
+                group_name: Some(group_name),
+                group_id: Some(group_id).filter(|id| !id.is_empty()),
+                partition_number: partition,
                 tenancy: Some(
                     input.placement.as_ref().and_then(|p| p.tenancy.clone()).unwrap_or_else(|| "default".into()),
                 ),
