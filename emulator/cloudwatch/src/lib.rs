@@ -5,14 +5,18 @@
 mod alarms;
 mod anomaly;
 mod dashboards;
+mod datasets;
+mod enrichment;
 mod evaluation;
 mod generated;
 mod math;
 mod metric_data;
 mod metrics;
 mod query;
+mod query_definitions;
 mod records;
 mod registry;
+mod resource_metrics;
 mod snapshot;
 mod statistics;
 mod store;
@@ -41,6 +45,10 @@ pub struct CwState {
     pub tags: tags::Tags,
     pub anomaly_detectors: anomaly::Detectors,
     pub records: records::Records,
+    pub query_definitions: query_definitions::Definitions,
+    pub enrichment: enrichment::Enrichment,
+    pub dataset: datasets::Dataset,
+    pub resource_metrics: resource_metrics::Configurations,
 }
 
 /// Dashboards are global: one [`dashboards::Dashboards`] per account, kept under this
@@ -256,6 +264,9 @@ impl CloudWatch {
                 self.dashboards.read(ctx.account(), GLOBAL, |d| d.dashboards.get(&r.name).is_some_and(|x| x.arn == arn))
             }
             "metric-stream" => self.read(ctx, |s| s.records.streams.get(&r.name).is_some_and(|x| x.arn == arn)),
+            "metric-query-definition" => {
+                self.read(ctx, |s| s.query_definitions.by_id.get(&r.name).is_some_and(|x| x.arn == arn))
+            }
             _ => self.read(ctx, |s| s.records.rules.get(&r.name).is_some_and(|x| x.arn == arn)),
         };
         if exists {

@@ -38,6 +38,10 @@ pub fn save(state: &CwState) -> Result<Value, String> {
         "tags": value(serde_json::to_value(&state.tags))?,
         "anomaly_detectors": value(serde_json::to_value(&state.anomaly_detectors))?,
         "records": value(serde_json::to_value(&state.records))?,
+        "query_definitions": value(serde_json::to_value(&state.query_definitions))?,
+        "enrichment": value(serde_json::to_value(&state.enrichment))?,
+        "dataset": value(serde_json::to_value(&state.dataset))?,
+        "resource_metrics": value(serde_json::to_value(&state.resource_metrics))?,
     }))
 }
 
@@ -46,6 +50,13 @@ pub fn load(mut v: Value) -> Result<CwState, String> {
         serde_json::from_value(v.get_mut(name).map(Value::take).unwrap_or(Value::Null))
             .map_err(|e| format!("{name}: {e}"))
     }
+    /// A part that snapshots written before it existed do not have.
+    fn newer<T: serde::de::DeserializeOwned + Default>(v: &mut Value, name: &str) -> Result<T, String> {
+        match v.get_mut(name).map(Value::take) {
+            None | Some(Value::Null) => Ok(T::default()),
+            Some(part) => serde_json::from_value(part).map_err(|e| format!("{name}: {e}")),
+        }
+    }
     let metrics: StoredMetrics = field(&mut v, "metrics")?;
     Ok(CwState {
         metrics: MetricStore::from_stored(metrics)?,
@@ -53,5 +64,9 @@ pub fn load(mut v: Value) -> Result<CwState, String> {
         tags: field(&mut v, "tags")?,
         anomaly_detectors: field(&mut v, "anomaly_detectors")?,
         records: field(&mut v, "records")?,
+        query_definitions: newer(&mut v, "query_definitions")?,
+        enrichment: newer(&mut v, "enrichment")?,
+        dataset: newer(&mut v, "dataset")?,
+        resource_metrics: newer(&mut v, "resource_metrics")?,
     })
 }

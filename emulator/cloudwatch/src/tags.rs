@@ -1,4 +1,5 @@
-//! Tags on alarms, dashboards, metric streams and Contributor Insights rules, by ARN.
+//! Tags on alarms, dashboards, metric streams, Contributor Insights rules and metric data
+//! query definitions, by ARN.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +70,8 @@ pub fn parse_arn(arn: &str) -> Result<ResourceRef, ApiError> {
         ("dashboard", name)
     } else if let Some(name) = resource.strip_prefix("metric-stream/") {
         ("metric-stream", name)
+    } else if let Some(name) = resource.strip_prefix("metric-query-definition/") {
+        ("metric-query-definition", name)
     } else if let Some(name) = resource.strip_prefix("insight-rule/") {
         ("insight-rule", name)
     } else {
@@ -85,6 +88,7 @@ pub fn not_found(arn: &str, r: &ResourceRef) -> ApiError {
         "alarm" => "Alarm",
         "dashboard" => "Dashboard",
         "metric-stream" => "MetricStream",
+        "metric-query-definition" => "MetricDataQueryDefinition",
         _ => "InsightRule",
     };
     ApiError::new("ResourceNotFoundException", format!("{kind} {} does not exist.", r.name), 404)

@@ -90,6 +90,18 @@ pub struct AnomalyDetectorConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateDatasetKmsKeyInput {
+    #[serde(rename = "DatasetIdentifier")]
+    pub dataset_identifier: String,
+    #[serde(rename = "KmsKeyArn")]
+    pub kms_key_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateDatasetKmsKeyOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompositeAlarm {
     #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
     pub actions_enabled: Option<bool>,
@@ -131,6 +143,20 @@ pub struct CompositeAlarm {
     pub actions_suppressor_extension_period: Option<i32>,
     #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateResourceMetricsConfigurationInput {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "MetricSelections", skip_serializing_if = "Option::is_none")]
+    pub metric_selections: Option<Vec<ResourceMetricSelection>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateResourceMetricsConfigurationOutput {
+    #[serde(rename = "ResourceMetricsConfiguration")]
+    pub resource_metrics_configuration: ResourceMetricsConfiguration,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -224,6 +250,16 @@ pub struct DeleteInsightRulesOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteMetricDataQueryDefinitionInput {
+    #[serde(rename = "Id")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteMetricDataQueryDefinitionOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteMetricStreamInput {
     #[serde(rename = "Name")]
     pub name: String,
@@ -231,6 +267,16 @@ pub struct DeleteMetricStreamInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteMetricStreamOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteResourceMetricsConfigurationInput {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteResourceMetricsConfigurationOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -412,6 +458,16 @@ pub struct DisableInsightRulesOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateDatasetKmsKeyInput {
+    #[serde(rename = "DatasetIdentifier")]
+    pub dataset_identifier: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateDatasetKmsKeyOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnableAlarmActionsInput {
     #[serde(rename = "AlarmNames")]
     pub alarm_names: Vec<String>,
@@ -476,6 +532,22 @@ pub struct GetDashboardOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetDatasetInput {
+    #[serde(rename = "DatasetIdentifier")]
+    pub dataset_identifier: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetDatasetOutput {
+    #[serde(rename = "DatasetId")]
+    pub dataset_id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+    #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMetricDataInput {
     #[serde(rename = "MetricDataQueries")]
     pub metric_data_queries: Vec<MetricDataQuery>,
@@ -501,6 +573,30 @@ pub struct GetMetricDataOutput {
     pub next_token: Option<String>,
     #[serde(rename = "Messages", skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageData>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetMetricDataQueryDefinitionInput {
+    #[serde(rename = "Id")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetMetricDataQueryDefinitionOutput {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+    #[serde(rename = "Path")]
+    pub path: String,
+    #[serde(rename = "Expression")]
+    pub expression: String,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "CreatedAt")]
+    pub created_at: Timestamp,
+    #[serde(rename = "UpdatedAt")]
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -582,6 +678,36 @@ pub struct GetMetricWidgetImageOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetOTelEnrichmentInput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetOTelEnrichmentOutput {
+    #[serde(rename = "Status")]
+    pub status: String,
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetResourceMetricsConfigurationInput {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetResourceMetricsConfigurationOutput {
+    #[serde(rename = "ResourceMetricsConfiguration")]
+    pub resource_metrics_configuration: ResourceMetricsConfiguration,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InsightRule {
     #[serde(rename = "Name")]
     pub name: String,
@@ -615,6 +741,29 @@ pub struct ListDashboardsInput {
 pub struct ListDashboardsOutput {
     #[serde(rename = "DashboardEntries", skip_serializing_if = "Option::is_none")]
     pub dashboard_entries: Option<Vec<DashboardEntry>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListMetricDataQueryDefinitionsInput {
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl ListMetricDataQueryDefinitionsInput {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 100)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListMetricDataQueryDefinitionsOutput {
+    #[serde(rename = "Items")]
+    pub items: Vec<MetricDataQueryDefinitionSummary>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -849,6 +998,18 @@ pub struct MetricDataQuery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricDataQueryDefinitionSummary {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "Path")]
+    pub path: String,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricDataResult {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -944,6 +1105,14 @@ pub struct MetricStreamStatisticsMetric {
     pub namespace: String,
     #[serde(rename = "MetricName")]
     pub metric_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OTelEnrichmentMetricSelector {
+    #[serde(rename = "Namespace")]
+    pub namespace: String,
+    #[serde(rename = "MetricNames", skip_serializing_if = "Option::is_none")]
+    pub metric_names: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1117,6 +1286,38 @@ pub struct PutMetricDataInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutMetricDataQueryDefinitionInput {
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "Path")]
+    pub path: String,
+    #[serde(rename = "Expression")]
+    pub expression: String,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutMetricDataQueryDefinitionOutput {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+    #[serde(rename = "Path")]
+    pub path: String,
+    #[serde(rename = "Expression")]
+    pub expression: String,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "CreatedAt")]
+    pub created_at: Timestamp,
+    #[serde(rename = "UpdatedAt")]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutMetricStreamInput {
     #[serde(rename = "Name")]
     pub name: String,
@@ -1150,6 +1351,24 @@ pub struct Range {
     pub start_time: Timestamp,
     #[serde(rename = "EndTime")]
     pub end_time: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceMetricSelection {
+    #[serde(rename = "IncludeMetrics")]
+    pub include_metrics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceMetricsConfiguration {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "CreatedAt")]
+    pub created_at: Timestamp,
+    #[serde(rename = "UpdatedAt")]
+    pub updated_at: Timestamp,
+    #[serde(rename = "MetricSelections", skip_serializing_if = "Option::is_none")]
+    pub metric_selections: Option<Vec<ResourceMetricSelection>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1221,6 +1440,26 @@ pub struct StartMetricStreamsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartOTelEnrichmentInput {
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartOTelEnrichmentOutput {
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatisticSet {
     #[serde(rename = "SampleCount")]
     pub sample_count: f64,
@@ -1240,6 +1479,14 @@ pub struct StopMetricStreamsInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StopMetricStreamsOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StopOTelEnrichmentInput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StopOTelEnrichmentOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1272,6 +1519,40 @@ pub struct UntagResourceInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UntagResourceOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateOTelEnrichmentInput {
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateOTelEnrichmentOutput {
+    #[serde(rename = "IncludeFilters", skip_serializing_if = "Option::is_none")]
+    pub include_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "ExcludeFilters", skip_serializing_if = "Option::is_none")]
+    pub exclude_filters: Option<Vec<OTelEnrichmentMetricSelector>>,
+    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateResourceMetricsConfigurationInput {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "MetricSelections", skip_serializing_if = "Option::is_none")]
+    pub metric_selections: Option<Vec<ResourceMetricSelection>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateResourceMetricsConfigurationOutput {
+    #[serde(rename = "ResourceMetricsConfiguration")]
+    pub resource_metrics_configuration: ResourceMetricsConfiguration,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
