@@ -30,8 +30,15 @@ pub fn describe_images(
                 Err(_) => missing.push(id.clone()),
             }
         }
-        if !missing.is_empty() {
-            return Err(errors::invalid_amiid_not_found(missing.join(", ")));
+        match missing.as_slice() {
+            [] => {}
+            [one] => return Err(errors::invalid_amiid_not_found(one)),
+            many => {
+                return Err(ApiError::client(
+                    "InvalidAMIID.NotFound",
+                    format!("The image ids '[{}]' do not exist", many.join(", ")),
+                ))
+            }
         }
     } else {
         found.extend(state.images.keys().map(|id| image_at(state, id, ctx.now)));

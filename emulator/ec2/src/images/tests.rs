@@ -1,5 +1,5 @@
 use chrono::Duration;
-use nimbus_core::RequestContext;
+use nimbus_core::{RequestContext, Service};
 use serde_json::{json, Value};
 
 use crate::generated::dto::{DescribeImagesRequest, Filter};
@@ -314,4 +314,16 @@ fn unknown_and_malformed_ids() {
     );
     let first = catalogue::public_images(&ctx.region)[0].image_id.clone().unwrap();
     assert_eq!(describe_images(&state, &ctx, &Shared::default(), req(&first)).unwrap().images.unwrap().len(), 1);
+}
+
+#[test]
+fn missing_images_are_named_together() {
+    let (ec2, ctx) = (Ec2::default(), RequestContext::for_tests());
+    let err = ec2
+        .call(&ctx, "DescribeImages", json!({"ImageIds": ["ami-0123456789abcdef0", "ami-0123456789abcdef1"]}))
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidAMIID.NotFound");
+    assert_eq!(err.message, "The image ids '[ami-0123456789abcdef0, ami-0123456789abcdef1]' do not exist");
+    let one = ec2.call(&ctx, "DescribeImages", json!({"ImageIds": ["ami-0123456789abcdef0"]})).unwrap_err();
+    assert_eq!(one.message, "The image id '[ami-0123456789abcdef0]' does not exist");
 }

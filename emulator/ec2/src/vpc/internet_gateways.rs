@@ -76,10 +76,11 @@ pub fn attach_internet_gateway(
     }
     let vpc_has_one = state.internet_gateways.values().any(|g| attached_vpc(g) == Some(input.vpc_id.as_str()));
     if vpc_has_one {
-        return Err(nimbus_core::ApiError::client(
-            "Resource.AlreadyAssociated",
-            format!("Network {} already has an internet gateway attached", input.vpc_id),
-        ));
+        // AWS answers this one as a bad parameter, not as an association conflict.
+        return Err(errors::invalid_parameter_value(format!(
+            "Network {} already has an internet gateway attached",
+            input.vpc_id
+        )));
     }
     attach_igw_record(state, &input.internet_gateway_id, &input.vpc_id);
     Ok(())
@@ -252,6 +253,30 @@ mod tests {
     use crate::generated::dto::CreateRouteRequest;
     use crate::state::support::testing::{delete_vpc, route_table, routes, setup, vpc};
     use crate::vpc::route_tables;
+
+    #[test]
+    fn a_vpc_takes_one_internet_gateway() {
+        let (mut s, ctx) = setup();
+        let vpc_id = vpc(&mut s, &ctx, "10.0.0.0/16");
+        let mut gateway = || {
+            let out = create_internet_gateway(&mut s, &ctx, Default::default()).unwrap();
+            out.internet_gateway.unwrap().internet_gateway_id.unwrap()
+        };
+        let (first, second) = (gateway(), gateway());
+        let attach = |s: &mut Ec2State, igw: &str| {
+            let input = AttachInternetGatewayRequest {
+                internet_gateway_id: igw.into(),
+                vpc_id: vpc_id.clone(),
+                ..Default::default()
+            };
+            attach_internet_gateway(s, &ctx, input)
+        };
+        attach(&mut s, &first).unwrap();
+        let err = attach(&mut s, &second).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+        assert_eq!(err.message, format!("Network {vpc_id} already has an internet gateway attached"));
+        assert_eq!(attach(&mut s, &first).unwrap_err().code, "Resource.AlreadyAssociated");
+    }
 
     #[test]
     fn egress_only_gateway_lives_in_its_vpc_and_its_routes_outlive_it() {

@@ -206,7 +206,7 @@ pub fn create_subnet(
     let vpc = vpcs::get(state, &input.vpc_id)?.clone();
     let zone = resolve_zone(ctx, input.availability_zone.as_deref(), input.availability_zone_id.as_deref())?;
     if input.ipv6_native == Some(true) {
-        return Err(errors::invalid_parameter_value("IPv6-only subnets are not supported by nimbus yet."));
+        return create_ipv6_only_subnet(state, ctx, &input, zone);
     }
     let Some(raw) = input.cidr_block.as_deref() else {
         return Err(errors::missing_parameter("cidrBlock"));
@@ -233,6 +233,42 @@ pub fn create_subnet(
         let assoc = ipv6_association(b);
         state.subnets.get_mut(&id).expect("just made").subnet.ipv6_cidr_block_association_set = Some(vec![assoc]);
     }
+    state.set_tags(&id, tags);
+    let mut subnet = describe_one(state, &id);
+    subnet.state = Some("pending".into());
+    Ok(CreateSubnetResult { subnet: Some(subnet) })
+}
+
+/// An IPv6-only subnet (`Ipv6Native`): a /64 of the VPC's IPv6 block and no IPv4 range;
+/// its instances are named by resource (`i-...`), and get IPv6 addresses at launch.
+fn create_ipv6_only_subnet(
+    state: &mut Ec2State,
+    ctx: &RequestContext,
+    input: &CreateSubnetRequest,
+    zone: &Zone,
+) -> Result<CreateSubnetResult, ApiError> {
+    if input.cidr_block.is_some() {
+        return Err(errors::invalid_parameter_combination(
+            "The parameter cidrBlock cannot be used with the parameter ipv6Native.",
+        ));
+    }
+    let Some(raw6) = input.ipv6_cidr_block.as_deref() else {
+        return Err(errors::missing_parameter("ipv6CidrBlock"));
+    };
+    let block = check_ipv6_block(state, &input.vpc_id, raw6)?;
+    let tags = spec_tags(input.tag_specifications.as_deref(), "subnet")?;
+    let id = create_subnet_record(state, ctx, &input.vpc_id, Ipv4Cidr { addr: 0, len: 32 }, zone, false);
+    let rec = &mut state.subnets.get_mut(&id).expect("just made").subnet;
+    rec.cidr_block = None;
+    rec.available_ip_address_count = Some(0);
+    rec.ipv6_native = Some(true);
+    rec.assign_ipv6_address_on_creation = Some(true);
+    rec.ipv6_cidr_block_association_set = Some(vec![ipv6_association(block)]);
+    rec.private_dns_name_options_on_launch = Some(PrivateDnsNameOptionsOnLaunch {
+        hostname_type: Some("resource-name".into()),
+        enable_resource_name_dns_a_record: Some(false),
+        enable_resource_name_dns_aaaa_record: Some(true),
+    });
     state.set_tags(&id, tags);
     let mut subnet = describe_one(state, &id);
     subnet.state = Some("pending".into());
@@ -508,6 +544,40 @@ mod tests {
 
     use super::*;
     use crate::testing::{available_ips, call, network, refused};
+
+    #[test]
+    fn ipv6_only_subnets_take_a_64_and_no_ipv4_range() {
+        use nimbus_core::Service;
+        let (ec2, ctx) = (crate::Ec2::default(), RequestContext::for_tests());
+        let call = |op: &str, input: serde_json::Value| ec2.call(&ctx, op, input);
+        let vpc =
+            call("CreateVpc", serde_json::json!({"CidrBlock": "10.0.0.0/16", "AmazonProvidedIpv6CidrBlock": true}))
+                .unwrap();
+        let vpc_id = vpc["Vpc"]["VpcId"].as_str().unwrap().to_string();
+        let described = call("DescribeVpcs", serde_json::json!({"VpcIds": [vpc_id]})).unwrap();
+        let v6 = described["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"].as_str().unwrap().to_string();
+        let block = v6.replace("::/56", "::/64");
+        let out =
+            call("CreateSubnet", serde_json::json!({"VpcId": vpc_id, "Ipv6Native": true, "Ipv6CidrBlock": block}))
+                .unwrap();
+        let subnet = &out["Subnet"];
+        assert_eq!(subnet["Ipv6Native"], true);
+        assert!(subnet.get("CidrBlock").is_none());
+        assert_eq!(subnet["AvailableIpAddressCount"], 0);
+        assert_eq!(subnet["PrivateDnsNameOptionsOnLaunch"]["HostnameType"], "resource-name");
+        let code = |input: serde_json::Value| call("CreateSubnet", input).unwrap_err().code;
+        assert_eq!(code(serde_json::json!({"VpcId": vpc_id, "Ipv6Native": true})), "MissingParameter");
+        assert_eq!(
+            code(
+                serde_json::json!({"VpcId": vpc_id, "Ipv6Native": true, "Ipv6CidrBlock": block, "CidrBlock": "10.0.1.0/24"})
+            ),
+            "InvalidParameterCombination"
+        );
+        assert_eq!(
+            code(serde_json::json!({"VpcId": vpc_id, "Ipv6Native": true, "Ipv6CidrBlock": block})),
+            "InvalidSubnet.Conflict"
+        );
+    }
 
     #[test]
     fn the_lowest_free_address_fills_gaps_first() {

@@ -381,7 +381,11 @@ pub fn associate_vpc_cidr_block(
                 return Err(errors::invalid_vpc_range(raw));
             }
             let assoc = ipv4_association(cidr);
-            out.cidr_block_association = Some(assoc.clone());
+            // The answer shows the association under way, as AWS's does; DescribeVpcs the settled one.
+            let mut shown = assoc.clone();
+            shown.cidr_block_state =
+                Some(VpcCidrBlockState { state: Some("associating".into()), status_message: None });
+            out.cidr_block_association = Some(shown);
             let vpc = &mut state.vpcs.get_mut(&input.vpc_id).expect("checked above").vpc;
             vpc.cidr_block_association_set.get_or_insert_with(Vec::new).push(assoc);
         }
@@ -390,7 +394,10 @@ pub fn associate_vpc_cidr_block(
                 return Err(errors::cidr_limit_exceeded(&input.vpc_id, 1));
             }
             let assoc = ipv6_association(ctx, amazon_ipv6_block(state));
-            out.ipv6_cidr_block_association = Some(assoc.clone());
+            let mut shown = assoc.clone();
+            shown.ipv6_cidr_block_state =
+                Some(VpcCidrBlockState { state: Some("associating".into()), status_message: None });
+            out.ipv6_cidr_block_association = Some(shown);
             let vpc = &mut state.vpcs.get_mut(&input.vpc_id).expect("checked above").vpc;
             vpc.ipv6_cidr_block_association_set.get_or_insert_with(Vec::new).push(assoc);
         }
@@ -476,4 +483,28 @@ pub fn disassociate_vpc_cidr_block(
         out.ipv6_cidr_block_association = Some(shown);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use nimbus_core::{RequestContext, Service};
+    use serde_json::json;
+
+    use crate::testing::{call, str_at};
+    use crate::Ec2;
+
+    #[test]
+    fn a_new_cidr_block_is_associating_in_the_answer_and_associated_after() {
+        let (ec2, ctx) = (Ec2::default(), RequestContext::for_tests());
+        let vpc = str_at(&call(&ec2, &ctx, "CreateVpc", json!({"CidrBlock": "10.0.0.0/16"})), "/Vpc/VpcId");
+        let out = call(&ec2, &ctx, "AssociateVpcCidrBlock", json!({"VpcId": vpc, "CidrBlock": "10.1.0.0/16"}));
+        assert_eq!(str_at(&out, "/CidrBlockAssociation/CidrBlockState/State"), "associating");
+        let v6 = call(&ec2, &ctx, "AssociateVpcCidrBlock", json!({"VpcId": vpc, "AmazonProvidedIpv6CidrBlock": true}));
+        assert_eq!(str_at(&v6, "/Ipv6CidrBlockAssociation/Ipv6CidrBlockState/State"), "associating");
+        let vpcs = call(&ec2, &ctx, "DescribeVpcs", json!({"VpcIds": [vpc]}));
+        assert_eq!(str_at(&vpcs, "/Vpcs/0/CidrBlockAssociationSet/1/CidrBlockState/State"), "associated");
+        assert_eq!(str_at(&vpcs, "/Vpcs/0/Ipv6CidrBlockAssociationSet/0/Ipv6CidrBlockState/State"), "associated");
+        let overlapping = ec2.call(&ctx, "AssociateVpcCidrBlock", json!({"VpcId": vpc, "CidrBlock": "10.1.0.0/24"}));
+        assert_eq!(overlapping.unwrap_err().code, "InvalidVpc.Range");
+    }
 }

@@ -216,6 +216,12 @@ pub fn describe_security_group_rules(
     input: DescribeSecurityGroupRulesRequest,
 ) -> Result<DescribeSecurityGroupRulesResult, ApiError> {
     let paging = input.page();
+    // A group id that cannot be one is refused, not answered with nothing.
+    for f in input.filters.iter().flatten().filter(|f| f.name.as_deref() == Some("group-id")) {
+        if let Some(bad) = f.values.iter().flatten().find(|v| !well_formed_group_id(v)) {
+            return Err(errors::invalid_group_id_malformed(bad));
+        }
+    }
     let ids = input.security_group_rule_ids.unwrap_or_default();
     let mut rules = all_rules(state, ctx);
     for id in &ids {
@@ -231,4 +237,11 @@ pub fn describe_security_group_rules(
     let (page, next) =
         paginate(items, |r| r.security_group_rule_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeSecurityGroupRulesResult { security_group_rules: Some(page), next_token: next })
+}
+
+/// `sg-` and 8 or 17 hexadecimal digits (wildcards allowed, as filters take them).
+fn well_formed_group_id(id: &str) -> bool {
+    id.strip_prefix("sg-").is_some_and(|h| {
+        (1..=17).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit() || c == '*' || c == '?')
+    }) || id == "*"
 }

@@ -6,3 +6,5 @@ pub mod describe;
 pub mod groups;
 pub mod modify;
 pub mod rules;
+#[cfg(test)]
+mod tests;
