@@ -12,6 +12,7 @@ mod keys;
 mod registry;
 mod state;
 mod tagging;
+mod transit;
 mod vpc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
@@ -204,7 +205,14 @@ impl Service for Ec2 {
         self.shared.clear();
         for ((account, region), part) in self.state.partitions() {
             let mut state = nimbus_core::state::write(&part);
-            let ids: Vec<String> = state.images.keys().chain(state.snapshots.keys()).cloned().collect();
+            let ids: Vec<String> = state
+                .images
+                .keys()
+                .chain(state.snapshots.keys())
+                .chain(state.transit.gateways.keys())
+                .chain(state.transit.attachments.iter().filter(|(_, a)| a.peering().is_some()).map(|(id, _)| id))
+                .cloned()
+                .collect();
             state.unpublished.extend(ids);
             self.shared.publish(&account, &region, &mut state);
         }

@@ -38,6 +38,20 @@ pub struct AcceleratorTotalMemoryMiBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayVpcAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayVpcAttachmentResult {
+    #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -275,6 +289,22 @@ pub struct AssociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayRouteTableRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayRouteTableResult {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<TransitGatewayAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1384,6 +1414,114 @@ pub struct CreateTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPrefixListReferenceRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "Blackhole", skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPrefixListReferenceResult {
+    #[serde(rename = "TransitGatewayPrefixListReference", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_prefix_list_reference: Option<TransitGatewayPrefixListReference>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayRequestOptions>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayResult {
+    #[serde(rename = "TransitGateway", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<TransitGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayRouteRequest {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "Blackhole", skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayRouteResult {
+    #[serde(rename = "Route", skip_serializing_if = "Option::is_none")]
+    pub route: Option<TransitGatewayRoute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayRouteTableRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayRouteTableResult {
+    #[serde(rename = "TransitGatewayRouteTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table: Option<TransitGatewayRouteTable>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayVpcAttachmentRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "SubnetIds")]
+    pub subnet_ids: Vec<String>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<CreateTransitGatewayVpcAttachmentRequestOptions>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayVpcAttachmentRequestOptions {
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "Ipv6Support", skip_serializing_if = "Option::is_none")]
+    pub ipv6_support: Option<String>,
+    #[serde(rename = "ApplianceModeSupport", skip_serializing_if = "Option::is_none")]
+    pub appliance_mode_support: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayVpcAttachmentResult {
+    #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVolumePermission {
     #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -1869,6 +2007,80 @@ pub struct DeleteTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPrefixListReferenceRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPrefixListReferenceResult {
+    #[serde(rename = "TransitGatewayPrefixListReference", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_prefix_list_reference: Option<TransitGatewayPrefixListReference>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayResult {
+    #[serde(rename = "TransitGateway", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<TransitGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayRouteRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayRouteResult {
+    #[serde(rename = "Route", skip_serializing_if = "Option::is_none")]
+    pub route: Option<TransitGatewayRoute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayRouteTableRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayRouteTableResult {
+    #[serde(rename = "TransitGatewayRouteTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table: Option<TransitGatewayRouteTable>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayVpcAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayVpcAttachmentResult {
+    #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2879,6 +3091,122 @@ pub struct DescribeTagsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayAttachmentsRequest {
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayAttachmentsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayAttachmentsResult {
+    #[serde(rename = "TransitGatewayAttachments", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachments: Option<Vec<TransitGatewayAttachment>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayRouteTablesRequest {
+    #[serde(rename = "TransitGatewayRouteTableIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayRouteTablesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayRouteTablesResult {
+    #[serde(rename = "TransitGatewayRouteTables", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_tables: Option<Vec<TransitGatewayRouteTable>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayVpcAttachmentsRequest {
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayVpcAttachmentsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayVpcAttachmentsResult {
+    #[serde(rename = "TransitGatewayVpcAttachments", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachments: Option<Vec<TransitGatewayVpcAttachment>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewaysRequest {
+    #[serde(rename = "TransitGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewaysRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewaysResult {
+    #[serde(rename = "TransitGateways", skip_serializing_if = "Option::is_none")]
+    pub transit_gateways: Option<Vec<TransitGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeVolumeAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -3262,6 +3590,24 @@ pub struct DisableImageDeregistrationProtectionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableTransitGatewayRouteTablePropagationRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_announcement_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableTransitGatewayRouteTablePropagationResult {
+    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<TransitGatewayPropagation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisableVgwRoutePropagationRequest {
     #[serde(rename = "GatewayId")]
     pub gateway_id: String,
@@ -3313,6 +3659,22 @@ pub struct DisassociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayRouteTableRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayRouteTableResult {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<TransitGatewayAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3624,6 +3986,24 @@ pub struct EnableImageDeregistrationProtectionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableTransitGatewayRouteTablePropagationRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_announcement_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableTransitGatewayRouteTablePropagationResult {
+    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<TransitGatewayPropagation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnableVgwRoutePropagationRequest {
     #[serde(rename = "GatewayId")]
     pub gateway_id: String,
@@ -3643,6 +4023,14 @@ pub struct EnclaveOptions {
 pub struct EnclaveOptionsRequest {
     #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncryptionSupport {
+    #[serde(rename = "EncryptionState", skip_serializing_if = "Option::is_none")]
+    pub encryption_state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3796,6 +4184,122 @@ pub struct GetPasswordDataResult {
     pub timestamp: Option<Timestamp>,
     #[serde(rename = "PasswordData", skip_serializing_if = "Option::is_none")]
     pub password_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayAttachmentPropagationsRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayAttachmentPropagationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayAttachmentPropagationsResult {
+    #[serde(rename = "TransitGatewayAttachmentPropagations", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_propagations: Option<Vec<TransitGatewayAttachmentPropagation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPrefixListReferencesRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayPrefixListReferencesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPrefixListReferencesResult {
+    #[serde(rename = "TransitGatewayPrefixListReferences", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_prefix_list_references: Option<Vec<TransitGatewayPrefixListReference>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayRouteTableAssociationsRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayRouteTableAssociationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayRouteTableAssociationsResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<TransitGatewayRouteTableAssociation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayRouteTablePropagationsRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayRouteTablePropagationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayRouteTablePropagationsResult {
+    #[serde(rename = "TransitGatewayRouteTablePropagations", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_propagations: Option<Vec<TransitGatewayRouteTablePropagation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6019,6 +6523,104 @@ pub struct ModifySubnetAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayOptions {
+    #[serde(rename = "AddTransitGatewayCidrBlocks", skip_serializing_if = "Option::is_none")]
+    pub add_transit_gateway_cidr_blocks: Option<Vec<String>>,
+    #[serde(rename = "RemoveTransitGatewayCidrBlocks", skip_serializing_if = "Option::is_none")]
+    pub remove_transit_gateway_cidr_blocks: Option<Vec<String>>,
+    #[serde(rename = "VpnEcmpSupport", skip_serializing_if = "Option::is_none")]
+    pub vpn_ecmp_support: Option<String>,
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "AutoAcceptSharedAttachments", skip_serializing_if = "Option::is_none")]
+    pub auto_accept_shared_attachments: Option<String>,
+    #[serde(rename = "DefaultRouteTableAssociation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_association: Option<String>,
+    #[serde(rename = "AssociationDefaultRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub association_default_route_table_id: Option<String>,
+    #[serde(rename = "DefaultRouteTablePropagation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_propagation: Option<String>,
+    #[serde(rename = "PropagationDefaultRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub propagation_default_route_table_id: Option<String>,
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "EncryptionSupport", skip_serializing_if = "Option::is_none")]
+    pub encryption_support: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayPrefixListReferenceRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "PrefixListId")]
+    pub prefix_list_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "Blackhole", skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayPrefixListReferenceResult {
+    #[serde(rename = "TransitGatewayPrefixListReference", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_prefix_list_reference: Option<TransitGatewayPrefixListReference>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<ModifyTransitGatewayOptions>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayResult {
+    #[serde(rename = "TransitGateway", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<TransitGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayVpcAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "AddSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub add_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "RemoveSubnetIds", skip_serializing_if = "Option::is_none")]
+    pub remove_subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<ModifyTransitGatewayVpcAttachmentRequestOptions>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayVpcAttachmentRequestOptions {
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "Ipv6Support", skip_serializing_if = "Option::is_none")]
+    pub ipv6_support: Option<String>,
+    #[serde(rename = "ApplianceModeSupport", skip_serializing_if = "Option::is_none")]
+    pub appliance_mode_support: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayVpcAttachmentResult {
+    #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyVolumeAttributeRequest {
     #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
     pub auto_enable_io: Option<AttributeBooleanValue>,
@@ -6931,6 +7533,20 @@ pub struct RegisterImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayVpcAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayVpcAttachmentResult {
+    #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RejectVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -7072,6 +7688,26 @@ pub struct ReplaceRouteTableAssociationResult {
     pub new_association_id: Option<String>,
     #[serde(rename = "AssociationState", skip_serializing_if = "Option::is_none")]
     pub association_state: Option<RouteTableAssociationState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplaceTransitGatewayRouteRequest {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "Blackhole", skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplaceTransitGatewayRouteResult {
+    #[serde(rename = "Route", skip_serializing_if = "Option::is_none")]
+    pub route: Option<TransitGatewayRoute>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7587,6 +8223,37 @@ pub struct ScanResults {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchTransitGatewayRoutesRequest {
+    #[serde(rename = "TransitGatewayRouteTableId")]
+    pub transit_gateway_route_table_id: String,
+    #[serde(rename = "Filters")]
+    pub filters: Vec<Filter>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl SearchTransitGatewayRoutesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchTransitGatewayRoutesResult {
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<TransitGatewayRoute>>,
+    #[serde(rename = "AdditionalRoutesAvailable", skip_serializing_if = "Option::is_none")]
+    pub additional_routes_available: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SecondaryInterfacePrivateIpAddressSpecification {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
@@ -8060,6 +8727,280 @@ pub struct TotalLocalStorageGBRequest {
     pub min: Option<f64>,
     #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGateway {
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayArn", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayOptions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayAssociation {
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayAttachment {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayOwnerId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_owner_id: Option<String>,
+    #[serde(rename = "ResourceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub resource_owner_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<TransitGatewayAttachmentAssociation>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "NatGatewaySupport", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_support: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayAttachmentAssociation {
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "TransitGatewayPolicyTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayAttachmentPropagation {
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayOptions {
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "TransitGatewayCidrBlocks", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_cidr_blocks: Option<Vec<String>>,
+    #[serde(rename = "AutoAcceptSharedAttachments", skip_serializing_if = "Option::is_none")]
+    pub auto_accept_shared_attachments: Option<String>,
+    #[serde(rename = "DefaultRouteTableAssociation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_association: Option<String>,
+    #[serde(rename = "AssociationDefaultRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub association_default_route_table_id: Option<String>,
+    #[serde(rename = "DefaultRouteTablePropagation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_propagation: Option<String>,
+    #[serde(rename = "PropagationDefaultRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub propagation_default_route_table_id: Option<String>,
+    #[serde(rename = "VpnEcmpSupport", skip_serializing_if = "Option::is_none")]
+    pub vpn_ecmp_support: Option<String>,
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "MulticastSupport", skip_serializing_if = "Option::is_none")]
+    pub multicast_support: Option<String>,
+    #[serde(rename = "EncryptionSupport", skip_serializing_if = "Option::is_none")]
+    pub encryption_support: Option<EncryptionSupport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPrefixListAttachment {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPrefixListReference {
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "PrefixListOwnerId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_owner_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Blackhole", skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(rename = "TransitGatewayAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment: Option<TransitGatewayPrefixListAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPropagation {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_announcement_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRequestOptions {
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "AutoAcceptSharedAttachments", skip_serializing_if = "Option::is_none")]
+    pub auto_accept_shared_attachments: Option<String>,
+    #[serde(rename = "DefaultRouteTableAssociation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_association: Option<String>,
+    #[serde(rename = "DefaultRouteTablePropagation", skip_serializing_if = "Option::is_none")]
+    pub default_route_table_propagation: Option<String>,
+    #[serde(rename = "VpnEcmpSupport", skip_serializing_if = "Option::is_none")]
+    pub vpn_ecmp_support: Option<String>,
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "MulticastSupport", skip_serializing_if = "Option::is_none")]
+    pub multicast_support: Option<String>,
+    #[serde(rename = "TransitGatewayCidrBlocks", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_cidr_blocks: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRoute {
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_announcement_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachments", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachments: Option<Vec<TransitGatewayRouteAttachment>>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRouteAttachment {
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRouteTable {
+    #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "DefaultAssociationRouteTable", skip_serializing_if = "Option::is_none")]
+    pub default_association_route_table: Option<bool>,
+    #[serde(rename = "DefaultPropagationRouteTable", skip_serializing_if = "Option::is_none")]
+    pub default_propagation_route_table: Option<bool>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRouteTableAssociation {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRouteTablePropagation {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_announcement_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayVpcAttachment {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcOwnerId", skip_serializing_if = "Option::is_none")]
+    pub vpc_owner_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayVpcAttachmentOptions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayVpcAttachmentOptions {
+    #[serde(rename = "DnsSupport", skip_serializing_if = "Option::is_none")]
+    pub dns_support: Option<String>,
+    #[serde(rename = "SecurityGroupReferencingSupport", skip_serializing_if = "Option::is_none")]
+    pub security_group_referencing_support: Option<String>,
+    #[serde(rename = "Ipv6Support", skip_serializing_if = "Option::is_none")]
+    pub ipv6_support: Option<String>,
+    #[serde(rename = "ApplianceModeSupport", skip_serializing_if = "Option::is_none")]
+    pub appliance_mode_support: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -17,8 +17,14 @@ pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 /// `AmdSevSnpSpecification`
 pub const AMD_SEV_SNP_SPECIFICATION: &[&str] = &["enabled", "disabled"];
 
+/// `ApplianceModeSupportValue`
+pub const APPLIANCE_MODE_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
+
 /// `ArchitectureValues`
 pub const ARCHITECTURE_VALUES: &[&str] = &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
+
+/// `AutoAcceptSharedAttachmentsValue`
+pub const AUTO_ACCEPT_SHARED_ATTACHMENTS_VALUE: &[&str] = &["enable", "disable"];
 
 /// `AvailabilityMode`
 pub const AVAILABILITY_MODE: &[&str] = &["zonal", "regional"];
@@ -47,14 +53,26 @@ pub const COPY_TAGS_FROM_SOURCE: &[&str] = &["volume"];
 /// `CpuManufacturer`
 pub const CPU_MANUFACTURER: &[&str] = &["intel", "amd", "amazon-web-services", "apple"];
 
+/// `DefaultRouteTableAssociationValue`
+pub const DEFAULT_ROUTE_TABLE_ASSOCIATION_VALUE: &[&str] = &["enable", "disable"];
+
+/// `DefaultRouteTablePropagationValue`
+pub const DEFAULT_ROUTE_TABLE_PROPAGATION_VALUE: &[&str] = &["enable", "disable"];
+
 /// `DestinationFileFormat`
 pub const DESTINATION_FILE_FORMAT: &[&str] = &["plain-text", "parquet"];
 
 /// `DnsRecordIpType`
 pub const DNS_RECORD_IP_TYPE: &[&str] = &["ipv4", "dualstack", "ipv6", "service-defined"];
 
+/// `DnsSupportValue`
+pub const DNS_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
+
 /// `DomainType`
 pub const DOMAIN_TYPE: &[&str] = &["vpc", "standard"];
+
+/// `EncryptionSupportOptionValue`
+pub const ENCRYPTION_SUPPORT_OPTION_VALUE: &[&str] = &["enable", "disable"];
 
 /// `FlowLogsResourceType`
 pub const FLOW_LOGS_RESOURCE_TYPE: &[&str] = &["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway", "CoreNetwork", "CoreNetworkEdge", "CoreNetworkAttachment"];
@@ -104,6 +122,9 @@ pub const INSTANCE_TYPE: &[&str] = &["a1.medium", "a1.large", "a1.xlarge", "a1.2
 /// `IpAddressType`
 pub const IP_ADDRESS_TYPE: &[&str] = &["ipv4", "dualstack", "ipv6"];
 
+/// `Ipv6SupportValue`
+pub const IPV6_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
+
 /// `KeyFormat`
 pub const KEY_FORMAT: &[&str] = &["pem", "ppk"];
 
@@ -140,6 +161,9 @@ pub const LOG_DESTINATION_TYPE: &[&str] = &["cloud-watch-logs", "s3", "kinesis-d
 /// `MarketType`
 pub const MARKET_TYPE: &[&str] = &["spot", "capacity-block", "interruptible-capacity-reservation", "on-demand"];
 
+/// `MulticastSupportValue`
+pub const MULTICAST_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
+
 /// `MultipathResilienceMode`
 pub const MULTIPATH_RESILIENCE_MODE: &[&str] = &["always-on"];
 
@@ -172,6 +196,9 @@ pub const RULE_ACTION: &[&str] = &["allow", "deny"];
 
 /// `SecondaryInterfaceType`
 pub const SECONDARY_INTERFACE_TYPE: &[&str] = &["secondary"];
+
+/// `SecurityGroupReferencingSupportValue`
+pub const SECURITY_GROUP_REFERENCING_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
 /// `ShutdownBehavior`
 pub const SHUTDOWN_BEHAVIOR: &[&str] = &["stop", "terminate"];
@@ -217,3 +244,6 @@ pub const VPC_ENCRYPTION_CONTROL_MODE: &[&str] = &["monitor", "enforce"];
 
 /// `VpcEndpointType`
 pub const VPC_ENDPOINT_TYPE: &[&str] = &["Interface", "Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork", "Tunnel"];
+
+/// `VpnEcmpSupportValue`
+pub const VPN_ECMP_SUPPORT_VALUE: &[&str] = &["enable", "disable"];

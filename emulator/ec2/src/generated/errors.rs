@@ -44,6 +44,11 @@ pub fn duplicate_subnets_in_same_zone(subnet: impl std::fmt::Display) -> ApiErro
     ApiError::new("DuplicateSubnetsInSameZone", format!("Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."), 400)
 }
 
+/// `DuplicateTransitGatewayAttachment`: <tgw> has non-deleted Transit Gateway Attachments with same VPC ID.
+pub fn duplicate_transit_gateway_attachment(tgw: impl std::fmt::Display) -> ApiError {
+    ApiError::new("DuplicateTransitGatewayAttachment", format!("{tgw} has non-deleted Transit Gateway Attachments with same VPC ID."), 400)
+}
+
 /// `FlowLogAlreadyExists`: Error. There is an existing Flow Log with the same configuration and log destination.
 pub fn flow_log_already_exists() -> ApiError {
     ApiError::new("FlowLogAlreadyExists", format!("Error. There is an existing Flow Log with the same configuration and log destination."), 400)
@@ -137,6 +142,11 @@ pub fn invalid_allocation_id_malformed(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidAllocationID.NotFound`: The allocation ID '<id>' does not exist
 pub fn invalid_allocation_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidAllocationID.NotFound", format!("The allocation ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidAssociation.NotFound`: <message>
+pub fn invalid_association_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidAssociation.NotFound", format!("{message}"), 400)
 }
 
 /// `InvalidAssociationID.NotFound`: The association ID '<id>' does not exist
@@ -464,6 +474,41 @@ pub fn invalid_subnet_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnetID.NotFound", format!("The subnet ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidTransitGatewayAttachmentID.NotFound`: Transit Gateway <what> <id> was deleted or does not exist.
+pub fn invalid_transit_gateway_attachment_id_not_found(id: impl std::fmt::Display, what: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayAttachmentID.NotFound", format!("Transit Gateway {what} {id} was deleted or does not exist."), 400)
+}
+
+/// `InvalidTransitGatewayConnectPeerID.NotFound`: Transit Gateway Connect Peer <id> was deleted or does not exist.
+pub fn invalid_transit_gateway_connect_peer_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayConnectPeerID.NotFound", format!("Transit Gateway Connect Peer {id} was deleted or does not exist."), 400)
+}
+
+/// `InvalidTransitGatewayID.NotFound`: Transit Gateway <id> was deleted or does not exist.
+pub fn invalid_transit_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayID.NotFound", format!("Transit Gateway {id} was deleted or does not exist."), 400)
+}
+
+/// `InvalidTransitGatewayMulticastDomainAssociation.NotFound`: <message>
+pub fn invalid_transit_gateway_multicast_domain_association_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayMulticastDomainAssociation.NotFound", format!("{message}"), 400)
+}
+
+/// `InvalidTransitGatewayMulticastDomainId.NotFound`: Transit Gateway Multicast Domain <id> was deleted or does not exist.
+pub fn invalid_transit_gateway_multicast_domain_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayMulticastDomainId.NotFound", format!("Transit Gateway Multicast Domain {id} was deleted or does not exist."), 400)
+}
+
+/// `InvalidTransitGatewayPolicyTableAssociation.NotFound`: <message>
+pub fn invalid_transit_gateway_policy_table_association_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayPolicyTableAssociation.NotFound", format!("{message}"), 400)
+}
+
+/// `InvalidTransitGatewayPolicyTableId.NotFound`: Transit Gateway Policy Table <id> was deleted or does not exist.
+pub fn invalid_transit_gateway_policy_table_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTransitGatewayPolicyTableId.NotFound", format!("Transit Gateway Policy Table {id} was deleted or does not exist."), 400)
+}
+
 /// `InvalidUserID.Malformed`: User ID '<id>' is invalid
 pub fn invalid_user_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidUserID.Malformed", format!("User ID '{id}' is invalid"), 400)
@@ -617,6 +662,26 @@ pub fn security_groups_per_interface_limit_exceeded() -> ApiError {
 /// `TagLimitExceeded`: The maximum number of Tags for a resource has been reached.
 pub fn tag_limit_exceeded() -> ApiError {
     ApiError::new("TagLimitExceeded", format!("The maximum number of Tags for a resource has been reached."), 400)
+}
+
+/// `TransitGatewayMulticastGroupMember.NotFound`: <message>
+pub fn transit_gateway_multicast_group_member_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TransitGatewayMulticastGroupMember.NotFound", format!("{message}"), 400)
+}
+
+/// `TransitGatewayMulticastGroupSource.NotFound`: <message>
+pub fn transit_gateway_multicast_group_source_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TransitGatewayMulticastGroupSource.NotFound", format!("{message}"), 400)
+}
+
+/// `TransitGatewayRouteTablePropagation.Duplicate`: Propagation of <attachment> to Transit Gateway Route Table <table> already exists.
+pub fn transit_gateway_route_table_propagation_duplicate(attachment: impl std::fmt::Display, table: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TransitGatewayRouteTablePropagation.Duplicate", format!("Propagation of {attachment} to Transit Gateway Route Table {table} already exists."), 400)
+}
+
+/// `TransitGatewayRouteTablePropagation.NotFound`: Propagation of <attachment> to Transit Gateway Route Table <table> does not exist.
+pub fn transit_gateway_route_table_propagation_not_found(attachment: impl std::fmt::Display, table: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TransitGatewayRouteTablePropagation.NotFound", format!("Propagation of {attachment} to Transit Gateway Route Table {table} does not exist."), 400)
 }
 
 /// `UnauthorizedOperation`: You are not authorized to perform this operation.

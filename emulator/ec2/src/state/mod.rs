@@ -12,6 +12,7 @@ pub mod params;
 pub mod resources;
 pub mod shared;
 pub mod support;
+pub mod transit;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -241,6 +242,9 @@ pub struct Ec2State {
     pub client_tokens: BTreeMap<(String, String), (Value, Value)>,
     /// When each resource with a lifecycle was created or changed state.
     pub timestamps: BTreeMap<String, DateTime<Utc>>,
+    /// Transit gateways and everything that hangs off them.
+    #[serde(default)]
+    pub transit: transit::TransitState,
 }
 
 impl Ec2State {

@@ -84,6 +84,15 @@ pub static KINDS: &[ResourceKind] = &[
     ),
     kind!("snap", "snapshot", |s, id| s.snapshots.contains_key(id), |id| errors::invalid_snapshot_not_found(id)),
     kind!("subnet", "subnet", |s, id| s.subnets.contains_key(id), |id| errors::invalid_subnet_id_not_found(id)),
+    kind!("tgw", "transit-gateway", |s, id| s.transit.live_gateway(id).is_some(), |id| {
+        errors::invalid_transit_gateway_id_not_found(id)
+    }),
+    kind!("tgw-attach", "transit-gateway-attachment", |s, id| s.transit.attachments.get(id).is_some_and(|a| !a.life.finished()), |id| {
+        errors::invalid_transit_gateway_attachment_id_not_found(id, "Attachment")
+    }),
+    kind!("tgw-rtb", "transit-gateway-route-table", |s, id| s.transit.route_tables.contains_key(id), |id| {
+        ApiError::client("InvalidRouteTableID.NotFound", format!("Transit Gateway Route Table {id} was deleted or does not exist."))
+    }),
     kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
         errors::invalid_vpn_gateway_id_not_found(id)
     }),
@@ -94,10 +103,13 @@ pub static KINDS: &[ResourceKind] = &[
     }),
 ];
 
-/// The kind of resource an id names, from its prefix.
+/// The kind of resource an id names, from its prefix: the longest prefix the id starts
+/// with before a `-` (`tgw-attach-...` is an attachment, `tgw-...` a gateway).
 pub fn kind_of(id: &str) -> Option<&'static ResourceKind> {
-    let prefix = id.split_once('-').map(|(p, _)| p)?;
-    KINDS.binary_search_by(|k| k.prefix.cmp(prefix)).ok().map(|i| &KINDS[i])
+    KINDS
+        .iter()
+        .filter(|k| id.strip_prefix(k.prefix).is_some_and(|rest| rest.len() > 1 && rest.starts_with('-')))
+        .max_by_key(|k| k.prefix.len())
 }
 
 /// AWS's not-found error for an id of any type (`InvalidID` for an id of no known kind).
@@ -118,6 +130,10 @@ mod tests {
         assert_eq!(kind_of("vpc-0123").map(|k| k.resource_type), Some("vpc"));
         assert_eq!(kind_of("vpce-0123").map(|k| k.resource_type), Some("vpc-endpoint"));
         assert!(kind_of("nope").is_none());
+        assert_eq!(kind_of("tgw-0123").map(|k| k.resource_type), Some("transit-gateway"));
+        assert_eq!(kind_of("tgw-attach-0123").map(|k| k.resource_type), Some("transit-gateway-attachment"));
+        assert_eq!(kind_of("tgw-rtb-0123").map(|k| k.resource_type), Some("transit-gateway-route-table"));
+        assert!(kind_of("vpc-").is_none());
         assert_eq!(not_found("i-0123456789abcdef0").code, "InvalidInstanceID.NotFound");
         assert_eq!(not_found("zz-1").code, "InvalidID");
     }

@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use nimbus_core::state::{read, write};
 
 use crate::generated::dto::{Image, Snapshot};
+use crate::state::transit::{AttachmentRecord, Life};
 use crate::state::{Ec2State, ImageRecord, SnapshotRecord};
 
 /// An image as another partition sees it.
@@ -82,13 +83,24 @@ impl PublishedSnapshot {
     }
 }
 
+/// A transit gateway as other partitions see it (a peering's accepter checks it).
+#[derive(Debug, Clone)]
+pub struct PublishedGateway {
+    pub account: String,
+    pub life: Life,
+}
+
 type Key = (String, String);
 
-/// Every partition's images and snapshots, by (region, id).
+/// Every partition's images and snapshots, by (region, id); transit gateways, by
+/// (region, id); and each partition's half of every transit gateway peering, by
+/// (attachment id, account, region).
 #[derive(Debug, Default)]
 pub struct Shared {
     images: RwLock<BTreeMap<Key, PublishedImage>>,
     snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
+    gateways: RwLock<BTreeMap<Key, PublishedGateway>>,
+    peerings: RwLock<BTreeMap<(String, String, String), AttachmentRecord>>,
 }
 
 /// When the transition that started at the resource's timestamp ends.
@@ -106,8 +118,25 @@ impl Shared {
         }
         let mut images = write(&self.images);
         let mut snapshots = write(&self.snapshots);
+        let mut gateways = write(&self.gateways);
+        let mut peerings = write(&self.peerings);
         for id in ids {
+            if id.starts_with("tgw-attach-") {
+                let key = (id.clone(), account.to_string(), region.to_string());
+                match state.transit.attachments.get(&id).filter(|a| a.peering().is_some()) {
+                    Some(a) => peerings.insert(key, a.clone()),
+                    None => peerings.remove(&key),
+                };
+                continue;
+            }
             let key = (region.to_string(), id.clone());
+            if id.starts_with("tgw-") {
+                match state.transit.gateways.get(&id) {
+                    Some(g) => gateways.insert(key, PublishedGateway { account: account.into(), life: g.life }),
+                    None => gateways.remove(&key),
+                };
+                continue;
+            }
             if let Some(rec) = state.images.get(&id) {
                 let published = PublishedImage {
                     account: account.into(),
@@ -155,9 +184,42 @@ impl Shared {
             .collect()
     }
 
+    /// A transit gateway of any partition of the region.
+    pub fn gateway(&self, region: &str, id: &str) -> Option<PublishedGateway> {
+        read(&self.gateways).get(&(region.to_string(), id.to_string())).cloned()
+    }
+
+    /// Every partition's half of a peering attachment, with the partition's account and
+    /// region.
+    pub fn peering_halves(&self, id: &str) -> Vec<(String, String, AttachmentRecord)> {
+        read(&self.peerings)
+            .range((id.to_string(), String::new(), String::new())..)
+            .take_while(|((i, _, _), _)| i == id)
+            .map(|((_, account, region), a)| (account.clone(), region.clone(), a.clone()))
+            .collect()
+    }
+
+    /// Peerings requested of a gateway in `account` and `region` by another partition.
+    pub fn peerings_requested_of(&self, account: &str, region: &str) -> Vec<AttachmentRecord> {
+        read(&self.peerings)
+            .values()
+            .filter(|a| {
+                a.peering().is_some_and(|p| {
+                    p.request.is_some()
+                        && p.accepter.account == account
+                        && p.accepter.region == region
+                        && (p.requester.account != account || p.requester.region != region)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
     pub fn clear(&self) {
         write(&self.images).clear();
         write(&self.snapshots).clear();
+        write(&self.gateways).clear();
+        write(&self.peerings).clear();
     }
 }
 

@@ -301,10 +301,11 @@ pub fn delete_managed_prefix_list(
         .security_groups
         .values()
         .any(|g| g.rules.iter().any(|r| matches!(&r.peer, Peer::PrefixList(p) if p == id)));
-    if in_routes || in_rules {
+    let in_transit = state.transit.references_prefix_list(id);
+    if in_routes || in_rules || in_transit {
         return Err(errors::dependency_violation(format!(
             "The prefix list {id} is referenced by {} and cannot be deleted.",
-            if in_routes { "a route table" } else { "a security group" }
+            if in_routes || in_transit { "a route table" } else { "a security group" }
         )));
     }
     let mut shown = describe_one(state, id, ctx.now);

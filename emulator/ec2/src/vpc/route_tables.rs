@@ -141,6 +141,9 @@ fn target_alive(state: &Ec2State, vpc_id: &str, target: &str) -> bool {
     if target.starts_with("vgw-") {
         return vpn_gateways::attached_vpc(state, target) == Some(vpc_id);
     }
+    if target.starts_with("tgw-") {
+        return state.transit.attached_to_vpc(target, vpc_id);
+    }
     crate::vpc::dependents::route_target_alive(state, target)
 }
 
@@ -260,6 +263,14 @@ fn route_spec(
             }
             route.gateway_id = Some(id.to_string());
         }
+        // A transit gateway is a target only once it is attached to the table's VPC
+        // (AWS's wording for CreateRoute, as quoted in terraform-provider-aws #9222).
+        "tgw" if !state.transit.attached_to_vpc(id, &vpc_id) => {
+            return Err(nimbus_core::ApiError::client(
+                "InvalidTransitGatewayID.NotFound",
+                format!("The transitGateway ID '{id}' does not exist."),
+            ));
+        }
         other => {
             if !crate::vpc::dependents::route_target_exists(state, id) {
                 let code = match other {
@@ -268,7 +279,6 @@ fn route_spec(
                     "instance" => "InvalidInstanceID.NotFound",
                     "pcx" => "InvalidVpcPeeringConnectionID.NotFound",
                     "eigw" => "InvalidGatewayID.NotFound",
-                    "tgw" => "InvalidTransitGatewayID.NotFound",
                     _ => "InvalidParameterValue",
                 };
                 return Err(nimbus_core::ApiError::client(code, format!("The ID '{id}' does not exist")));
