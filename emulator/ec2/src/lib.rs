@@ -209,7 +209,6 @@ impl Service for Ec2 {
                 .images
                 .keys()
                 .chain(state.snapshots.keys())
-                .chain(state.transit.gateways.keys())
                 .chain(state.transit.attachments.iter().filter(|(_, a)| a.peering().is_some()).map(|(id, _)| id))
                 .cloned()
                 .collect();

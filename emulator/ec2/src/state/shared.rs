@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use nimbus_core::state::{read, write};
 
 use crate::generated::dto::{Image, Snapshot};
-use crate::state::transit::{AttachmentRecord, Life};
+use crate::state::transit::AttachmentRecord;
 use crate::state::{Ec2State, ImageRecord, SnapshotRecord};
 
 /// An image as another partition sees it.
@@ -83,23 +83,14 @@ impl PublishedSnapshot {
     }
 }
 
-/// A transit gateway as other partitions see it (a peering's accepter checks it).
-#[derive(Debug, Clone)]
-pub struct PublishedGateway {
-    pub account: String,
-    pub life: Life,
-}
-
 type Key = (String, String);
 
-/// Every partition's images and snapshots, by (region, id); transit gateways, by
-/// (region, id); and each partition's half of every transit gateway peering, by
-/// (attachment id, account, region).
+/// Every partition's images and snapshots, by (region, id), and each partition's half
+/// of every transit gateway peering, by (attachment id, account, region).
 #[derive(Debug, Default)]
 pub struct Shared {
     images: RwLock<BTreeMap<Key, PublishedImage>>,
     snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
-    gateways: RwLock<BTreeMap<Key, PublishedGateway>>,
     peerings: RwLock<BTreeMap<(String, String, String), AttachmentRecord>>,
 }
 
@@ -118,7 +109,6 @@ impl Shared {
         }
         let mut images = write(&self.images);
         let mut snapshots = write(&self.snapshots);
-        let mut gateways = write(&self.gateways);
         let mut peerings = write(&self.peerings);
         for id in ids {
             if id.starts_with("tgw-attach-") {
@@ -130,13 +120,6 @@ impl Shared {
                 continue;
             }
             let key = (region.to_string(), id.clone());
-            if id.starts_with("tgw-") {
-                match state.transit.gateways.get(&id) {
-                    Some(g) => gateways.insert(key, PublishedGateway { account: account.into(), life: g.life }),
-                    None => gateways.remove(&key),
-                };
-                continue;
-            }
             if let Some(rec) = state.images.get(&id) {
                 let published = PublishedImage {
                     account: account.into(),
@@ -184,11 +167,6 @@ impl Shared {
             .collect()
     }
 
-    /// A transit gateway of any partition of the region.
-    pub fn gateway(&self, region: &str, id: &str) -> Option<PublishedGateway> {
-        read(&self.gateways).get(&(region.to_string(), id.to_string())).cloned()
-    }
-
     /// Every partition's half of a peering attachment, with the partition's account and
     /// region.
     pub fn peering_halves(&self, id: &str) -> Vec<(String, String, AttachmentRecord)> {
@@ -218,7 +196,6 @@ impl Shared {
     pub fn clear(&self) {
         write(&self.images).clear();
         write(&self.snapshots).clear();
-        write(&self.gateways).clear();
         write(&self.peerings).clear();
     }
 }

@@ -3,7 +3,7 @@
 //! the errors whose code other families word differently, and forgetting what AWS no
 //! longer shows.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ApiError, RequestContext};
 
@@ -18,8 +18,9 @@ pub fn delay(state: &Ec2State) -> TimeDelta {
     state.transition_delay()
 }
 
+/// A creation time as AWS answers it, in whole seconds.
 pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp(t))
+    Some(Timestamp(t.trunc_subsecs(0)))
 }
 
 // Codes other families use with another wording; AWS words them thus for transit
@@ -261,7 +262,7 @@ pub fn prune(state: &mut Ec2State, shared: &Shared, ctx: &RequestContext) {
         table.propagations.retain(|_, l| l.propagation_state(d, now).is_some());
         table.prefix_list_references.retain(|_, r| !(r.life.finished() && r.life.settled(d, now)));
     }
-    for id in gateways.iter().chain(&attachments) {
+    for id in &attachments {
         state.unpublished.insert(id.clone());
     }
     for id in gateways.iter().chain(&attachments).chain(&tables) {

@@ -112,6 +112,10 @@ pub fn describe_one(state: &Ec2State, ctx: &RequestContext, id: &str) -> Transit
     let mut out = g.gateway.clone();
     out.state = Some(g.life.shown(delay(state), ctx.now).into());
     out.tags = state.dto_tags(id);
+    // A gateway without CIDR blocks answers none, not an empty list.
+    if let Some(o) = out.options.as_mut() {
+        o.transit_gateway_cidr_blocks = o.transit_gateway_cidr_blocks.take().filter(|b| !b.is_empty());
+    }
     out
 }
 
@@ -175,7 +179,6 @@ pub fn create_transit_gateway(
     }
     state.transit.gateways.insert(id.clone(), GatewayRecord { gateway, life: Life::new(Stage::Created, ctx.now) });
     state.set_tags(&id, tags);
-    state.unpublished.insert(id.clone());
     let mut shown = describe_one(state, ctx, &id);
     shown.state = Some("pending".into());
     Ok(CreateTransitGatewayResult { transit_gateway: Some(shown) })
@@ -341,7 +344,6 @@ pub fn modify_transit_gateway(
     }
     g.gateway.options = Some(o);
     g.life = Life::new(Stage::Modified, ctx.now);
-    state.unpublished.insert(id.to_string());
     let _ = shared;
     let mut shown = describe_one(state, ctx, id);
     shown.state = Some("modifying".into());
@@ -387,7 +389,6 @@ pub fn delete_transit_gateway(
     for table in t.route_tables.values_mut().filter(|r| r.tgw_id == id && !r.life.finished()) {
         table.life = Life::new(Stage::Deleted, now);
     }
-    state.unpublished.insert(id.to_string());
     let mut shown = describe_one(state, ctx, id);
     shown.state = Some("deleting".into());
     Ok(DeleteTransitGatewayResult { transit_gateway: Some(shown) })

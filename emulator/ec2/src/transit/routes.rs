@@ -190,7 +190,8 @@ pub fn target(
     attachment_id: Option<&str>,
     blackhole: Option<bool>,
 ) -> Result<StaticRoute, ApiError> {
-    match (attachment_id, blackhole.unwrap_or(false)) {
+    // Terraform sends an empty attachment id with a blackhole.
+    match (attachment_id.filter(|a| !a.is_empty()), blackhole.unwrap_or(false)) {
         (Some(_), true) => Err(errors::invalid_parameter_combination(
             "A route cannot have both a transit gateway attachment and blackhole set.",
         )),
