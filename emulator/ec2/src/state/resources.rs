@@ -87,11 +87,17 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("tgw", "transit-gateway", |s, id| s.transit.live_gateway(id).is_some(), |id| {
         errors::invalid_transit_gateway_id_not_found(id)
     }),
-    kind!("tgw-attach", "transit-gateway-attachment", |s, id| s.transit.attachments.get(id).is_some_and(|a| !a.life.finished()), |id| {
-        errors::invalid_transit_gateway_attachment_id_not_found(id, "Attachment")
-    }),
+    kind!(
+        "tgw-attach",
+        "transit-gateway-attachment",
+        |s, id| s.transit.attachments.get(id).is_some_and(|a| !a.life.finished()),
+        |id| { errors::invalid_transit_gateway_attachment_id_not_found(id, "Attachment") }
+    ),
     kind!("tgw-rtb", "transit-gateway-route-table", |s, id| s.transit.route_tables.contains_key(id), |id| {
-        ApiError::client("InvalidRouteTableID.NotFound", format!("Transit Gateway Route Table {id} was deleted or does not exist."))
+        ApiError::client(
+            "InvalidRouteTableID.NotFound",
+            format!("Transit Gateway Route Table {id} was deleted or does not exist."),
+        )
     }),
     kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
         errors::invalid_vpn_gateway_id_not_found(id)

@@ -162,7 +162,8 @@ impl PeeringRecord {
     /// The peering's life from both halves: a deletion by either side wins, then the
     /// answer, then the request.
     pub fn merged(request: Option<&Life>, answer: Option<&Life>) -> Life {
-        let deleted = [request, answer].into_iter().flatten().filter(|l| l.stage == Stage::Deleted).min_by_key(|l| l.since);
+        let deleted =
+            [request, answer].into_iter().flatten().filter(|l| l.stage == Stage::Deleted).min_by_key(|l| l.since);
         if let Some(d) = deleted {
             return *d;
         }
@@ -224,7 +225,10 @@ impl AttachmentRecord {
         let mut out = vec![self.tgw_id.as_str()];
         if let Some(p) = self.peering() {
             for side in [&p.requester, &p.accepter] {
-                if side.tgw_id != self.tgw_id && p.requester.account == p.accepter.account && p.requester.region == p.accepter.region {
+                if side.tgw_id != self.tgw_id
+                    && p.requester.account == p.accepter.account
+                    && p.requester.region == p.accepter.region
+                {
                     out.push(side.tgw_id.as_str());
                 }
             }
@@ -307,9 +311,9 @@ impl TransitState {
 
     /// Whether a route table of a live gateway references the prefix list.
     pub fn references_prefix_list(&self, prefix_list_id: &str) -> bool {
-        self.route_tables
-            .values()
-            .any(|t| !t.life.finished() && t.prefix_list_references.get(prefix_list_id).is_some_and(|r| !r.life.finished()))
+        self.route_tables.values().any(|t| {
+            !t.life.finished() && t.prefix_list_references.get(prefix_list_id).is_some_and(|r| !r.life.finished())
+        })
     }
 
     /// Associates a new attachment with the gateway's default association route table

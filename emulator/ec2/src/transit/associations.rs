@@ -51,7 +51,8 @@ pub fn associate_transit_gateway_route_table(
     shared: &Shared,
     input: AssociateTransitGatewayRouteTableRequest,
 ) -> Result<AssociateTransitGatewayRouteTableResult, ApiError> {
-    let (table_id, attachment_id) = (input.transit_gateway_route_table_id.as_str(), input.transit_gateway_attachment_id.as_str());
+    let (table_id, attachment_id) =
+        (input.transit_gateway_route_table_id.as_str(), input.transit_gateway_attachment_id.as_str());
     let a = usable_attachment(state, ctx, shared, table_id, attachment_id)?;
     let tgw_id = state.transit.route_tables[table_id].tgw_id.clone();
     if common::association_of(state, ctx, attachment_id, &tgw_id).is_some() {
@@ -76,7 +77,8 @@ pub fn disassociate_transit_gateway_route_table(
     shared: &Shared,
     input: DisassociateTransitGatewayRouteTableRequest,
 ) -> Result<DisassociateTransitGatewayRouteTableResult, ApiError> {
-    let (table_id, attachment_id) = (input.transit_gateway_route_table_id.as_str(), input.transit_gateway_attachment_id.as_str());
+    let (table_id, attachment_id) =
+        (input.transit_gateway_route_table_id.as_str(), input.transit_gateway_attachment_id.as_str());
     let t = common::route_table(state, table_id)?;
     let (d, now) = (delay(state), ctx.now);
     let a = common::find_attachment(state, shared, ctx, attachment_id, "Attachment")?;
@@ -103,7 +105,12 @@ pub fn disassociate_transit_gateway_route_table(
 
 /// The resource of an attachment this partition shows (for the association and
 /// propagation lists), by id.
-fn resource(state: &Ec2State, shared: &Shared, ctx: &RequestContext, attachment_id: &str) -> (Option<String>, Option<String>) {
+fn resource(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    attachment_id: &str,
+) -> (Option<String>, Option<String>) {
     common::find_attachment(state, shared, ctx, attachment_id, "Attachment")
         .map(|a| (Some(a.resource_id), Some(a.resource_type)))
         .unwrap_or_default()
@@ -244,7 +251,10 @@ pub fn get_transit_gateway_route_table_propagations(
     });
     let items = filtered(all, input.filters.as_deref())?;
     let (page, next) = paginate(items, |p| p.transit_gateway_attachment_id.clone().unwrap_or_default(), paging, false)?;
-    Ok(GetTransitGatewayRouteTablePropagationsResult { transit_gateway_route_table_propagations: Some(page), next_token: next })
+    Ok(GetTransitGatewayRouteTablePropagationsResult {
+        transit_gateway_route_table_propagations: Some(page),
+        next_token: next,
+    })
 }
 
 impl Filterable for TransitGatewayAttachmentPropagation {
@@ -275,6 +285,10 @@ pub fn get_transit_gateway_attachment_propagations(
         })
     });
     let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(items, |p| p.transit_gateway_route_table_id.clone().unwrap_or_default(), paging, false)?;
-    Ok(GetTransitGatewayAttachmentPropagationsResult { transit_gateway_attachment_propagations: Some(page), next_token: next })
+    let (page, next) =
+        paginate(items, |p| p.transit_gateway_route_table_id.clone().unwrap_or_default(), paging, false)?;
+    Ok(GetTransitGatewayAttachmentPropagationsResult {
+        transit_gateway_attachment_propagations: Some(page),
+        next_token: next,
+    })
 }

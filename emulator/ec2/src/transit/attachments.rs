@@ -50,10 +50,8 @@ pub fn describe_transit_gateway_attachments(
             return Err(errors::invalid_transit_gateway_attachment_id_not_found(id, "Attachment"));
         }
     }
-    let shown = all
-        .iter()
-        .filter(|a| ids.is_empty() || ids.contains(&a.id))
-        .map(|a| attachment_dto(state, shared, ctx, a));
+    let shown =
+        all.iter().filter(|a| ids.is_empty() || ids.contains(&a.id)).map(|a| attachment_dto(state, shared, ctx, a));
     let items = filtered(shown, input.filters.as_deref())?;
     let (page, next) =
         paginate(items, |a| a.transit_gateway_attachment_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;

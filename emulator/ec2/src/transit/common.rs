@@ -30,7 +30,10 @@ pub fn ts(t: DateTime<Utc>) -> Option<Timestamp> {
 // ministryofjustice/modernisation-platform #4810).
 
 pub fn route_table_not_found(id: &str) -> ApiError {
-    ApiError::client("InvalidRouteTableID.NotFound", format!("Transit Gateway Route Table {id} was deleted or does not exist."))
+    ApiError::client(
+        "InvalidRouteTableID.NotFound",
+        format!("Transit Gateway Route Table {id} was deleted or does not exist."),
+    )
 }
 
 pub fn subnet_not_found(id: &str) -> ApiError {
@@ -49,7 +52,10 @@ pub fn already_associated(attachment: &str) -> ApiError {
 }
 
 pub fn route_already_exists(cidr: &str, table: &str) -> ApiError {
-    ApiError::client("RouteAlreadyExists", format!("Route {cidr} already exists in Transit Gateway Route Table {table}."))
+    ApiError::client(
+        "RouteAlreadyExists",
+        format!("Route {cidr} already exists in Transit Gateway Route Table {table}."),
+    )
 }
 
 pub fn route_not_found(cidr: &str, table: &str) -> ApiError {
@@ -205,7 +211,12 @@ pub fn attachment_up(state: &Ec2State, shared: &Shared, ctx: &RequestContext, id
 
 /// The route table of `tgw_id` the attachment is associated with here, and the
 /// association's state.
-pub fn association_of(state: &Ec2State, ctx: &RequestContext, attachment_id: &str, tgw_id: &str) -> Option<(String, &'static str)> {
+pub fn association_of(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    attachment_id: &str,
+    tgw_id: &str,
+) -> Option<(String, &'static str)> {
     state.transit.route_tables.values().filter(|t| t.tgw_id == tgw_id && !t.life.finished()).find_map(|t| {
         let life = t.associations.get(attachment_id)?;
         life.association_state(delay(state), ctx.now).map(|s| (t.id.clone(), s))
@@ -213,12 +224,18 @@ pub fn association_of(state: &Ec2State, ctx: &RequestContext, attachment_id: &st
 }
 
 /// An attachment in the shape DescribeTransitGatewayAttachments answers.
-pub fn attachment_dto(state: &Ec2State, shared: &Shared, ctx: &RequestContext, a: &AttachmentRecord) -> dto::TransitGatewayAttachment {
-    let association = association_of(state, ctx, &a.id, &a.tgw_id).map(|(table, s)| dto::TransitGatewayAttachmentAssociation {
-        transit_gateway_route_table_id: Some(table),
-        transit_gateway_policy_table_id: None,
-        state: Some(s.into()),
-    });
+pub fn attachment_dto(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    a: &AttachmentRecord,
+) -> dto::TransitGatewayAttachment {
+    let association =
+        association_of(state, ctx, &a.id, &a.tgw_id).map(|(table, s)| dto::TransitGatewayAttachmentAssociation {
+            transit_gateway_route_table_id: Some(table),
+            transit_gateway_policy_table_id: None,
+            state: Some(s.into()),
+        });
     dto::TransitGatewayAttachment {
         transit_gateway_attachment_id: Some(a.id.clone()),
         transit_gateway_id: Some(a.tgw_id.clone()),
@@ -239,14 +256,16 @@ pub fn attachment_dto(state: &Ec2State, shared: &Shared, ctx: &RequestContext, a
 pub fn prune(state: &mut Ec2State, shared: &Shared, ctx: &RequestContext) {
     let (d, now) = (delay(state), ctx.now);
     let t = &state.transit;
-    let gateways: Vec<String> = t.gateways.iter().filter(|(_, g)| !g.life.visible(d, now)).map(|(id, _)| id.clone()).collect();
+    let gateways: Vec<String> =
+        t.gateways.iter().filter(|(_, g)| !g.life.visible(d, now)).map(|(id, _)| id.clone()).collect();
     let attachments: Vec<String> = t
         .attachments
         .values()
         .filter(|a| !attachment_life(shared, ctx, a).visible(d, now))
         .map(|a| a.id.clone())
         .collect();
-    let tables: Vec<String> = t.route_tables.values().filter(|r| !r.life.visible(d, now)).map(|r| r.id.clone()).collect();
+    let tables: Vec<String> =
+        t.route_tables.values().filter(|r| !r.life.visible(d, now)).map(|r| r.id.clone()).collect();
     let t = &mut state.transit;
     for id in &gateways {
         t.gateways.remove(id);

@@ -67,7 +67,11 @@ fn check_cidr_blocks(blocks: &[String]) -> Result<Vec<String>, ApiError> {
             _ => matches!((Ipv6Cidr::parse(o), Ipv6Cidr::parse(&c)), (Some(x), Some(y)) if x.overlaps(&y)),
         });
         if overlaps {
-            return Err(invalid_value("transitGatewayCidrBlocks", b, "The CIDR blocks of a transit gateway must not overlap."));
+            return Err(invalid_value(
+                "transitGatewayCidrBlocks",
+                b,
+                "The CIDR blocks of a transit gateway must not overlap.",
+            ));
         }
         out.push(c);
     }
@@ -133,7 +137,9 @@ pub fn create_transit_gateway(
     let propagation = toggle("options.defaultRouteTablePropagation", &o.default_route_table_propagation, "enable")?;
     let options = TransitGatewayOptions {
         amazon_side_asn: Some(asn),
-        transit_gateway_cidr_blocks: Some(check_cidr_blocks(o.transit_gateway_cidr_blocks.as_deref().unwrap_or_default())?),
+        transit_gateway_cidr_blocks: Some(check_cidr_blocks(
+            o.transit_gateway_cidr_blocks.as_deref().unwrap_or_default(),
+        )?),
         auto_accept_shared_attachments: Some(toggle(
             "options.autoAcceptSharedAttachments",
             &o.auto_accept_shared_attachments,
@@ -282,9 +288,11 @@ pub fn modify_transit_gateway(
     let m = input.options.unwrap_or_default();
     if let Some(asn) = m.amazon_side_asn {
         check_asn(asn)?;
-        let bgp = state.transit.attachments.values().any(|a| {
-            a.tgw_id == id && !a.life.finished() && matches!(a.resource_type.as_str(), "vpn" | "connect")
-        });
+        let bgp = state
+            .transit
+            .attachments
+            .values()
+            .any(|a| a.tgw_id == id && !a.life.finished() && matches!(a.resource_type.as_str(), "vpn" | "connect"));
         if bgp && asn != g.asn() {
             return Err(errors::incorrect_state(format!(
                 "The Amazon side ASN of {id} cannot be changed while it has VPN or Connect attachments."
@@ -307,8 +315,16 @@ pub fn modify_transit_gateway(
     for (field, value, name) in [
         (&mut o.vpn_ecmp_support, &m.vpn_ecmp_support, "options.vpnEcmpSupport"),
         (&mut o.dns_support, &m.dns_support, "options.dnsSupport"),
-        (&mut o.security_group_referencing_support, &m.security_group_referencing_support, "options.securityGroupReferencingSupport"),
-        (&mut o.auto_accept_shared_attachments, &m.auto_accept_shared_attachments, "options.autoAcceptSharedAttachments"),
+        (
+            &mut o.security_group_referencing_support,
+            &m.security_group_referencing_support,
+            "options.securityGroupReferencingSupport",
+        ),
+        (
+            &mut o.auto_accept_shared_attachments,
+            &m.auto_accept_shared_attachments,
+            "options.autoAcceptSharedAttachments",
+        ),
     ] {
         if value.is_some() {
             *field = Some(toggle(name, value, "")?);
@@ -380,7 +396,8 @@ pub fn delete_transit_gateway(
             "direct-connect-gateway" => "DirectConnect Gateway Attachments",
             _ => "Transit Gateway Attachments",
         };
-        let ids: Vec<&str> = remaining.iter().filter(|a| a.resource_type == first.resource_type).map(|a| a.id.as_str()).collect();
+        let ids: Vec<&str> =
+            remaining.iter().filter(|a| a.resource_type == first.resource_type).map(|a| a.id.as_str()).collect();
         return Err(errors::incorrect_state(format!("{id} has non-deleted {kind}: {}.", ids.join(", "))));
     }
     let now = ctx.now;

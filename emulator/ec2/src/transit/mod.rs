@@ -11,6 +11,6 @@ pub mod gateways;
 pub mod prefix_list_references;
 pub mod route_tables;
 pub mod routes;
-pub mod vpc_attachments;
 #[cfg(test)]
 mod tests;
+pub mod vpc_attachments;

@@ -57,15 +57,12 @@ fn prefix_list_owner(state: &Ec2State, id: &str) -> Result<String, ApiError> {
 }
 
 /// The live reference of a table to a prefix list.
-fn reference<'a>(
-    state: &'a Ec2State,
-    table_id: &str,
-    pl: &str,
-) -> Result<&'a PrefixListReferenceRecord, ApiError> {
+fn reference<'a>(state: &'a Ec2State, table_id: &str, pl: &str) -> Result<&'a PrefixListReferenceRecord, ApiError> {
     let t = common::route_table(state, table_id)?;
-    t.prefix_list_references.get(pl).filter(|r| !r.life.finished()).ok_or_else(|| {
-        errors::invalid_prefix_list_id_not_found(pl)
-    })
+    t.prefix_list_references
+        .get(pl)
+        .filter(|r| !r.life.finished())
+        .ok_or_else(|| errors::invalid_prefix_list_id_not_found(pl))
 }
 
 pub fn create_transit_gateway_prefix_list_reference(
@@ -175,5 +172,8 @@ pub fn get_transit_gateway_prefix_list_references(
         .map(|(pl, r)| describe_one(state, ctx, shared, table_id, pl, r));
     let items = filtered(all, input.filters.as_deref())?;
     let (page, next) = paginate(items, |r| r.prefix_list_id.clone().unwrap_or_default(), paging, false)?;
-    Ok(GetTransitGatewayPrefixListReferencesResult { transit_gateway_prefix_list_references: Some(page), next_token: next })
+    Ok(GetTransitGatewayPrefixListReferencesResult {
+        transit_gateway_prefix_list_references: Some(page),
+        next_token: next,
+    })
 }

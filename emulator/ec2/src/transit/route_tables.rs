@@ -8,15 +8,15 @@ use nimbus_core::{ApiError, RequestContext};
 use super::common::{self, delay, ts};
 use super::gateways::new_route_table;
 use crate::generated::dto::{
-    CreateTransitGatewayRouteTableRequest, CreateTransitGatewayRouteTableResult,
-    DeleteTransitGatewayRouteTableRequest, DeleteTransitGatewayRouteTableResult,
-    DescribeTransitGatewayRouteTablesRequest, DescribeTransitGatewayRouteTablesResult, TransitGatewayRouteTable,
+    CreateTransitGatewayRouteTableRequest, CreateTransitGatewayRouteTableResult, DeleteTransitGatewayRouteTableRequest,
+    DeleteTransitGatewayRouteTableResult, DescribeTransitGatewayRouteTablesRequest,
+    DescribeTransitGatewayRouteTablesResult, TransitGatewayRouteTable,
 };
+use crate::generated::errors;
 use crate::state::shared::Shared;
 use crate::state::support::{filtered, paginate, spec_tags, tag_pairs};
 use crate::state::transit::{Life, Stage};
 use crate::state::Ec2State;
-use crate::generated::errors;
 
 /// Whether the table is its gateway's default (association, propagation).
 pub fn defaults_of(state: &Ec2State, table_id: &str) -> (bool, bool) {
@@ -124,12 +124,8 @@ pub fn delete_transit_gateway_route_table(
             t.tgw_id
         )));
     }
-    let associated: Vec<&str> = t
-        .associations
-        .iter()
-        .filter(|(_, l)| l.association_state(d, now).is_some())
-        .map(|(a, _)| a.as_str())
-        .collect();
+    let associated: Vec<&str> =
+        t.associations.iter().filter(|(_, l)| l.association_state(d, now).is_some()).map(|(a, _)| a.as_str()).collect();
     if !associated.is_empty() {
         return Err(errors::incorrect_state(format!(
             "{id} has non-disassociated Transit Gateway Attachments: {}.",

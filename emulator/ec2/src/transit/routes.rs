@@ -82,11 +82,18 @@ impl std::fmt::Display for Block {
 /// A route's destination, checked and in canonical form.
 fn destination(cidr: &str) -> Result<String, ApiError> {
     let block = cidr.contains('/').then(|| Block::parse(cidr)).flatten();
-    block.map(|b| b.to_string()).ok_or_else(|| invalid_value("destinationCidrBlock", cidr, "This is not a valid CIDR block."))
+    block
+        .map(|b| b.to_string())
+        .ok_or_else(|| invalid_value("destinationCidrBlock", cidr, "This is not a valid CIDR block."))
 }
 
 /// The attachments entry of a route to `attachment_id`, with the attachment's resource.
-fn route_attachment(state: &Ec2State, shared: &Shared, ctx: &RequestContext, attachment_id: &str) -> TransitGatewayRouteAttachment {
+fn route_attachment(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    attachment_id: &str,
+) -> TransitGatewayRouteAttachment {
     let a = common::find_attachment(state, shared, ctx, attachment_id, "Attachment").ok();
     TransitGatewayRouteAttachment {
         resource_id: a.as_ref().map(|a| a.resource_id.clone()),
@@ -137,7 +144,12 @@ fn propagated_blocks(state: &Ec2State, a: &crate::state::transit::AttachmentReco
 
 /// Every route of a table, static ones first where they share a destination with
 /// propagated ones, in destination order.
-pub fn routes_of(state: &Ec2State, shared: &Shared, ctx: &RequestContext, table: &RouteTableRecord) -> Vec<TransitGatewayRoute> {
+pub fn routes_of(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    table: &RouteTableRecord,
+) -> Vec<TransitGatewayRoute> {
     let mut by_destination: BTreeMap<String, TransitGatewayRoute> = BTreeMap::new();
     for (cidr, route) in &table.routes {
         by_destination.insert(cidr.clone(), static_route(state, shared, ctx, cidr, route, None));
@@ -148,7 +160,9 @@ pub fn routes_of(state: &Ec2State, shared: &Shared, ctx: &RequestContext, table:
         }
         let route = StaticRoute { attachment_id: reference.attachment_id.clone(), blackhole: reference.blackhole };
         for cidr in prefix_list_cidrs(state, pl) {
-            by_destination.entry(cidr.clone()).or_insert_with(|| static_route(state, shared, ctx, &cidr, &route, Some(pl)));
+            by_destination
+                .entry(cidr.clone())
+                .or_insert_with(|| static_route(state, shared, ctx, &cidr, &route, Some(pl)));
         }
     }
     let (d, now) = (delay(state), ctx.now);
@@ -296,12 +310,14 @@ fn route_search(routes: Vec<TransitGatewayRoute>, filters: &[Filter]) -> Result<
         let block_of = |r: &TransitGatewayRoute| r.destination_cidr_block.as_deref().and_then(Block::parse);
         routes = match kind {
             "exact-match" => routes.into_iter().filter(|r| block_of(r).is_some_and(|b| wanted.contains(&b))).collect(),
-            "subnet-of-match" => {
-                routes.into_iter().filter(|r| block_of(r).is_some_and(|b| wanted.iter().any(|w| w.contains(&b)))).collect()
-            }
-            "supernet-of-match" => {
-                routes.into_iter().filter(|r| block_of(r).is_some_and(|b| wanted.iter().any(|w| b.contains(w)))).collect()
-            }
+            "subnet-of-match" => routes
+                .into_iter()
+                .filter(|r| block_of(r).is_some_and(|b| wanted.iter().any(|w| w.contains(&b))))
+                .collect(),
+            "supernet-of-match" => routes
+                .into_iter()
+                .filter(|r| block_of(r).is_some_and(|b| wanted.iter().any(|w| b.contains(w))))
+                .collect(),
             "longest-prefix-match" => {
                 let longest: Vec<Option<u8>> = wanted
                     .iter()
@@ -331,8 +347,12 @@ pub fn search_transit_gateway_routes(
     let paging = input.page();
     let table = common::route_table(state, &input.transit_gateway_route_table_id)?;
     let routes = route_search(routes_of(state, shared, ctx, table), &input.filters)?;
-    let others: Vec<Filter> =
-        input.filters.iter().filter(|f| !f.name.as_deref().unwrap_or_default().starts_with("route-search.")).cloned().collect();
+    let others: Vec<Filter> = input
+        .filters
+        .iter()
+        .filter(|f| !f.name.as_deref().unwrap_or_default().starts_with("route-search."))
+        .cloned()
+        .collect();
     let items = filtered(routes, Some(&others))?;
     let (page, next) = paginate(items, |r| r.destination_cidr_block.clone().unwrap_or_default(), paging, false)?;
     Ok(SearchTransitGatewayRoutesResult {

@@ -32,11 +32,15 @@ fn vpc(ec2: &Ec2, ctx: &RequestContext, cidr: &str) -> (String, Vec<String>) {
 
 fn attach(ec2: &Ec2, ctx: &RequestContext, tgw: &str, vpc: &str, subnets: &[String]) -> String {
     let input = json!({"TransitGatewayId": tgw, "VpcId": vpc, "SubnetIds": subnets});
-    str_at(&call(ec2, ctx, "CreateTransitGatewayVpcAttachment", input), "/TransitGatewayVpcAttachment/TransitGatewayAttachmentId")
+    str_at(
+        &call(ec2, ctx, "CreateTransitGatewayVpcAttachment", input),
+        "/TransitGatewayVpcAttachment/TransitGatewayAttachmentId",
+    )
 }
 
 fn search(ec2: &Ec2, ctx: &RequestContext, table: &str, filters: Value) -> Vec<Value> {
-    let out = call(ec2, ctx, "SearchTransitGatewayRoutes", json!({"TransitGatewayRouteTableId": table, "Filters": filters}));
+    let out =
+        call(ec2, ctx, "SearchTransitGatewayRoutes", json!({"TransitGatewayRouteTableId": table, "Filters": filters}));
     out["Routes"].as_array().cloned().unwrap_or_default()
 }
 
@@ -57,7 +61,8 @@ fn all_routes(ec2: &Ec2, ctx: &RequestContext, table: &str) -> Vec<(String, Stri
 fn a_gateway_lives_on_the_clock_with_its_default_route_table() {
     let ec2 = with_delay(5);
     let ctx = RequestContext::for_tests();
-    let out = call(&ec2, &ctx, "CreateTransitGateway", json!({"Description": "hub", "Options": {"AmazonSideAsn": 64600}}));
+    let out =
+        call(&ec2, &ctx, "CreateTransitGateway", json!({"Description": "hub", "Options": {"AmazonSideAsn": 64600}}));
     let id = str_at(&out, "/TransitGateway/TransitGatewayId");
     assert_eq!(str_at(&out, "/TransitGateway/State"), "pending");
     assert!(str_at(&out, "/TransitGateway/TransitGatewayArn").ends_with(&format!(":transit-gateway/{id}")));
@@ -77,7 +82,8 @@ fn a_gateway_lives_on_the_clock_with_its_default_route_table() {
     let ctx = later(&ctx, 10);
     let err = refused(&ec2, &ctx, "CreateTransitGateway", json!({"Options": {"AmazonSideAsn": 100}}));
     assert_eq!(err, "InvalidParameterValue");
-    let err = refused(&ec2, &ctx, "CreateTransitGateway", json!({"Options": {"TransitGatewayCidrBlocks": ["10.0.0.0/28"]}}));
+    let err =
+        refused(&ec2, &ctx, "CreateTransitGateway", json!({"Options": {"TransitGatewayCidrBlocks": ["10.0.0.0/28"]}}));
     assert_eq!(err, "InvalidParameterValue");
     let modified = call(
         &ec2,
@@ -96,8 +102,14 @@ fn a_gateway_lives_on_the_clock_with_its_default_route_table() {
     assert_eq!(str_at(&deleted, "/TransitGateway/State"), "deleting");
     assert_eq!(describe_tgw(&ec2, &later(&ctx, 5), &id)["State"], "deleted");
     let gone = later(&ctx, 5 + 3601);
-    assert_eq!(refused(&ec2, &gone, "DescribeTransitGateways", json!({"TransitGatewayIds": [id]})), "InvalidTransitGatewayID.NotFound");
-    assert_eq!(refused(&ec2, &ctx, "DeleteTransitGateway", json!({"TransitGatewayId": id})), "InvalidTransitGatewayID.NotFound");
+    assert_eq!(
+        refused(&ec2, &gone, "DescribeTransitGateways", json!({"TransitGatewayIds": [id]})),
+        "InvalidTransitGatewayID.NotFound"
+    );
+    assert_eq!(
+        refused(&ec2, &ctx, "DeleteTransitGateway", json!({"TransitGatewayId": id})),
+        "InvalidTransitGatewayID.NotFound"
+    );
 }
 
 #[test]
@@ -128,13 +140,15 @@ fn an_attached_vpc_propagates_its_cidr_and_static_routes_win() {
     assert_eq!(refused(&ec2, &ctx, "CreateTransitGatewayVpcAttachment", input), "DuplicateTransitGatewayAttachment");
 
     // AWS places an interface in each subnet of the attachment.
-    let enis = call(&ec2, &ctx, "DescribeNetworkInterfaces", json!({"Filters": [{"Name": "vpc-id", "Values": [vpc_a]}]}));
+    let enis =
+        call(&ec2, &ctx, "DescribeNetworkInterfaces", json!({"Filters": [{"Name": "vpc-id", "Values": [vpc_a]}]}));
     let enis = enis["NetworkInterfaces"].as_array().unwrap();
     assert_eq!(enis.len(), 2);
     assert!(enis.iter().all(|e| e["InterfaceType"] == "transit_gateway" && e["RequesterManaged"] == true));
     assert_eq!(refused(&ec2, &ctx, "DeleteSubnet", json!({"SubnetId": subnets_a[0]})), "DependencyViolation");
 
-    let attachments = call(&ec2, &ctx, "DescribeTransitGatewayAttachments", json!({"TransitGatewayAttachmentIds": [a]}));
+    let attachments =
+        call(&ec2, &ctx, "DescribeTransitGatewayAttachments", json!({"TransitGatewayAttachmentIds": [a]}));
     let shown = &attachments["TransitGatewayAttachments"][0];
     assert_eq!((shown["ResourceType"].as_str(), shown["State"].as_str()), (Some("vpc"), Some("available")));
     assert_eq!(shown["Association"]["TransitGatewayRouteTableId"], json!(table));
@@ -142,12 +156,20 @@ fn an_attached_vpc_propagates_its_cidr_and_static_routes_win() {
 
     assert_eq!(
         all_routes(&ec2, &ctx, &table),
-        vec![("10.1.0.0/16".into(), "propagated".into(), "active".into()), ("10.2.0.0/16".into(), "propagated".into(), "active".into())]
+        vec![
+            ("10.1.0.0/16".into(), "propagated".into(), "active".into()),
+            ("10.2.0.0/16".into(), "propagated".into(), "active".into())
+        ]
     );
     let route = json!({"TransitGatewayRouteTableId": table, "DestinationCidrBlock": "10.2.0.0/16", "TransitGatewayAttachmentId": a});
     call(&ec2, &ctx, "CreateTransitGatewayRoute", route.clone());
     assert_eq!(refused(&ec2, &ctx, "CreateTransitGatewayRoute", route), "RouteAlreadyExists");
-    call(&ec2, &ctx, "CreateTransitGatewayRoute", json!({"TransitGatewayRouteTableId": table, "DestinationCidrBlock": "0.0.0.0/0", "Blackhole": true}));
+    call(
+        &ec2,
+        &ctx,
+        "CreateTransitGatewayRoute",
+        json!({"TransitGatewayRouteTableId": table, "DestinationCidrBlock": "0.0.0.0/0", "Blackhole": true}),
+    );
     assert_eq!(
         all_routes(&ec2, &ctx, &table),
         vec![
@@ -156,10 +178,16 @@ fn an_attached_vpc_propagates_its_cidr_and_static_routes_win() {
             ("10.2.0.0/16".into(), "static".into(), "active".into()),
         ]
     );
-    let exact = search(&ec2, &ctx, &table, json!([{"Name": "route-search.exact-match", "Values": ["10.2.0.0/16"]}, {"Name": "type", "Values": ["static"]}]));
+    let exact = search(
+        &ec2,
+        &ctx,
+        &table,
+        json!([{"Name": "route-search.exact-match", "Values": ["10.2.0.0/16"]}, {"Name": "type", "Values": ["static"]}]),
+    );
     assert_eq!(exact.len(), 1);
     assert_eq!(exact[0]["TransitGatewayAttachments"][0]["ResourceId"], json!(vpc_a));
-    let longest = search(&ec2, &ctx, &table, json!([{"Name": "route-search.longest-prefix-match", "Values": ["10.1.2.3"]}]));
+    let longest =
+        search(&ec2, &ctx, &table, json!([{"Name": "route-search.longest-prefix-match", "Values": ["10.1.2.3"]}]));
     assert_eq!(longest[0]["DestinationCidrBlock"], "10.1.0.0/16");
     let delete = json!({"TransitGatewayRouteTableId": table, "DestinationCidrBlock": "10.9.0.0/16"});
     assert_eq!(refused(&ec2, &ctx, "DeleteTransitGatewayRoute", delete), "InvalidRoute.NotFound");
@@ -170,7 +198,12 @@ fn an_attached_vpc_propagates_its_cidr_and_static_routes_win() {
     let to_tgw = json!({"RouteTableId": rtb_c, "DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": g});
     assert_eq!(refused(&ec2, &ctx, "CreateRoute", to_tgw), "InvalidTransitGatewayID.NotFound");
     let rtb_a = str_at(&call(&ec2, &ctx, "CreateRouteTable", json!({"VpcId": vpc_a})), "/RouteTable/RouteTableId");
-    call(&ec2, &ctx, "CreateRoute", json!({"RouteTableId": rtb_a, "DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": g}));
+    call(
+        &ec2,
+        &ctx,
+        "CreateRoute",
+        json!({"RouteTableId": rtb_a, "DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": g}),
+    );
     let vpc_route = |ctx: &RequestContext| {
         let t = call(&ec2, ctx, "DescribeRouteTables", json!({"RouteTableIds": [rtb_a]}));
         t["RouteTables"][0]["Routes"].as_array().unwrap().last().unwrap()["State"].as_str().unwrap().to_string()
@@ -194,33 +227,57 @@ fn an_attached_vpc_propagates_its_cidr_and_static_routes_win() {
 fn associations_and_propagations_follow_aws_rules() {
     let ec2 = Ec2::default();
     let ctx = RequestContext::for_tests();
-    let g = tgw(&ec2, &ctx, json!({"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"}));
+    let g =
+        tgw(&ec2, &ctx, json!({"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"}));
     let o = describe_tgw(&ec2, &ctx, &g)["Options"].clone();
     assert!(o.get("AssociationDefaultRouteTableId").is_none(), "no default table: {o}");
     let (v, subnets) = vpc(&ec2, &ctx, "10.4.0.0/16");
     let a = attach(&ec2, &ctx, &g, &v, &subnets[..1]);
     let attachment = call(&ec2, &ctx, "DescribeTransitGatewayAttachments", json!({"TransitGatewayAttachmentIds": [a]}));
     assert!(attachment["TransitGatewayAttachments"][0].get("Association").is_none());
-    let t1 = str_at(&call(&ec2, &ctx, "CreateTransitGatewayRouteTable", json!({"TransitGatewayId": g})), "/TransitGatewayRouteTable/TransitGatewayRouteTableId");
-    let t2 = str_at(&call(&ec2, &ctx, "CreateTransitGatewayRouteTable", json!({"TransitGatewayId": g})), "/TransitGatewayRouteTable/TransitGatewayRouteTableId");
+    let t1 = str_at(
+        &call(&ec2, &ctx, "CreateTransitGatewayRouteTable", json!({"TransitGatewayId": g})),
+        "/TransitGatewayRouteTable/TransitGatewayRouteTableId",
+    );
+    let t2 = str_at(
+        &call(&ec2, &ctx, "CreateTransitGatewayRouteTable", json!({"TransitGatewayId": g})),
+        "/TransitGatewayRouteTable/TransitGatewayRouteTableId",
+    );
     let pair = |t: &str| json!({"TransitGatewayRouteTableId": t, "TransitGatewayAttachmentId": a});
     let out = call(&ec2, &ctx, "AssociateTransitGatewayRouteTable", pair(&t1));
-    assert_eq!((str_at(&out, "/Association/State"), str_at(&out, "/Association/ResourceId")), ("associating".into(), v.clone()));
+    assert_eq!(
+        (str_at(&out, "/Association/State"), str_at(&out, "/Association/ResourceId")),
+        ("associating".into(), v.clone())
+    );
     assert_eq!(refused(&ec2, &ctx, "AssociateTransitGatewayRouteTable", pair(&t2)), "Resource.AlreadyAssociated");
     assert_eq!(refused(&ec2, &ctx, "DisassociateTransitGatewayRouteTable", pair(&t2)), "InvalidAssociation.NotFound");
-    assert_eq!(refused(&ec2, &ctx, "DeleteTransitGatewayRouteTable", json!({"TransitGatewayRouteTableId": t1})), "IncorrectState");
+    assert_eq!(
+        refused(&ec2, &ctx, "DeleteTransitGatewayRouteTable", json!({"TransitGatewayRouteTableId": t1})),
+        "IncorrectState"
+    );
     let assoc = call(&ec2, &ctx, "GetTransitGatewayRouteTableAssociations", json!({"TransitGatewayRouteTableId": t1}));
     assert_eq!(assoc["Associations"][0]["State"], "associated");
     call(&ec2, &ctx, "DisassociateTransitGatewayRouteTable", pair(&t1));
     call(&ec2, &ctx, "AssociateTransitGatewayRouteTable", pair(&t2));
 
-    assert_eq!(refused(&ec2, &ctx, "DisableTransitGatewayRouteTablePropagation", pair(&t1)), "TransitGatewayRouteTablePropagation.NotFound");
+    assert_eq!(
+        refused(&ec2, &ctx, "DisableTransitGatewayRouteTablePropagation", pair(&t1)),
+        "TransitGatewayRouteTablePropagation.NotFound"
+    );
     call(&ec2, &ctx, "EnableTransitGatewayRouteTablePropagation", pair(&t1));
-    assert_eq!(refused(&ec2, &ctx, "EnableTransitGatewayRouteTablePropagation", pair(&t1)), "TransitGatewayRouteTablePropagation.Duplicate");
+    assert_eq!(
+        refused(&ec2, &ctx, "EnableTransitGatewayRouteTablePropagation", pair(&t1)),
+        "TransitGatewayRouteTablePropagation.Duplicate"
+    );
     call(&ec2, &ctx, "EnableTransitGatewayRouteTablePropagation", pair(&t2));
     let props = call(&ec2, &ctx, "GetTransitGatewayAttachmentPropagations", json!({"TransitGatewayAttachmentId": a}));
     assert_eq!(props["TransitGatewayAttachmentPropagations"].as_array().unwrap().len(), 2);
-    let props = call(&ec2, &ctx, "GetTransitGatewayRouteTablePropagations", json!({"TransitGatewayRouteTableId": t1, "Filters": [{"Name": "resource-type", "Values": ["vpc"]}]}));
+    let props = call(
+        &ec2,
+        &ctx,
+        "GetTransitGatewayRouteTablePropagations",
+        json!({"TransitGatewayRouteTableId": t1, "Filters": [{"Name": "resource-type", "Values": ["vpc"]}]}),
+    );
     assert_eq!(props["TransitGatewayRouteTablePropagations"][0]["State"], "enabled");
     call(&ec2, &ctx, "DisableTransitGatewayRouteTablePropagation", pair(&t1));
     assert!(all_routes(&ec2, &ctx, &t1).is_empty());
@@ -228,14 +285,20 @@ fn associations_and_propagations_follow_aws_rules() {
 
     // The attachment's subnets and options change in place.
     let modify = json!({"TransitGatewayAttachmentId": a, "AddSubnetIds": [subnets[1]], "Options": {"ApplianceModeSupport": "enable"}});
-    assert_eq!(str_at(&call(&ec2, &ctx, "ModifyTransitGatewayVpcAttachment", modify), "/TransitGatewayVpcAttachment/State"), "modifying");
+    assert_eq!(
+        str_at(&call(&ec2, &ctx, "ModifyTransitGatewayVpcAttachment", modify), "/TransitGatewayVpcAttachment/State"),
+        "modifying"
+    );
     let shown = call(&ec2, &ctx, "DescribeTransitGatewayVpcAttachments", json!({"TransitGatewayAttachmentIds": [a]}));
     let shown = &shown["TransitGatewayVpcAttachments"][0];
     assert_eq!(shown["SubnetIds"].as_array().unwrap().len(), 2);
     assert_eq!(shown["Options"]["ApplianceModeSupport"], "enable");
     let remove_all = json!({"TransitGatewayAttachmentId": a, "RemoveSubnetIds": subnets});
     assert_eq!(refused(&ec2, &ctx, "ModifyTransitGatewayVpcAttachment", remove_all), "InvalidParameterValue");
-    assert_eq!(refused(&ec2, &ctx, "AcceptTransitGatewayVpcAttachment", json!({"TransitGatewayAttachmentId": a})), "IncorrectState");
+    assert_eq!(
+        refused(&ec2, &ctx, "AcceptTransitGatewayVpcAttachment", json!({"TransitGatewayAttachmentId": a})),
+        "IncorrectState"
+    );
 }
 
 #[test]
@@ -261,11 +324,21 @@ fn prefix_list_references_route_the_lists_entries() {
     assert_eq!(routes.len(), 2);
     assert!(routes.iter().all(|r| r["Type"] == "static" && r["State"] == "active"));
     assert_eq!(refused(&ec2, &ctx, "DeleteManagedPrefixList", json!({"PrefixListId": pl})), "DependencyViolation");
-    call(&ec2, &ctx, "ModifyTransitGatewayPrefixListReference", json!({"TransitGatewayRouteTableId": table, "PrefixListId": pl, "Blackhole": true}));
+    call(
+        &ec2,
+        &ctx,
+        "ModifyTransitGatewayPrefixListReference",
+        json!({"TransitGatewayRouteTableId": table, "PrefixListId": pl, "Blackhole": true}),
+    );
     let refs = call(&ec2, &ctx, "GetTransitGatewayPrefixListReferences", json!({"TransitGatewayRouteTableId": table}));
     let r = &refs["TransitGatewayPrefixListReferences"][0];
     assert_eq!((r["State"].as_str(), r["Blackhole"].as_bool()), (Some("available"), Some(true)));
-    call(&ec2, &ctx, "DeleteTransitGatewayPrefixListReference", json!({"TransitGatewayRouteTableId": table, "PrefixListId": pl}));
+    call(
+        &ec2,
+        &ctx,
+        "DeleteTransitGatewayPrefixListReference",
+        json!({"TransitGatewayRouteTableId": table, "PrefixListId": pl}),
+    );
     let refs = call(&ec2, &ctx, "GetTransitGatewayPrefixListReferences", json!({"TransitGatewayRouteTableId": table}));
     assert_eq!(refs["TransitGatewayPrefixListReferences"], json!([]));
     call(&ec2, &ctx, "DeleteManagedPrefixList", json!({"PrefixListId": pl}));
@@ -279,15 +352,20 @@ fn tags_dry_run_and_filters_work_on_transit_resources() {
     let out = call(&ec2, &ctx, "CreateTransitGateway", json!({"TagSpecifications": spec}));
     let id = str_at(&out, "/TransitGateway/TransitGatewayId");
     let wrong = json!([{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "hub"}]}]);
-    assert_eq!(refused(&ec2, &ctx, "CreateTransitGateway", json!({"TagSpecifications": wrong})), "InvalidParameterValue");
+    assert_eq!(
+        refused(&ec2, &ctx, "CreateTransitGateway", json!({"TagSpecifications": wrong})),
+        "InvalidParameterValue"
+    );
     assert_eq!(refused(&ec2, &ctx, "CreateTransitGateway", json!({"DryRun": true})), "DryRunOperation");
-    let by_tag = call(&ec2, &ctx, "DescribeTransitGateways", json!({"Filters": [{"Name": "tag:Name", "Values": ["hub"]}]}));
+    let by_tag =
+        call(&ec2, &ctx, "DescribeTransitGateways", json!({"Filters": [{"Name": "tag:Name", "Values": ["hub"]}]}));
     assert_eq!(by_tag["TransitGateways"].as_array().unwrap().len(), 1);
     let bad = json!({"Filters": [{"Name": "nope", "Values": ["x"]}]});
     assert_eq!(refused(&ec2, &ctx, "DescribeTransitGateways", bad), "InvalidParameterValue");
     call(&ec2, &ctx, "CreateTags", json!({"Resources": [id], "Tags": [{"Key": "Env", "Value": "test"}]}));
     let tags = call(&ec2, &ctx, "DescribeTags", json!({"Filters": [{"Name": "resource-id", "Values": [id]}]}));
-    let types: Vec<&str> = tags["Tags"].as_array().unwrap().iter().map(|t| t["ResourceType"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        tags["Tags"].as_array().unwrap().iter().map(|t| t["ResourceType"].as_str().unwrap()).collect();
     assert_eq!(types, vec!["transit-gateway", "transit-gateway"]);
     let page = call(&ec2, &ctx, "DescribeTransitGateways", json!({"MaxResults": 5}));
     assert!(page.get("NextToken").is_none());

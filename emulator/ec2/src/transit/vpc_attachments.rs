@@ -30,7 +30,12 @@ use crate::vpc::{subnets, vpcs};
 const WHAT: &str = "VPC Attachment";
 
 /// A VPC attachment as Describe shows it at `now`.
-fn describe_one(state: &Ec2State, ctx: &RequestContext, shared: &Shared, a: &AttachmentRecord) -> TransitGatewayVpcAttachment {
+fn describe_one(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    a: &AttachmentRecord,
+) -> TransitGatewayVpcAttachment {
     let v = a.vpc().expect("a VPC attachment");
     TransitGatewayVpcAttachment {
         transit_gateway_attachment_id: Some(a.id.clone()),
@@ -46,7 +51,12 @@ fn describe_one(state: &Ec2State, ctx: &RequestContext, shared: &Shared, a: &Att
 }
 
 /// A live VPC attachment of this partition.
-fn vpc_attachment(state: &Ec2State, ctx: &RequestContext, shared: &Shared, id: &str) -> Result<AttachmentRecord, ApiError> {
+fn vpc_attachment(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    id: &str,
+) -> Result<AttachmentRecord, ApiError> {
     let a = live_attachment(state, shared, ctx, id, WHAT)?;
     if a.vpc().is_none() {
         return Err(errors::invalid_transit_gateway_attachment_id_not_found(id, WHAT));
@@ -56,7 +66,12 @@ fn vpc_attachment(state: &Ec2State, ctx: &RequestContext, shared: &Shared, id: &
 
 /// Checks subnets for the VPC: they exist, are in it, and at most one per zone
 /// (`taken` are the zones already used).
-fn check_subnets(state: &Ec2State, vpc_id: &str, subnet_ids: &[String], taken: &mut BTreeSet<String>) -> Result<(), ApiError> {
+fn check_subnets(
+    state: &Ec2State,
+    vpc_id: &str,
+    subnet_ids: &[String],
+    taken: &mut BTreeSet<String>,
+) -> Result<(), ApiError> {
     for id in subnet_ids {
         let rec = state.subnets.get(id).ok_or_else(|| common::subnet_not_found(id))?;
         if rec.subnet.vpc_id.as_deref() != Some(vpc_id) {
@@ -71,7 +86,11 @@ fn check_subnets(state: &Ec2State, vpc_id: &str, subnet_ids: &[String], taken: &
 }
 
 /// IPv6 support needs an IPv6 block in every subnet of the attachment.
-fn check_ipv6(state: &Ec2State, options: &TransitGatewayVpcAttachmentOptions, subnet_ids: &[String]) -> Result<(), ApiError> {
+fn check_ipv6(
+    state: &Ec2State,
+    options: &TransitGatewayVpcAttachmentOptions,
+    subnet_ids: &[String],
+) -> Result<(), ApiError> {
     if options.ipv6_support.as_deref() != Some("enable") {
         return Ok(());
     }
@@ -89,7 +108,12 @@ fn check_ipv6(state: &Ec2State, options: &TransitGatewayVpcAttachmentOptions, su
 }
 
 /// Places the attachment's interface in a subnet.
-fn place_interface(state: &mut Ec2State, ctx: &RequestContext, attachment_id: &str, subnet_id: &str) -> Result<String, ApiError> {
+fn place_interface(
+    state: &mut Ec2State,
+    ctx: &RequestContext,
+    attachment_id: &str,
+    subnet_id: &str,
+) -> Result<String, ApiError> {
     let ip = subnets::allocate_ip(state, subnet_id, None)?;
     Ok(create_interface_record(
         state,
@@ -246,7 +270,11 @@ pub fn modify_transit_gateway_vpc_attachment(
     if let Some(o) = input.options {
         for (field, value, name) in [
             (&mut options.dns_support, &o.dns_support, "options.dnsSupport"),
-            (&mut options.security_group_referencing_support, &o.security_group_referencing_support, "options.securityGroupReferencingSupport"),
+            (
+                &mut options.security_group_referencing_support,
+                &o.security_group_referencing_support,
+                "options.securityGroupReferencingSupport",
+            ),
             (&mut options.ipv6_support, &o.ipv6_support, "options.ipv6Support"),
             (&mut options.appliance_mode_support, &o.appliance_mode_support, "options.applianceModeSupport"),
         ] {
@@ -320,7 +348,12 @@ pub fn delete_transit_gateway_vpc_attachment(
 }
 
 /// An attachment waiting for the gateway owner's answer.
-fn pending_acceptance(state: &Ec2State, ctx: &RequestContext, shared: &Shared, id: &str) -> Result<AttachmentRecord, ApiError> {
+fn pending_acceptance(
+    state: &Ec2State,
+    ctx: &RequestContext,
+    shared: &Shared,
+    id: &str,
+) -> Result<AttachmentRecord, ApiError> {
     let a = vpc_attachment(state, ctx, shared, id)?;
     if attachment_state(state, shared, ctx, &a) != "pendingAcceptance" {
         return Err(common::invalid_state(id));
