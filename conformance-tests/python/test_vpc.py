@@ -197,7 +197,8 @@ def test_internet_gateways(ec2, vpc):
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vid)
     assert error(ec2.attach_internet_gateway, InternetGatewayId=igw, VpcId=vid)[0] == "Resource.AlreadyAssociated"
     other = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    assert error(ec2.attach_internet_gateway, InternetGatewayId=other, VpcId=vid)[0] == "Resource.AlreadyAssociated"
+    code, message = error(ec2.attach_internet_gateway, InternetGatewayId=other, VpcId=vid)
+    assert (code, message) == ("InvalidParameterValue", f"Network {vid} already has an internet gateway attached")
     ec2.delete_internet_gateway(InternetGatewayId=other)
     assert error(ec2.delete_internet_gateway, InternetGatewayId=igw)[0] == "DependencyViolation"
     assert error(ec2.delete_vpc, VpcId=vid)[0] == "DependencyViolation"

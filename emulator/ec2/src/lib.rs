@@ -3,6 +3,7 @@
 //! them, and this file applies what all EC2 actions share: the default VPC on first use, lifecycles brought up to the clock,
 //! `DryRun` and `ClientToken`.
 
+mod account;
 mod catalogue;
 mod compute;
 mod ebs;

@@ -508,6 +508,9 @@ pub fn modify_snapshot_attribute(
             return Err(invalid_value("group", g, "Valid values: all"));
         }
     }
+    if add.iter().any(|p| p.group.as_deref() == Some("all")) {
+        crate::state::account::check_snapshot_may_go_public(state, &input.snapshot_id)?;
+    }
     let rec = state.snapshots.get_mut(&input.snapshot_id).expect("checked above");
     for p in add {
         if let Some(u) = p.user_id.filter(|u| !rec.volume_users.contains(u)) {

@@ -66,6 +66,20 @@ pub struct AcceptVpcPeeringConnectionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountAttribute {
+    #[serde(rename = "AttributeName", skip_serializing_if = "Option::is_none")]
+    pub attribute_name: Option<String>,
+    #[serde(rename = "AttributeValues", skip_serializing_if = "Option::is_none")]
+    pub attribute_values: Option<Vec<AccountAttributeValue>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountAttributeValue {
+    #[serde(rename = "AttributeValue", skip_serializing_if = "Option::is_none")]
+    pub attribute_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddPrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
@@ -2154,6 +2168,20 @@ pub struct DeregisterImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAccountAttributesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AttributeNames", skip_serializing_if = "Option::is_none")]
+    pub attribute_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAccountAttributesResult {
+    #[serde(rename = "AccountAttributes", skip_serializing_if = "Option::is_none")]
+    pub account_attributes: Option<Vec<AccountAttribute>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeAddressesAttributeRequest {
     #[serde(rename = "AllocationIds", skip_serializing_if = "Option::is_none")]
     pub allocation_ids: Option<Vec<String>>,
@@ -3562,6 +3590,30 @@ pub struct DhcpOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableImageBlockPublicAccessRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableImageBlockPublicAccessResult {
+    #[serde(rename = "ImageBlockPublicAccessState", skip_serializing_if = "Option::is_none")]
+    pub image_block_public_access_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisableImageDeprecationRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3587,6 +3639,30 @@ pub struct DisableImageDeregistrationProtectionRequest {
 pub struct DisableImageDeregistrationProtectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableSerialConsoleAccessRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableSerialConsoleAccessResult {
+    #[serde(rename = "SerialConsoleAccessEnabled", skip_serializing_if = "Option::is_none")]
+    pub serial_console_access_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableSnapshotBlockPublicAccessRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableSnapshotBlockPublicAccessResult {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3954,6 +4030,32 @@ pub struct EnaSrdUdpSpecificationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableImageBlockPublicAccessRequest {
+    #[serde(rename = "ImageBlockPublicAccessState")]
+    pub image_block_public_access_state: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableImageBlockPublicAccessResult {
+    #[serde(rename = "ImageBlockPublicAccessState", skip_serializing_if = "Option::is_none")]
+    pub image_block_public_access_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnableImageDeprecationRequest {
     #[serde(rename = "ImageId")]
     pub image_id: String,
@@ -3983,6 +4085,32 @@ pub struct EnableImageDeregistrationProtectionRequest {
 pub struct EnableImageDeregistrationProtectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableSerialConsoleAccessRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableSerialConsoleAccessResult {
+    #[serde(rename = "SerialConsoleAccessEnabled", skip_serializing_if = "Option::is_none")]
+    pub serial_console_access_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableSnapshotBlockPublicAccessRequest {
+    #[serde(rename = "State")]
+    pub state: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableSnapshotBlockPublicAccessResult {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4126,6 +4254,58 @@ pub struct GetConsoleOutputResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+    #[serde(rename = "SseType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetImageBlockPublicAccessStateRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetImageBlockPublicAccessStateResult {
+    #[serde(rename = "ImageBlockPublicAccessState", skip_serializing_if = "Option::is_none")]
+    pub image_block_public_access_state: Option<String>,
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetInstanceMetadataDefaultsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetInstanceMetadataDefaultsResult {
+    #[serde(rename = "AccountLevel", skip_serializing_if = "Option::is_none")]
+    pub account_level: Option<InstanceMetadataDefaultsResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLaunchTemplateDataRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -4184,6 +4364,34 @@ pub struct GetPasswordDataResult {
     pub timestamp: Option<Timestamp>,
     #[serde(rename = "PasswordData", skip_serializing_if = "Option::is_none")]
     pub password_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSerialConsoleAccessStatusRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSerialConsoleAccessStatusResult {
+    #[serde(rename = "SerialConsoleAccessEnabled", skip_serializing_if = "Option::is_none")]
+    pub serial_console_access_enabled: Option<bool>,
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSnapshotBlockPublicAccessStateRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSnapshotBlockPublicAccessStateResult {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4852,6 +5060,24 @@ pub struct InstanceMarketOptionsRequest {
     pub market_type: Option<String>,
     #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
     pub spot_options: Option<SpotMarketOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceMetadataDefaultsResponse {
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    #[serde(rename = "ManagedExceptionMessage", skip_serializing_if = "Option::is_none")]
+    pub managed_exception_message: Option<String>,
+    #[serde(rename = "HttpTokensEnforced", skip_serializing_if = "Option::is_none")]
+    pub http_tokens_enforced: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6277,6 +6503,20 @@ pub struct ModifyAddressAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "KmsKeyId")]
+    pub kms_key_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyImageAttributeRequest {
     #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -6362,6 +6602,28 @@ pub struct ModifyInstanceCreditSpecificationResult {
     pub successful_instance_credit_specifications: Option<Vec<SuccessfulInstanceCreditSpecificationItem>>,
     #[serde(rename = "UnsuccessfulInstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
     pub unsuccessful_instance_credit_specifications: Option<Vec<UnsuccessfulInstanceCreditSpecificationItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceMetadataDefaultsRequest {
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+    #[serde(rename = "InstanceMetadataTags", skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "HttpTokensEnforced", skip_serializing_if = "Option::is_none")]
+    pub http_tokens_enforced: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceMetadataDefaultsResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7810,6 +8072,18 @@ pub struct ResetAddressAttributeRequest {
 pub struct ResetAddressAttributeResult {
     #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,9 @@ pub const ACCELERATOR_NAME: &[&str] = &["a100", "inferentia", "k520", "k80", "m6
 /// `AcceleratorType`
 pub const ACCELERATOR_TYPE: &[&str] = &["gpu", "fpga", "inference", "media"];
 
+/// `AccountAttributeName`
+pub const ACCOUNT_ATTRIBUTE_NAME: &[&str] = &["supported-platforms", "default-vpc"];
+
 /// `AddressAttributeName`
 pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 
@@ -53,6 +56,15 @@ pub const COPY_TAGS_FROM_SOURCE: &[&str] = &["volume"];
 /// `CpuManufacturer`
 pub const CPU_MANUFACTURER: &[&str] = &["intel", "amd", "amazon-web-services", "apple"];
 
+/// `DefaultHttpTokensEnforcedState`
+pub const DEFAULT_HTTP_TOKENS_ENFORCED_STATE: &[&str] = &["disabled", "enabled", "no-preference"];
+
+/// `DefaultInstanceMetadataEndpointState`
+pub const DEFAULT_INSTANCE_METADATA_ENDPOINT_STATE: &[&str] = &["disabled", "enabled", "no-preference"];
+
+/// `DefaultInstanceMetadataTagsState`
+pub const DEFAULT_INSTANCE_METADATA_TAGS_STATE: &[&str] = &["disabled", "enabled", "no-preference"];
+
 /// `DefaultRouteTableAssociationValue`
 pub const DEFAULT_ROUTE_TABLE_ASSOCIATION_VALUE: &[&str] = &["enable", "disable"];
 
@@ -88,6 +100,9 @@ pub const HTTP_TOKENS_STATE: &[&str] = &["optional", "required"];
 
 /// `ImageAttributeName`
 pub const IMAGE_ATTRIBUTE_NAME: &[&str] = &["description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"];
+
+/// `ImageBlockPublicAccessEnabledState`
+pub const IMAGE_BLOCK_PUBLIC_ACCESS_ENABLED_STATE: &[&str] = &["block-new-sharing"];
 
 /// `ImdsSupportValues`
 pub const IMDS_SUPPORT_VALUES: &[&str] = &["v2.0"];
@@ -161,6 +176,9 @@ pub const LOG_DESTINATION_TYPE: &[&str] = &["cloud-watch-logs", "s3", "kinesis-d
 /// `MarketType`
 pub const MARKET_TYPE: &[&str] = &["spot", "capacity-block", "interruptible-capacity-reservation", "on-demand"];
 
+/// `MetadataDefaultHttpTokensState`
+pub const METADATA_DEFAULT_HTTP_TOKENS_STATE: &[&str] = &["optional", "required", "no-preference"];
+
 /// `MulticastSupportValue`
 pub const MULTICAST_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
@@ -205,6 +223,9 @@ pub const SHUTDOWN_BEHAVIOR: &[&str] = &["stop", "terminate"];
 
 /// `SnapshotAttributeName`
 pub const SNAPSHOT_ATTRIBUTE_NAME: &[&str] = &["productCodes", "createVolumePermission"];
+
+/// `SnapshotBlockPublicAccessState`
+pub const SNAPSHOT_BLOCK_PUBLIC_ACCESS_STATE: &[&str] = &["block-all-sharing", "block-new-sharing", "unblocked"];
 
 /// `SnapshotLocationEnum`
 pub const SNAPSHOT_LOCATION_ENUM: &[&str] = &["regional", "local"];

@@ -134,6 +134,9 @@ pub fn modify_image_attribute(
     if add.is_empty() && remove.is_empty() && description.is_none() && imds.is_none() {
         return Err(errors::missing_parameter("LaunchPermission, Description or ImdsSupport"));
     }
+    if add.iter().any(|p| p.group.as_deref() == Some("all")) {
+        crate::state::account::check_image_may_go_public(state, &input.image_id)?;
+    }
     let rec = state.images.get_mut(&input.image_id).expect("checked above");
     for p in add {
         if let Some(u) = p.user_id.filter(|u| !rec.launch_users.contains(u)) {

@@ -5,6 +5,7 @@
 //! Tags live in one map for every resource type, so CreateTags, DeleteTags,
 //! DescribeTags and the `tag:` filters are one implementation.
 
+pub mod account;
 pub mod cidr;
 pub mod lifecycle;
 pub mod lookup;
@@ -233,6 +234,9 @@ pub struct Ec2State {
     pub key_pairs: BTreeMap<String, dto::KeyPairInfo>,
     /// Launch templates by id, each with its versions.
     pub launch_templates: BTreeMap<String, LaunchTemplateRecord>,
+    /// The account's settings in this region (EBS encryption by default, block public
+    /// access, metadata defaults, ...).
+    pub account: account::AccountSettings,
     /// Placement groups by name (names are unique per account and region).
     pub placement_groups: BTreeMap<String, dto::PlacementGroup>,
     /// Tags of every resource, by resource id.

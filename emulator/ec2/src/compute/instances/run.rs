@@ -353,6 +353,8 @@ pub fn run_instances(
         }
         let imds_v2 = image.imds_support.as_deref() == Some("v2.0");
         let meta = input.metadata_options.clone().unwrap_or_default();
+        // What the request leaves out comes from the account's metadata defaults, then the image's.
+        let defaults = &state.account.metadata_defaults;
         let instance = Instance {
             architecture: image.architecture.clone(),
             client_token: input.client_token.clone().or(Some(String::new())),
@@ -375,11 +377,20 @@ pub fn run_instances(
             hibernation_options: Some(HibernationOptions { configured: Some(false) }),
             metadata_options: Some(InstanceMetadataOptionsResponse {
                 state: Some("pending".into()),
-                http_tokens: meta.http_tokens.or(Some(if imds_v2 { "required" } else { "optional" }.into())),
-                http_put_response_hop_limit: meta.http_put_response_hop_limit.or(Some(if imds_v2 { 2 } else { 1 })),
-                http_endpoint: meta.http_endpoint.or(Some("enabled".into())),
+                http_tokens: meta
+                    .http_tokens
+                    .or(defaults.http_tokens.clone())
+                    .or(Some(if imds_v2 { "required" } else { "optional" }.into())),
+                http_put_response_hop_limit: meta
+                    .http_put_response_hop_limit
+                    .or(defaults.http_put_response_hop_limit)
+                    .or(Some(if imds_v2 { 2 } else { 1 })),
+                http_endpoint: meta.http_endpoint.or(defaults.http_endpoint.clone()).or(Some("enabled".into())),
                 http_protocol_ipv6: meta.http_protocol_ipv6.or(Some("disabled".into())),
-                instance_metadata_tags: meta.instance_metadata_tags.or(Some("disabled".into())),
+                instance_metadata_tags: meta
+                    .instance_metadata_tags
+                    .or(defaults.instance_metadata_tags.clone())
+                    .or(Some("disabled".into())),
             }),
             enclave_options: Some(EnclaveOptions { enabled: Some(false) }),
             boot_mode: image.boot_mode.clone(),

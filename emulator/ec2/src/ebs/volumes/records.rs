@@ -75,9 +75,13 @@ pub fn kms_key_arn(ctx: &RequestContext, key: &str) -> String {
 pub fn create_volume_record(state: &mut Ec2State, ctx: &RequestContext, new: NewVolume) -> String {
     let id = ids::resource_id("vol");
     let (default_iops, default_throughput) = default_performance(&new.volume_type, new.size_gib);
-    let kms_key_id = match (new.encrypted, new.kms_key_id) {
+    // With encryption by default, every new volume is encrypted; an encrypted volume
+    // without a named key gets the account's default key.
+    let encrypted = new.encrypted || state.account.ebs_encryption_by_default;
+    let account_key = state.account.ebs_default_kms_key_id.as_deref().map(|k| kms_key_arn(ctx, k));
+    let kms_key_id = match (encrypted, new.kms_key_id) {
         (true, Some(key)) => Some(kms_key_arn(ctx, &key)),
-        (true, None) => Some(default_kms_key(ctx)),
+        (true, None) => Some(account_key.unwrap_or_else(|| default_kms_key(ctx))),
         (false, _) => None,
     };
     let volume = Volume {
@@ -94,7 +98,7 @@ pub fn create_volume_record(state: &mut Ec2State, ctx: &RequestContext, new: New
         state: Some("available".into()),
         create_time: Some(Timestamp(ctx.now)),
         attachments: Some(Vec::new()),
-        encrypted: Some(new.encrypted),
+        encrypted: Some(encrypted),
         kms_key_id,
         fast_restored: Some(false),
         ..Default::default()
