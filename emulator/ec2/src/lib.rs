@@ -9,6 +9,7 @@ mod compute;
 mod ebs;
 mod generated;
 mod images;
+mod ipam;
 mod keys;
 mod registry;
 mod state;

@@ -80,6 +80,12 @@ pub struct AccountAttributeValue {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddIpamOperatingRegion {
+    #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddPrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
@@ -173,6 +179,36 @@ pub struct AllocateAddressResult {
     pub carrier_ip: Option<String>,
     #[serde(rename = "PublicIp", skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateIpamPoolCidrRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub netmask_length: Option<i32>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PreviewNextCidr", skip_serializing_if = "Option::is_none")]
+    pub preview_next_cidr: Option<bool>,
+    #[serde(rename = "AllowedCidrs", skip_serializing_if = "Option::is_none")]
+    pub allowed_cidrs: Option<Vec<String>>,
+    #[serde(rename = "DisallowedCidrs", skip_serializing_if = "Option::is_none")]
+    pub disallowed_cidrs: Option<Vec<String>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateIpamPoolCidrResult {
+    #[serde(rename = "IpamPoolAllocation", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_allocation: Option<IpamPoolAllocation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -994,6 +1030,98 @@ pub struct CreateInternetGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamPoolRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamScopeId")]
+    pub ipam_scope_id: String,
+    #[serde(rename = "Locale", skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(rename = "SourceIpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub source_ipam_pool_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AddressFamily")]
+    pub address_family: String,
+    #[serde(rename = "AutoImport", skip_serializing_if = "Option::is_none")]
+    pub auto_import: Option<bool>,
+    #[serde(rename = "PubliclyAdvertisable", skip_serializing_if = "Option::is_none")]
+    pub publicly_advertisable: Option<bool>,
+    #[serde(rename = "AllocationMinNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_min_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationMaxNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_max_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationDefaultNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_default_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationResourceTags", skip_serializing_if = "Option::is_none")]
+    pub allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "AwsService", skip_serializing_if = "Option::is_none")]
+    pub aws_service: Option<String>,
+    #[serde(rename = "PublicIpSource", skip_serializing_if = "Option::is_none")]
+    pub public_ip_source: Option<String>,
+    #[serde(rename = "SourceResource", skip_serializing_if = "Option::is_none")]
+    pub source_resource: Option<IpamPoolSourceResourceRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamPoolResult {
+    #[serde(rename = "IpamPool", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool: Option<IpamPool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "OperatingRegions", skip_serializing_if = "Option::is_none")]
+    pub operating_regions: Option<Vec<AddIpamOperatingRegion>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(rename = "EnablePrivateGua", skip_serializing_if = "Option::is_none")]
+    pub enable_private_gua: Option<bool>,
+    #[serde(rename = "MeteredAccount", skip_serializing_if = "Option::is_none")]
+    pub metered_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamResult {
+    #[serde(rename = "Ipam", skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamScopeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamId")]
+    pub ipam_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "ExternalAuthorityConfiguration", skip_serializing_if = "Option::is_none")]
+    pub external_authority_configuration: Option<ExternalAuthorityConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateIpamScopeResult {
+    #[serde(rename = "IpamScope", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope: Option<IpamScope>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateKeyPairRequest {
     #[serde(rename = "KeyName")]
     pub key_name: String,
@@ -1810,6 +1938,52 @@ pub struct DeleteInternetGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamPoolRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Cascade", skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamPoolResult {
+    #[serde(rename = "IpamPool", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool: Option<IpamPool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamId")]
+    pub ipam_id: String,
+    #[serde(rename = "Cascade", skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamResult {
+    #[serde(rename = "Ipam", skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamScopeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamScopeId")]
+    pub ipam_scope_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteIpamScopeResult {
+    #[serde(rename = "IpamScope", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope: Option<IpamScope>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteKeyPairRequest {
     #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
@@ -2147,6 +2321,22 @@ pub struct DeleteVpnGatewayRequest {
     pub vpn_gateway_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeprovisionIpamPoolCidrRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeprovisionIpamPoolCidrResult {
+    #[serde(rename = "IpamPoolCidr", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_cidr: Option<IpamPoolCidr>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2615,6 +2805,151 @@ pub struct DescribeInternetGatewaysResult {
     pub internet_gateways: Option<Vec<InternetGateway>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamPoolsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IpamPoolIds", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_ids: Option<Vec<String>>,
+}
+
+impl DescribeIpamPoolsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamPoolsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IpamPools", skip_serializing_if = "Option::is_none")]
+    pub ipam_pools: Option<Vec<IpamPool>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamResourceDiscoveriesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamResourceDiscoveryIds", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl DescribeIpamResourceDiscoveriesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamResourceDiscoveriesResult {
+    #[serde(rename = "IpamResourceDiscoveries", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discoveries: Option<Vec<IpamResourceDiscovery>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamResourceDiscoveryAssociationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamResourceDiscoveryAssociationIds", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_association_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl DescribeIpamResourceDiscoveryAssociationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamResourceDiscoveryAssociationsResult {
+    #[serde(rename = "IpamResourceDiscoveryAssociations", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_associations: Option<Vec<IpamResourceDiscoveryAssociation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamScopesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IpamScopeIds", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_ids: Option<Vec<String>>,
+}
+
+impl DescribeIpamScopesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamScopesResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IpamScopes", skip_serializing_if = "Option::is_none")]
+    pub ipam_scopes: Option<Vec<IpamScope>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IpamIds", skip_serializing_if = "Option::is_none")]
+    pub ipam_ids: Option<Vec<String>>,
+}
+
+impl DescribeIpamsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeIpamsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Ipams", skip_serializing_if = "Option::is_none")]
+    pub ipams: Option<Vec<Ipam>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4162,6 +4497,14 @@ pub struct EncryptionSupport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExternalAuthorityConfiguration {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ExternalResourceIdentifier", skip_serializing_if = "Option::is_none")]
+    pub external_resource_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -4303,6 +4646,66 @@ pub struct GetInstanceMetadataDefaultsRequest {
 pub struct GetInstanceMetadataDefaultsResult {
     #[serde(rename = "AccountLevel", skip_serializing_if = "Option::is_none")]
     pub account_level: Option<InstanceMetadataDefaultsResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetIpamPoolAllocationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "IpamPoolAllocationId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_allocation_id: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl GetIpamPoolAllocationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1000, 100000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetIpamPoolAllocationsResult {
+    #[serde(rename = "IpamPoolAllocations", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_allocations: Option<Vec<IpamPoolAllocation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetIpamPoolCidrsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl GetIpamPoolCidrsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetIpamPoolCidrsResult {
+    #[serde(rename = "IpamPoolCidrs", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_cidrs: Option<Vec<IpamPoolCidr>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5693,6 +6096,278 @@ pub struct IpRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ipam {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamId", skip_serializing_if = "Option::is_none")]
+    pub ipam_id: Option<String>,
+    #[serde(rename = "IpamArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_arn: Option<String>,
+    #[serde(rename = "IpamRegion", skip_serializing_if = "Option::is_none")]
+    pub ipam_region: Option<String>,
+    #[serde(rename = "PublicDefaultScopeId", skip_serializing_if = "Option::is_none")]
+    pub public_default_scope_id: Option<String>,
+    #[serde(rename = "PrivateDefaultScopeId", skip_serializing_if = "Option::is_none")]
+    pub private_default_scope_id: Option<String>,
+    #[serde(rename = "ScopeCount", skip_serializing_if = "Option::is_none")]
+    pub scope_count: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "OperatingRegions", skip_serializing_if = "Option::is_none")]
+    pub operating_regions: Option<Vec<IpamOperatingRegion>>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "DefaultResourceDiscoveryId", skip_serializing_if = "Option::is_none")]
+    pub default_resource_discovery_id: Option<String>,
+    #[serde(rename = "DefaultResourceDiscoveryAssociationId", skip_serializing_if = "Option::is_none")]
+    pub default_resource_discovery_association_id: Option<String>,
+    #[serde(rename = "ResourceDiscoveryAssociationCount", skip_serializing_if = "Option::is_none")]
+    pub resource_discovery_association_count: Option<i32>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(rename = "EnablePrivateGua", skip_serializing_if = "Option::is_none")]
+    pub enable_private_gua: Option<bool>,
+    #[serde(rename = "MeteredAccount", skip_serializing_if = "Option::is_none")]
+    pub metered_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamCidrAuthorizationContext {
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "Signature", skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamOperatingRegion {
+    #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamOrganizationalUnitExclusion {
+    #[serde(rename = "OrganizationsEntityPath", skip_serializing_if = "Option::is_none")]
+    pub organizations_entity_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPool {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_id: Option<String>,
+    #[serde(rename = "SourceIpamPoolId", skip_serializing_if = "Option::is_none")]
+    pub source_ipam_pool_id: Option<String>,
+    #[serde(rename = "IpamPoolArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_arn: Option<String>,
+    #[serde(rename = "IpamScopeArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_arn: Option<String>,
+    #[serde(rename = "IpamScopeType", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_type: Option<String>,
+    #[serde(rename = "IpamArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_arn: Option<String>,
+    #[serde(rename = "IpamRegion", skip_serializing_if = "Option::is_none")]
+    pub ipam_region: Option<String>,
+    #[serde(rename = "Locale", skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(rename = "PoolDepth", skip_serializing_if = "Option::is_none")]
+    pub pool_depth: Option<i32>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AutoImport", skip_serializing_if = "Option::is_none")]
+    pub auto_import: Option<bool>,
+    #[serde(rename = "PubliclyAdvertisable", skip_serializing_if = "Option::is_none")]
+    pub publicly_advertisable: Option<bool>,
+    #[serde(rename = "AddressFamily", skip_serializing_if = "Option::is_none")]
+    pub address_family: Option<String>,
+    #[serde(rename = "AllocationMinNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_min_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationMaxNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_max_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationDefaultNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_default_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationResourceTags", skip_serializing_if = "Option::is_none")]
+    pub allocation_resource_tags: Option<Vec<IpamResourceTag>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "AwsService", skip_serializing_if = "Option::is_none")]
+    pub aws_service: Option<String>,
+    #[serde(rename = "PublicIpSource", skip_serializing_if = "Option::is_none")]
+    pub public_ip_source: Option<String>,
+    #[serde(rename = "SourceResource", skip_serializing_if = "Option::is_none")]
+    pub source_resource: Option<IpamPoolSourceResource>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPoolAllocation {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "IpamPoolAllocationId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_allocation_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceRegion", skip_serializing_if = "Option::is_none")]
+    pub resource_region: Option<String>,
+    #[serde(rename = "ResourceOwner", skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPoolCidr {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<IpamPoolCidrFailureReason>,
+    #[serde(rename = "IpamPoolCidrId", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_cidr_id: Option<String>,
+    #[serde(rename = "NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub netmask_length: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPoolCidrFailureReason {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPoolSourceResource {
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceRegion", skip_serializing_if = "Option::is_none")]
+    pub resource_region: Option<String>,
+    #[serde(rename = "ResourceOwner", skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamPoolSourceResourceRequest {
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceRegion", skip_serializing_if = "Option::is_none")]
+    pub resource_region: Option<String>,
+    #[serde(rename = "ResourceOwner", skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamResourceDiscovery {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryId", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_id: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_arn: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryRegion", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_region: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "OperatingRegions", skip_serializing_if = "Option::is_none")]
+    pub operating_regions: Option<Vec<IpamOperatingRegion>>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OrganizationalUnitExclusions", skip_serializing_if = "Option::is_none")]
+    pub organizational_unit_exclusions: Option<Vec<IpamOrganizationalUnitExclusion>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamResourceDiscoveryAssociation {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryAssociationId", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_association_id: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryAssociationArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_association_arn: Option<String>,
+    #[serde(rename = "IpamResourceDiscoveryId", skip_serializing_if = "Option::is_none")]
+    pub ipam_resource_discovery_id: Option<String>,
+    #[serde(rename = "IpamId", skip_serializing_if = "Option::is_none")]
+    pub ipam_id: Option<String>,
+    #[serde(rename = "IpamArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_arn: Option<String>,
+    #[serde(rename = "IpamRegion", skip_serializing_if = "Option::is_none")]
+    pub ipam_region: Option<String>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "ResourceDiscoveryStatus", skip_serializing_if = "Option::is_none")]
+    pub resource_discovery_status: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamResourceTag {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamScope {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "IpamScopeId", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_id: Option<String>,
+    #[serde(rename = "IpamScopeArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_arn: Option<String>,
+    #[serde(rename = "IpamArn", skip_serializing_if = "Option::is_none")]
+    pub ipam_arn: Option<String>,
+    #[serde(rename = "IpamRegion", skip_serializing_if = "Option::is_none")]
+    pub ipam_region: Option<String>,
+    #[serde(rename = "IpamScopeType", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope_type: Option<String>,
+    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PoolCount", skip_serializing_if = "Option::is_none")]
+    pub pool_count: Option<i32>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ExternalAuthorityConfiguration", skip_serializing_if = "Option::is_none")]
+    pub external_authority_configuration: Option<IpamScopeExternalAuthorityConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpamScopeExternalAuthorityConfiguration {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ExternalResourceIdentifier", skip_serializing_if = "Option::is_none")]
+    pub external_resource_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ipv4PrefixSpecification {
     #[serde(rename = "Ipv4Prefix", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefix: Option<String>,
@@ -6650,6 +7325,82 @@ pub struct ModifyInstanceMetadataOptionsResult {
     pub instance_id: Option<String>,
     #[serde(rename = "InstanceMetadataOptions", skip_serializing_if = "Option::is_none")]
     pub instance_metadata_options: Option<InstanceMetadataOptionsResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamPoolRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AutoImport", skip_serializing_if = "Option::is_none")]
+    pub auto_import: Option<bool>,
+    #[serde(rename = "AllocationMinNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_min_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationMaxNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_max_netmask_length: Option<i32>,
+    #[serde(rename = "AllocationDefaultNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub allocation_default_netmask_length: Option<i32>,
+    #[serde(rename = "ClearAllocationDefaultNetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub clear_allocation_default_netmask_length: Option<bool>,
+    #[serde(rename = "AddAllocationResourceTags", skip_serializing_if = "Option::is_none")]
+    pub add_allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+    #[serde(rename = "RemoveAllocationResourceTags", skip_serializing_if = "Option::is_none")]
+    pub remove_allocation_resource_tags: Option<Vec<RequestIpamResourceTag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamPoolResult {
+    #[serde(rename = "IpamPool", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool: Option<IpamPool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamId")]
+    pub ipam_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AddOperatingRegions", skip_serializing_if = "Option::is_none")]
+    pub add_operating_regions: Option<Vec<AddIpamOperatingRegion>>,
+    #[serde(rename = "RemoveOperatingRegions", skip_serializing_if = "Option::is_none")]
+    pub remove_operating_regions: Option<Vec<RemoveIpamOperatingRegion>>,
+    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(rename = "EnablePrivateGua", skip_serializing_if = "Option::is_none")]
+    pub enable_private_gua: Option<bool>,
+    #[serde(rename = "MeteredAccount", skip_serializing_if = "Option::is_none")]
+    pub metered_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamResult {
+    #[serde(rename = "Ipam", skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamScopeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamScopeId")]
+    pub ipam_scope_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ExternalAuthorityConfiguration", skip_serializing_if = "Option::is_none")]
+    pub external_authority_configuration: Option<ExternalAuthorityConfiguration>,
+    #[serde(rename = "RemoveExternalAuthorityConfiguration", skip_serializing_if = "Option::is_none")]
+    pub remove_external_authority_configuration: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyIpamScopeResult {
+    #[serde(rename = "IpamScope", skip_serializing_if = "Option::is_none")]
+    pub ipam_scope: Option<IpamScope>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7673,6 +8424,32 @@ pub struct PropagatingVgw {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionIpamPoolCidrRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "CidrAuthorizationContext", skip_serializing_if = "Option::is_none")]
+    pub cidr_authorization_context: Option<IpamCidrAuthorizationContext>,
+    #[serde(rename = "NetmaskLength", skip_serializing_if = "Option::is_none")]
+    pub netmask_length: Option<i32>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "VerificationMethod", skip_serializing_if = "Option::is_none")]
+    pub verification_method: Option<String>,
+    #[serde(rename = "IpamExternalResourceVerificationTokenId", skip_serializing_if = "Option::is_none")]
+    pub ipam_external_resource_verification_token_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionIpamPoolCidrResult {
+    #[serde(rename = "IpamPoolCidr", skip_serializing_if = "Option::is_none")]
+    pub ipam_pool_cidr: Option<IpamPoolCidr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvisionedBandwidth {
     #[serde(rename = "ProvisionTime", skip_serializing_if = "Option::is_none")]
     pub provision_time: Option<Timestamp>,
@@ -7835,6 +8612,30 @@ pub struct ReleaseAddressRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseIpamPoolAllocationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "IpamPoolId")]
+    pub ipam_pool_id: String,
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
+    #[serde(rename = "IpamPoolAllocationId")]
+    pub ipam_pool_allocation_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseIpamPoolAllocationResult {
+    #[serde(rename = "Success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RemoveIpamOperatingRegion {
+    #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RemovePrefixListEntry {
     #[serde(rename = "Cidr")]
     pub cidr: String,
@@ -7970,6 +8771,14 @@ pub struct ReplaceTransitGatewayRouteRequest {
 pub struct ReplaceTransitGatewayRouteResult {
     #[serde(rename = "Route", skip_serializing_if = "Option::is_none")]
     pub route: Option<TransitGatewayRoute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestIpamResourceTag {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,9 @@ pub const ACCOUNT_ATTRIBUTE_NAME: &[&str] = &["supported-platforms", "default-vp
 /// `AddressAttributeName`
 pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 
+/// `AddressFamily`
+pub const ADDRESS_FAMILY: &[&str] = &["ipv4", "ipv6"];
+
 /// `AmdSevSnpSpecification`
 pub const AMD_SEV_SNP_SPECIFICATION: &[&str] = &["enabled", "disabled"];
 
@@ -137,6 +140,24 @@ pub const INSTANCE_TYPE: &[&str] = &["a1.medium", "a1.large", "a1.xlarge", "a1.2
 /// `IpAddressType`
 pub const IP_ADDRESS_TYPE: &[&str] = &["ipv4", "dualstack", "ipv6"];
 
+/// `IpamMeteredAccount`
+pub const IPAM_METERED_ACCOUNT: &[&str] = &["ipam-owner", "resource-owner"];
+
+/// `IpamPoolAwsService`
+pub const IPAM_POOL_AWS_SERVICE: &[&str] = &["ec2", "global-services"];
+
+/// `IpamPoolPublicIpSource`
+pub const IPAM_POOL_PUBLIC_IP_SOURCE: &[&str] = &["amazon", "byoip"];
+
+/// `IpamPoolSourceResourceType`
+pub const IPAM_POOL_SOURCE_RESOURCE_TYPE: &[&str] = &["vpc"];
+
+/// `IpamScopeExternalAuthorityType`
+pub const IPAM_SCOPE_EXTERNAL_AUTHORITY_TYPE: &[&str] = &["infoblox"];
+
+/// `IpamTier`
+pub const IPAM_TIER: &[&str] = &["free", "advanced"];
+
 /// `Ipv6SupportValue`
 pub const IPV6_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
@@ -247,6 +268,9 @@ pub const TPM_SUPPORT_VALUES: &[&str] = &["v2.0"];
 
 /// `TrafficType`
 pub const TRAFFIC_TYPE: &[&str] = &["ACCEPT", "REJECT", "ALL"];
+
+/// `VerificationMethod`
+pub const VERIFICATION_METHOD: &[&str] = &["remarks-x509", "dns-token"];
 
 /// `VolumeAttributeName`
 pub const VOLUME_ATTRIBUTE_NAME: &[&str] = &["autoEnableIO", "productCodes"];

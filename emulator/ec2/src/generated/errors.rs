@@ -249,6 +249,36 @@ pub fn invalid_internet_gateway_id_not_found(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InvalidInternetGatewayID.NotFound", format!("The internetGateway ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidIpamId.NotFound`: The IPAM (<id>) does not exist.
+pub fn invalid_ipam_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamId.NotFound", format!("The IPAM ({id}) does not exist."), 400)
+}
+
+/// `InvalidIpamPoolAllocationId.NotFound`: The IPAM pool allocation (<id>) does not exist.
+pub fn invalid_ipam_pool_allocation_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamPoolAllocationId.NotFound", format!("The IPAM pool allocation ({id}) does not exist."), 400)
+}
+
+/// `InvalidIpamPoolId.NotFound`: The IPAM pool (<id>) does not exist.
+pub fn invalid_ipam_pool_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamPoolId.NotFound", format!("The IPAM pool ({id}) does not exist."), 400)
+}
+
+/// `InvalidIpamResourceDiscoveryAssociationId.NotFound`: The IPAM resource discovery association (<id>) does not exist.
+pub fn invalid_ipam_resource_discovery_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamResourceDiscoveryAssociationId.NotFound", format!("The IPAM resource discovery association ({id}) does not exist."), 400)
+}
+
+/// `InvalidIpamResourceDiscoveryId.NotFound`: The IPAM resource discovery (<id>) does not exist.
+pub fn invalid_ipam_resource_discovery_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamResourceDiscoveryId.NotFound", format!("The IPAM resource discovery ({id}) does not exist."), 400)
+}
+
+/// `InvalidIpamScopeId.NotFound`: The IPAM scope (<id>) does not exist.
+pub fn invalid_ipam_scope_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidIpamScopeId.NotFound", format!("The IPAM scope ({id}) does not exist."), 400)
+}
+
 /// `InvalidKey.Format`: Key is not in valid OpenSSH public key format
 pub fn invalid_key_format() -> ApiError {
     ApiError::new("InvalidKey.Format", format!("Key is not in valid OpenSSH public key format"), 400)

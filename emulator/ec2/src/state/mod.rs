@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod cidr;
+pub mod ipam;
 pub mod lifecycle;
 pub mod lookup;
 pub mod params;
@@ -249,6 +250,8 @@ pub struct Ec2State {
     /// Transit gateways and everything that hangs off them.
     #[serde(default)]
     pub transit: transit::TransitState,
+    /// IPAMs homed in this Region, their scopes, pools, CIDRs and allocations.
+    pub ipam: ipam::IpamState,
 }
 
 impl Ec2State {

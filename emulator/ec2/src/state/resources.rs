@@ -51,6 +51,28 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
         errors::invalid_internet_gateway_id_not_found(id)
     }),
+    kind!("ipam", "ipam", |s, id| s.ipam.ipams.contains_key(id), |id| errors::invalid_ipam_id_not_found(id)),
+    kind!("ipam-pool", "ipam-pool", |s, id| s.ipam.pools.contains_key(id), |id| {
+        errors::invalid_ipam_pool_id_not_found(id)
+    }),
+    kind!(
+        "ipam-pool-alloc",
+        "ipam-pool-allocation",
+        |s, id| s.ipam.pools.values().any(|p| p.allocations.contains_key(id)),
+        |id| errors::invalid_ipam_pool_allocation_id_not_found(id)
+    ),
+    kind!("ipam-res-disco", "ipam-resource-discovery", |s, id| s.ipam.discoveries.contains_key(id), |id| {
+        errors::invalid_ipam_resource_discovery_id_not_found(id)
+    }),
+    kind!(
+        "ipam-res-disco-assoc",
+        "ipam-resource-discovery-association",
+        |s, id| s.ipam.discovery_associations.contains_key(id),
+        |id| errors::invalid_ipam_resource_discovery_association_id_not_found(id)
+    ),
+    kind!("ipam-scope", "ipam-scope", |s, id| s.ipam.scopes.contains_key(id), |id| {
+        errors::invalid_ipam_scope_id_not_found(id)
+    }),
     kind!("key", "key-pair", |s, id| s.key_pairs.values().any(|k| k.key_pair_id.as_deref() == Some(id)), |id| {
         ApiError::client("InvalidKeyPair.NotFound", format!("The key pair ID '{id}' does not exist"))
     }),

@@ -96,6 +96,26 @@ pub fn check_filter_names<T: Filterable + Default>(filters: Option<&[Filter]>) -
     Ok(())
 }
 
+/// What a Describe call of one kind of resource answers: every id asked for must exist
+/// (`not_found` names the first that does not); the items, narrowed to those ids, are
+/// filtered and paged by id.
+pub fn describe_page<T: Filterable + Clone + Default>(
+    ids: &[String],
+    exists: impl Fn(&str) -> bool,
+    not_found: impl Fn(String) -> ApiError,
+    all: impl IntoIterator<Item = T>,
+    id_of: impl Fn(&T) -> String,
+    filters: Option<&[Filter]>,
+    page: Page,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    if let Some(missing) = ids.iter().find(|id| !exists(id)) {
+        return Err(not_found(missing.clone()));
+    }
+    let wanted = all.into_iter().filter(|t| ids.is_empty() || ids.contains(&id_of(t)));
+    let items = filtered(wanted, filters)?;
+    paginate(items, id_of, page, !ids.is_empty())
+}
+
 /// A page of `items` (already in a stable order) after the page's `NextToken`, at most
 /// `MaxResults` long, with the token of the next page. `MaxResults` must lie in the range
 /// the model gives it (`InvalidParameterValue`); where the model gives none, anything below

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod flow_logs;
 pub mod interfaces;
 pub mod internet_gateways;
+pub mod ipam_blocks;
 pub mod nat_gateways;
 pub mod network_acls;
 pub mod peering;

@@ -18,7 +18,8 @@ use crate::state::params::invalid_value;
 use crate::state::support::{bool_value, filtered, paginate, spec_tags, tag_pairs};
 use crate::state::{Ec2State, VpcRecord};
 use crate::{
-    vpc::dhcp, vpc::internet_gateways, vpc::network_acls, vpc::route_tables, vpc::security_groups, vpc::subnets,
+    vpc::dhcp, vpc::internet_gateways, vpc::ipam_blocks, vpc::network_acls, vpc::route_tables, vpc::security_groups,
+    vpc::subnets,
 };
 
 pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
@@ -174,11 +175,22 @@ pub fn create_vpc(
     ctx: &RequestContext,
     input: CreateVpcRequest,
 ) -> Result<CreateVpcResult, ApiError> {
-    let raw = match (&input.cidr_block, &input.ipv4_ipam_pool_id) {
-        (Some(c), _) => c.clone(),
-        (None, Some(_)) => {
-            return Err(errors::invalid_parameter_value("IPAM pools are not supported by nimbus; give a CidrBlock."))
-        }
+    let tags = spec_tags(input.tag_specifications.as_deref(), "vpc")?;
+    let v4_draw = match &input.ipv4_ipam_pool_id {
+        Some(pool) => Some(ipam_blocks::draw(
+            state,
+            ctx,
+            pool,
+            input.cidr_block.as_deref(),
+            input.ipv4_netmask_length,
+            false,
+            &tags,
+        )?),
+        None => None,
+    };
+    let raw = match (&input.cidr_block, &v4_draw) {
+        (_, Some(draw)) => draw.block.to_string(),
+        (Some(c), None) => c.clone(),
         (None, None) => return Err(errors::missing_parameter("cidrBlock")),
     };
     let cidr = parse_vpc_cidr(&raw)?;
@@ -186,15 +198,41 @@ pub fn create_vpc(
     if !["default", "dedicated"].contains(&tenancy) {
         return Err(invalid_value("instanceTenancy", tenancy, "Valid values: default, dedicated"));
     }
-    if input.ipv6_cidr_block.is_some() || input.ipv6_pool.is_some() || input.ipv6_ipam_pool_id.is_some() {
+    if input.ipv6_pool.is_some() || (input.ipv6_cidr_block.is_some() && input.ipv6_ipam_pool_id.is_none()) {
         return Err(errors::invalid_parameter_value(
-            "BYOIP and IPAM IPv6 pools are not supported by nimbus; use AmazonProvidedIpv6CidrBlock.",
+            "BYOIP IPv6 pools are not supported by nimbus; use AmazonProvidedIpv6CidrBlock or an IPAM pool.",
         ));
     }
-    let tags = spec_tags(input.tag_specifications.as_deref(), "vpc")?;
-    let ipv6 = (input.amazon_provided_ipv6_cidr_block == Some(true)).then(|| amazon_ipv6_block(state));
+    let v6_draw = match &input.ipv6_ipam_pool_id {
+        Some(pool) => Some(ipam_blocks::draw(
+            state,
+            ctx,
+            pool,
+            input.ipv6_cidr_block.as_deref(),
+            input.ipv6_netmask_length,
+            true,
+            &tags,
+        )?),
+        None => None,
+    };
+    let ipv6 = match &v6_draw {
+        Some(draw) => Some(
+            Ipv6Cidr::parse(&draw.block.to_string())
+                .ok_or_else(|| errors::invalid_parameter_value("Bad IPv6 block"))?,
+        ),
+        None => (input.amazon_provided_ipv6_cidr_block == Some(true)).then(|| amazon_ipv6_block(state)),
+    };
     let vpc_id = create_vpc_record(state, ctx, cidr, false, tenancy, ipv6);
     state.set_tags(&vpc_id, tags);
+    for draw in v4_draw.iter().chain(&v6_draw) {
+        ipam_blocks::keep(state, ctx, draw, &vpc_id);
+    }
+    if v6_draw.is_some() {
+        let vpc = &mut state.vpcs.get_mut(&vpc_id).expect("created above").vpc;
+        for assoc in vpc.ipv6_cidr_block_association_set.iter_mut().flatten() {
+            assoc.ipv6_pool = Some("IPAM Managed".into());
+        }
+    }
     let mut vpc = describe_one(state, &vpc_id);
     // A new VPC reports `pending` in the answer to CreateVpc, as AWS's does.
     vpc.state = Some("pending".into());
@@ -296,6 +334,7 @@ pub fn delete_vpc(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteVpcR
     }
     state.vpcs.remove(id);
     state.forget(id);
+    ipam_blocks::release(state, id, None);
     Ok(())
 }
 
@@ -369,16 +408,38 @@ pub fn associate_vpc_cidr_block(
     input: AssociateVpcCidrBlockRequest,
 ) -> Result<AssociateVpcCidrBlockResult, ApiError> {
     let rec = get(state, &input.vpc_id)?.clone();
+    let tags = state.tag_pairs(&input.vpc_id);
     let mut out = AssociateVpcCidrBlockResult { vpc_id: Some(input.vpc_id.clone()), ..Default::default() };
-    match (&input.cidr_block, input.amazon_provided_ipv6_cidr_block) {
-        (Some(raw), None | Some(false)) => {
-            let cidr = parse_vpc_cidr(raw)?;
+    let v4 = match (&input.ipv4_ipam_pool_id, &input.cidr_block) {
+        (Some(pool), cidr) => {
+            let draw = ipam_blocks::draw(state, ctx, pool, cidr.as_deref(), input.ipv4_netmask_length, false, &tags)?;
+            Some((draw.block.to_string(), Some(draw)))
+        }
+        (None, Some(raw)) => Some((raw.clone(), None)),
+        (None, None) => None,
+    };
+    let v6_draw = match &input.ipv6_ipam_pool_id {
+        Some(pool) => Some(ipam_blocks::draw(
+            state,
+            ctx,
+            pool,
+            input.ipv6_cidr_block.as_deref(),
+            input.ipv6_netmask_length,
+            true,
+            &tags,
+        )?),
+        None => None,
+    };
+    let v6 = input.amazon_provided_ipv6_cidr_block == Some(true) || v6_draw.is_some();
+    match (v4, v6) {
+        (Some((raw, draw)), false) => {
+            let cidr = parse_vpc_cidr(&raw)?;
             let current = ipv4_blocks(&rec);
             if current.len() >= MAX_IPV4_CIDRS {
                 return Err(errors::cidr_limit_exceeded(&input.vpc_id, MAX_IPV4_CIDRS));
             }
             if current.iter().any(|c| c.overlaps(&cidr)) {
-                return Err(errors::invalid_vpc_range(raw));
+                return Err(errors::invalid_vpc_range(&raw));
             }
             let assoc = ipv4_association(cidr);
             // The answer shows the association under way, as AWS's does; DescribeVpcs the settled one.
@@ -388,25 +449,40 @@ pub fn associate_vpc_cidr_block(
             out.cidr_block_association = Some(shown);
             let vpc = &mut state.vpcs.get_mut(&input.vpc_id).expect("checked above").vpc;
             vpc.cidr_block_association_set.get_or_insert_with(Vec::new).push(assoc);
+            if let Some(draw) = draw {
+                ipam_blocks::keep(state, ctx, &draw, &input.vpc_id);
+            }
         }
-        (None, Some(true)) => {
+        (None, true) => {
             if !ipv6_blocks(&rec).is_empty() {
                 return Err(errors::cidr_limit_exceeded(&input.vpc_id, 1));
             }
-            let assoc = ipv6_association(ctx, amazon_ipv6_block(state));
+            let assoc = match &v6_draw {
+                Some(draw) => {
+                    let block = Ipv6Cidr::parse(&draw.block.to_string())
+                        .ok_or_else(|| errors::invalid_parameter_value("Bad IPv6 block"))?;
+                    let mut assoc = ipv6_association(ctx, block);
+                    assoc.ipv6_pool = Some("IPAM Managed".into());
+                    assoc
+                }
+                None => ipv6_association(ctx, amazon_ipv6_block(state)),
+            };
             let mut shown = assoc.clone();
             shown.ipv6_cidr_block_state =
                 Some(VpcCidrBlockState { state: Some("associating".into()), status_message: None });
             out.ipv6_cidr_block_association = Some(shown);
             let vpc = &mut state.vpcs.get_mut(&input.vpc_id).expect("checked above").vpc;
             vpc.ipv6_cidr_block_association_set.get_or_insert_with(Vec::new).push(assoc);
+            if let Some(draw) = &v6_draw {
+                ipam_blocks::keep(state, ctx, draw, &input.vpc_id);
+            }
         }
-        (Some(_), Some(true)) => {
+        (Some(_), true) => {
             return Err(errors::invalid_parameter_combination(
                 "The parameters CidrBlock and AmazonProvidedIpv6CidrBlock are mutually exclusive.",
             ))
         }
-        (None, _) => return Err(errors::missing_parameter("CidrBlock or AmazonProvidedIpv6CidrBlock")),
+        (None, false) => return Err(errors::missing_parameter("CidrBlock or AmazonProvidedIpv6CidrBlock")),
     }
     Ok(out)
 }
@@ -461,6 +537,7 @@ pub fn disassociate_vpc_cidr_block(
         }
         let vpc = &mut state.vpcs.get_mut(&vpc_id).expect("found above").vpc;
         vpc.cidr_block_association_set.as_mut().expect("found above").remove(index);
+        ipam_blocks::release(state, &vpc_id, assoc.cidr_block.as_deref());
         let mut shown = assoc;
         shown.cidr_block_state = Some(VpcCidrBlockState { state: Some("disassociating".into()), status_message: None });
         out.cidr_block_association = Some(shown);
@@ -477,6 +554,7 @@ pub fn disassociate_vpc_cidr_block(
         }
         let vpc = &mut state.vpcs.get_mut(&vpc_id).expect("found above").vpc;
         vpc.ipv6_cidr_block_association_set.as_mut().expect("found above").remove(index);
+        ipam_blocks::release(state, &vpc_id, assoc.ipv6_cidr_block.as_deref());
         let mut shown = assoc;
         shown.ipv6_cidr_block_state =
             Some(VpcCidrBlockState { state: Some("disassociating".into()), status_message: None });
