@@ -6,6 +6,7 @@
 mod account;
 mod catalogue;
 mod compute;
+mod connectivity;
 mod ebs;
 mod generated;
 mod images;

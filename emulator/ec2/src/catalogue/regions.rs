@@ -6,10 +6,11 @@ use nimbus_core::{ApiError, RequestContext};
 
 use crate::generated::dto::{
     AvailabilityZone, AvailabilityZoneGeography, AvailabilityZoneSubGeography, DescribeAvailabilityZonesRequest,
-    DescribeAvailabilityZonesResult, DescribeRegionsRequest, DescribeRegionsResult, Region as RegionDto,
-    RegionGeography,
+    DescribeAvailabilityZonesResult, DescribeRegionsRequest, DescribeRegionsResult, ModifyAvailabilityZoneGroupRequest,
+    ModifyAvailabilityZoneGroupResult, Region as RegionDto, RegionGeography,
 };
-use crate::generated::errors;
+use crate::generated::{enums, errors};
+use crate::state::params::one_of;
 use crate::state::support::filtered_unchecked as filtered;
 use crate::state::Ec2State;
 
@@ -61,8 +62,9 @@ pub fn describe_regions(
     })
 }
 
+/// A zone with the opt-in status this account sees.
 #[derive(Clone)]
-struct ZoneRow(&'static Zone);
+struct ZoneRow(&'static Zone, String);
 
 impl Filterable for ZoneRow {
     fn filter_values(&self, name: &str) -> Option<Vec<String>> {
@@ -73,7 +75,7 @@ impl Filterable for ZoneRow {
             "group-long-name" => Some(z.group_long_name.iter().cloned().collect()),
             "message" => Some(Vec::new()),
             "network-border-group" => one(&z.network_border_group),
-            "opt-in-status" => one(&z.opt_in_status),
+            "opt-in-status" => one(&self.1),
             "parent-zone-id" => Some(z.parent_zone_id.iter().cloned().collect()),
             "parent-zone-name" => Some(z.parent_zone_name.iter().cloned().collect()),
             "region-name" => one(&z.region_name),
@@ -87,13 +89,59 @@ impl Filterable for ZoneRow {
     }
 }
 
+/// A zone's opt-in status as this account sees it: AWS's default for the zone, unless the
+/// account opted its group in or out (ModifyAvailabilityZoneGroup).
+pub fn opt_in_status(state: &Ec2State, zone: &Zone) -> String {
+    match state.zone_group_opt_ins.get(&zone.group_name) {
+        Some(status) if zone.opt_in_status != "opt-in-not-required" => status.clone(),
+        _ => zone.opt_in_status.clone(),
+    }
+}
+
+/// Whether the account has opted into a Wavelength Zone of the region (what a carrier
+/// gateway needs).
+pub fn wavelength_opted_in(state: &Ec2State, region: &str) -> bool {
+    regions::zones()
+        .iter()
+        .any(|z| z.region_name == region && z.zone_type == "wavelength-zone" && opt_in_status(state, z) == "opted-in")
+}
+
+/// Opts the account into (or out of) a Local Zone or Wavelength Zone group of the region.
+/// Availability Zones need no opt-in, and their groups are refused.
+pub fn modify_availability_zone_group(
+    state: &mut Ec2State,
+    ctx: &RequestContext,
+    input: ModifyAvailabilityZoneGroupRequest,
+) -> Result<ModifyAvailabilityZoneGroupResult, ApiError> {
+    one_of("OptInStatus", &input.opt_in_status, enums::MODIFY_AVAILABILITY_ZONE_OPT_IN_STATUS)?;
+    let group: Vec<&Zone> =
+        regions::zones().iter().filter(|z| z.region_name == ctx.region && z.group_name == input.group_name).collect();
+    if group.is_empty() {
+        return Err(errors::invalid_parameter_value(format!(
+            "The zone group '{}' is not valid for region {}.",
+            input.group_name, ctx.region
+        )));
+    }
+    if group.iter().all(|z| z.opt_in_status == "opt-in-not-required") {
+        return Err(errors::invalid_parameter_value(format!(
+            "The zone group '{}' does not require opting in.",
+            input.group_name
+        )));
+    }
+    state.zone_group_opt_ins.insert(input.group_name, input.opt_in_status);
+    Ok(ModifyAvailabilityZoneGroupResult { r#return: Some(true) })
+}
+
 pub fn describe_availability_zones(
-    _state: &Ec2State,
+    state: &Ec2State,
     ctx: &RequestContext,
     input: DescribeAvailabilityZonesRequest,
 ) -> Result<DescribeAvailabilityZonesResult, ApiError> {
-    let in_region: Vec<ZoneRow> =
-        regions::zones().iter().filter(|z| z.region_name == ctx.region).map(ZoneRow).collect();
+    let in_region: Vec<ZoneRow> = regions::zones()
+        .iter()
+        .filter(|z| z.region_name == ctx.region)
+        .map(|z| ZoneRow(z, opt_in_status(state, z)))
+        .collect();
     let names = input.zone_names.unwrap_or_default();
     let ids = input.zone_ids.unwrap_or_default();
     let unknown: Vec<&String> = names
@@ -113,19 +161,19 @@ pub fn describe_availability_zones(
                 names.contains(&z.0.zone_name) || ids.contains(&z.0.zone_id)
             } else {
                 // Zones of groups the account has not opted into show only on request.
-                input.all_availability_zones == Some(true) || z.0.opt_in_status != "not-opted-in"
+                input.all_availability_zones == Some(true) || z.1 != "not-opted-in"
             }
         })
         .collect();
     let rows = filtered(rows, input.filters.as_deref())?;
     Ok(DescribeAvailabilityZonesResult {
-        availability_zones: Some(rows.into_iter().map(|ZoneRow(z)| zone_dto(z)).collect()),
+        availability_zones: Some(rows.into_iter().map(|ZoneRow(z, status)| zone_dto(z, status)).collect()),
     })
 }
 
-fn zone_dto(z: &Zone) -> AvailabilityZone {
+fn zone_dto(z: &Zone, opt_in_status: String) -> AvailabilityZone {
     AvailabilityZone {
-        opt_in_status: Some(z.opt_in_status.clone()),
+        opt_in_status: Some(opt_in_status),
         messages: Some(Vec::new()),
         region_name: Some(z.region_name.clone()),
         zone_name: Some(z.zone_name.clone()),

@@ -694,6 +694,20 @@ pub struct CapacityReservationTargetResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarrierGateway {
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CidrBlock {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
@@ -847,6 +861,24 @@ pub struct CpuPerformanceFactor {
 pub struct CpuPerformanceFactorRequest {
     #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateCarrierGatewayRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateCarrierGatewayResult {
+    #[serde(rename = "CarrierGateway", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway: Option<CarrierGateway>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1013,6 +1045,32 @@ pub struct CreateImageRequest {
 pub struct CreateImageResult {
     #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateInstanceConnectEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "PreserveClientIp", skip_serializing_if = "Option::is_none")]
+    pub preserve_client_ip: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateInstanceConnectEndpointResult {
+    #[serde(rename = "InstanceConnectEndpoint", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoint: Option<Ec2InstanceConnectEndpoint>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1886,6 +1944,20 @@ pub struct DefaultConnectionTrackingConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteCarrierGatewayRequest {
+    #[serde(rename = "CarrierGatewayId")]
+    pub carrier_gateway_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteCarrierGatewayResult {
+    #[serde(rename = "CarrierGateway", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway: Option<CarrierGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteCustomerGatewayRequest {
     #[serde(rename = "CustomerGatewayId")]
     pub customer_gateway_id: String,
@@ -1927,6 +1999,20 @@ pub struct DeleteFlowLogsRequest {
 pub struct DeleteFlowLogsResult {
     #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
     pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteInstanceConnectEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceConnectEndpointId")]
+    pub instance_connect_endpoint_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteInstanceConnectEndpointResult {
+    #[serde(rename = "InstanceConnectEndpoint", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoint: Option<Ec2InstanceConnectEndpoint>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2439,6 +2525,35 @@ pub struct DescribeAvailabilityZonesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeCarrierGatewaysRequest {
+    #[serde(rename = "CarrierGatewayIds", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeCarrierGatewaysRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeCarrierGatewaysResult {
+    #[serde(rename = "CarrierGateways", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateways: Option<Vec<CarrierGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeCustomerGatewaysRequest {
     #[serde(rename = "CustomerGatewayIds", skip_serializing_if = "Option::is_none")]
     pub customer_gateway_ids: Option<Vec<String>>,
@@ -2623,6 +2738,35 @@ pub struct DescribeInstanceAttributeRequest {
     pub instance_id: String,
     #[serde(rename = "Attribute")]
     pub attribute: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeInstanceConnectEndpointsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "InstanceConnectEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoint_ids: Option<Vec<String>>,
+}
+
+impl DescribeInstanceConnectEndpointsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 50)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeInstanceConnectEndpointsResult {
+    #[serde(rename = "InstanceConnectEndpoints", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoints: Option<Vec<Ec2InstanceConnectEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4277,6 +4421,46 @@ pub struct EbsStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ec2InstanceConnectEndpoint {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "InstanceConnectEndpointId", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoint_id: Option<String>,
+    #[serde(rename = "InstanceConnectEndpointArn", skip_serializing_if = "Option::is_none")]
+    pub instance_connect_endpoint_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateMessage", skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "FipsDnsName", skip_serializing_if = "Option::is_none")]
+    pub fips_dns_name: Option<String>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "PreserveClientIp", skip_serializing_if = "Option::is_none")]
+    pub preserve_client_ip: Option<bool>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "PublicDnsNames", skip_serializing_if = "Option::is_none")]
+    pub public_dns_names: Option<InstanceConnectEndpointPublicDnsNames>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EfaInfo {
     #[serde(rename = "MaximumEfaInterfaces", skip_serializing_if = "Option::is_none")]
     pub maximum_efa_interfaces: Option<i32>,
@@ -5399,6 +5583,22 @@ pub struct InstanceBlockDeviceMappingSpecification {
     pub virtual_name: Option<String>,
     #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
     pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceConnectEndpointDnsNames {
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "FipsDnsName", skip_serializing_if = "Option::is_none")]
+    pub fips_dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceConnectEndpointPublicDnsNames {
+    #[serde(rename = "Ipv4", skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<InstanceConnectEndpointDnsNames>,
+    #[serde(rename = "Dualstack", skip_serializing_if = "Option::is_none")]
+    pub dualstack: Option<InstanceConnectEndpointDnsNames>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7178,6 +7378,22 @@ pub struct ModifyAddressAttributeResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyAvailabilityZoneGroupRequest {
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "OptInStatus")]
+    pub opt_in_status: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyAvailabilityZoneGroupResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyEbsDefaultKmsKeyIdRequest {
     #[serde(rename = "KmsKeyId")]
     pub kms_key_id: String,
@@ -7259,6 +7475,26 @@ pub struct ModifyInstanceAttributeRequest {
     pub sriov_net_support: Option<AttributeValue>,
     #[serde(rename = "EnaSupport", skip_serializing_if = "Option::is_none")]
     pub ena_support: Option<AttributeBooleanValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceConnectEndpointRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceConnectEndpointId")]
+    pub instance_connect_endpoint_id: String,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "PreserveClientIp", skip_serializing_if = "Option::is_none")]
+    pub preserve_client_ip: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceConnectEndpointResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

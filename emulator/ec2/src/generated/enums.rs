@@ -200,6 +200,9 @@ pub const MARKET_TYPE: &[&str] = &["spot", "capacity-block", "interruptible-capa
 /// `MetadataDefaultHttpTokensState`
 pub const METADATA_DEFAULT_HTTP_TOKENS_STATE: &[&str] = &["optional", "required", "no-preference"];
 
+/// `ModifyAvailabilityZoneOptInStatus`
+pub const MODIFY_AVAILABILITY_ZONE_OPT_IN_STATUS: &[&str] = &["opted-in", "not-opted-in"];
+
 /// `MulticastSupportValue`
 pub const MULTICAST_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 

@@ -174,6 +174,11 @@ pub fn invalid_block_device_mapping(message: impl std::fmt::Display) -> ApiError
     ApiError::new("InvalidBlockDeviceMapping", format!("{message}"), 400)
 }
 
+/// `InvalidCarrierGatewayID.NotFound`: The CarrierGateway ID '<id>' does not exist
+pub fn invalid_carrier_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCarrierGatewayID.NotFound", format!("The CarrierGateway ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
 pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)
@@ -227,6 +232,16 @@ pub fn invalid_id(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidIPAddress.InUse`: <message>
 pub fn invalid_ip_address_in_use(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidIPAddress.InUse", format!("{message}"), 400)
+}
+
+/// `InvalidInstanceConnectEndpointId.Malformed`: Invalid id: "<id>" (expecting "eice-...")
+pub fn invalid_instance_connect_endpoint_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceConnectEndpointId.Malformed", format!("Invalid id: \"{id}\" (expecting \"eice-...\")"), 400)
+}
+
+/// `InvalidInstanceConnectEndpointId.NotFound`: The instance connect endpoint ID '<id>' does not exist
+pub fn invalid_instance_connect_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidInstanceConnectEndpointId.NotFound", format!("The instance connect endpoint ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidInstanceID.Malformed`: Invalid id: "<id>"
@@ -727,6 +742,11 @@ pub fn unknown_parameter(name: impl std::fmt::Display) -> ApiError {
 /// `Unsupported`: Your requested instance type (<instance_type>) is not supported in your requested Availability Zone (<zone>). Please retry your request by not specifying an Availability Zone or choosing <zones>.
 pub fn unsupported(instance_type: impl std::fmt::Display, zone: impl std::fmt::Display, zones: impl std::fmt::Display) -> ApiError {
     ApiError::new("Unsupported", format!("Your requested instance type ({instance_type}) is not supported in your requested Availability Zone ({zone}). Please retry your request by not specifying an Availability Zone or choosing {zones}."), 400)
+}
+
+/// `UnsupportedOperation`: <message>
+pub fn unsupported_operation(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("UnsupportedOperation", format!("{message}"), 400)
 }
 
 /// `VPCIdNotSpecified`: No default VPC for this user

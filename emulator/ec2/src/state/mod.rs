@@ -8,6 +8,7 @@
 pub mod account;
 pub mod cidr;
 pub mod ipam;
+pub mod connectivity;
 pub mod lifecycle;
 pub mod lookup;
 pub mod params;
@@ -252,6 +253,14 @@ pub struct Ec2State {
     pub transit: transit::TransitState,
     /// IPAMs homed in this Region, their scopes, pools, CIDRs and allocations.
     pub ipam: ipam::IpamState,
+    /// Zone groups (Local and Wavelength Zones) whose opt-in status this account changed
+    /// with ModifyAvailabilityZoneGroup: group name -> `opted-in` or `not-opted-in`.
+    #[serde(default)]
+    pub zone_group_opt_ins: BTreeMap<String, String>,
+    /// VPN connections, Client VPN, carrier gateways, endpoint services, Instance Connect
+    /// endpoints (`state/connectivity.rs`).
+    #[serde(default)]
+    pub connectivity: connectivity::ConnectivityState,
 }
 
 impl Ec2State {

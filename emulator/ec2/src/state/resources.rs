@@ -29,12 +29,21 @@ pub static KINDS: &[ResourceKind] = &[
         errors::invalid_network_acl_id_not_found(id)
     }),
     kind!("ami", "image", |s, id| s.images.contains_key(id), |id| errors::invalid_amiid_not_found(id)),
+    kind!("cagw", "carrier-gateway", |s, id| s.connectivity.carrier_gateways.contains_key(id), |id| {
+        errors::invalid_carrier_gateway_id_not_found(id)
+    }),
     kind!("cgw", "customer-gateway", |s, id| s.customer_gateways.contains_key(id), |id| {
         errors::invalid_customer_gateway_id_not_found(id)
     }),
     kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
         errors::invalid_dhcp_option_id_not_found(id)
     }),
+    kind!(
+        "eice",
+        "instance-connect-endpoint",
+        |s, id| s.connectivity.instance_connect_endpoints.contains_key(id),
+        |id| { errors::invalid_instance_connect_endpoint_id_not_found(id) }
+    ),
     kind!("eigw", "egress-only-internet-gateway", |s, id| s.egress_only_internet_gateways.contains_key(id), |id| {
         errors::invalid_gateway_id_not_found(id, "eigw")
     }),
@@ -162,6 +171,7 @@ mod tests {
         assert_eq!(kind_of("tgw-attach-0123").map(|k| k.resource_type), Some("transit-gateway-attachment"));
         assert_eq!(kind_of("tgw-rtb-0123").map(|k| k.resource_type), Some("transit-gateway-route-table"));
         assert!(kind_of("vpc-").is_none());
+        assert_eq!(kind_of("eice-0123").map(|k| k.prefix), Some("eice"));
         assert_eq!(not_found("i-0123456789abcdef0").code, "InvalidInstanceID.NotFound");
         assert_eq!(not_found("zz-1").code, "InvalidID");
     }

@@ -18,6 +18,7 @@ pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
         || state.egress_only_internet_gateways.values().any(|g| internet_gateways::eigw_vpc(g) == Some(vpc_id))
         || vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
         || peering::active_in_vpc(state, vpc_id)
+        || state.connectivity.uses_vpc(vpc_id)
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted: network
@@ -29,6 +30,7 @@ pub fn subnet_has_dependents(state: &Ec2State, subnet_id: &str) -> bool {
             .values()
             .any(|n| n.subnet_id.as_deref() == Some(subnet_id) && nat_gateways::holds_network(n))
         || endpoints::uses_subnet(state, subnet_id)
+        || state.connectivity.uses_subnet(subnet_id)
 }
 
 /// Elastic IPs mapped in the VPC (an internet gateway cannot be detached under them).
@@ -43,6 +45,7 @@ pub fn security_group_in_use(state: &Ec2State, group_id: &str) -> bool {
         .values()
         .any(|e| e.groups.iter().flatten().any(|g| g.group_id.as_deref() == Some(group_id)))
         || endpoints::uses_security_group(state, group_id)
+        || state.connectivity.uses_security_group(group_id)
 }
 
 /// Whether a route's target is usable, so that the route is `active` rather than

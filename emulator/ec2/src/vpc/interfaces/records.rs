@@ -146,7 +146,7 @@ pub fn private_ips(eni: &NetworkInterface) -> Vec<String> {
 
 /// The security groups given for an interface in `vpc_id` (its VPC's default group when
 /// none are given), checked and named.
-pub(super) fn resolve_groups(
+pub fn resolve_groups(
     state: &Ec2State,
     vpc_id: &str,
     subnet_id: &str,

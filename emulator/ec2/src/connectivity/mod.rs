@@ -1,0 +1,5 @@
+//! Connectivity (issue 13, item 4): carrier gateways to a carrier's network, EC2 Instance
+//! Connect endpoints. The records live in `state/connectivity.rs`.
+
+pub mod carrier_gateways;
+pub mod instance_connect;
