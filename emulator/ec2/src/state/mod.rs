@@ -7,8 +7,8 @@
 
 pub mod account;
 pub mod cidr;
-pub mod ipam;
 pub mod connectivity;
+pub mod ipam;
 pub mod lifecycle;
 pub mod lookup;
 pub mod params;
