@@ -132,7 +132,7 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         r.text()
     };
     cw(&format!(
-        "Action=PutMetricAlarm&AlarmName=cpu-high&Namespace=AWS%2FEC2&MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}&Statistic=Maximum&Period=60&EvaluationPeriods=1&Threshold=20&ComparisonOperator=GreaterThanThreshold"
+        "Action=PutMetricAlarm&AlarmName=cpu-high&Namespace=AWS%2FEC2&MetricName=CPUUtilization&Dimensions.member.1.Name=InstanceId&Dimensions.member.1.Value={id}&Statistic=Maximum&Period=60&EvaluationPeriods=1&Threshold=10&ComparisonOperator=GreaterThanThreshold"
     ));
     let alarm_state = || {
         let text = cw("Action=DescribeAlarms&AlarmNames.member.1=cpu-high");
@@ -142,8 +142,9 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
         let r = server.request(&Req::post("/_nimbus/clock", format!("{{\"advanceSeconds\": {secs}}}")));
         assert_eq!(r.status, 200, "{}", r.text());
     };
-    // Both vCPUs busy for 3 s: well over the threshold even on a loaded machine.
-    let busy = "for n in 1 2; do timeout 3 sh -c 'while :; do :; done' & done; wait";
+    // Both vCPUs busy for 4 s (two whole metric periods): well over the threshold even
+    // on a loaded machine, where the loops share the host's cores with everything else.
+    let busy = "for n in 1 2; do timeout 4 sh -c 'while :; do :; done' & done; wait";
     runtime.exec(&id, &["sh", "-c", busy]).unwrap();
     let now = chrono::Utc::now();
     let start = (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
@@ -155,7 +156,7 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     wait("CPUUtilization reaches CloudWatch", || {
         let text = server.request(&Req::form("monitoring", &stats)).text();
         busiest = between(&text, "<Maximum>", "</Maximum>").and_then(|m| m.parse::<f64>().ok()).unwrap_or(0.0);
-        busiest > 20.0
+        busiest > 10.0
     });
     println!("CPUUtilization maximum while busy: {busiest:.1}%");
     advance(60);
