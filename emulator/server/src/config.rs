@@ -28,12 +28,17 @@ pub enum Command {
     Serve,
     /// Exit 0 when a nimbus answers /_nimbus/health on the configured address (for container HEALTHCHECKs).
     Healthcheck,
+    /// Print the environment AWS clients need to reach nimbus on the configured address
+    /// (endpoint, credential pair, region) as `export` lines: `eval "$(nimbus env)"`.
+    Env,
     /// Relay standard input and output to HOST:PORT from the internet namespace of a
     /// nimbus running with --instances run: an SSH ProxyCommand (`nimbus connect %h %p`).
     /// Needs root, as the running nimbus does.
     Connect {
         /// An instance's public or Elastic IP address.
+        #[arg(id = "instance_host", value_name = "HOST")]
         host: String,
+        #[arg(id = "instance_port", value_name = "PORT")]
         port: u16,
     },
     /// Move a cloud between machines: export a state directory to one file, or import one.
@@ -87,32 +92,32 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// Address to listen on [default: 127.0.0.1].
-    #[arg(long, env = "NIMBUS_HOST")]
+    #[arg(long, env = "NIMBUS_HOST", global = true)]
     pub host: Option<IpAddr>,
     /// Port to listen on; 0 picks a free one [default: 4566].
-    #[arg(long, env = "NIMBUS_PORT")]
+    #[arg(long, env = "NIMBUS_PORT", global = true)]
     pub port: Option<u16>,
     /// A TOML file with any of these options (kebab-case keys).
-    #[arg(long, env = "NIMBUS_CONFIG")]
+    #[arg(long, env = "NIMBUS_CONFIG", global = true)]
     #[serde(skip)]
     pub config: Option<PathBuf>,
     /// `on` verifies every SigV4 signature; `off` accepts any [default: on].
     #[arg(long, env = "NIMBUS_AUTH", value_enum)]
     pub auth: Option<AuthSetting>,
     /// Credentials, comma-separated `ACCESS_KEY:SECRET[:ACCOUNT]`; replaces the default `test:test:000000000000`.
-    #[arg(long, env = "NIMBUS_CREDENTIALS")]
+    #[arg(long, env = "NIMBUS_CREDENTIALS", global = true)]
     pub credentials: Option<String>,
     /// A file of credentials, one `ACCESS_KEY:SECRET[:ACCOUNT]` per line (`#` comments); added to --credentials.
-    #[arg(long, env = "NIMBUS_CREDENTIALS_FILE")]
+    #[arg(long, env = "NIMBUS_CREDENTIALS_FILE", global = true)]
     pub credentials_file: Option<PathBuf>,
     /// PEM certificate chain for TLS.
-    #[arg(long, env = "NIMBUS_TLS_CERT", requires = "tls_key")]
+    #[arg(long, env = "NIMBUS_TLS_CERT", requires = "tls_key", global = true)]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for TLS.
-    #[arg(long, env = "NIMBUS_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, env = "NIMBUS_TLS_KEY", requires = "tls_cert", global = true)]
     pub tls_key: Option<PathBuf>,
     /// Serve TLS with a freshly generated self-signed certificate for localhost.
-    #[arg(long, env = "NIMBUS_TLS_SELF_SIGNED")]
+    #[arg(long, env = "NIMBUS_TLS_SELF_SIGNED", global = true)]
     pub tls_self_signed: Option<bool>,
     /// Largest accepted request body, after gzip decompression [default: 5242880].
     #[arg(long, env = "NIMBUS_MAX_BODY_BYTES")]
@@ -413,6 +418,18 @@ mod tests {
         assert_eq!((c.max_connections, c.idle_timeout), (7, Duration::from_secs(2)));
         std::fs::write(&path, "prot = 1\n").unwrap();
         assert!(Options { config: Some(path), ..Default::default() }.resolve().is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        // The address and credential flags reach the subcommands that need them.
+        let cli = Cli::try_parse_from(["nimbus", "env", "--port", "5000", "--credentials", "a:b"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Env)));
+        assert_eq!((cli.options.port, cli.options.credentials.as_deref()), (Some(5000), Some("a:b")));
+        let cli = Cli::try_parse_from(["nimbus", "connect", "203.0.113.5", "22"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Connect { ref host, port: 22 }) if host == "203.0.113.5"));
     }
 
     #[test]

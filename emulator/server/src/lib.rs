@@ -3,6 +3,7 @@
 //! shutdown signal, letting in-flight requests finish.
 
 pub mod admin;
+pub mod client_env;
 pub mod config;
 mod ec2_actions;
 mod edge;

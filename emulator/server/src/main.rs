@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use nimbus_server::config::{Cli, Command, Config, LogFormat, StateCommand};
-use nimbus_server::{serve, shutdown_signal, App};
+use nimbus_server::{client_env, serve, shutdown_signal, App};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run(config),
         Command::Healthcheck => healthcheck(&config),
+        Command::Env => env(&config),
         Command::State(cmd) => state(&config, cmd),
         Command::Connect { host, port } => connect(&config, &host, port),
     }
@@ -91,9 +92,17 @@ fn run(config: Config) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        let scheme = if matches!(config.tls, nimbus_server::config::Tls::Off) { "http" } else { "https" };
-        tracing::info!(auth = ?config.auth, "nimbus {} listening on {scheme}://{addr}", env!("CARGO_PKG_VERSION"));
+        let addr = listener.local_addr().unwrap_or(config.addr);
+        match config.log_format {
+            // Before any log line, where a person starting nimbus looks first.
+            LogFormat::Text => eprint!("{}", client_env::banner(&config, addr)),
+            LogFormat::Json => tracing::info!(
+                auth = ?config.auth,
+                endpoint = %client_env::endpoint(&config, addr),
+                "nimbus {} listening on {addr}",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }
         if !config.seed_images.is_empty() {
             tracing::info!(images = config.seed_images.len(), "seed images joined the image catalogue");
             config.seed_images.clone().install();
@@ -113,6 +122,17 @@ fn run(config: Config) -> ExitCode {
             }
         }
     })
+}
+
+/// `nimbus env`: the client environment for `eval`. Port 0 is picked at start, so
+/// there is nothing to print for it.
+fn env(config: &Config) -> ExitCode {
+    if config.addr.port() == 0 {
+        eprintln!("nimbus env: port 0 is picked when nimbus starts; its start-up lines show the port");
+        return ExitCode::from(2);
+    }
+    print!("{}", client_env::export_lines(config, config.addr));
+    ExitCode::SUCCESS
 }
 
 /// A dependency-free probe for container HEALTHCHECKs (slim images have no curl).
