@@ -70,8 +70,14 @@ impl App {
                 app.dispatcher.clock.clone(),
                 app.config.instances.metrics_period,
             );
-            app.instances =
-                Some(instances::InstanceRuntime::start(&app.config.instances, keep_disks, source, publisher)?);
+            let credentials = instances::StsIssuer { store: app.store.clone(), clock: app.dispatcher.clock.clone() };
+            app.instances = Some(instances::InstanceRuntime::start(
+                &app.config.instances,
+                keep_disks,
+                source,
+                publisher,
+                credentials,
+            )?);
         }
         Ok(Arc::new(app))
     }

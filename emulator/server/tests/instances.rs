@@ -80,7 +80,7 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let run = ec2(
         &server,
-        &format!("Action=RunInstances&ImageId={image}&MinCount=1&MaxCount=1&InstanceType=t3.micro&KeyName=nimbus-test&UserData={user_data}"),
+        &format!("Action=RunInstances&ImageId={image}&MinCount=1&MaxCount=1&InstanceType=t3.micro&KeyName=nimbus-test&UserData={user_data}&IamInstanceProfile.Name=app-role"),
     );
     let id = between(&run, "<instanceId>", "</instanceId>").unwrap().to_string();
     let booted = wait("ssh ready", || runtime.report(&id).is_some_and(|r| r.ssh_ready));
@@ -90,6 +90,31 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     wait("user data on the console", || {
         String::from_utf8_lossy(&runtime.console_output(&id, 1 << 16).unwrap_or_default()).contains("hello-from-nimbus")
     });
+
+    // IMDS inside: Amazon Linux 2023 images require tokens (v1 is refused), and the
+    // instance profile's role credentials, issued by nimbus's STS, sign a
+    // GetCallerIdentity that answers the role's assumed-role ARN.
+    let imds = "http://169.254.169.254/latest";
+    let (_, v1) = runtime
+        .exec(&id, &["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("{imds}/meta-data/instance-id")])
+        .unwrap();
+    assert_eq!(v1, "401", "IMDSv1 is refused when tokens are required");
+    let fetch = format!(
+        "t=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' {imds}/api/token); curl -s -H \"X-aws-ec2-metadata-token: $t\" {imds}/meta-data/iam/security-credentials/app-role"
+    );
+    let (code, creds) = runtime.exec(&id, &["sh", "-c", &fetch]).unwrap();
+    assert_eq!(code, 0, "{creds}");
+    let creds: serde_json::Value = serde_json::from_str(&creds).unwrap_or_else(|e| panic!("{e}: {creds}"));
+    let field = |k: &str| creds[k].as_str().unwrap_or_else(|| panic!("{k} missing: {creds}")).to_string();
+    let mut who =
+        Req::form("sts", "Action=GetCallerIdentity&Version=2011-06-15").header("X-Amz-Security-Token", &field("Token"));
+    who.sign = Some(("sts".into(), "us-east-1".into(), field("AccessKeyId"), field("SecretAccessKey")));
+    let who = server.request(&who).text();
+    assert_eq!(
+        between(&who, "<Arn>", "</Arn>"),
+        Some(format!("arn:aws:sts::000000000000:assumed-role/app-role/{id}").as_str()),
+        "{who}"
+    );
 
     // The default group admits only its own members: SSH from the internet is closed.
     assert!(runtime.connect(public, 22, Duration::from_millis(500)).is_err());

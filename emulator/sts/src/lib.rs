@@ -13,7 +13,9 @@ use nimbus_core::model::ServiceModel;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
+pub use generated::dto::Credentials;
 pub use generated::model::MODEL;
+pub use sessions::instance_role_credentials;
 
 /// STS is global: the credentials it issues are recorded in the shared credential
 /// store and accepted in every region.

@@ -50,11 +50,15 @@ fn acting_as(account: &str, arn: &str, user_id: &str) -> Caller {
 }
 
 fn issue(store: &CredentialStore, ctx: &RequestContext, caller: Caller, secs: i64) -> Credentials {
+    issue_at(store, ctx.now, caller, secs)
+}
+
+fn issue_at(store: &CredentialStore, now: chrono::DateTime<chrono::Utc>, caller: Caller, secs: i64) -> Credentials {
     let access_key = ids::key_id("ASIA", 16);
     let secret_key = ids::secret_key();
     // AWS session tokens are long opaque base64 strings; this one is random.
     let session_token = format!("IQoJb3JpZ2luX2VjE{}", ids::secret_key().repeat(8).replace('/', "+"));
-    let expiration = ctx.now + Duration::seconds(secs);
+    let expiration = now + Duration::seconds(secs);
     store.add_temporary(TemporaryCredential {
         access_key: access_key.clone(),
         secret_key: secret_key.clone(),
@@ -178,6 +182,23 @@ pub(crate) fn assume(
     Ok((credentials, AssumedRoleUser { assumed_role_id, arn }))
 }
 
+/// Credentials of an EC2 instance's role, as IMDS serves them: the role's session named
+/// after the instance (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-...`), valid for six
+/// hours from `now` (EC2 hands out credentials of about that lifetime and rotates them
+/// well before they expire). `None` for a role ARN that is not one.
+pub fn instance_role_credentials(
+    store: &CredentialStore,
+    now: chrono::DateTime<chrono::Utc>,
+    role_arn: &str,
+    instance_id: &str,
+) -> Option<Credentials> {
+    const INSTANCE_ROLE_SECS: i64 = 6 * 3_600;
+    let (account, role_name) = parse_role_arn(role_arn)?;
+    let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{instance_id}");
+    let caller = acting_as(account, &arn, &format!("{}:{instance_id}", role_id(role_arn)));
+    Some(issue_at(store, now, caller, INSTANCE_ROLE_SECS))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +226,18 @@ mod tests {
         let issued = store.temporary();
         assert_eq!(issued.len(), 1);
         assert_eq!(issued[0].caller.account, "123456789012");
+    }
+
+    #[test]
+    fn instance_role_credentials_act_as_the_instances_session() {
+        let store = CredentialStore::default();
+        let now = chrono::Utc::now();
+        let creds = instance_role_credentials(&store, now, "arn:aws:iam::123456789012:role/app", "i-0123456789abcdef0")
+            .unwrap();
+        assert_eq!(creds.expiration.0, now + Duration::hours(6));
+        let issued = store.temporary();
+        assert_eq!(issued[0].caller.arn, "arn:aws:sts::123456789012:assumed-role/app/i-0123456789abcdef0");
+        assert!(instance_role_credentials(&store, now, "not-an-arn", "i-1").is_none());
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub use metrics::Publisher;
 
 pub mod desired;
 mod metrics;
+mod role_credentials;
+
+pub use role_credentials::StsIssuer;
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -33,9 +36,11 @@ impl InstanceRuntime {
         keep_disks: bool,
         source: impl Fn() -> (Desired, Vec<desired::Baked>) + Send + 'static,
         mut publisher: metrics::Publisher,
+        credentials: StsIssuer,
     ) -> Result<InstanceRuntime, String> {
         let mut rc = RuntimeConfig::new(&cfg.prefix, cfg.dir.join(&cfg.prefix), cfg.image.clone());
         rc.keep_disks = keep_disks;
+        rc.credentials = Some(Arc::new(credentials));
         let runtime = Arc::new(Runtime::start(rc).map_err(|e| e.to_string())?);
         let stop = Arc::new(AtomicBool::new(false));
         let worker = {
