@@ -10,7 +10,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::params::invalid_value;
-use crate::state::support::{filtered, paginate};
+use crate::state::support::{check_filter_names, filtered, paginate};
 use crate::state::Ec2State;
 
 impl Filterable for InstanceTypeInfo {
@@ -87,20 +87,29 @@ pub fn describe_instance_types(
     input: DescribeInstanceTypesRequest,
 ) -> Result<DescribeInstanceTypesResult, ApiError> {
     let wanted = input.instance_types.clone().unwrap_or_default();
-    let unknown: Vec<&String> = wanted.iter().filter(|t| catalogue::instance_type(t).is_none()).collect();
+    let unknown: Vec<&str> = wanted.iter().map(String::as_str).filter(|t| !catalogue::is_instance_type(t)).collect();
     if !unknown.is_empty() {
-        return Err(errors::invalid_instance_type(unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        return Err(errors::invalid_instance_type(unknown.join(", ")));
     }
-    let offered = |t: &InstanceTypeInfo| {
-        !catalogue::zones_offering(&ctx.region, t.instance_type.as_deref().unwrap_or("")).is_empty()
+    check_filter_names::<InstanceTypeInfo>(input.filters.as_deref())?;
+    let all = input.include_unsupported_in_region == Some(true) || !wanted.is_empty();
+    let names: Vec<&'static str> = catalogue::instance_type_names()
+        .filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t))
+        .filter(|t| all || catalogue::offered_in(&ctx.region, t))
+        .collect();
+    let info = |name: &str| {
+        let mut t = catalogue::instance_type(name).unwrap_or_default();
+        t.supported_in_region = Some(catalogue::offered_in(&ctx.region, name));
+        t
     };
-    let items = catalogue::instance_types()
-        .iter()
-        .filter(|t| wanted.is_empty() || wanted.contains(t.instance_type.as_ref().unwrap_or(&String::new())))
-        .filter(|t| input.include_unsupported_in_region == Some(true) || !wanted.is_empty() || offered(t))
-        .cloned();
-    let items = filtered(items, input.filters.as_deref())?;
-    let (page, next) = paginate(items, |t| t.instance_type.clone().unwrap_or_default(), input.page(), false)?;
+    // Without filters only the page is parsed; with them, every candidate.
+    let (page, next) = if input.filters.as_deref().unwrap_or_default().is_empty() {
+        let (page, next) = paginate(names, |t| t.to_string(), input.page(), false)?;
+        (page.into_iter().map(info).collect(), next)
+    } else {
+        let items = filtered(names.into_iter().map(info), input.filters.as_deref())?;
+        paginate(items, |t| t.instance_type.clone().unwrap_or_default(), input.page(), false)?
+    };
     Ok(DescribeInstanceTypesResult { instance_types: Some(page), next_token: next })
 }
 
@@ -123,12 +132,12 @@ pub fn describe_instance_type_offerings(
     let offerings = catalogue::region_offerings(&ctx.region);
     let items: Vec<InstanceTypeOffering> = match location_type {
         "region" => {
-            let mut types: Vec<&String> = offerings.iter().map(|(t, _)| t).collect();
+            let mut types: Vec<&str> = offerings.iter().map(|(t, _)| *t).collect();
             types.dedup();
             types
                 .into_iter()
                 .map(|t| InstanceTypeOffering {
-                    instance_type: Some(t.clone()),
+                    instance_type: Some(t.to_string()),
                     location_type: Some("region".into()),
                     location: Some(ctx.region.clone()),
                 })
@@ -138,16 +147,16 @@ pub fn describe_instance_type_offerings(
             .iter()
             .map(|(t, z)| {
                 let location = if location_type == "availability-zone" {
-                    z.clone()
+                    z.to_string()
                 } else {
                     regions::availability_zones(&ctx.region)
                         .into_iter()
-                        .find(|zone| zone.zone_name == *z)
+                        .find(|zone| zone.zone_name == **z)
                         .map(|zone| zone.zone_id.clone())
                         .unwrap_or_default()
                 };
                 InstanceTypeOffering {
-                    instance_type: Some(t.clone()),
+                    instance_type: Some(t.to_string()),
                     location_type: Some(location_type.into()),
                     location: Some(location),
                 }
@@ -161,12 +170,12 @@ pub fn describe_instance_type_offerings(
             ))
         }
     };
-    let items = filtered(items, input.filters.as_deref())?;
-    let (page, next) = paginate(
-        items,
-        |o| format!("{}\u{1}{}", o.instance_type.as_deref().unwrap_or(""), o.location.as_deref().unwrap_or("")),
-        input.page(),
-        false,
-    )?;
+    let key = |o: &InstanceTypeOffering| {
+        format!("{}\u{1}{}", o.instance_type.as_deref().unwrap_or(""), o.location.as_deref().unwrap_or(""))
+    };
+    let mut items = filtered(items, input.filters.as_deref())?;
+    // Pages resume after the last key, so the rows go in key order (zone ids do not sort as names do).
+    items.sort_by_cached_key(key);
+    let (page, next) = paginate(items, key, input.page(), false)?;
     Ok(DescribeInstanceTypeOfferingsResult { instance_type_offerings: Some(page), next_token: next })
 }

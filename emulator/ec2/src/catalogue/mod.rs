@@ -20,43 +20,74 @@ use nimbus_core::types::Timestamp;
 
 use crate::generated::dto::{Image, InstanceTypeInfo, Snapshot};
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypesFile {
-    instance_types: Vec<InstanceTypeInfo>,
-}
+/// The instance types, one JSON object a line, sorted by name (fixtures/generate_instance_types.py).
+const TYPES_JSON: &str = include_str!("../../../../fixtures/instance-types.json");
 
-pub fn instance_types() -> &'static [InstanceTypeInfo] {
-    static TYPES: OnceLock<Vec<InstanceTypeInfo>> = OnceLock::new();
-    TYPES.get_or_init(|| {
-        serde_json::from_str::<TypesFile>(include_str!("../../../../fixtures/instance-types.json"))
-            .expect("fixtures/instance-types.json is valid (checked by a unit test)")
-            .instance_types
+/// Each type's name and JSON object in `TYPES_JSON`, sorted by name. A type is parsed only
+/// when it is asked for, so the ~1,400 types cost a few dozen KiB until then.
+fn type_index() -> &'static [(&'static str, &'static str)] {
+    static INDEX: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: Vec<(&str, &str)> = TYPES_JSON
+            .lines()
+            .filter_map(|line| {
+                let object = line.strip_suffix(',').unwrap_or(line);
+                let rest = object.strip_prefix("{\"InstanceType\":\"")?;
+                Some((&rest[..rest.find('"')?], object))
+            })
+            .collect();
+        index.sort_unstable_by_key(|(name, _)| *name);
+        index
     })
 }
 
-pub fn instance_type(name: &str) -> Option<&'static InstanceTypeInfo> {
-    instance_types().iter().find(|t| t.instance_type.as_deref() == Some(name))
+/// The names of every instance type of the catalogue, sorted.
+pub fn instance_type_names() -> impl Iterator<Item = &'static str> {
+    type_index().iter().map(|(name, _)| *name)
 }
 
+pub fn is_instance_type(name: &str) -> bool {
+    type_index().binary_search_by_key(&name, |(n, _)| n).is_ok()
+}
+
+/// A type's `InstanceTypeInfo`, parsed from the catalogue.
+pub fn instance_type(name: &str) -> Option<InstanceTypeInfo> {
+    let index = type_index();
+    let at = index.binary_search_by_key(&name, |(n, _)| n).ok()?;
+    Some(serde_json::from_str(index[at].1).expect("fixtures/instance-types.json is valid (checked by a unit test)"))
+}
+
+/// Where a region offers instance types; the names borrow from the embedded fixture.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct RegionOfferings {
-    pub zones: Vec<String>,
-    /// Types offered in every zone of the region.
-    pub every_zone: Vec<String>,
+struct RegionOfferings<'a> {
+    #[serde(borrow)]
+    zones: Vec<&'a str>,
+    /// Types offered in every zone of the region, sorted.
+    #[serde(borrow)]
+    every_zone: Vec<&'a str>,
     /// Types offered in some zones only.
-    #[serde(default)]
-    pub some_zones: BTreeMap<String, Vec<String>>,
+    #[serde(borrow, default)]
+    some_zones: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> RegionOfferings<'a> {
+    fn zones_of(&self, instance_type: &str) -> &[&'a str] {
+        if self.every_zone.binary_search(&instance_type).is_ok() {
+            return &self.zones;
+        }
+        self.some_zones.get(instance_type).map(Vec::as_slice).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
-struct OfferingsFile {
-    offerings: BTreeMap<String, RegionOfferings>,
+struct OfferingsFile<'a> {
+    #[serde(borrow)]
+    offerings: BTreeMap<&'a str, RegionOfferings<'a>>,
 }
 
-fn offerings() -> &'static BTreeMap<String, RegionOfferings> {
-    static OFFERINGS: OnceLock<BTreeMap<String, RegionOfferings>> = OnceLock::new();
+fn offerings() -> &'static BTreeMap<&'static str, RegionOfferings<'static>> {
+    static OFFERINGS: OnceLock<BTreeMap<&'static str, RegionOfferings<'static>>> = OnceLock::new();
     OFFERINGS.get_or_init(|| {
         serde_json::from_str::<OfferingsFile>(include_str!("../../../../fixtures/instance-type-offerings.json"))
             .expect("fixtures/instance-type-offerings.json is valid (checked by a unit test)")
@@ -66,28 +97,32 @@ fn offerings() -> &'static BTreeMap<String, RegionOfferings> {
 
 /// The zones of `region` that offer `instance_type`.
 pub fn zones_offering(region: &str, instance_type: &str) -> Vec<String> {
-    let Some(r) = offerings().get(region) else { return Vec::new() };
-    if r.every_zone.iter().any(|t| t == instance_type) {
-        return r.zones.clone();
-    }
-    r.some_zones.get(instance_type).cloned().unwrap_or_default()
+    offerings()
+        .get(region)
+        .map(|r| r.zones_of(instance_type).iter().map(|z| z.to_string()).collect())
+        .unwrap_or_default()
 }
 
-/// Every (type, zone) offering of a region.
-pub fn region_offerings(region: &str) -> Vec<(String, String)> {
+/// Whether some zone of `region` offers `instance_type`.
+pub fn offered_in(region: &str, instance_type: &str) -> bool {
+    offerings().get(region).is_some_and(|r| !r.zones_of(instance_type).is_empty())
+}
+
+/// Every (type, zone) offering of a region, sorted.
+pub fn region_offerings(region: &str) -> Vec<(&'static str, &'static str)> {
     let Some(r) = offerings().get(region) else { return Vec::new() };
     let mut out = Vec::new();
     for t in &r.every_zone {
         for z in &r.zones {
-            out.push((t.clone(), z.clone()));
+            out.push((*t, *z));
         }
     }
     for (t, zones) in &r.some_zones {
         for z in zones {
-            out.push((t.clone(), z.clone()));
+            out.push((*t, *z));
         }
     }
-    out.sort();
+    out.sort_unstable();
     out
 }
 
@@ -174,19 +209,4 @@ pub fn public_snapshots(region: &str) -> Vec<Snapshot> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixtures_parse() {
-        assert!(instance_types().len() > 100);
-        let micro = instance_type("t3.micro").unwrap();
-        assert_eq!(micro.v_cpu_info.as_ref().unwrap().default_v_cpus, Some(2));
-        assert!(!zones_offering("us-east-1", "t3.micro").is_empty());
-        let images = public_images("eu-west-1");
-        assert!(images.len() > 50);
-        assert!(images.iter().all(|i| i.image_id.as_deref().unwrap().len() == 21));
-        assert_ne!(public_images("us-east-1")[0].image_id, images[0].image_id);
-        assert_eq!(public_images("eu-west-1")[0].image_id, images[0].image_id);
-    }
-}
+mod tests;

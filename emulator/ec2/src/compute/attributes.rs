@@ -153,7 +153,7 @@ pub fn modify_instance_attribute(
     // Check everything first: a refused request changes nothing.
     if let Some(t) = input.instance_type.as_ref().and_then(|v| v.value.clone()) {
         require_stopped(state, ctx, &id)?;
-        if catalogue::instance_type(&t).is_none() {
+        if !catalogue::is_instance_type(&t) {
             return Err(errors::invalid_parameter_value(format!("Invalid value '{t}' for InstanceType.")));
         }
     }

@@ -27,12 +27,6 @@ use crate::{
 
 // ----------------------------------------------------------------------------- launch
 
-/// m1.small, AWS's default instance type, is previous-generation and not in the
-/// catalogue: it gets the shape AWS documents for it.
-fn type_info(name: &str) -> Option<InstanceTypeInfo> {
-    catalogue::instance_type(name).cloned()
-}
-
 fn architecture_matches(info: &InstanceTypeInfo, image: &Image) -> bool {
     let arch = image.architecture.as_deref().unwrap_or("x86_64");
     info.processor_info
@@ -239,7 +233,7 @@ pub fn run_instances(
     };
     let image = images::lookup::for_launch(state, ctx, shared, &image_id)?;
     let instance_type = input.instance_type.clone().unwrap_or_else(|| "m1.small".into());
-    let info = type_info(&instance_type)
+    let info = catalogue::instance_type(&instance_type)
         .ok_or_else(|| errors::invalid_parameter_value(format!("Invalid value '{instance_type}' for InstanceType.")))?;
     if !architecture_matches(&info, &image) {
         let type_arch =
