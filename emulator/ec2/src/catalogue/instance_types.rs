@@ -10,7 +10,7 @@ use crate::generated::dto::{
 };
 use crate::generated::errors;
 use crate::state::params::invalid_value;
-use crate::state::support::{check_filter_names, filtered, paginate};
+use crate::state::support::{check_filter_names, filtered, filtered_unchecked, paginate};
 use crate::state::Ec2State;
 
 impl Filterable for InstanceTypeInfo {
@@ -102,14 +102,23 @@ pub fn describe_instance_types(
         t.supported_in_region = Some(catalogue::offered_in(&ctx.region, name));
         t
     };
-    // Without filters only the page is parsed; with them, every candidate.
-    let (page, next) = if input.filters.as_deref().unwrap_or_default().is_empty() {
-        let (page, next) = paginate(names, |t| t.to_string(), input.page(), false)?;
-        (page.into_iter().map(info).collect(), next)
-    } else {
-        let items = filtered(names.into_iter().map(info), input.filters.as_deref())?;
-        paginate(items, |t| t.instance_type.clone().unwrap_or_default(), input.page(), false)?
-    };
+    // Filters look at one parsed type at a time; only the page's types are kept.
+    let mut names = names;
+    if !input.filters.as_deref().unwrap_or_default().is_empty() {
+        let mut kept = Vec::new();
+        for name in names {
+            if !filtered_unchecked(std::iter::once(info(name)), input.filters.as_deref())?.is_empty() {
+                kept.push(name);
+            }
+        }
+        names = kept;
+    }
+    // Without MaxResults AWS still answers one page of at most 100 types (SDK users are told
+    // to page: boto/boto3#2888, aws/aws-sdk-php#3070).
+    let mut page = input.page();
+    page.max_results.get_or_insert(100);
+    let (page, next) = paginate(names, |t| t.to_string(), page, false)?;
+    let page = page.into_iter().map(info).collect();
     Ok(DescribeInstanceTypesResult { instance_types: Some(page), next_token: next })
 }
 

@@ -111,7 +111,10 @@ fn describe_pages_over_the_region_and_filters() {
     assert!(names.len() > 900, "us-east-1 offers {} types", names.len());
     assert!(names.windows(2).all(|w| w[0] < w[1]), "no repeats across pages");
     assert!(names.contains(&"t1.micro".to_string()));
-    let all = page_through(&ec2, &ctx, json!({"MaxResults": 100, "IncludeUnsupportedInRegion": true}));
+    let first = call(&ec2, &ctx, "DescribeInstanceTypes", json!({}));
+    assert_eq!(first["InstanceTypes"].as_array().unwrap().len(), 100);
+    assert!(first["NextToken"].is_string());
+    let all = page_through(&ec2, &ctx, json!({"IncludeUnsupportedInRegion": true}));
     assert_eq!(all.len(), 1373);
 
     let filters = json!([
