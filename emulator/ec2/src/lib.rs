@@ -6,6 +6,8 @@
 mod account;
 mod catalogue;
 mod compute;
+
+pub use state::host;
 mod connectivity;
 mod ebs;
 mod generated;
@@ -72,6 +74,12 @@ impl Default for Ec2 {
 impl Ec2 {
     pub fn new(settings: Ec2Settings) -> Self {
         Ec2 { state: Partitioned::new(), settings, shared: Shared::default() }
+    }
+
+    /// Instances run on `host` from now on (`--instances run`): GetConsoleOutput and
+    /// DescribeInstanceStatus answer from it. `false` when a host was set before.
+    pub fn set_instance_host(&self, host: std::sync::Arc<dyn host::InstanceHost>) -> bool {
+        self.shared.set_host(host)
     }
 }
 

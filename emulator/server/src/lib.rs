@@ -78,6 +78,9 @@ impl App {
                 publisher,
                 credentials,
             )?);
+            if let Some(run) = &app.instances {
+                app.ec2.set_instance_host(Arc::new(instances::RuntimeHost(run.runtime.clone())));
+            }
         }
         Ok(Arc::new(app))
     }

@@ -6,6 +6,8 @@
 mod support;
 
 use std::io::Read;
+
+use base64::Engine as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -89,6 +91,18 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     let public: std::net::Ipv4Addr = between(&described, "<ipAddress>", "</ipAddress>").unwrap().parse().unwrap();
     wait("user data on the console", || {
         String::from_utf8_lossy(&runtime.console_output(&id, 1 << 16).unwrap_or_default()).contains("hello-from-nimbus")
+    });
+
+    // The API answers from the host: GetConsoleOutput is the real boot log, and
+    // DescribeInstanceStatus the checks the runtime observed.
+    let console = ec2(&server, &format!("Action=GetConsoleOutput&InstanceId={id}"));
+    let log =
+        base64::engine::general_purpose::STANDARD.decode(between(&console, "<output>", "</output>").unwrap()).unwrap();
+    assert!(String::from_utf8_lossy(&log).contains("hello-from-nimbus"), "{}", String::from_utf8_lossy(&log));
+    wait("status checks pass", || {
+        let status = ec2(&server, &format!("Action=DescribeInstanceStatus&InstanceId.1={id}"));
+        between(&status, "<instanceStatus>", "</instanceStatus>").is_some_and(|s| s.contains("<status>ok</status>"))
+            && between(&status, "<systemStatus>", "</systemStatus>").is_some_and(|s| s.contains("<status>ok</status>"))
     });
 
     // IMDS inside: Amazon Linux 2023 images require tokens (v1 is refused), and the
@@ -208,6 +222,19 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     for name in ["NetworkIn", "NetworkPacketsOut", "DiskWriteBytes", "StatusCheckFailed_Instance"] {
         assert!(list.contains(&format!("<MetricName>{name}</MetricName>")), "{name} missing: {list}");
     }
+
+    // RebootInstances restarts the sandbox (its init starts again); the disk stays.
+    let init_started =
+        || runtime.exec(&id, &["sh", "-c", "cut -d' ' -f22 /proc/1/stat"]).map(|(_, o)| o).unwrap_or_default();
+    let (code, _) = runtime.exec(&id, &["sh", "-c", "echo kept > /root/marker"]).unwrap();
+    assert_eq!(code, 0);
+    let before = init_started();
+    ec2(&server, &format!("Action=RebootInstances&InstanceId.1={id}"));
+    wait("the reboot", || {
+        let now = init_started();
+        !now.is_empty() && now != before && runtime.report(&id).is_some_and(|r| r.ssh_ready)
+    });
+    assert_eq!(runtime.exec(&id, &["cat", "/root/marker"]).unwrap().1, "kept\n");
 
     // Bake: a file installed, CreateImage, an instance of the new AMI has it.
     let (code, _) = runtime.exec(&id, &["sh", "-c", "mkdir -p /opt/app && echo baked-v1 > /opt/app/version"]).unwrap();

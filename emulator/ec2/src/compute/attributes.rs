@@ -23,6 +23,7 @@ use crate::generated::errors;
 use crate::state::lifecycle::shown_state;
 use crate::state::lifecycle::InstanceStateName;
 use crate::state::params::invalid_value;
+use crate::state::shared::Shared;
 use crate::state::support::{bool_value, filtered, paginate};
 use crate::state::Ec2State;
 
@@ -343,15 +344,24 @@ fn boot_log(state: &Ec2State, ctx: &RequestContext, id: &str) -> String {
     log
 }
 
+/// The most of a console EC2 returns: the last 64 KB.
+const CONSOLE_MAX_BYTES: usize = 64 * 1024;
+
 pub fn get_console_output(
     state: &Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: GetConsoleOutputRequest,
 ) -> Result<GetConsoleOutputResult, ApiError> {
     let rec = crate::state::lookup::instance(state, &input.instance_id)?;
     let (shown, _) = shown_state(state, rec, ctx.now);
-    let output = (shown != InstanceStateName::Pending)
-        .then(|| base64::engine::general_purpose::STANDARD.encode(boot_log(state, ctx, &input.instance_id)));
+    // A host that runs the instance has its real boot log; records get one written
+    // as cloud-init would have.
+    let log = match shared.host() {
+        Some(host) => host.console_output(&input.instance_id, CONSOLE_MAX_BYTES),
+        None => (shown != InstanceStateName::Pending).then(|| boot_log(state, ctx, &input.instance_id).into_bytes()),
+    };
+    let output = log.map(|log| base64::engine::general_purpose::STANDARD.encode(log));
     Ok(GetConsoleOutputResult { instance_id: Some(input.instance_id), timestamp: Some(Timestamp(ctx.now)), output })
 }
 

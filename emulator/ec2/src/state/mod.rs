@@ -8,6 +8,7 @@
 pub mod account;
 pub mod cidr;
 pub mod connectivity;
+pub mod host;
 pub mod ipam;
 pub mod lifecycle;
 pub mod lookup;
@@ -112,6 +113,10 @@ pub struct InstanceRecord {
     pub primary_interface: String,
     /// Whether a public address is given at launch and at every start.
     pub auto_public_ip: bool,
+    /// RebootInstances calls so far; a host that runs the instance reboots it when
+    /// this moves.
+    #[serde(default)]
+    pub reboots: u64,
 }
 
 /// One of the account's own AMIs, with who may launch it. `image.state` is the stored

@@ -14,12 +14,13 @@
 //! owner's partition settles.
 
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use nimbus_core::state::{read, write};
 
 use crate::generated::dto::{Image, Snapshot};
+use crate::state::host::InstanceHost;
 use crate::state::transit::AttachmentRecord;
 use crate::state::{Ec2State, ImageRecord, SnapshotRecord};
 
@@ -87,11 +88,23 @@ type Key = (String, String);
 
 /// Every partition's images and snapshots, by (region, id), and each partition's half
 /// of every transit gateway peering, by (attachment id, account, region).
+/// Also the host that runs instances, when there is one (`--instances run`): set once,
+/// kept across resets.
 #[derive(Debug, Default)]
 pub struct Shared {
     images: RwLock<BTreeMap<Key, PublishedImage>>,
     snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
     peerings: RwLock<BTreeMap<(String, String, String), AttachmentRecord>>,
+    host: HostSlot,
+}
+
+#[derive(Default)]
+struct HostSlot(OnceLock<Arc<dyn InstanceHost>>);
+
+impl std::fmt::Debug for HostSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "HostSlot(set)" } else { "HostSlot(none)" })
+    }
 }
 
 /// When the transition that started at the resource's timestamp ends.
@@ -101,6 +114,16 @@ fn ready_at(state: &Ec2State, id: &str) -> DateTime<Utc> {
 }
 
 impl Shared {
+    /// Instances run on `host` from now on; `false` when a host was set before.
+    pub fn set_host(&self, host: Arc<dyn InstanceHost>) -> bool {
+        self.host.0.set(host).is_ok()
+    }
+
+    /// The host that runs instances, if any.
+    pub fn host(&self) -> Option<&dyn InstanceHost> {
+        self.host.0.get().map(|h| h.as_ref())
+    }
+
     /// Publishes what the request changed in the partition of `account` in `region`.
     pub fn publish(&self, account: &str, region: &str, state: &mut Ec2State) {
         let ids = std::mem::take(&mut state.unpublished);

@@ -293,7 +293,7 @@ fn partition(
             key_name,
             user_data: r["user_data"].as_str().and_then(|u| base64::engine::general_purpose::STANDARD.decode(u).ok()),
             power,
-            boot_generation: 0,
+            boot_generation: r["reboots"].as_u64().unwrap_or(0),
             metadata: MetadataOptions {
                 http_endpoint_enabled: s(mo, "HttpEndpoint") != "disabled",
                 http_tokens_required: s(mo, "HttpTokens") == "required",

@@ -14,9 +14,11 @@ use crate::config;
 pub use metrics::Publisher;
 
 pub mod desired;
+mod host;
 mod metrics;
 mod role_credentials;
 
+pub use host::RuntimeHost;
 pub use role_credentials::StsIssuer;
 
 const POLL: Duration = Duration::from_millis(200);

@@ -246,5 +246,10 @@ pub fn reboot_instances(
             "The instance '{id}' is not in a state from which it can be rebooted."
         ))),
     })?;
+    for id in &input.instance_ids {
+        if let Some(rec) = state.instances.get_mut(id) {
+            rec.reboots += 1;
+        }
+    }
     Ok(())
 }

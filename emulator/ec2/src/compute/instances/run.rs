@@ -455,6 +455,7 @@ pub fn run_instances(
                 .or_else(|| burstable_default(&instance_type)),
             primary_interface: eni,
             auto_public_ip,
+            reboots: 0,
         };
         state.instances.insert(instance_id.clone(), record);
         state.set_tags(&instance_id, instance_tags.clone());

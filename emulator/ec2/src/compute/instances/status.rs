@@ -3,12 +3,17 @@
 use nimbus_core::filter::Filterable;
 use nimbus_core::{ApiError, RequestContext};
 
+use chrono::Timelike;
+use nimbus_core::types::Timestamp;
+
 use crate::compute::instances::lifecycle::check_all;
 use crate::generated::dto::{
     DescribeInstanceStatusRequest, DescribeInstanceStatusResult, InstanceStatus, InstanceStatusDetails,
     InstanceStatusSummary, OperatorResponse,
 };
+use crate::state::host::{Check, HostStatus};
 use crate::state::lifecycle::{shown_state, InstanceStateName as Name};
+use crate::state::shared::Shared;
 use crate::state::support::{filtered, paginate};
 use crate::state::Ec2State;
 
@@ -41,20 +46,33 @@ impl Filterable for InstanceStatus {
     }
 }
 
-fn status_summary(status: &str) -> Option<InstanceStatusSummary> {
+/// A check's summary: `ok` with reachability `passed`, `initializing`, or `impaired`
+/// with reachability `failed` (`ImpairedSince` is the time of the answer: the host
+/// reports the checks as they are, not when they changed).
+fn status_summary(check: Check, impaired_since: Timestamp) -> Option<InstanceStatusSummary> {
+    let (status, reachability) = match check {
+        Check::Passed => ("ok", "passed"),
+        Check::Initializing => ("initializing", "initializing"),
+        Check::Failed => ("impaired", "failed"),
+    };
     Some(InstanceStatusSummary {
         details: Some(vec![InstanceStatusDetails {
-            impaired_since: None,
+            impaired_since: (check == Check::Failed).then_some(impaired_since),
             name: Some("reachability".into()),
-            status: Some(if status == "ok" { "passed" } else { "initializing" }.into()),
+            status: Some(reachability.into()),
         }]),
         status: Some(status.into()),
     })
 }
 
+fn not_applicable() -> Option<InstanceStatusSummary> {
+    Some(InstanceStatusSummary { details: None, status: Some("not-applicable".into()) })
+}
+
 pub fn describe_instance_status(
     state: &Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: DescribeInstanceStatusRequest,
 ) -> Result<DescribeInstanceStatusResult, ApiError> {
     let ids = input.instance_ids.clone().unwrap_or_default();
@@ -68,15 +86,22 @@ pub fn describe_instance_status(
             if shown != Name::Running && !all {
                 return None;
             }
-            // Status checks pass once the instance has been running for the transition delay.
+            // On a host that runs instances, the checks are what it observed; for records
+            // they pass once the instance has been running for the transition delay.
             let checks = if shown != Name::Running {
-                "not-applicable"
-            } else if ctx.now >= since + state.transition_delay() {
-                "ok"
+                None
+            } else if let Some(host) = shared.host() {
+                Some(
+                    host.status(id)
+                        .unwrap_or(HostStatus { instance: Check::Initializing, system: Check::Initializing }),
+                )
             } else {
-                "initializing"
+                let check =
+                    if ctx.now >= since + state.transition_delay() { Check::Passed } else { Check::Initializing };
+                Some(HostStatus { instance: check, system: check })
             };
             let placement = rec.instance.placement.clone().unwrap_or_default();
+            let now = Timestamp(ctx.now.with_nanosecond(0).unwrap_or(ctx.now));
             Some(InstanceStatus {
                 availability_zone: placement.availability_zone,
                 availability_zone_id: placement.availability_zone_id,
@@ -84,16 +109,8 @@ pub fn describe_instance_status(
                 events: None,
                 instance_id: Some(id.clone()),
                 instance_state: Some(shown.dto()),
-                instance_status: if checks == "not-applicable" {
-                    Some(InstanceStatusSummary { details: None, status: Some(checks.into()) })
-                } else {
-                    status_summary(checks)
-                },
-                system_status: if checks == "not-applicable" {
-                    Some(InstanceStatusSummary { details: None, status: Some(checks.into()) })
-                } else {
-                    status_summary(checks)
-                },
+                instance_status: checks.map_or_else(not_applicable, |c| status_summary(c.instance, now)),
+                system_status: checks.map_or_else(not_applicable, |c| status_summary(c.system, now)),
                 ..Default::default()
             })
         });
