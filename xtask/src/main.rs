@@ -8,6 +8,7 @@
 //! - `bench`      benchmark figures (start-up, memory, throughput, nimbus vs moto, soak, --state-dir)
 //! - `fuzz`       the cargo-fuzz targets in `fuzz/`, briefly (`--secs N`, target names)
 //! - `layout`     the tree's rules: files under 800 lines, no import circle between EC2 families
+//! - `wheel`      the `nimbus-cloud` Python wheel: the binary plus the pytest plugin (`--dev`: from the debug build)
 
 mod bench;
 mod bench_compare;
@@ -28,6 +29,7 @@ mod moto;
 mod procmem;
 mod specs;
 mod test;
+mod wheel;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -63,7 +65,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(),
-        _ => Err("usage: cargo xtask <specs | codegen [--check] | codec [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...] | layout>".into()),
+        Some("wheel") => wheel::run(&args[1..]),
+        _ => Err("usage: cargo xtask <specs | codegen [--check] | codec [--check] | coverage | test [--quick] | bench | fuzz [--secs N] [target...] | layout | wheel [--dev] [--target TRIPLE] [--out DIR]>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
