@@ -94,6 +94,18 @@ pub struct AddPrefixListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalKeyExchangeMethodsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalKeyExchangeMethodsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Address {
     #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,
@@ -711,6 +723,38 @@ pub struct CarrierGateway {
 pub struct CidrBlock {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CloudWatchLogOptions {
+    #[serde(rename = "LogEnabled", skip_serializing_if = "Option::is_none")]
+    pub log_enabled: Option<bool>,
+    #[serde(rename = "LogGroupArn", skip_serializing_if = "Option::is_none")]
+    pub log_group_arn: Option<String>,
+    #[serde(rename = "LogOutputFormat", skip_serializing_if = "Option::is_none")]
+    pub log_output_format: Option<String>,
+    #[serde(rename = "BgpLogEnabled", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_enabled: Option<bool>,
+    #[serde(rename = "BgpLogGroupArn", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_group_arn: Option<String>,
+    #[serde(rename = "BgpLogOutputFormat", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CloudWatchLogOptionsSpecification {
+    #[serde(rename = "LogEnabled", skip_serializing_if = "Option::is_none")]
+    pub log_enabled: Option<bool>,
+    #[serde(rename = "LogGroupArn", skip_serializing_if = "Option::is_none")]
+    pub log_group_arn: Option<String>,
+    #[serde(rename = "LogOutputFormat", skip_serializing_if = "Option::is_none")]
+    pub log_output_format: Option<String>,
+    #[serde(rename = "BgpLogEnabled", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_enabled: Option<bool>,
+    #[serde(rename = "BgpLogGroupArn", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_group_arn: Option<String>,
+    #[serde(rename = "BgpLogOutputFormat", skip_serializing_if = "Option::is_none")]
+    pub bgp_log_output_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1880,6 +1924,42 @@ pub struct CreateVpcResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpnConnectionRequest {
+    #[serde(rename = "CustomerGatewayId")]
+    pub customer_gateway_id: String,
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "VpnConcentratorId", skip_serializing_if = "Option::is_none")]
+    pub vpn_concentrator_id: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "PreSharedKeyStorage", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key_storage: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<VpnConnectionOptionsSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpnConnectionResult {
+    #[serde(rename = "VpnConnection", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection: Option<VpnConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpnConnectionRouteRequest {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVpnGatewayRequest {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -2399,6 +2479,22 @@ pub struct DeleteVpcRequest {
     pub vpc_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpnConnectionRequest {
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpnConnectionRouteRequest {
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3969,6 +4065,22 @@ pub struct DescribeVpcsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpnConnectionsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpnConnectionIds", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpnConnectionsResult {
+    #[serde(rename = "VpnConnections", skip_serializing_if = "Option::is_none")]
+    pub vpn_connections: Option<Vec<VpnConnection>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeVpnGatewaysRequest {
     #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
@@ -5147,6 +5259,18 @@ pub struct HibernationOptions {
 pub struct HibernationOptionsRequest {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IKEVersionsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IKEVersionsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7974,6 +8098,120 @@ pub struct ModifyVpcPeeringConnectionOptionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnConnectionOptionsRequest {
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+    #[serde(rename = "LocalIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "LocalIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "TunnelBandwidth", skip_serializing_if = "Option::is_none")]
+    pub tunnel_bandwidth: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnConnectionOptionsResult {
+    #[serde(rename = "VpnConnection", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection: Option<VpnConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnConnectionRequest {
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "CustomerGatewayId", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_id: Option<String>,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnConnectionResult {
+    #[serde(rename = "VpnConnection", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection: Option<VpnConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnTunnelOptionsRequest {
+    #[serde(rename = "VpnConnectionId")]
+    pub vpn_connection_id: String,
+    #[serde(rename = "VpnTunnelOutsideIpAddress")]
+    pub vpn_tunnel_outside_ip_address: String,
+    #[serde(rename = "TunnelOptions")]
+    pub tunnel_options: ModifyVpnTunnelOptionsSpecification,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SkipTunnelReplacement", skip_serializing_if = "Option::is_none")]
+    pub skip_tunnel_replacement: Option<bool>,
+    #[serde(rename = "PreSharedKeyStorage", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key_storage: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnTunnelOptionsResult {
+    #[serde(rename = "VpnConnection", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection: Option<VpnConnection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpnTunnelOptionsSpecification {
+    #[serde(rename = "TunnelInsideCidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_cidr: Option<String>,
+    #[serde(rename = "TunnelInsideIpv6Cidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_ipv6_cidr: Option<String>,
+    #[serde(rename = "PreSharedKey", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key: Option<String>,
+    #[serde(rename = "Phase1LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase1_lifetime_seconds: Option<i32>,
+    #[serde(rename = "Phase2LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase2_lifetime_seconds: Option<i32>,
+    #[serde(rename = "RekeyMarginTimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub rekey_margin_time_seconds: Option<i32>,
+    #[serde(rename = "RekeyFuzzPercentage", skip_serializing_if = "Option::is_none")]
+    pub rekey_fuzz_percentage: Option<i32>,
+    #[serde(rename = "ReplayWindowSize", skip_serializing_if = "Option::is_none")]
+    pub replay_window_size: Option<i32>,
+    #[serde(rename = "DPDTimeoutSeconds", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_seconds: Option<i32>,
+    #[serde(rename = "DPDTimeoutAction", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_action: Option<String>,
+    #[serde(rename = "Phase1EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_encryption_algorithms: Option<Vec<Phase1EncryptionAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase2EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_encryption_algorithms: Option<Vec<Phase2EncryptionAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase1IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_integrity_algorithms: Option<Vec<Phase1IntegrityAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase2IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_integrity_algorithms: Option<Vec<Phase2IntegrityAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase1DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase1_dh_group_numbers: Option<Vec<Phase1DHGroupNumbersRequestListValue>>,
+    #[serde(rename = "Phase2DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase2_dh_group_numbers: Option<Vec<Phase2DHGroupNumbersRequestListValue>>,
+    #[serde(rename = "IKEVersions", skip_serializing_if = "Option::is_none")]
+    pub ike_versions: Option<Vec<IKEVersionsRequestListValue>>,
+    #[serde(rename = "StartupAction", skip_serializing_if = "Option::is_none")]
+    pub startup_action: Option<String>,
+    #[serde(rename = "LogOptions", skip_serializing_if = "Option::is_none")]
+    pub log_options: Option<VpnTunnelLogOptionsSpecification>,
+    #[serde(rename = "EnableTunnelLifecycleControl", skip_serializing_if = "Option::is_none")]
+    pub enable_tunnel_lifecycle_control: Option<bool>,
+    #[serde(rename = "Phase1AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase1_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchangeRequest>>,
+    #[serde(rename = "Phase2AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase2_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchangeRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonitorInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -8497,6 +8735,78 @@ pub struct PerformanceStatusSummary {
     pub impaired_since: Option<Timestamp>,
     #[serde(rename = "Remediation", skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1DHGroupNumbersListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1DHGroupNumbersRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1EncryptionAlgorithmsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1EncryptionAlgorithmsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1IntegrityAlgorithmsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase1IntegrityAlgorithmsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2DHGroupNumbersListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2DHGroupNumbersRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2EncryptionAlgorithmsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2EncryptionAlgorithmsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2IntegrityAlgorithmsListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase2IntegrityAlgorithmsRequestListValue {
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -10323,6 +10633,56 @@ pub struct TransitGatewayVpcAttachmentOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TunnelOption {
+    #[serde(rename = "OutsideIpAddress", skip_serializing_if = "Option::is_none")]
+    pub outside_ip_address: Option<String>,
+    #[serde(rename = "TunnelInsideCidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_cidr: Option<String>,
+    #[serde(rename = "TunnelInsideIpv6Cidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_ipv6_cidr: Option<String>,
+    #[serde(rename = "PreSharedKey", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key: Option<String>,
+    #[serde(rename = "Phase1LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase1_lifetime_seconds: Option<i32>,
+    #[serde(rename = "Phase2LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase2_lifetime_seconds: Option<i32>,
+    #[serde(rename = "RekeyMarginTimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub rekey_margin_time_seconds: Option<i32>,
+    #[serde(rename = "RekeyFuzzPercentage", skip_serializing_if = "Option::is_none")]
+    pub rekey_fuzz_percentage: Option<i32>,
+    #[serde(rename = "ReplayWindowSize", skip_serializing_if = "Option::is_none")]
+    pub replay_window_size: Option<i32>,
+    #[serde(rename = "DpdTimeoutSeconds", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_seconds: Option<i32>,
+    #[serde(rename = "DpdTimeoutAction", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_action: Option<String>,
+    #[serde(rename = "Phase1EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_encryption_algorithms: Option<Vec<Phase1EncryptionAlgorithmsListValue>>,
+    #[serde(rename = "Phase2EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_encryption_algorithms: Option<Vec<Phase2EncryptionAlgorithmsListValue>>,
+    #[serde(rename = "Phase1IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_integrity_algorithms: Option<Vec<Phase1IntegrityAlgorithmsListValue>>,
+    #[serde(rename = "Phase2IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_integrity_algorithms: Option<Vec<Phase2IntegrityAlgorithmsListValue>>,
+    #[serde(rename = "Phase1DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase1_dh_group_numbers: Option<Vec<Phase1DHGroupNumbersListValue>>,
+    #[serde(rename = "Phase2DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase2_dh_group_numbers: Option<Vec<Phase2DHGroupNumbersListValue>>,
+    #[serde(rename = "IkeVersions", skip_serializing_if = "Option::is_none")]
+    pub ike_versions: Option<Vec<IKEVersionsListValue>>,
+    #[serde(rename = "StartupAction", skip_serializing_if = "Option::is_none")]
+    pub startup_action: Option<String>,
+    #[serde(rename = "LogOptions", skip_serializing_if = "Option::is_none")]
+    pub log_options: Option<VpnTunnelLogOptions>,
+    #[serde(rename = "EnableTunnelLifecycleControl", skip_serializing_if = "Option::is_none")]
+    pub enable_tunnel_lifecycle_control: Option<bool>,
+    #[serde(rename = "Phase1AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase1_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchange>>,
+    #[serde(rename = "Phase2AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase2_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnassignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -10480,6 +10840,22 @@ pub struct ValidationError {
 pub struct ValidationWarning {
     #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ValidationError>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VgwTelemetry {
+    #[serde(rename = "AcceptedRouteCount", skip_serializing_if = "Option::is_none")]
+    pub accepted_route_count: Option<i32>,
+    #[serde(rename = "LastStatusChange", skip_serializing_if = "Option::is_none")]
+    pub last_status_change: Option<Timestamp>,
+    #[serde(rename = "OutsideIpAddress", skip_serializing_if = "Option::is_none")]
+    pub outside_ip_address: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -10933,6 +11309,116 @@ pub struct VpcPeeringConnectionVpcInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnAdditionalKeyExchange {
+    #[serde(rename = "AdditionalKeyExchangeRound", skip_serializing_if = "Option::is_none")]
+    pub additional_key_exchange_round: Option<i32>,
+    #[serde(rename = "KeyExchangeMethods", skip_serializing_if = "Option::is_none")]
+    pub key_exchange_methods: Option<Vec<AdditionalKeyExchangeMethodsListValue>>,
+    #[serde(rename = "Requirement", skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnAdditionalKeyExchangeRequest {
+    #[serde(rename = "AdditionalKeyExchangeRound")]
+    pub additional_key_exchange_round: i32,
+    #[serde(rename = "KeyExchangeMethods", skip_serializing_if = "Option::is_none")]
+    pub key_exchange_methods: Option<Vec<AdditionalKeyExchangeMethodsRequestListValue>>,
+    #[serde(rename = "Requirement", skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnConnection {
+    #[serde(rename = "Category", skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "VpnConcentratorId", skip_serializing_if = "Option::is_none")]
+    pub vpn_concentrator_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "CoreNetworkAttachmentArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_attachment_arn: Option<String>,
+    #[serde(rename = "GatewayAssociationState", skip_serializing_if = "Option::is_none")]
+    pub gateway_association_state: Option<String>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<VpnConnectionOptions>,
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<VpnStaticRoute>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VgwTelemetry", skip_serializing_if = "Option::is_none")]
+    pub vgw_telemetry: Option<Vec<VgwTelemetry>>,
+    #[serde(rename = "PreSharedKeyArn", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key_arn: Option<String>,
+    #[serde(rename = "VpnConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CustomerGatewayConfiguration", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_configuration: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "CustomerGatewayId", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway_id: Option<String>,
+    #[serde(rename = "VpnGatewayId", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnConnectionOptions {
+    #[serde(rename = "EnableAcceleration", skip_serializing_if = "Option::is_none")]
+    pub enable_acceleration: Option<bool>,
+    #[serde(rename = "StaticRoutesOnly", skip_serializing_if = "Option::is_none")]
+    pub static_routes_only: Option<bool>,
+    #[serde(rename = "LocalIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "LocalIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "OutsideIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub outside_ip_address_type: Option<String>,
+    #[serde(rename = "TransportTransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transport_transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TunnelInsideIpVersion", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_ip_version: Option<String>,
+    #[serde(rename = "TunnelOptions", skip_serializing_if = "Option::is_none")]
+    pub tunnel_options: Option<Vec<TunnelOption>>,
+    #[serde(rename = "TunnelBandwidth", skip_serializing_if = "Option::is_none")]
+    pub tunnel_bandwidth: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnConnectionOptionsSpecification {
+    #[serde(rename = "EnableAcceleration", skip_serializing_if = "Option::is_none")]
+    pub enable_acceleration: Option<bool>,
+    #[serde(rename = "TunnelInsideIpVersion", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_ip_version: Option<String>,
+    #[serde(rename = "TunnelOptions", skip_serializing_if = "Option::is_none")]
+    pub tunnel_options: Option<Vec<VpnTunnelOptionsSpecification>>,
+    #[serde(rename = "LocalIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv4NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv4_network_cidr: Option<String>,
+    #[serde(rename = "LocalIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub local_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "RemoteIpv6NetworkCidr", skip_serializing_if = "Option::is_none")]
+    pub remote_ipv6_network_cidr: Option<String>,
+    #[serde(rename = "OutsideIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub outside_ip_address_type: Option<String>,
+    #[serde(rename = "TransportTransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transport_transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TunnelBandwidth", skip_serializing_if = "Option::is_none")]
+    pub tunnel_bandwidth: Option<String>,
+    #[serde(rename = "StaticRoutesOnly", skip_serializing_if = "Option::is_none")]
+    pub static_routes_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VpnGateway {
     #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
     pub amazon_side_asn: Option<i64>,
@@ -10948,4 +11434,74 @@ pub struct VpnGateway {
     pub availability_zone: Option<String>,
     #[serde(rename = "VpcAttachments", skip_serializing_if = "Option::is_none")]
     pub vpc_attachments: Option<Vec<VpcAttachment>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnStaticRoute {
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnTunnelLogOptions {
+    #[serde(rename = "CloudWatchLogOptions", skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_log_options: Option<CloudWatchLogOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnTunnelLogOptionsSpecification {
+    #[serde(rename = "CloudWatchLogOptions", skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_log_options: Option<CloudWatchLogOptionsSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpnTunnelOptionsSpecification {
+    #[serde(rename = "TunnelInsideCidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_cidr: Option<String>,
+    #[serde(rename = "TunnelInsideIpv6Cidr", skip_serializing_if = "Option::is_none")]
+    pub tunnel_inside_ipv6_cidr: Option<String>,
+    #[serde(rename = "PreSharedKey", skip_serializing_if = "Option::is_none")]
+    pub pre_shared_key: Option<String>,
+    #[serde(rename = "Phase1LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase1_lifetime_seconds: Option<i32>,
+    #[serde(rename = "Phase2LifetimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub phase2_lifetime_seconds: Option<i32>,
+    #[serde(rename = "RekeyMarginTimeSeconds", skip_serializing_if = "Option::is_none")]
+    pub rekey_margin_time_seconds: Option<i32>,
+    #[serde(rename = "RekeyFuzzPercentage", skip_serializing_if = "Option::is_none")]
+    pub rekey_fuzz_percentage: Option<i32>,
+    #[serde(rename = "ReplayWindowSize", skip_serializing_if = "Option::is_none")]
+    pub replay_window_size: Option<i32>,
+    #[serde(rename = "DPDTimeoutSeconds", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_seconds: Option<i32>,
+    #[serde(rename = "DPDTimeoutAction", skip_serializing_if = "Option::is_none")]
+    pub dpd_timeout_action: Option<String>,
+    #[serde(rename = "Phase1EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_encryption_algorithms: Option<Vec<Phase1EncryptionAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase2EncryptionAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_encryption_algorithms: Option<Vec<Phase2EncryptionAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase1IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase1_integrity_algorithms: Option<Vec<Phase1IntegrityAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase2IntegrityAlgorithms", skip_serializing_if = "Option::is_none")]
+    pub phase2_integrity_algorithms: Option<Vec<Phase2IntegrityAlgorithmsRequestListValue>>,
+    #[serde(rename = "Phase1DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase1_dh_group_numbers: Option<Vec<Phase1DHGroupNumbersRequestListValue>>,
+    #[serde(rename = "Phase2DHGroupNumbers", skip_serializing_if = "Option::is_none")]
+    pub phase2_dh_group_numbers: Option<Vec<Phase2DHGroupNumbersRequestListValue>>,
+    #[serde(rename = "IKEVersions", skip_serializing_if = "Option::is_none")]
+    pub ike_versions: Option<Vec<IKEVersionsRequestListValue>>,
+    #[serde(rename = "StartupAction", skip_serializing_if = "Option::is_none")]
+    pub startup_action: Option<String>,
+    #[serde(rename = "LogOptions", skip_serializing_if = "Option::is_none")]
+    pub log_options: Option<VpnTunnelLogOptionsSpecification>,
+    #[serde(rename = "EnableTunnelLifecycleControl", skip_serializing_if = "Option::is_none")]
+    pub enable_tunnel_lifecycle_control: Option<bool>,
+    #[serde(rename = "Phase1AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase1_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchangeRequest>>,
+    #[serde(rename = "Phase2AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
+    pub phase2_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchangeRequest>>,
 }

@@ -14,6 +14,9 @@ pub const ACCELERATOR_TYPE: &[&str] = &["gpu", "fpga", "inference", "media"];
 /// `AccountAttributeName`
 pub const ACCOUNT_ATTRIBUTE_NAME: &[&str] = &["supported-platforms", "default-vpc"];
 
+/// `AdditionalKeyExchangeRequirement`
+pub const ADDITIONAL_KEY_EXCHANGE_REQUIREMENT: &[&str] = &["required", "optional"];
+
 /// `AddressAttributeName`
 pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 
@@ -272,6 +275,9 @@ pub const TPM_SUPPORT_VALUES: &[&str] = &["v2.0"];
 /// `TrafficType`
 pub const TRAFFIC_TYPE: &[&str] = &["ACCEPT", "REJECT", "ALL"];
 
+/// `TunnelInsideIpVersion`
+pub const TUNNEL_INSIDE_IP_VERSION: &[&str] = &["ipv4", "ipv6"];
+
 /// `VerificationMethod`
 pub const VERIFICATION_METHOD: &[&str] = &["remarks-x509", "dns-token"];
 
@@ -295,3 +301,6 @@ pub const VPC_ENDPOINT_TYPE: &[&str] = &["Interface", "Gateway", "GatewayLoadBal
 
 /// `VpnEcmpSupportValue`
 pub const VPN_ECMP_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
+
+/// `VpnTunnelBandwidth`
+pub const VPN_TUNNEL_BANDWIDTH: &[&str] = &["standard", "large"];

@@ -629,6 +629,11 @@ pub fn invalid_vpc_state(vgw: impl std::fmt::Display, vpc: impl std::fmt::Displa
     ApiError::new("InvalidVpcState", format!("The vpc '{vpc}' already has a virtual private gateway attached: {vgw}"), 400)
 }
 
+/// `InvalidVpnConnectionID.NotFound`: The vpnConnection ID '<id>' does not exist
+pub fn invalid_vpn_connection_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpnConnectionID.NotFound", format!("The vpnConnection ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidVpnGatewayAttachment.NotFound`: The attachment with vpn gateway ID '<vgw>' and vpc ID '<vpc>' does not exist
 pub fn invalid_vpn_gateway_attachment_not_found(vgw: impl std::fmt::Display, vpc: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpnGatewayAttachment.NotFound", format!("The attachment with vpn gateway ID '{vgw}' and vpc ID '{vpc}' does not exist"), 400)

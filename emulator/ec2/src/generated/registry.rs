@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 252] = [
+pub(crate) static REGISTRY: [(&str, Handler); 260] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
@@ -64,6 +64,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 252] = [
     ("CreateVpc", handler!(write crate::vpc::vpcs::create_vpc, dto::CreateVpcRequest, dto::CreateVpcResult)),
     ("CreateVpcEndpoint", handler!(write crate::vpc::endpoints::create_vpc_endpoint, dto::CreateVpcEndpointRequest, dto::CreateVpcEndpointResult)),
     ("CreateVpcPeeringConnection", handler!(write crate::vpc::peering::create_vpc_peering_connection, dto::CreateVpcPeeringConnectionRequest, dto::CreateVpcPeeringConnectionResult)),
+    ("CreateVpnConnection", handler!(write crate::connectivity::vpn::connections::create_vpn_connection, dto::CreateVpnConnectionRequest, dto::CreateVpnConnectionResult)),
+    ("CreateVpnConnectionRoute", handler!(write crate::connectivity::vpn::routes::create_vpn_connection_route, dto::CreateVpnConnectionRouteRequest, ())),
     ("CreateVpnGateway", handler!(write crate::vpc::vpn_gateways::create_vpn_gateway, dto::CreateVpnGatewayRequest, dto::CreateVpnGatewayResult)),
     ("DeleteCarrierGateway", handler!(write crate::connectivity::carrier_gateways::delete_carrier_gateway, dto::DeleteCarrierGatewayRequest, dto::DeleteCarrierGatewayResult)),
     ("DeleteCustomerGateway", handler!(write crate::vpc::vpn_gateways::delete_customer_gateway, dto::DeleteCustomerGatewayRequest, ())),
@@ -99,6 +101,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 252] = [
     ("DeleteVpc", handler!(write crate::vpc::vpcs::delete_vpc, dto::DeleteVpcRequest, ())),
     ("DeleteVpcEndpoints", handler!(write crate::vpc::endpoints::delete_vpc_endpoints, dto::DeleteVpcEndpointsRequest, dto::DeleteVpcEndpointsResult)),
     ("DeleteVpcPeeringConnection", handler!(write crate::vpc::peering::delete_vpc_peering_connection, dto::DeleteVpcPeeringConnectionRequest, dto::DeleteVpcPeeringConnectionResult)),
+    ("DeleteVpnConnection", handler!(write crate::connectivity::vpn::connections::delete_vpn_connection, dto::DeleteVpnConnectionRequest, ())),
+    ("DeleteVpnConnectionRoute", handler!(write crate::connectivity::vpn::routes::delete_vpn_connection_route, dto::DeleteVpnConnectionRouteRequest, ())),
     ("DeleteVpnGateway", handler!(write crate::vpc::vpn_gateways::delete_vpn_gateway, dto::DeleteVpnGatewayRequest, ())),
     ("DeprovisionIpamPoolCidr", handler!(write crate::ipam::cidrs::deprovision_ipam_pool_cidr, dto::DeprovisionIpamPoolCidrRequest, dto::DeprovisionIpamPoolCidrResult)),
     ("DeregisterImage", handler!(write_shared crate::images::register::deregister_image, dto::DeregisterImageRequest, dto::DeregisterImageResult)),
@@ -158,6 +162,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 252] = [
     ("DescribeVpcEndpoints", handler!(read crate::vpc::endpoints::describe_vpc_endpoints, dto::DescribeVpcEndpointsRequest, dto::DescribeVpcEndpointsResult)),
     ("DescribeVpcPeeringConnections", handler!(read crate::vpc::peering::describe_vpc_peering_connections, dto::DescribeVpcPeeringConnectionsRequest, dto::DescribeVpcPeeringConnectionsResult)),
     ("DescribeVpcs", handler!(read crate::vpc::vpcs::describe_vpcs, dto::DescribeVpcsRequest, dto::DescribeVpcsResult)),
+    ("DescribeVpnConnections", handler!(read crate::connectivity::vpn::connections::describe_vpn_connections, dto::DescribeVpnConnectionsRequest, dto::DescribeVpnConnectionsResult)),
     ("DescribeVpnGateways", handler!(read crate::vpc::vpn_gateways::describe_vpn_gateways, dto::DescribeVpnGatewaysRequest, dto::DescribeVpnGatewaysResult)),
     ("DetachInternetGateway", handler!(write crate::vpc::internet_gateways::detach_internet_gateway, dto::DetachInternetGatewayRequest, ())),
     ("DetachNetworkInterface", handler!(write crate::vpc::interfaces::attach::detach_network_interface, dto::DetachNetworkInterfaceRequest, ())),
@@ -228,6 +233,9 @@ pub(crate) static REGISTRY: [(&str, Handler); 252] = [
     ("ModifyVpcAttribute", handler!(write crate::vpc::vpcs::modify_vpc_attribute, dto::ModifyVpcAttributeRequest, ())),
     ("ModifyVpcEndpoint", handler!(write crate::vpc::endpoints::modify_vpc_endpoint, dto::ModifyVpcEndpointRequest, dto::ModifyVpcEndpointResult)),
     ("ModifyVpcPeeringConnectionOptions", handler!(write crate::vpc::peering::modify_vpc_peering_connection_options, dto::ModifyVpcPeeringConnectionOptionsRequest, dto::ModifyVpcPeeringConnectionOptionsResult)),
+    ("ModifyVpnConnection", handler!(write crate::connectivity::vpn::modify::modify_vpn_connection, dto::ModifyVpnConnectionRequest, dto::ModifyVpnConnectionResult)),
+    ("ModifyVpnConnectionOptions", handler!(write crate::connectivity::vpn::modify::modify_vpn_connection_options, dto::ModifyVpnConnectionOptionsRequest, dto::ModifyVpnConnectionOptionsResult)),
+    ("ModifyVpnTunnelOptions", handler!(write crate::connectivity::vpn::modify::modify_vpn_tunnel_options, dto::ModifyVpnTunnelOptionsRequest, dto::ModifyVpnTunnelOptionsResult)),
     ("MonitorInstances", handler!(write crate::compute::attributes::monitor_instances, dto::MonitorInstancesRequest, dto::MonitorInstancesResult)),
     ("ProvisionIpamPoolCidr", handler!(write crate::ipam::cidrs::provision_ipam_pool_cidr, dto::ProvisionIpamPoolCidrRequest, dto::ProvisionIpamPoolCidrResult)),
     ("RebootInstances", handler!(write crate::compute::instances::lifecycle::reboot_instances, dto::RebootInstancesRequest, ())),

@@ -117,6 +117,25 @@ pub fn describe_one(state: &Ec2State, id: &str) -> RouteTable {
         r.state = Some(if alive { "active" } else { "blackhole" }.into());
         routes.push(r);
     }
+    // Routes propagated by an attached virtual private gateway: its VPN connections'
+    // static routes, where no route of the table has the destination already.
+    for vgw in t.propagating_vgws.iter().flatten().filter_map(|p| p.gateway_id.as_deref()) {
+        if vpn_gateways::attached_vpc(state, vgw) != Some(vpc_id.as_str()) {
+            continue;
+        }
+        for cidr in state.connectivity.propagated_routes(vgw) {
+            if routes.iter().any(|r| r.destination_cidr_block.as_deref() == Some(cidr.as_str())) {
+                continue;
+            }
+            routes.push(Route {
+                destination_cidr_block: Some(cidr),
+                gateway_id: Some(vgw.to_string()),
+                origin: Some("EnableVgwRoutePropagation".into()),
+                state: Some("active".into()),
+                ..Default::default()
+            });
+        }
+    }
     t.routes = Some(routes);
     t.tags = state.dto_tags(id);
     t

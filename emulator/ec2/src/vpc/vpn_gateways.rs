@@ -121,7 +121,9 @@ pub fn create_vpn_gateway(
             "Invalid amazonSideAsn {asn}: a private ASN in the range 64512-65534 or 4200000000-4294967294 is required"
         )));
     }
-    if let Some(zone) = input.availability_zone.as_deref() {
+    // An empty zone counts as none, as AWS takes it (Terraform's aws_vpn_gateway sends one).
+    let zone = input.availability_zone.clone().filter(|z| !z.is_empty());
+    if let Some(zone) = zone.as_deref() {
         if !nimbus_core::regions::availability_zones(&ctx.region).iter().any(|z| z.zone_name == zone) {
             return Err(invalid_value("availabilityZone", zone, ""));
         }
@@ -137,7 +139,7 @@ pub fn create_vpn_gateway(
             vpn_gateway_id: Some(id.clone()),
             state: Some("available".into()),
             r#type: Some("ipsec.1".into()),
-            availability_zone: input.availability_zone.clone(),
+            availability_zone: zone,
             vpc_attachments: Some(Vec::new()),
         },
     );
@@ -198,6 +200,10 @@ pub fn delete_vpn_gateway(
 ) -> Result<(), ApiError> {
     let id = input.vpn_gateway_id.as_str();
     get_vgw(state, id)?;
+    // AWS's words (terraform-provider-aws #5831).
+    if state.connectivity.uses_vpn_gateway(id) {
+        return Err(errors::incorrect_state("The VPN gateway is in use."));
+    }
     if let Some(vpc) = attached_vpc(state, id) {
         return Err(errors::incorrect_state(format!(
             "The vpnGateway '{id}' is attached to {vpc}. Detach it before deleting it."
@@ -254,7 +260,8 @@ pub fn describe_vpn_gateways(
     Ok(DescribeVpnGatewaysResult { vpn_gateways: Some(filtered(all, input.filters.as_deref())?) })
 }
 
-/// Adds the gateway to the table's `PropagatingVgws` (no VPN connection brings routes yet).
+/// Adds the gateway to the table's `PropagatingVgws`: the table shows the static routes
+/// of the gateway's VPN connections (`route_tables::describe_one`).
 pub fn enable_vgw_route_propagation(
     state: &mut Ec2State,
     _ctx: &RequestContext,
@@ -377,6 +384,10 @@ pub fn delete_customer_gateway(
     input: DeleteCustomerGatewayRequest,
 ) -> Result<(), ApiError> {
     get_cgw(state, &input.customer_gateway_id)?;
+    // AWS's words (terraform-provider-aws #23632).
+    if state.connectivity.uses_customer_gateway(&input.customer_gateway_id) {
+        return Err(errors::incorrect_state("The customer gateway is in use."));
+    }
     state.customer_gateways.get_mut(&input.customer_gateway_id).expect("checked above").state = Some("deleted".into());
     mark_changed(state, &input.customer_gateway_id, ctx.now);
     Ok(())
