@@ -178,7 +178,9 @@ pub fn detach_vpn_gateway(
     input: DetachVpnGatewayRequest,
 ) -> Result<(), ApiError> {
     get_vgw(state, &input.vpn_gateway_id)?;
-    vpcs::get(state, &input.vpc_id)?;
+    // A VPC that is gone has no attachment either: AWS answers the attachment's error
+    // (Terraform's aws_vpn_gateway detaches from the VPC it last saw before deleting,
+    // and takes InvalidVpnGatewayAttachment.NotFound as done).
     if attached_vpc(state, &input.vpn_gateway_id) != Some(input.vpc_id.as_str()) {
         return Err(errors::invalid_vpn_gateway_attachment_not_found(&input.vpn_gateway_id, &input.vpc_id));
     }
