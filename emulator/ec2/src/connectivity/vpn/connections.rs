@@ -186,7 +186,7 @@ fn check_options(state: &Ec2State, o: &VpnConnectionOptionsSpecification, to_tgw
         }
     }
     if let Some(a) = o.transport_transit_gateway_attachment_id.as_deref() {
-        if !state.transit.attachments.get(a).is_some_and(|a| !a.life.finished()) {
+        if state.transit.attachments.get(a).is_none_or(|a| a.life.finished()) {
             return Err(errors::invalid_transit_gateway_attachment_id_not_found(a, "Attachment"));
         }
     }

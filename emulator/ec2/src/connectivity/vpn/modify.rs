@@ -52,7 +52,7 @@ pub fn modify_vpn_connection(
     }
     check_target(state, vgw, tgw)?;
     if let Some(cgw) = input.customer_gateway_id.as_deref() {
-        if !state.customer_gateways.get(cgw).is_some_and(|g| g.state.as_deref() == Some("available")) {
+        if state.customer_gateways.get(cgw).is_none_or(|g| g.state.as_deref() != Some("available")) {
             return Err(errors::invalid_customer_gateway_id_not_found(cgw));
         }
     }
