@@ -57,13 +57,14 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     }
     let prefix = format!("s{}", std::process::id());
     let dir = std::env::temp_dir().join(format!("nimbus-server-instances-{prefix}"));
+    let rootfs = base_rootfs();
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         instances: Instances {
             mode: InstancesMode::Run,
             prefix: prefix.clone(),
             dir: dir.clone(),
-            image: base_rootfs(),
+            image: rootfs.clone(),
             metrics_period: Some(Duration::from_secs(2)),
         },
         ..Config::default()
@@ -247,6 +248,26 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     let (code, out) = runtime.exec(&replacement, &["cat", "/opt/app/version"]).unwrap();
     assert_eq!((code, out.as_str()), (0, "baked-v1\n"));
     ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={replacement}"));
+
+    // A root filesystem of one's own as an AMI (RegisterImage with a file:// location):
+    // the base image's files (hard links, used read-only) plus a marker.
+    let custom = rootfs.with_file_name(format!("custom-{prefix}"));
+    let status = std::process::Command::new("cp").arg("-al").arg(&rootfs).arg(&custom).status().unwrap();
+    assert!(status.success());
+    std::fs::write(custom.join("etc/custom-marker"), "my own rootfs\n").unwrap();
+    let registered =
+        ec2(&server, &format!("Action=RegisterImage&Name=my-rootfs&ImageLocation=file://{}", custom.display()));
+    let own = between(&registered, "<imageId>", "</imageId>").unwrap().to_string();
+    let run = ec2(&server, &format!("Action=RunInstances&ImageId={own}&MinCount=1&MaxCount=1&InstanceType=t3.micro"));
+    let from_own = between(&run, "<instanceId>", "</instanceId>").unwrap().to_string();
+    wait("an instance of the registered root filesystem boots", || {
+        runtime.report(&from_own).is_some_and(|r| r.ssh_ready)
+    });
+    assert_eq!(runtime.exec(&from_own, &["cat", "/etc/custom-marker"]).unwrap().1, "my own rootfs\n");
+    ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={from_own}"));
+    wait("terminate removes it", || runtime.report(&from_own).is_none());
+    ec2(&server, &format!("Action=DeregisterImage&ImageId={own}"));
+    std::fs::remove_dir_all(&custom).unwrap();
 
     ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={id}"));
     wait("terminate removes the sandbox", || runtime.report(&id).is_none());

@@ -14,5 +14,6 @@ pub mod copy;
 pub mod describe;
 pub mod lookup;
 pub mod register;
+pub mod rootfs;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ use crate::generated::dto::{
 use crate::generated::enums;
 use crate::generated::errors;
 use crate::images::lookup::{check_id, find, iso, Tags};
+use crate::images::rootfs;
 use crate::state::params::one_of;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
@@ -262,6 +263,9 @@ pub fn register_image(
     shared: &Shared,
     input: RegisterImageRequest,
 ) -> Result<RegisterImageResult, ApiError> {
+    if let Some(path) = rootfs::location(&input).map(String::from) {
+        return rootfs::register_root_filesystem(state, ctx, input, &path);
+    }
     check_name(&input.name)?;
     check_unique(state, &input.name)?;
     check_description(input.description.as_deref())?;

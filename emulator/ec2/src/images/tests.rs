@@ -327,3 +327,46 @@ fn missing_images_are_named_together() {
     let one = ec2.call(&ctx, "DescribeImages", json!({"ImageIds": ["ami-0123456789abcdef0"]})).unwrap_err();
     assert_eq!(one.message, "The image id '[ami-0123456789abcdef0]' does not exist");
 }
+
+#[test]
+fn register_image_of_a_root_filesystem_on_the_host() {
+    let ec2 = with_delay(0);
+    let ctx = RequestContext::for_tests();
+    let dir = std::env::temp_dir().join(format!("nimbus-rootfs-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    let location = format!("file://{}", dir.display());
+    assert_eq!(
+        refused(&ec2, &ctx, "RegisterImage", json!({"Name": "mine", "ImageLocation": location})),
+        "InvalidParameterValue",
+        "no /bin/sh: not a root filesystem"
+    );
+    assert_eq!(
+        refused(&ec2, &ctx, "RegisterImage", json!({"Name": "mine", "ImageLocation": "file://relative/dir"})),
+        "InvalidParameterValue"
+    );
+    std::fs::write(dir.join("bin/sh"), "").unwrap();
+    let bdm = json!([{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]);
+    assert_eq!(
+        refused(
+            &ec2,
+            &ctx,
+            "RegisterImage",
+            json!({"Name": "mine", "ImageLocation": location, "BlockDeviceMappings": bdm})
+        ),
+        "InvalidParameterCombination"
+    );
+    let id = str_at(&call(&ec2, &ctx, "RegisterImage", json!({"Name": "mine", "ImageLocation": location})), "/ImageId");
+    let img = image(&ec2, &ctx, &id);
+    assert_eq!(img["ImageLocation"], location.as_str());
+    assert_eq!(img["RootDeviceType"], "ebs");
+    assert_eq!(img["VirtualizationType"], "hvm");
+    let root = &img["BlockDeviceMappings"][0];
+    assert_eq!(root["DeviceName"], "/dev/xvda");
+    let snapshot = root["Ebs"]["SnapshotId"].as_str().unwrap().to_string();
+    let snap = call(&ec2, &ctx, "DescribeSnapshots", json!({"SnapshotIds": [snapshot]}));
+    assert_eq!(snap["Snapshots"][0]["VolumeId"], "vol-ffffffff");
+    assert_eq!(snap["Snapshots"][0]["VolumeSize"], 8);
+    // Instances launch from it like from any EBS-backed image.
+    launch(&ec2, &ctx, &id, json!({}));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

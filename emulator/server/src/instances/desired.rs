@@ -48,12 +48,14 @@ pub fn default_user(image_name: &str) -> &'static str {
     }
 }
 
-/// An image CreateImage made from an instance.
+/// An image CreateImage made from an instance, or RegisterImage from a root filesystem
+/// on this host (`ImageLocation=file:///dir`: `rootfs`, and no instance).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baked {
     pub image_id: String,
     pub instance_id: String,
     pub default_user: String,
+    pub rootfs: Option<std::path::PathBuf>,
 }
 
 /// The desired state of every partition of an EC2 snapshot, and the images made from
@@ -69,15 +71,25 @@ pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Optio
             let first = d.instances.len();
             partition(&mut d, account, region, p, image_names);
             for (id, r) in map(p, "images") {
-                let Some(source) = r["image"].get("SourceInstanceId").and_then(Value::as_str) else { continue };
                 if s(&r["image"], "State") == "deregistered" {
                     continue;
                 }
+                if let Some(dir) = s(&r["image"], "ImageLocation").strip_prefix("file://") {
+                    baked.push(Baked {
+                        image_id: id,
+                        instance_id: String::new(),
+                        default_user: "ec2-user".into(),
+                        rootfs: Some(dir.into()),
+                    });
+                    continue;
+                }
+                let Some(source) = r["image"].get("SourceInstanceId").and_then(Value::as_str) else { continue };
                 let user = d.instances[first..].iter().find(|i| i.id == source).map(|i| i.default_user.clone());
                 baked.push(Baked {
                     image_id: id,
                     instance_id: source.to_string(),
                     default_user: user.unwrap_or_else(|| "ec2-user".into()),
+                    rootfs: None,
                 });
             }
         }
@@ -468,7 +480,10 @@ mod tests {
             call("CreateImage", json!({"InstanceId": id, "Name": "baked"}))["ImageId"].as_str().unwrap().to_string();
         let (d, baked) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
         assert_eq!(d.instances.iter().find(|i| i.id == id).unwrap().power, Power::Stopped);
-        assert_eq!(baked, vec![Baked { image_id: image, instance_id: id.clone(), default_user: "ec2-user".into() }]);
+        assert_eq!(
+            baked,
+            vec![Baked { image_id: image, instance_id: id.clone(), default_user: "ec2-user".into(), rootfs: None }]
+        );
         call("TerminateInstances", json!({"InstanceIds": [id]}));
         let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
         assert!(d.instances.iter().all(|i| i.id != id));

@@ -80,8 +80,9 @@ impl InstanceRuntime {
     }
 }
 
-/// Images made by CreateImage, captured from their instance's disk once each, and
-/// forgotten when deregistered.
+/// Images made by CreateImage, captured from their instance's disk once each, and those
+/// RegisterImage made of a root filesystem here, registered once each; forgotten when
+/// deregistered.
 #[derive(Default)]
 struct Captured {
     /// AMI -> the default user of the instance it was made from.
@@ -92,6 +93,14 @@ impl Captured {
     fn follow(&mut self, runtime: &Runtime, baked: &[desired::Baked]) {
         for b in baked {
             if self.users.contains_key(&b.image_id) {
+                continue;
+            }
+            if let Some(rootfs) = &b.rootfs {
+                match runtime.register_rootfs(&b.image_id, rootfs) {
+                    Ok(_) => tracing::info!(image = %b.image_id, rootfs = %rootfs.display(), "image registered"),
+                    Err(e) => tracing::warn!(image = %b.image_id, error = %e, "registering a root filesystem"),
+                }
+                self.users.insert(b.image_id.clone(), b.default_user.clone());
                 continue;
             }
             // Captured live (after a sync): the image DTO does not keep NoReboot, and a
