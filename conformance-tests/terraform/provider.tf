@@ -19,5 +19,6 @@ provider "aws" {
     ec2        = var.endpoint
     cloudwatch = var.endpoint
     sts        = var.endpoint
+    ssm        = var.endpoint
   }
 }

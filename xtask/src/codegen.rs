@@ -235,13 +235,14 @@ fn gen_model(model: &Value) -> Result<String> {
 
     let _ = writeln!(
         out,
-        "pub static MODEL: ServiceModel = ServiceModel {{\n    service_id: {:?},\n    api_version: {:?},\n    signing_name: {:?},\n    xml_namespace: {:?},\n    target_prefix: {:?},\n    query_compatible: {},\n    protocols: &[{}],\n    operations: &OPERATIONS,\n    shapes: &SHAPES,\n}};\n",
+        "pub static MODEL: ServiceModel = ServiceModel {{\n    service_id: {:?},\n    api_version: {:?},\n    signing_name: {:?},\n    xml_namespace: {:?},\n    target_prefix: {:?},\n    query_compatible: {},\n    json_version: {:?},\n    protocols: &[{}],\n    operations: &OPERATIONS,\n    shapes: &SHAPES,\n}};\n",
         s(meta, "serviceId").unwrap_or_default(),
         s(meta, "apiVersion").unwrap_or_default(),
         s(meta, "signingName").or(s(meta, "endpointPrefix")).unwrap_or_default(),
         s(meta, "xmlNamespace").unwrap_or_default(),
         s(meta, "targetPrefix").unwrap_or_default(),
         meta.get("awsQueryCompatible").is_some(),
+        s(meta, "jsonVersion").unwrap_or("1.0"),
         protocols.join(", "),
     );
 

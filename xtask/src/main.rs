@@ -39,6 +39,7 @@ pub const SERVICES: &[Service] = &[
     Service { key: "ec2", botocore: "ec2", version: "2016-11-15" },
     Service { key: "cloudwatch", botocore: "cloudwatch", version: "2010-08-01" },
     Service { key: "sts", botocore: "sts", version: "2011-06-15" },
+    Service { key: "ssm", botocore: "ssm", version: "2014-11-06" },
 ];
 
 pub struct Service {

@@ -192,7 +192,8 @@ impl Dispatcher {
             }
         };
         if let (true, Some(shape)) = (service.validates_constraints(), op.input) {
-            if let Some(error) = crate::validate::check(model, shape, &input) {
+            if let Some(mut error) = crate::validate::check(model, shape, &input) {
+                error.code = service.validation_error_code().to_string();
                 return fail(env.protocol, Some(model), op.name.to_string(), error);
             }
         }

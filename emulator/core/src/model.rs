@@ -15,7 +15,8 @@ pub enum Protocol {
     Ec2,
     /// awsQuery: `Member.member.1`, XML with an `<OpResult>` wrapper.
     Query,
-    /// awsJson1_0: `X-Amz-Target: Prefix.Op`, JSON bodies.
+    /// awsJson1_0 and awsJson1_1 (the model's `json_version` tells them apart):
+    /// `X-Amz-Target: Prefix.Op`, JSON bodies.
     Json10,
     /// Smithy RPC v2 CBOR: `POST /service/S/operation/Op`, CBOR bodies.
     RpcV2Cbor,
@@ -44,6 +45,9 @@ pub struct ServiceModel {
     pub target_prefix: &'static str,
     /// The service was migrated from awsQuery: JSON/CBOR errors carry `x-amzn-query-error`.
     pub query_compatible: bool,
+    /// `1.0` or `1.1` for a JSON service (botocore's `jsonVersion`): the version in its
+    /// `application/x-amz-json-*` content type; 1.1 errors name the bare shape in `__type`.
+    pub json_version: &'static str,
     pub protocols: &'static [Protocol],
     /// Sorted by name.
     pub operations: &'static [Operation],

@@ -76,6 +76,12 @@ pub trait Service: Send + Sync + 'static {
         true
     }
 
+    /// The code of a model-constraint refusal: Coral's `ValidationError` (STS,
+    /// CloudWatch), `ValidationException` where the service names it so (SSM).
+    fn validation_error_code(&self) -> &'static str {
+        "ValidationError"
+    }
+
     /// Forgets all state.
     fn reset(&self);
 

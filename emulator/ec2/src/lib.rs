@@ -26,12 +26,13 @@ use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
-pub use catalogue::names::{instance_type_shape, public_image_name};
+pub use catalogue::names::{instance_type_shape, public_image_ids, public_image_name};
 pub use catalogue::seed_images::{SeedImageError, SeedImages};
 use generated::errors;
 pub use generated::model::MODEL;
 use registry::Handler;
 use state::shared::Shared;
+pub use state::shared::{ParameterRefusal, ParameterResolver};
 pub use state::Ec2State;
 
 pub struct Ec2 {
@@ -80,6 +81,12 @@ impl Ec2 {
     /// DescribeInstanceStatus answer from it. `false` when a host was set before.
     pub fn set_instance_host(&self, host: std::sync::Arc<dyn host::InstanceHost>) -> bool {
         self.shared.set_host(host)
+    }
+
+    /// Where `resolve:ssm:` image ids are looked up (SSM, wired by the server).
+    pub fn with_parameters(mut self, resolver: std::sync::Arc<dyn ParameterResolver>) -> Self {
+        self.shared.set_parameters(resolver);
+        self
     }
 }
 

@@ -398,7 +398,7 @@ fn decode_content(wire: &WireRequest, raw: &Bytes, limit: usize) -> Result<Bytes
 /// An error found before dispatch, rendered in the protocol the headers name.
 fn edge_error(wire: &WireRequest, err: &ApiError, started: Instant) -> Response {
     let models: Vec<&'static nimbus_core::model::ServiceModel> =
-        vec![&nimbus_ec2::MODEL, &nimbus_cloudwatch::MODEL, &nimbus_sts::MODEL];
+        vec![&nimbus_ec2::MODEL, &nimbus_cloudwatch::MODEL, &nimbus_sts::MODEL, &nimbus_ssm::MODEL];
     let (protocol, model) = match protocol::detect(wire, &models) {
         Ok(env) => (env.protocol, Some(env.service)),
         Err(e) => (e.protocol, e.service),

@@ -9,6 +9,7 @@ mod ec2_actions;
 mod edge;
 pub mod instances;
 pub mod persistence;
+mod ssm_catalogue;
 pub mod tls;
 
 use std::sync::Arc;
@@ -97,11 +98,14 @@ impl App {
     pub fn in_memory(config: Config) -> App {
         let store = Arc::new(CredentialStore::new(config.credentials.clone()));
         let clock = Arc::new(Clock::new());
-        let ec2 = Arc::new(nimbus_ec2::Ec2::new(config.ec2));
+        let ssm = Arc::new(nimbus_ssm::Ssm::new(Arc::new(ssm_catalogue::Ec2Images)));
+        let ec2 = Arc::new(
+            nimbus_ec2::Ec2::new(config.ec2).with_parameters(Arc::new(ssm_catalogue::SsmParameters(ssm.clone()))),
+        );
         let alarm_actions = Arc::new(ec2_actions::Ec2Actions { ec2: ec2.clone(), clock: clock.clone() });
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions));
         let services: Vec<Arc<dyn Service>> =
-            vec![ec2.clone(), cloudwatch.clone(), Arc::new(nimbus_sts::Sts::new(store.clone()))];
+            vec![ec2.clone(), cloudwatch.clone(), Arc::new(nimbus_sts::Sts::new(store.clone())), ssm];
         let auth = Authenticator { mode: config.auth, store: store.clone() };
         let mut dispatcher = Dispatcher::new(services, auth, clock);
         if let Some(seed) = config.id_seed {

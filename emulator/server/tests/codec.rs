@@ -58,6 +58,7 @@ static CODEC_MODEL: ServiceModel = ServiceModel {
     xml_namespace: "https://nimbus.invalid/doc/2020-01-01/",
     target_prefix: "",
     query_compatible: false,
+    json_version: "1.0",
     protocols: &[Protocol::Query],
     operations: &[Operation {
         name: "Echo",

@@ -9,6 +9,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     xml_namespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
     target_prefix: "GraniteServiceVersion20100801",
     query_compatible: true,
+    json_version: "1.0",
     protocols: &[Protocol::RpcV2Cbor, Protocol::Json10, Protocol::Query],
     operations: &OPERATIONS,
     shapes: &SHAPES,

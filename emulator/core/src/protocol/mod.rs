@@ -384,7 +384,7 @@ pub fn encode_output(env: &Envelope, op: &'static Operation, output: &Value, req
                 .into_bytes()
         }
         Protocol::Json10 => {
-            headers.push((CONTENT_TYPE, "application/x-amz-json-1.0".into()));
+            headers.push((CONTENT_TYPE, json_content_type(Some(env.service))));
             json::encode_output(env.service, op.output, output)
         }
         Protocol::RpcV2Cbor => {
@@ -397,6 +397,11 @@ pub fn encode_output(env: &Envelope, op: &'static Operation, output: &Value, req
         }
     };
     WireResponse { status: 200, headers, body }
+}
+
+/// `application/x-amz-json-1.0` or `-1.1`, as the service's model says.
+fn json_content_type(service: Option<&'static ServiceModel>) -> String {
+    format!("application/x-amz-json-{}", service.map_or("1.0", |m| m.json_version))
 }
 
 /// Renders an error in the protocol of the request. In debug builds, details that do
@@ -427,13 +432,17 @@ pub fn encode_error(
                 ));
             }
             let error_type = match modeled {
+                // awsJson1_1 services (SSM) answer the bare shape name.
+                Some((m, _, shape)) if protocol == Protocol::Json10 && m.json_version == "1.1" => {
+                    shape.name.to_string()
+                }
                 Some((m, _, shape)) => {
                     format!("com.amazonaws.{}#{}", m.service_id.to_ascii_lowercase().replace(' ', ""), shape.name)
                 }
                 None => err.code.clone(),
             };
             if protocol == Protocol::Json10 {
-                headers.push((CONTENT_TYPE, "application/x-amz-json-1.0".into()));
+                headers.push((CONTENT_TYPE, json_content_type(service)));
                 let mut body = serde_json::Map::new();
                 body.insert("__type".into(), Value::String(error_type));
                 body.insert("message".into(), Value::String(err.message.clone()));

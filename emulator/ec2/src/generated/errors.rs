@@ -709,6 +709,11 @@ pub fn security_groups_per_interface_limit_exceeded() -> ApiError {
     ApiError::new("SecurityGroupsPerInterfaceLimitExceeded", format!("The maximum number of security groups per interface has been reached."), 400)
 }
 
+/// `SsmInvalidParameter`: <message>
+pub fn ssm_invalid_parameter(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("SsmInvalidParameter", format!("{message}"), 400)
+}
+
 /// `TagLimitExceeded`: The maximum number of Tags for a resource has been reached.
 pub fn tag_limit_exceeded() -> ApiError {
     ApiError::new("TagLimitExceeded", format!("The maximum number of Tags for a resource has been reached."), 400)

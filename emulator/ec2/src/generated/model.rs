@@ -9,6 +9,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     xml_namespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
     target_prefix: "",
     query_compatible: false,
+    json_version: "1.0",
     protocols: &[Protocol::Ec2],
     operations: &OPERATIONS,
     shapes: &SHAPES,

@@ -9,6 +9,7 @@
 //! A new image is stored `pending`, dated in `Ec2State::timestamps`, and shown
 //! `available` once the transition delay has passed; its snapshots follow the same clock.
 
+pub mod aliases;
 pub mod attributes;
 pub mod copy;
 pub mod describe;

@@ -89,13 +89,14 @@ type Key = (String, String);
 /// Every partition's images and snapshots, by (region, id), and each partition's half
 /// of every transit gateway peering, by (attachment id, account, region).
 /// Also the host that runs instances, when there is one (`--instances run`): set once,
-/// kept across resets.
+/// kept across resets; and where `resolve:ssm:` image ids are looked up.
 #[derive(Debug, Default)]
 pub struct Shared {
     images: RwLock<BTreeMap<Key, PublishedImage>>,
     snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
     peerings: RwLock<BTreeMap<(String, String, String), AttachmentRecord>>,
     host: HostSlot,
+    parameters: Parameters,
 }
 
 #[derive(Default)]
@@ -104,6 +105,32 @@ struct HostSlot(OnceLock<Arc<dyn InstanceHost>>);
 impl std::fmt::Debug for HostSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.get().is_some() { "HostSlot(set)" } else { "HostSlot(none)" })
+    }
+}
+
+/// Why a `resolve:ssm:` parameter names no image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterRefusal {
+    /// No such parameter (or version, or label).
+    NotFound,
+    /// The account's parameter is not of data type `aws:ec2:image`.
+    NotAnImage,
+}
+
+/// What `resolve:ssm:<parameter>` reads: SSM's parameters, which the server wires in
+/// (the crates stay apart). SSM never calls EC2 while holding its own locks, so EC2 may
+/// ask while it holds a partition's.
+pub trait ParameterResolver: Send + Sync {
+    /// The value of `name` (`name`, `name:version`, `name:label`) for `account` in `region`.
+    fn resolve_image(&self, account: &str, region: &str, name: &str) -> Result<String, ParameterRefusal>;
+}
+
+#[derive(Default)]
+struct Parameters(Option<Arc<dyn ParameterResolver>>);
+
+impl std::fmt::Debug for Parameters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Parameters(wired)" } else { "Parameters(none)" })
     }
 }
 
@@ -122,6 +149,18 @@ impl Shared {
     /// The host that runs instances, if any.
     pub fn host(&self) -> Option<&dyn InstanceHost> {
         self.host.0.get().map(|h| h.as_ref())
+    }
+
+    pub fn set_parameters(&mut self, resolver: Arc<dyn ParameterResolver>) {
+        self.parameters = Parameters(Some(resolver));
+    }
+
+    /// A `resolve:ssm:` parameter's value; without SSM wired in, no parameter exists.
+    pub fn resolve_parameter(&self, account: &str, region: &str, name: &str) -> Result<String, ParameterRefusal> {
+        match &self.parameters.0 {
+            Some(r) => r.resolve_image(account, region, name),
+            None => Err(ParameterRefusal::NotFound),
+        }
     }
 
     /// Publishes what the request changed in the partition of `account` in `region`.

@@ -9,6 +9,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     xml_namespace: "https://sts.amazonaws.com/doc/2011-06-15/",
     target_prefix: "",
     query_compatible: false,
+    json_version: "1.0",
     protocols: &[Protocol::Query],
     operations: &OPERATIONS,
     shapes: &SHAPES,

@@ -231,6 +231,7 @@ pub fn run_instances(
     let Some(image_id) = input.image_id.clone() else {
         return Err(errors::missing_parameter("ImageId"));
     };
+    let image_id = images::aliases::resolve(ctx, shared, &image_id)?;
     let image = images::lookup::for_launch(state, ctx, shared, &image_id)?;
     let instance_type = input.instance_type.clone().unwrap_or_else(|| "m1.small".into());
     let info = catalogue::instance_type(&instance_type)

@@ -13,6 +13,8 @@ use crate::generated::dto::{
     DescribeLaunchTemplatesResult, LaunchTemplate, LaunchTemplateVersion,
 };
 use crate::generated::errors;
+use crate::images::aliases;
+use crate::state::shared::Shared;
 use crate::state::support::{filtered, paginate, tag_pairs};
 use crate::state::Ec2State;
 
@@ -104,7 +106,8 @@ impl Filterable for LaunchTemplateVersion {
 /// MaxVersion), or the `$Latest`/`$Default` versions of every template.
 pub fn describe_launch_template_versions(
     state: &Ec2State,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
+    shared: &Shared,
     input: DescribeLaunchTemplateVersionsRequest,
 ) -> Result<DescribeLaunchTemplateVersionsResult, ApiError> {
     let requested = input.versions.clone().unwrap_or_default();
@@ -141,6 +144,16 @@ pub fn describe_launch_template_versions(
         numbers.sort_unstable();
         numbers.dedup();
         items.extend(numbers.into_iter().map(|n| describe_version(t, n)));
+    }
+    if input.resolve_alias == Some(true) {
+        // AWS shows the AMI the alias names now; an alias that no longer resolves stays.
+        for data in items.iter_mut().filter_map(|v| v.launch_template_data.as_mut()) {
+            if let Some(id) = data.image_id.as_deref() {
+                if let Ok(resolved) = aliases::resolve(ctx, shared, id) {
+                    data.image_id = Some(resolved);
+                }
+            }
+        }
     }
     let items = filtered(items, input.filters.as_deref())?;
     let (page, next) = paginate(

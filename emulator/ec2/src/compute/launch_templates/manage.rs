@@ -17,16 +17,20 @@ use crate::generated::dto::{
     ModifyLaunchTemplateRequest, ModifyLaunchTemplateResult, RequestLaunchTemplateData, ResponseError,
 };
 use crate::generated::errors;
+use crate::images::aliases;
+use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, LaunchTemplateRecord, LaunchTemplateVersionRecord};
 
 pub fn create_launch_template(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: CreateLaunchTemplateRequest,
 ) -> Result<CreateLaunchTemplateResult, ApiError> {
     let name = input.launch_template_name;
     check_name(&name)?;
+    aliases::check(ctx, shared, input.launch_template_data.image_id.as_deref())?;
     check_description(input.version_description.as_deref())?;
     let tags = spec_tags(input.tag_specifications.as_deref(), "launch-template")?;
     if by_name(state, &name).is_some() {
@@ -83,6 +87,7 @@ fn overlay(base: &RequestLaunchTemplateData, over: &RequestLaunchTemplateData) -
 pub fn create_launch_template_version(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: CreateLaunchTemplateVersionRequest,
 ) -> Result<CreateLaunchTemplateVersionResult, ApiError> {
     let t = find(state, input.launch_template_id.as_deref(), input.launch_template_name.as_deref(), "modify")?;
@@ -94,6 +99,7 @@ pub fn create_launch_template_version(
             overlay(&t.versions[&n].data, &input.launch_template_data)
         }
     });
+    aliases::check(ctx, shared, data.image_id.as_deref())?;
     let latest = t.template.latest_version_number.unwrap_or(0);
     if latest >= MAX_VERSIONS {
         return Err(errors::invalid_parameter_value(format!(

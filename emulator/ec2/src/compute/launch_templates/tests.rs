@@ -15,6 +15,7 @@ use crate::generated::dto::{
     LaunchTemplateVersion, ModifyLaunchTemplateRequest, RequestLaunchTemplateData, RunInstancesRequest, Tag,
     TagSpecification,
 };
+use crate::state::shared::Shared;
 use crate::state::support::testing::setup;
 use crate::state::Ec2State;
 
@@ -33,7 +34,12 @@ fn create(s: &mut Ec2State, ctx: &RequestContext, name: &str, d: RequestLaunchTe
         version_description: Some("first".into()),
         ..Default::default()
     };
-    create_launch_template(s, ctx, input).unwrap().launch_template.unwrap().launch_template_id.unwrap()
+    create_launch_template(s, ctx, &Shared::default(), input)
+        .unwrap()
+        .launch_template
+        .unwrap()
+        .launch_template_id
+        .unwrap()
 }
 
 fn new_version(
@@ -49,11 +55,11 @@ fn new_version(
         launch_template_data: d,
         ..Default::default()
     };
-    create_launch_template_version(s, ctx, input).map(|o| o.launch_template_version.unwrap())
+    create_launch_template_version(s, ctx, &Shared::default(), input).map(|o| o.launch_template_version.unwrap())
 }
 
 fn versions(s: &Ec2State, ctx: &RequestContext, input: DescribeLaunchTemplateVersionsRequest) -> Vec<i64> {
-    describe_launch_template_versions(s, ctx, input)
+    describe_launch_template_versions(s, ctx, &Shared::default(), input)
         .unwrap()
         .launch_template_versions
         .unwrap()
@@ -74,19 +80,19 @@ fn templates_are_named_uniquely_and_tagged() {
         }]),
         ..Default::default()
     };
-    let lt = create_launch_template(&mut s, &ctx, input.clone()).unwrap().launch_template.unwrap();
+    let lt = create_launch_template(&mut s, &ctx, &Shared::default(), input.clone()).unwrap().launch_template.unwrap();
     assert!(lt.launch_template_id.as_deref().unwrap().starts_with("lt-"));
     assert_eq!((lt.default_version_number, lt.latest_version_number), (Some(1), Some(1)));
     assert_eq!(lt.created_by.as_deref(), Some(ctx.caller.arn.as_str()));
     assert_eq!(lt.tags.unwrap().len(), 1);
-    let err = create_launch_template(&mut s, &ctx, input.clone()).unwrap_err();
+    let err = create_launch_template(&mut s, &ctx, &Shared::default(), input.clone()).unwrap_err();
     assert_eq!(
         (err.code.as_str(), err.message.as_str()),
         ("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use.")
     );
     for bad in ["ab", "has space", &"x".repeat(129)] {
         let input = CreateLaunchTemplateRequest { launch_template_name: bad.into(), ..input.clone() };
-        let err = create_launch_template(&mut s, &ctx, input).unwrap_err();
+        let err = create_launch_template(&mut s, &ctx, &Shared::default(), input).unwrap_err();
         assert_eq!(err.code, "InvalidLaunchTemplateName.MalformedException", "{bad}");
     }
     let wrong_type = CreateLaunchTemplateRequest {
@@ -94,7 +100,10 @@ fn templates_are_named_uniquely_and_tagged() {
         tag_specifications: Some(vec![TagSpecification { resource_type: Some("instance".into()), tags: None }]),
         ..input
     };
-    assert_eq!(create_launch_template(&mut s, &ctx, wrong_type).unwrap_err().code, "InvalidParameterValue");
+    assert_eq!(
+        create_launch_template(&mut s, &ctx, &Shared::default(), wrong_type).unwrap_err().code,
+        "InvalidParameterValue"
+    );
 
     let by = |name: &str, value: &str| DescribeLaunchTemplatesRequest {
         filters: Some(vec![Filter { name: Some(name.into()), values: Some(vec![value.into()]) }]),
@@ -195,10 +204,10 @@ fn versions_build_on_their_source_and_the_default_moves() {
         ..of(&[])
     };
     assert_eq!(versions(&s, &ctx, by_image), vec![3, 4]);
-    let err = describe_launch_template_versions(&s, &ctx, of(&["8"])).unwrap_err();
+    let err = describe_launch_template_versions(&s, &ctx, &Shared::default(), of(&["8"])).unwrap_err();
     assert_eq!(err.message, format!("Could not find the specified version 8 for the launch template with ID {id}."));
     let paged = DescribeLaunchTemplateVersionsRequest { max_results: Some(3), ..of(&[]) };
-    let first_page = describe_launch_template_versions(&s, &ctx, paged.clone()).unwrap();
+    let first_page = describe_launch_template_versions(&s, &ctx, &Shared::default(), paged.clone()).unwrap();
     assert_eq!(first_page.launch_template_versions.unwrap().len(), 3);
     let rest = DescribeLaunchTemplateVersionsRequest { next_token: first_page.next_token, ..paged };
     assert_eq!(versions(&s, &ctx, rest), vec![4]);
@@ -216,11 +225,17 @@ fn versions_of_every_template_only_by_alias() {
     };
     assert_eq!(versions(&s, &ctx, all(&["$Latest"])).len(), 2);
     assert_eq!(versions(&s, &ctx, all(&["$Latest", "$Default"])).len(), 3);
-    assert_eq!(describe_launch_template_versions(&s, &ctx, all(&["1"])).unwrap_err().code, "InvalidParameterValue");
-    assert_eq!(describe_launch_template_versions(&s, &ctx, all(&[])).unwrap_err().code, "MissingParameter");
+    assert_eq!(
+        describe_launch_template_versions(&s, &ctx, &Shared::default(), all(&["1"])).unwrap_err().code,
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        describe_launch_template_versions(&s, &ctx, &Shared::default(), all(&[])).unwrap_err().code,
+        "MissingParameter"
+    );
     let missing =
         DescribeLaunchTemplateVersionsRequest { launch_template_name: Some("zzz".into()), ..Default::default() };
-    let err = describe_launch_template_versions(&s, &ctx, missing).unwrap_err();
+    let err = describe_launch_template_versions(&s, &ctx, &Shared::default(), missing).unwrap_err();
     assert_eq!(
         (err.code.as_str(), err.message.as_str()),
         (
