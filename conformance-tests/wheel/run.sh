@@ -12,7 +12,12 @@ mkdir -p "$work"
 started=$(date +%s)
 
 rm -rf "$work/wheel" "$work/wheel-venv"
-(cd "$root" && cargo xtask wheel --dev --out "$work/wheel")
+# The xtask binary itself rather than `cargo xtask` (a `cargo run`, which would change
+# the CARGO_* variables that ring's build script watches, and so rebuild it and all
+# above it instead of relinking the debug binary).
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+(cd "$root" && cargo build --quiet -p xtask && "$target/debug/xtask" wheel --dev --out "$work/wheel")
 wheel="$(ls "$work"/wheel/nimbus_cloud-*.whl)"
 echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 

@@ -10,7 +10,10 @@
 //! - `--dev`: the host's glibc target and the dev profile, which reuses the debug build
 //!   `cargo build --bin nimbus` made (only the binary is relinked, stripped): what CI
 //!   installs and tests. maturin's audit picks the lowest manylinux tag the binary's
-//!   glibc symbol versions allow;
+//!   glibc symbol versions allow. The reuse needs the environment cargo saw then:
+//!   `ring`'s build script watches `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`, which
+//!   `cargo xtask` (a `cargo run`) sets, so conformance-tests/wheel/run.sh runs the
+//!   built xtask binary itself;
 //! - `--out DIR` [default: `<target dir>/wheels`].
 //!
 //! maturin and wheel come from PyPI, pinned, into a venv under the target directory.
@@ -117,22 +120,6 @@ fn maturin(tools: &Path, flags: &[&str], env: &[(String, String)], out: &Path) -
     let mut cmd = Command::new(tools.join("bin/maturin"));
     cmd.arg("build").args(flags).arg("--out").arg(out).current_dir(root().join("python"));
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    // What `cargo run` set for the xtask itself: build scripts (ring's) track some of
-    // these, and seeing them change would rebuild them and all above them each time.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"].contains(&name.as_ref())
-        {
-            cmd.env_remove(name.as_ref());
-        }
-    }
-    // maturin finds zig and the venv's Python through PATH.
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut paths = vec![tools.join("bin")];
-    paths.extend(std::env::split_paths(&path));
-    cmd.env("PATH", std::env::join_paths(paths).map_err(|e| e.to_string())?);
     check("maturin build", cmd.status())?;
     let after = wheels_in(out);
     after
