@@ -244,6 +244,9 @@ pub fn create_image(
     image.source_instance_id = Some(input.instance_id.clone());
     image.block_device_mappings = Some(mappings);
     let id = create_image_record(state, ctx, image, image_tags);
+    if let Some(rec) = state.images.get_mut(&id) {
+        rec.no_reboot = input.no_reboot.unwrap_or(false);
+    }
     Ok(CreateImageResult { image_id: Some(id) })
 }
 

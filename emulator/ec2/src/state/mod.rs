@@ -132,6 +132,10 @@ pub struct ImageRecord {
     /// Until when deregistration stays refused after protection with a cooldown was
     /// disabled.
     pub protected_until: Option<DateTime<Utc>>,
+    /// CreateImage's NoReboot: a host that runs the source instance copies its disk
+    /// live instead of shutting it down for the copy and booting it again.
+    #[serde(default)]
+    pub no_reboot: bool,
 }
 
 /// An EBS snapshot and who may create volumes from it. `snapshot.state` is the stored

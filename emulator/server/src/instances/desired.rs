@@ -56,6 +56,8 @@ pub struct Baked {
     pub instance_id: String,
     pub default_user: String,
     pub rootfs: Option<std::path::PathBuf>,
+    /// CreateImage's NoReboot: copy the disk live.
+    pub no_reboot: bool,
 }
 
 /// The desired state of every partition of an EC2 snapshot, and the images made from
@@ -80,6 +82,7 @@ pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Optio
                         instance_id: String::new(),
                         default_user: "ec2-user".into(),
                         rootfs: Some(dir.into()),
+                        no_reboot: true,
                     });
                     continue;
                 }
@@ -90,6 +93,7 @@ pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Optio
                     instance_id: source.to_string(),
                     default_user: user.unwrap_or_else(|| "ec2-user".into()),
                     rootfs: None,
+                    no_reboot: r["no_reboot"].as_bool().unwrap_or(false),
                 });
             }
         }
@@ -482,7 +486,13 @@ mod tests {
         assert_eq!(d.instances.iter().find(|i| i.id == id).unwrap().power, Power::Stopped);
         assert_eq!(
             baked,
-            vec![Baked { image_id: image, instance_id: id.clone(), default_user: "ec2-user".into(), rootfs: None }]
+            vec![Baked {
+                image_id: image,
+                instance_id: id.clone(),
+                default_user: "ec2-user".into(),
+                rootfs: None,
+                no_reboot: false
+            }]
         );
         call("TerminateInstances", json!({"InstanceIds": [id]}));
         let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);

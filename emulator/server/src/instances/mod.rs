@@ -103,9 +103,9 @@ impl Captured {
                 self.users.insert(b.image_id.clone(), b.default_user.clone());
                 continue;
             }
-            // Captured live (after a sync): the image DTO does not keep NoReboot, and a
-            // reboot nobody asked for would be the worse surprise.
-            match runtime.capture_image(&b.instance_id, &b.image_id, true) {
+            // As EC2: without NoReboot the instance is shut down for the copy and booted
+            // again; with it, the disk is copied live (after a sync).
+            match runtime.capture_image(&b.instance_id, &b.image_id, b.no_reboot) {
                 Ok(_) => {
                     tracing::info!(image = %b.image_id, instance = %b.instance_id, "image captured");
                     self.users.insert(b.image_id.clone(), b.default_user.clone());
