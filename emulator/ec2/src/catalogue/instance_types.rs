@@ -22,23 +22,58 @@ impl Filterable for InstanceTypeInfo {
         let p = self.processor_info.as_ref();
         let v = self.v_cpu_info.as_ref();
         let e = self.ebs_info.as_ref();
+        let f = |v: Option<f64>| v.map(|x| vec![x.to_string()]).unwrap_or_default();
         let net = self.network_info.as_ref();
+        let opt = e.and_then(|e| e.ebs_optimized_info.as_ref());
+        let store = self.instance_storage_info.as_ref();
+        let disks = store.and_then(|i| i.disks.clone()).unwrap_or_default();
         Some(match name {
             "auto-recovery-supported" => b(self.auto_recovery_supported),
             "bare-metal" => b(self.bare_metal),
             "burstable-performance-supported" => b(self.burstable_performance_supported),
             "current-generation" => b(self.current_generation),
             "dedicated-hosts-supported" => b(self.dedicated_hosts_supported),
+            "ebs-info.attachment-limit-type" => e.map(|e| s(&e.attachment_limit_type)).unwrap_or_default(),
+            "ebs-info.maximum-ebs-attachments" => n(e.and_then(|e| e.maximum_ebs_attachments).map(i64::from)),
+            "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps" => {
+                n(opt.and_then(|o| o.baseline_bandwidth_in_mbps).map(i64::from))
+            }
+            "ebs-info.ebs-optimized-info.baseline-iops" => n(opt.and_then(|o| o.baseline_iops).map(i64::from)),
+            "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps" => {
+                f(opt.and_then(|o| o.baseline_throughput_in_m_bps))
+            }
+            "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps" => {
+                n(opt.and_then(|o| o.maximum_bandwidth_in_mbps).map(i64::from))
+            }
+            "ebs-info.ebs-optimized-info.maximum-iops" => n(opt.and_then(|o| o.maximum_iops).map(i64::from)),
+            "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps" => {
+                f(opt.and_then(|o| o.maximum_throughput_in_m_bps))
+            }
             "ebs-info.ebs-optimized-support" => e.map(|e| s(&e.ebs_optimized_support)).unwrap_or_default(),
             "ebs-info.encryption-support" => e.map(|e| s(&e.encryption_support)).unwrap_or_default(),
             "ebs-info.nvme-support" => e.map(|e| s(&e.nvme_support)).unwrap_or_default(),
             "free-tier-eligible" => b(self.free_tier_eligible),
             "hibernation-supported" => b(self.hibernation_supported),
             "hypervisor" => s(&self.hypervisor),
+            "instance-storage-info.disk.count" => disks.iter().filter_map(|d| d.count).map(|c| c.to_string()).collect(),
+            "instance-storage-info.disk.size-in-gb" => {
+                disks.iter().filter_map(|d| d.size_in_gb).map(|c| c.to_string()).collect()
+            }
+            "instance-storage-info.disk.type" => disks.iter().filter_map(|d| d.r#type.clone()).collect(),
+            "instance-storage-info.encryption-support" => store.map(|i| s(&i.encryption_support)).unwrap_or_default(),
+            "instance-storage-info.nvme-support" => store.map(|i| s(&i.nvme_support)).unwrap_or_default(),
+            "instance-storage-info.total-size-in-gb" => n(store.and_then(|i| i.total_size_in_gb)),
             "instance-storage-supported" => b(self.instance_storage_supported),
             "instance-type" => s(&self.instance_type),
             "memory-info.size-in-mib" => n(self.memory_info.as_ref().and_then(|m| m.size_in_mi_b)),
+            "network-info.bandwidth-weightings" => net.map(|x| list(&x.bandwidth_weightings)).unwrap_or_default(),
+            "network-info.efa-info.maximum-efa-interfaces" => {
+                n(net.and_then(|x| x.efa_info.as_ref()).and_then(|i| i.maximum_efa_interfaces).map(i64::from))
+            }
             "network-info.efa-supported" => b(net.and_then(|x| x.efa_supported)),
+            "network-info.flexible-ena-queues-support" => {
+                net.map(|x| s(&x.flexible_ena_queues_support)).unwrap_or_default()
+            }
             "network-info.ena-support" => net.map(|x| s(&x.ena_support)).unwrap_or_default(),
             "network-info.encryption-in-transit-supported" => b(net.and_then(|x| x.encryption_in_transit_supported)),
             "network-info.ipv4-addresses-per-interface" => {
@@ -55,11 +90,14 @@ impl Filterable for InstanceTypeInfo {
             "network-info.network-performance" => net.map(|x| s(&x.network_performance)).unwrap_or_default(),
             "nitro-enclaves-support" => s(&self.nitro_enclaves_support),
             "nitro-tpm-support" => s(&self.nitro_tpm_support),
+            "nitro-tpm-info.supported-versions" => {
+                self.nitro_tpm_info.as_ref().map(|t| list(&t.supported_versions)).unwrap_or_default()
+            }
             "processor-info.manufacturer" => p.map(|p| s(&p.manufacturer)).unwrap_or_default(),
             "processor-info.supported-architecture" => p.map(|p| list(&p.supported_architectures)).unwrap_or_default(),
-            "processor-info.sustained-clock-speed-in-ghz" => {
-                p.and_then(|p| p.sustained_clock_speed_in_ghz).map(|g| vec![g.to_string()]).unwrap_or_default()
-            }
+            "processor-info.supported-features" => p.map(|p| list(&p.supported_features)).unwrap_or_default(),
+            "processor-info.sustained-clock-speed-in-ghz" => f(p.and_then(|p| p.sustained_clock_speed_in_ghz)),
+            "reboot-migration-support" => s(&self.reboot_migration_support),
             "supported-boot-mode" => list(&self.supported_boot_modes),
             "supported-root-device-type" => list(&self.supported_root_device_types),
             "supported-usage-class" => list(&self.supported_usage_classes),

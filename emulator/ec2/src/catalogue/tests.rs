@@ -126,6 +126,26 @@ fn describe_pages_over_the_region_and_filters() {
     assert!(amd.contains(&"c6a.large".to_string()) && amd.contains(&"t3a.small".to_string()));
     assert!(!amd.iter().any(|t| t.starts_with("m4.") || t.starts_with("t3.")));
 
+    // Every filter name of the model's documentation is known.
+    let sev = json!([
+        {"Name": "processor-info.supported-features", "Values": ["amd-sev-snp"]},
+        {"Name": "vcpu-info.default-vcpus", "Values": ["2"]}
+    ]);
+    assert_eq!(page_through(&ec2, &ctx, json!({"Filters": sev})), ["c6a.large", "m6a.large", "r6a.large"]);
+    let nvme = json!([
+        {"Name": "instance-storage-info.disk.type", "Values": ["ssd"]},
+        {"Name": "instance-storage-info.nvme-support", "Values": ["required"]},
+        {"Name": "processor-info.manufacturer", "Values": ["AMD"]},
+        {"Name": "vcpu-info.default-vcpus", "Values": ["2"]}
+    ]);
+    assert_eq!(
+        page_through(&ec2, &ctx, json!({"Filters": nvme})),
+        ["c5ad.large", "g6f.large", "m5ad.large", "r5ad.large"]
+    );
+    let ebs = json!([{"Name": "ebs-info.ebs-optimized-info.maximum-iops", "Values": ["260000"]},
+                     {"Name": "instance-type", "Values": ["p5.*"]}]);
+    assert!(page_through(&ec2, &ctx, json!({"Filters": ebs})).contains(&"p5.48xlarge".to_string()));
+
     let out = call(&ec2, &ctx, "DescribeInstanceTypes", json!({"InstanceTypes": ["p5.48xlarge", "m4.large"]}));
     assert_eq!(str_at(&out, "/InstanceTypes/0/InstanceType"), "m4.large");
     assert_eq!(out["InstanceTypes"][1]["VCpuInfo"]["DefaultVCpus"], 192);
@@ -183,4 +203,73 @@ fn images_have_region_ids() {
     assert!(images.iter().all(|i| i.image_id.as_deref().unwrap().len() == 21));
     assert_ne!(public_images("us-east-1")[0].image_id, images[0].image_id);
     assert_eq!(public_images("eu-west-1")[0].image_id, images[0].image_id);
+}
+
+/// The filter names of DescribeInstanceTypes in the model's documentation (botocore 1.44.8).
+const FILTERS: [&str; 56] = [
+    "auto-recovery-supported",
+    "bare-metal",
+    "burstable-performance-supported",
+    "current-generation",
+    "dedicated-hosts-supported",
+    "ebs-info.attachment-limit-type",
+    "ebs-info.maximum-ebs-attachments",
+    "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps",
+    "ebs-info.ebs-optimized-info.baseline-iops",
+    "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps",
+    "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps",
+    "ebs-info.ebs-optimized-info.maximum-iops",
+    "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps",
+    "ebs-info.ebs-optimized-support",
+    "ebs-info.encryption-support",
+    "ebs-info.nvme-support",
+    "free-tier-eligible",
+    "hibernation-supported",
+    "hypervisor",
+    "instance-storage-info.disk.count",
+    "instance-storage-info.disk.size-in-gb",
+    "instance-storage-info.disk.type",
+    "instance-storage-info.encryption-support",
+    "instance-storage-info.nvme-support",
+    "instance-storage-info.total-size-in-gb",
+    "instance-storage-supported",
+    "instance-type",
+    "memory-info.size-in-mib",
+    "network-info.bandwidth-weightings",
+    "network-info.efa-info.maximum-efa-interfaces",
+    "network-info.efa-supported",
+    "network-info.ena-support",
+    "network-info.flexible-ena-queues-support",
+    "network-info.encryption-in-transit-supported",
+    "network-info.ipv4-addresses-per-interface",
+    "network-info.ipv6-addresses-per-interface",
+    "network-info.ipv6-supported",
+    "network-info.maximum-network-cards",
+    "network-info.maximum-network-interfaces",
+    "network-info.network-performance",
+    "nitro-enclaves-support",
+    "nitro-tpm-support",
+    "nitro-tpm-info.supported-versions",
+    "processor-info.supported-architecture",
+    "processor-info.sustained-clock-speed-in-ghz",
+    "processor-info.supported-features",
+    "reboot-migration-support",
+    "supported-boot-mode",
+    "supported-root-device-type",
+    "supported-usage-class",
+    "supported-virtualization-type",
+    "vcpu-info.default-cores",
+    "vcpu-info.default-threads-per-core",
+    "vcpu-info.default-vcpus",
+    "vcpu-info.valid-cores",
+    "vcpu-info.valid-threads-per-core",
+];
+
+#[test]
+fn every_documented_filter_is_known() {
+    use nimbus_core::filter::Filterable;
+    let t = InstanceTypeInfo::default();
+    for name in FILTERS {
+        assert!(t.filter_values(name).is_some(), "{name}");
+    }
 }
