@@ -3,8 +3,14 @@
 # a prefix-list reference, a VPC route to the gateway, and the data sources that read
 # them back.
 
+# Availability Zones only: another config may have opted this account into the region's
+# Wavelength Zone group, whose zones are listed too once opted in (as at AWS).
 data "aws_availability_zones" "available" {
   state = "available"
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
 }
 
 resource "aws_vpc" "spoke" {

@@ -1,8 +1,14 @@
 # A two-tier VPC: public and private subnets in two AZs, an internet gateway, route
 # tables, security groups that reference each other, a network ACL, DHCP options.
 
+# Availability Zones only: another config may have opted this account into the region's
+# Wavelength Zone group, whose zones are listed too once opted in (as at AWS).
 data "aws_availability_zones" "available" {
   state = "available"
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
 }
 
 data "aws_caller_identity" "me" {}
