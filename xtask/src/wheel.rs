@@ -170,8 +170,9 @@ fn ensure_musl_gcc() -> Result {
 }
 
 /// A musl binary that is fully static runs on any Linux of its architecture, glibc or
-/// not. maturin's audit finds no glibc symbol in it and tags it for every glibc
-/// (`manylinux_2_5`); the musllinux tag is added so that pip on Alpine takes it too.
+/// not, so its wheel gets both a manylinux and a musllinux tag. maturin's audit of an
+/// x86_64 build finds no glibc symbol and tags it for every glibc (`manylinux_2_5`); a zig
+/// build it tags `musllinux_1_2` only.
 fn also_manylinux(tools: &Path, wheel: &Path, target: &str) -> Result<PathBuf> {
     let arch = target.split('-').next().unwrap_or_default();
     let binary = target_dir().join(target).join("release/nimbus");
@@ -180,9 +181,21 @@ fn also_manylinux(tools: &Path, wheel: &Path, target: &str) -> Result<PathBuf> {
         println!("{}: not static; the wheel keeps maturin's tags only", binary.display());
         return Ok(wheel.to_path_buf());
     }
+    let name = wheel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut add = Vec::new();
+    if !name.contains("manylinux") {
+        // Built with zig, maturin names musl only; 2014 is aarch64's first manylinux.
+        add.push(format!("manylinux_2_17_{arch}.manylinux2014_{arch}"));
+    }
+    if !name.contains("musllinux") {
+        add.push(format!("musllinux_1_2_{arch}"));
+    }
+    if add.is_empty() {
+        return Ok(wheel.to_path_buf());
+    }
     let tagged = Command::new(tools.join("bin/python"))
         .args(["-m", "wheel", "tags", "--remove", "--platform-tag"])
-        .arg(format!("+musllinux_1_2_{arch}"))
+        .arg(format!("+{}", add.join(".")))
         .arg(wheel)
         .output()
         .map_err(|e| format!("wheel tags: {e}"))?;
