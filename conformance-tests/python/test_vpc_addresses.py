@@ -378,6 +378,36 @@ def test_private_nat_gateway(ec2):
     ec2.delete_vpc(VpcId=vpc)
 
 
+def test_private_nat_gateway_secondary_addresses(ec2):
+    vpc, subnet = network(ec2, igw=False)
+    nat_id = ec2.create_nat_gateway(SubnetId=subnet, ConnectivityType="private")["NatGateway"]["NatGatewayId"]
+    ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat_id], WaiterConfig=FAST)
+    before = free_ips(ec2, subnet)
+    out = ec2.assign_private_nat_gateway_address(NatGatewayId=nat_id, PrivateIpAddressCount=2)
+    assert [a["Status"] for a in out["NatGatewayAddresses"]] == ["assigning", "assigning"]
+    shown = ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["NatGatewayAddresses"]
+    assert len(shown) == 3 and [a["IsPrimary"] for a in shown] == [True, False, False]
+    assert all(a["Status"] == "succeeded" for a in shown)
+    assert free_ips(ec2, subnet) == before - 2
+    code = error_code(ec2.assign_private_nat_gateway_address, NatGatewayId=nat_id)
+    assert code == "MissingParameter"
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    code = error_code(ec2.associate_nat_gateway_address, NatGatewayId=nat_id, AllocationIds=[alloc])
+    assert code == "InvalidParameterValue"
+    secondary = shown[1]["PrivateIp"]
+    out = ec2.unassign_private_nat_gateway_address(NatGatewayId=nat_id, PrivateIpAddresses=[secondary])
+    assert out["NatGatewayAddresses"][0]["Status"] == "unassigning"
+    assert free_ips(ec2, subnet) == before - 1
+    code = error_code(ec2.unassign_private_nat_gateway_address, NatGatewayId=nat_id, PrivateIpAddresses=[shown[0]["PrivateIp"]])
+    assert code == "InvalidParameterValue"
+    ec2.release_address(AllocationId=alloc)
+    ec2.delete_nat_gateway(NatGatewayId=nat_id)
+    ec2.get_waiter("nat_gateway_deleted").wait(NatGatewayIds=[nat_id], WaiterConfig=FAST)
+    assert free_ips(ec2, subnet) == before + 1
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=vpc)
+
+
 def test_nat_gateway_errors_and_failures(ec2):
     _, subnet = network(ec2, igw=False)
     assert error_code(ec2.create_nat_gateway, SubnetId=subnet) == "MissingParameter"

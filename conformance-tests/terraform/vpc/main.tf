@@ -89,9 +89,25 @@ resource "aws_eip" "nat" {
   }
 }
 
+# How many of the two spare Elastic IPs the NAT gateway carries as secondary addresses;
+# check.sh applies 2, then 1 (AssociateNatGatewayAddress, DisassociateNatGatewayAddress).
+variable "nat_secondary_eips" {
+  type    = number
+  default = 0
+}
+
+resource "aws_eip" "nat_secondary" {
+  count  = 2
+  domain = "vpc"
+  tags = {
+    Name = "nimbus-tf-nat-secondary-${count.index}"
+  }
+}
+
 resource "aws_nat_gateway" "main" {
-  allocation_id = aws_eip.nat.id
-  subnet_id     = aws_subnet.public[0].id
+  allocation_id            = aws_eip.nat.id
+  secondary_allocation_ids = slice(aws_eip.nat_secondary[*].id, 0, var.nat_secondary_eips)
+  subnet_id                = aws_subnet.public[0].id
   tags = {
     Name = "nimbus-tf-nat"
   }

@@ -258,6 +258,26 @@ pub struct AssignPrivateIpAddressesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignPrivateNatGatewayAddressRequest {
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "PrivateIpAddressCount", skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignPrivateNatGatewayAddressResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedPrivateIpAddress {
     #[serde(rename = "PrivateIpAddress", skip_serializing_if = "Option::is_none")]
     pub private_ip_address: Option<String>,
@@ -309,6 +329,30 @@ pub struct AssociateIamInstanceProfileRequest {
 pub struct AssociateIamInstanceProfileResult {
     #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateNatGatewayAddressRequest {
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+    #[serde(rename = "AllocationIds")]
+    pub allocation_ids: Vec<String>,
+    #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateNatGatewayAddressResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4304,6 +4348,26 @@ pub struct DisassociateIamInstanceProfileRequest {
 pub struct DisassociateIamInstanceProfileResult {
     #[serde(rename = "IamInstanceProfileAssociation", skip_serializing_if = "Option::is_none")]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateNatGatewayAddressRequest {
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+    #[serde(rename = "AssociationIds")]
+    pub association_ids: Vec<String>,
+    #[serde(rename = "MaxDrainDurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub max_drain_duration_seconds: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateNatGatewayAddressResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -10690,6 +10754,26 @@ pub struct UnassignPrivateIpAddressesRequest {
     pub network_interface_id: String,
     #[serde(rename = "PrivateIpAddresses", skip_serializing_if = "Option::is_none")]
     pub private_ip_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnassignPrivateNatGatewayAddressRequest {
+    #[serde(rename = "NatGatewayId")]
+    pub nat_gateway_id: String,
+    #[serde(rename = "PrivateIpAddresses")]
+    pub private_ip_addresses: Vec<String>,
+    #[serde(rename = "MaxDrainDurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub max_drain_duration_seconds: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnassignPrivateNatGatewayAddressResult {
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,15 +5,17 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 260] = [
+pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
     ("AllocateIpamPoolCidr", handler!(write crate::ipam::allocations::allocate_ipam_pool_cidr, dto::AllocateIpamPoolCidrRequest, dto::AllocateIpamPoolCidrResult)),
     ("AssignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::assign_private_ip_addresses, dto::AssignPrivateIpAddressesRequest, dto::AssignPrivateIpAddressesResult)),
+    ("AssignPrivateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::assign_private_nat_gateway_address, dto::AssignPrivateNatGatewayAddressRequest, dto::AssignPrivateNatGatewayAddressResult)),
     ("AssociateAddress", handler!(write crate::vpc::addresses::associate_address, dto::AssociateAddressRequest, dto::AssociateAddressResult)),
     ("AssociateDhcpOptions", handler!(write crate::vpc::dhcp::associate_dhcp_options, dto::AssociateDhcpOptionsRequest, ())),
     ("AssociateIamInstanceProfile", handler!(write crate::compute::iam_profiles::associate_iam_instance_profile, dto::AssociateIamInstanceProfileRequest, dto::AssociateIamInstanceProfileResult)),
+    ("AssociateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::associate_nat_gateway_address, dto::AssociateNatGatewayAddressRequest, dto::AssociateNatGatewayAddressResult)),
     ("AssociateRouteTable", handler!(write crate::vpc::route_tables::associate_route_table, dto::AssociateRouteTableRequest, dto::AssociateRouteTableResult)),
     ("AssociateSubnetCidrBlock", handler!(write crate::vpc::subnets::associate_subnet_cidr_block, dto::AssociateSubnetCidrBlockRequest, dto::AssociateSubnetCidrBlockResult)),
     ("AssociateTransitGatewayRouteTable", handler!(write_shared crate::transit::associations::associate_transit_gateway_route_table, dto::AssociateTransitGatewayRouteTableRequest, dto::AssociateTransitGatewayRouteTableResult)),
@@ -178,6 +180,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 260] = [
     ("DisableVgwRoutePropagation", handler!(write crate::vpc::vpn_gateways::disable_vgw_route_propagation, dto::DisableVgwRoutePropagationRequest, ())),
     ("DisassociateAddress", handler!(write crate::vpc::addresses::disassociate_address, dto::DisassociateAddressRequest, ())),
     ("DisassociateIamInstanceProfile", handler!(write crate::compute::iam_profiles::disassociate_iam_instance_profile, dto::DisassociateIamInstanceProfileRequest, dto::DisassociateIamInstanceProfileResult)),
+    ("DisassociateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::disassociate_nat_gateway_address, dto::DisassociateNatGatewayAddressRequest, dto::DisassociateNatGatewayAddressResult)),
     ("DisassociateRouteTable", handler!(write crate::vpc::route_tables::disassociate_route_table, dto::DisassociateRouteTableRequest, ())),
     ("DisassociateSubnetCidrBlock", handler!(write crate::vpc::subnets::disassociate_subnet_cidr_block, dto::DisassociateSubnetCidrBlockRequest, dto::DisassociateSubnetCidrBlockResult)),
     ("DisassociateTransitGatewayRouteTable", handler!(write_shared crate::transit::associations::disassociate_transit_gateway_route_table, dto::DisassociateTransitGatewayRouteTableRequest, dto::DisassociateTransitGatewayRouteTableResult)),
@@ -263,6 +266,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 260] = [
     ("StopInstances", handler!(write crate::compute::instances::lifecycle::stop_instances, dto::StopInstancesRequest, dto::StopInstancesResult)),
     ("TerminateInstances", handler!(write crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),
     ("UnassignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::unassign_private_ip_addresses, dto::UnassignPrivateIpAddressesRequest, ())),
+    ("UnassignPrivateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::unassign_private_nat_gateway_address, dto::UnassignPrivateNatGatewayAddressRequest, dto::UnassignPrivateNatGatewayAddressResult)),
     ("UnmonitorInstances", handler!(write crate::compute::attributes::unmonitor_instances, dto::UnmonitorInstancesRequest, dto::UnmonitorInstancesResult)),
     ("UpdateSecurityGroupRuleDescriptionsEgress", handler!(write crate::vpc::security_groups::modify::update_security_group_rule_descriptions_egress, dto::UpdateSecurityGroupRuleDescriptionsEgressRequest, dto::UpdateSecurityGroupRuleDescriptionsEgressResult)),
     ("UpdateSecurityGroupRuleDescriptionsIngress", handler!(write crate::vpc::security_groups::modify::update_security_group_rule_descriptions_ingress, dto::UpdateSecurityGroupRuleDescriptionsIngressRequest, dto::UpdateSecurityGroupRuleDescriptionsIngressResult)),

@@ -10,6 +10,7 @@ pub mod flow_logs;
 pub mod interfaces;
 pub mod internet_gateways;
 pub mod ipam_blocks;
+pub mod nat_gateway_addresses;
 pub mod nat_gateways;
 pub mod network_acls;
 pub mod peering;

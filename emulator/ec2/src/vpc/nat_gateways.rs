@@ -29,8 +29,8 @@ use crate::{vpc::addresses, vpc::interfaces, vpc::internet_gateways, vpc::subnet
 /// How long a deleted or failed NAT gateway stays visible.
 const RETENTION: Duration = Duration::hours(1);
 /// AWS's quotas of secondary Elastic IPs and secondary private addresses per NAT gateway.
-const MAX_SECONDARY_ALLOCATIONS: usize = 7;
-const MAX_SECONDARY_PRIVATE_IPS: usize = 31;
+pub const MAX_SECONDARY_ALLOCATIONS: usize = 7;
+pub const MAX_SECONDARY_PRIVATE_IPS: usize = 31;
 
 fn since(state: &Ec2State, id: &str) -> DateTime<Utc> {
     state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC)
@@ -118,7 +118,7 @@ fn release_network(state: &mut Ec2State, id: &str) {
     }
 }
 
-fn get<'a>(state: &'a Ec2State, id: &str, now: DateTime<Utc>) -> Result<&'a NatGateway, ApiError> {
+pub fn get<'a>(state: &'a Ec2State, id: &str, now: DateTime<Utc>) -> Result<&'a NatGateway, ApiError> {
     match state.nat_gateways.get(id) {
         Some(n) if !expired(state, id, now) => Ok(n),
         _ if !id.starts_with("nat-") => Err(errors::nat_gateway_malformed(id)),

@@ -57,7 +57,7 @@ pub fn get<'a>(state: &'a Ec2State, id: &str) -> Result<&'a NetworkInterface, Ap
     })
 }
 
-pub(super) fn ip_entry(ctx: &RequestContext, ip: &str, primary: bool) -> NetworkInterfacePrivateIpAddress {
+pub fn ip_entry(ctx: &RequestContext, ip: &str, primary: bool) -> NetworkInterfacePrivateIpAddress {
     NetworkInterfacePrivateIpAddress {
         association: None,
         primary: Some(primary),
