@@ -150,6 +150,12 @@ impl CredentialStore {
         Ok(())
     }
 
+    /// When issued temporary credentials expire; `None` for a key nimbus did not issue
+    /// or has forgotten.
+    pub fn temporary_expiration(&self, access_key: &str) -> Option<DateTime<Utc>> {
+        read(&self.temporary).get(access_key).map(|t| t.expiration)
+    }
+
     pub fn temporary(&self) -> Vec<TemporaryCredential> {
         let mut all: Vec<_> = read(&self.temporary).values().cloned().collect();
         all.sort_by(|a, b| a.access_key.cmp(&b.access_key));

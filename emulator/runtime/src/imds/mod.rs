@@ -43,6 +43,12 @@ pub struct RoleCredentials {
 /// Issues role credentials for IMDS (the server wires this to STS).
 pub trait CredentialIssuer: Send + Sync {
     fn issue(&self, instance: &Instance, profile: &IamProfile) -> Option<RoleCredentials>;
+
+    /// Whether credentials issued before still verify for a while (a reset forgets them,
+    /// a moved clock expires them); IMDS hands them out again only then.
+    fn still_valid(&self, _credentials: &RoleCredentials) -> bool {
+        true
+    }
 }
 
 const MAX_TTL: u64 = 21_600;
@@ -104,12 +110,13 @@ impl Imds {
 
     fn role_credentials(&self, inst: &Instance, profile: &IamProfile) -> Option<RoleCredentials> {
         let mut cache = self.credentials.lock().expect("imds lock");
+        let issuer = self.issuer.as_ref()?;
         if let Some((at, c)) = cache.get(&inst.id) {
-            if at.elapsed() < CREDENTIAL_REUSE {
+            if at.elapsed() < CREDENTIAL_REUSE && issuer.still_valid(c) {
                 return Some(c.clone());
             }
         }
-        let fresh = self.issuer.as_ref()?.issue(inst, profile)?;
+        let fresh = issuer.issue(inst, profile)?;
         cache.insert(inst.id.clone(), (Instant::now(), fresh.clone()));
         Some(fresh)
     }
