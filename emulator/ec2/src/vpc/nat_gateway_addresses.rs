@@ -24,7 +24,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::state::params::invalid_value;
 use crate::state::Ec2State;
-use crate::vpc::nat_gateways::{self, MAX_SECONDARY_ALLOCATIONS, MAX_SECONDARY_PRIVATE_IPS};
+use crate::vpc::nat_gateways::{self, MAX_SECONDARY_ALLOCATIONS};
 use crate::vpc::{addresses, interfaces, subnets};
 
 /// The gateway, which must be `available` for its addresses to change.
@@ -53,17 +53,13 @@ fn set_addresses(state: &mut Ec2State, id: &str, addresses: Vec<NatGatewayAddres
     }
 }
 
-/// Adds secondary private addresses to the gateway's interface.
-fn add_to_interface(state: &mut Ec2State, ctx: &RequestContext, eni: &str, ips: &[String]) {
-    if let Some(e) = state.network_interfaces.get_mut(eni) {
-        let list = e.private_ip_addresses.get_or_insert_with(Vec::new);
-        list.extend(ips.iter().map(|ip| interfaces::records::ip_entry(ctx, ip, false)));
-    }
-}
-
-fn remove_from_interface(state: &mut Ec2State, eni: &str, ip: &str) {
-    if let Some(list) = state.network_interfaces.get_mut(eni).and_then(|e| e.private_ip_addresses.as_mut()) {
-        list.retain(|p| p.private_ip_address.as_deref() != Some(ip));
+/// MaxDrainDurationSeconds: 1-4000 seconds, as AWS documents.
+fn check_drain(seconds: Option<i32>) -> Result<(), ApiError> {
+    match seconds {
+        Some(drain) if !(1..=4000).contains(&drain) => {
+            Err(invalid_value("maxDrainDurationSeconds", drain, "The drain time must be 1-4000 seconds."))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -143,13 +139,9 @@ pub fn associate_nat_gateway_address(
     let fresh: Vec<String> = wanted.iter().filter(|ip| !free_on_gateway.contains(ip)).cloned().collect();
     let held = current.iter().filter(|a| a.is_primary != Some(true)).count();
     let new_count = if wanted.is_empty() { allocations.len() } else { fresh.len() };
-    if held + new_count > MAX_SECONDARY_PRIVATE_IPS {
-        return Err(errors::invalid_parameter_value(format!(
-            "A NAT gateway can have at most {MAX_SECONDARY_PRIVATE_IPS} secondary private IPv4 addresses."
-        )));
-    }
+    nat_gateways::check_secondary_private_ips(held + new_count)?;
     let new_ips = if new_count == 0 { Vec::new() } else { take_private_ips(state, &subnet_id, &fresh, new_count)? };
-    add_to_interface(state, ctx, &eni, &new_ips);
+    interfaces::records::add_private_ips(state, ctx, &eni, &new_ips);
     let targets: Vec<String> = if wanted.is_empty() { new_ips.clone() } else { wanted.clone() };
     let mut all = current;
     let mut changed = Vec::new();
@@ -185,11 +177,7 @@ pub fn disassociate_nat_gateway_address(
     let id = input.nat_gateway_id.clone();
     let nat = available(state, &id, ctx.now)?;
     let mut all = addresses_of(nat);
-    if let Some(drain) = input.max_drain_duration_seconds {
-        if !(1..=4000).contains(&drain) {
-            return Err(invalid_value("maxDrainDurationSeconds", drain, "The drain time must be 1-4000 seconds."));
-        }
-    }
+    check_drain(input.max_drain_duration_seconds)?;
     for assoc in &input.association_ids {
         match all.iter().find(|a| a.association_id.as_deref() == Some(assoc.as_str())) {
             None => return Err(errors::invalid_association_id_not_found(assoc)),
@@ -241,13 +229,9 @@ pub fn assign_private_nat_gateway_address(
         (false, None) => wanted.len(),
     };
     let held = current.iter().filter(|a| a.is_primary != Some(true)).count();
-    if held + count > MAX_SECONDARY_PRIVATE_IPS {
-        return Err(errors::invalid_parameter_value(format!(
-            "A NAT gateway can have at most {MAX_SECONDARY_PRIVATE_IPS} secondary private IPv4 addresses."
-        )));
-    }
+    nat_gateways::check_secondary_private_ips(held + count)?;
     let ips = take_private_ips(state, &subnet_id, &wanted, count)?;
-    add_to_interface(state, ctx, &eni, &ips);
+    interfaces::records::add_private_ips(state, ctx, &eni, &ips);
     let changed: Vec<NatGatewayAddress> = ips
         .iter()
         .map(|ip| NatGatewayAddress {
@@ -276,11 +260,7 @@ pub fn unassign_private_nat_gateway_address(
     let mut all = addresses_of(nat);
     let subnet_id = nat.subnet_id.clone().unwrap_or_default();
     let eni = interface_of(nat);
-    if let Some(drain) = input.max_drain_duration_seconds {
-        if !(1..=4000).contains(&drain) {
-            return Err(invalid_value("maxDrainDurationSeconds", drain, "The drain time must be 1-4000 seconds."));
-        }
-    }
+    check_drain(input.max_drain_duration_seconds)?;
     if input.private_ip_addresses.is_empty() {
         return Err(errors::missing_parameter("privateIpAddress"));
     }
@@ -309,7 +289,7 @@ pub fn unassign_private_nat_gateway_address(
         if let Some(i) = all.iter().position(|a| a.private_ip.as_deref() == Some(ip.as_str())) {
             changed.push(all.remove(i));
         }
-        remove_from_interface(state, &eni, ip);
+        interfaces::records::remove_private_ips(state, &eni, std::slice::from_ref(ip));
         subnets::release_ip(state, &subnet_id, ip);
     }
     set_addresses(state, &id, all);

@@ -30,7 +30,17 @@ use crate::{vpc::addresses, vpc::interfaces, vpc::internet_gateways, vpc::subnet
 const RETENTION: Duration = Duration::hours(1);
 /// AWS's quotas of secondary Elastic IPs and secondary private addresses per NAT gateway.
 pub const MAX_SECONDARY_ALLOCATIONS: usize = 7;
-pub const MAX_SECONDARY_PRIVATE_IPS: usize = 31;
+const MAX_SECONDARY_PRIVATE_IPS: usize = 31;
+
+/// Refuses more secondary private addresses than a NAT gateway may have.
+pub fn check_secondary_private_ips(count: usize) -> Result<(), ApiError> {
+    if count > MAX_SECONDARY_PRIVATE_IPS {
+        return Err(errors::invalid_parameter_value(format!(
+            "A NAT gateway can have at most {MAX_SECONDARY_PRIVATE_IPS} secondary private IPv4 addresses."
+        )));
+    }
+    Ok(())
+}
 
 fn since(state: &Ec2State, id: &str) -> DateTime<Utc> {
     state.timestamps.get(id).copied().unwrap_or(DateTime::<Utc>::MIN_UTC)
@@ -232,11 +242,7 @@ pub fn create_nat_gateway(
             "A NAT gateway can have at most {MAX_SECONDARY_ALLOCATIONS} secondary Elastic IP addresses."
         )));
     }
-    if wanted_secondaries.len() + auto_secondaries > MAX_SECONDARY_PRIVATE_IPS {
-        return Err(errors::invalid_parameter_value(format!(
-            "A NAT gateway can have at most {MAX_SECONDARY_PRIVATE_IPS} secondary private IPv4 addresses."
-        )));
-    }
+    check_secondary_private_ips(wanted_secondaries.len() + auto_secondaries)?;
     let tags = spec_tags(input.tag_specifications.as_deref(), "natgateway")?;
 
     let id = ids::resource_id("nat");

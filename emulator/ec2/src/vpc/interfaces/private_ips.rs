@@ -2,7 +2,7 @@
 
 use nimbus_core::{ApiError, RequestContext};
 
-use super::records::{get, ip_entry, private_ips, refuse_managed, MAX_PRIVATE_IPS};
+use super::records::{add_private_ips, get, private_ips, refuse_managed, remove_private_ips, MAX_PRIVATE_IPS};
 use crate::generated::dto::{
     AssignPrivateIpAddressesRequest, AssignPrivateIpAddressesResult, AssignedPrivateIpAddress,
     UnassignPrivateIpAddressesRequest,
@@ -65,11 +65,7 @@ pub fn assign_private_ip_addresses(
     let backup = (state.subnets.get(&subnet_id).cloned(), state.network_interfaces.clone(), state.addresses.clone());
     for (other, ip) in &moved {
         addresses::disassociate_from(state, other, Some(ip));
-        if let Some(e) = state.network_interfaces.get_mut(other) {
-            if let Some(list) = e.private_ip_addresses.as_mut() {
-                list.retain(|p| p.private_ip_address.as_deref() != Some(ip.as_str()));
-            }
-        }
+        remove_private_ips(state, other, std::slice::from_ref(ip));
         subnets::release_ip(state, &subnet_id, ip);
     }
     let ips = match subnets::allocate_ips(state, &subnet_id, &wanted, count) {
@@ -84,9 +80,7 @@ pub fn assign_private_ip_addresses(
             return Err(e);
         }
     };
-    let eni = state.network_interfaces.get_mut(id).expect("checked above");
-    let list = eni.private_ip_addresses.get_or_insert_with(Vec::new);
-    list.extend(ips.iter().map(|ip| ip_entry(ctx, ip, false)));
+    add_private_ips(state, ctx, id, &ips);
     Ok(AssignPrivateIpAddressesResult {
         network_interface_id: Some(id.to_string()),
         assigned_private_ip_addresses: Some(
@@ -127,9 +121,6 @@ pub fn unassign_private_ip_addresses(
         addresses::disassociate_from(state, id, Some(ip));
         subnets::release_ip(state, &subnet_id, ip);
     }
-    let eni = state.network_interfaces.get_mut(id).expect("checked above");
-    if let Some(list) = eni.private_ip_addresses.as_mut() {
-        list.retain(|p| !p.private_ip_address.as_ref().is_some_and(|ip| wanted.contains(ip)));
-    }
+    remove_private_ips(state, id, &wanted);
     Ok(())
 }

@@ -57,12 +57,27 @@ pub fn get<'a>(state: &'a Ec2State, id: &str) -> Result<&'a NetworkInterface, Ap
     })
 }
 
-pub fn ip_entry(ctx: &RequestContext, ip: &str, primary: bool) -> NetworkInterfacePrivateIpAddress {
+pub(super) fn ip_entry(ctx: &RequestContext, ip: &str, primary: bool) -> NetworkInterfacePrivateIpAddress {
     NetworkInterfacePrivateIpAddress {
         association: None,
         primary: Some(primary),
         private_dns_name: Some(private_dns_name(&ctx.region, ip)),
         private_ip_address: Some(ip.to_string()),
+    }
+}
+
+/// Adds secondary private addresses (already taken from the subnet) to an interface.
+pub fn add_private_ips(state: &mut Ec2State, ctx: &RequestContext, id: &str, ips: &[String]) {
+    if let Some(eni) = state.network_interfaces.get_mut(id) {
+        let list = eni.private_ip_addresses.get_or_insert_with(Vec::new);
+        list.extend(ips.iter().map(|ip| ip_entry(ctx, ip, false)));
+    }
+}
+
+/// Takes private addresses off an interface (the caller gives them back to the subnet).
+pub fn remove_private_ips(state: &mut Ec2State, id: &str, ips: &[String]) {
+    if let Some(list) = state.network_interfaces.get_mut(id).and_then(|e| e.private_ip_addresses.as_mut()) {
+        list.retain(|p| !p.private_ip_address.as_ref().is_some_and(|ip| ips.contains(ip)));
     }
 }
 
