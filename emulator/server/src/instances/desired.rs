@@ -48,16 +48,21 @@ pub fn default_user(image_name: &str) -> &'static str {
     }
 }
 
-/// An image CreateImage made from an instance, or RegisterImage from a root filesystem
-/// on this host (`ImageLocation=file:///dir`: `rootfs`, and no instance).
+/// An image the runtime must know: one CreateImage made from an instance, or one
+/// RegisterImage made of a root filesystem on this host (`ImageLocation=file:///dir`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baked {
     pub image_id: String,
-    pub instance_id: String,
     pub default_user: String,
-    pub rootfs: Option<std::path::PathBuf>,
-    /// CreateImage's NoReboot: copy the disk live.
-    pub no_reboot: bool,
+    pub source: BakedFrom,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BakedFrom {
+    /// The instance's disk, copied live with CreateImage's NoReboot, else across a reboot.
+    Instance { instance_id: String, no_reboot: bool },
+    /// A directory of this host, used in place.
+    RootFilesystem(std::path::PathBuf),
 }
 
 /// The desired state of every partition of an EC2 snapshot, and the images made from
@@ -79,10 +84,8 @@ pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Optio
                 if let Some(dir) = s(&r["image"], "ImageLocation").strip_prefix("file://") {
                     baked.push(Baked {
                         image_id: id,
-                        instance_id: String::new(),
                         default_user: "ec2-user".into(),
-                        rootfs: Some(dir.into()),
-                        no_reboot: true,
+                        source: BakedFrom::RootFilesystem(dir.into()),
                     });
                     continue;
                 }
@@ -90,10 +93,11 @@ pub fn from_snapshot(snapshot: &Value, image_names: &dyn Fn(&str, &str) -> Optio
                 let user = d.instances[first..].iter().find(|i| i.id == source).map(|i| i.default_user.clone());
                 baked.push(Baked {
                     image_id: id,
-                    instance_id: source.to_string(),
                     default_user: user.unwrap_or_else(|| "ec2-user".into()),
-                    rootfs: None,
-                    no_reboot: r["no_reboot"].as_bool().unwrap_or(false),
+                    source: BakedFrom::Instance {
+                        instance_id: source.to_string(),
+                        no_reboot: r["no_reboot"].as_bool().unwrap_or(false),
+                    },
                 });
             }
         }
@@ -488,10 +492,8 @@ mod tests {
             baked,
             vec![Baked {
                 image_id: image,
-                instance_id: id.clone(),
                 default_user: "ec2-user".into(),
-                rootfs: None,
-                no_reboot: false
+                source: BakedFrom::Instance { instance_id: id.clone(), no_reboot: false },
             }]
         );
         call("TerminateInstances", json!({"InstanceIds": [id]}));

@@ -95,26 +95,29 @@ impl Captured {
             if self.users.contains_key(&b.image_id) {
                 continue;
             }
-            if let Some(rootfs) = &b.rootfs {
-                match runtime.register_rootfs(&b.image_id, rootfs) {
-                    Ok(_) => tracing::info!(image = %b.image_id, rootfs = %rootfs.display(), "image registered"),
-                    Err(e) => tracing::warn!(image = %b.image_id, error = %e, "registering a root filesystem"),
-                }
-                self.users.insert(b.image_id.clone(), b.default_user.clone());
-                continue;
-            }
-            // As EC2: without NoReboot the instance is shut down for the copy and booted
-            // again; with it, the disk is copied live (after a sync).
-            match runtime.capture_image(&b.instance_id, &b.image_id, b.no_reboot) {
-                Ok(_) => {
-                    tracing::info!(image = %b.image_id, instance = %b.instance_id, "image captured");
+            match &b.source {
+                desired::BakedFrom::RootFilesystem(rootfs) => {
+                    match runtime.register_rootfs(&b.image_id, rootfs) {
+                        Ok(_) => tracing::info!(image = %b.image_id, rootfs = %rootfs.display(), "image registered"),
+                        Err(e) => tracing::warn!(image = %b.image_id, error = %e, "registering a root filesystem"),
+                    }
                     self.users.insert(b.image_id.clone(), b.default_user.clone());
                 }
-                Err(nimbus_runtime::RuntimeError::UnknownInstance(_)) => {
-                    // Not running here (made before --instances run): nothing to capture.
-                    self.users.insert(b.image_id.clone(), b.default_user.clone());
+                // As EC2: without NoReboot the instance is shut down for the copy and
+                // booted again; with it, the disk is copied live (after a sync).
+                desired::BakedFrom::Instance { instance_id, no_reboot } => {
+                    match runtime.capture_image(instance_id, &b.image_id, *no_reboot) {
+                        Ok(_) => {
+                            tracing::info!(image = %b.image_id, instance = %instance_id, "image captured");
+                            self.users.insert(b.image_id.clone(), b.default_user.clone());
+                        }
+                        Err(nimbus_runtime::RuntimeError::UnknownInstance(_)) => {
+                            // Not running here (made before --instances run): nothing to capture.
+                            self.users.insert(b.image_id.clone(), b.default_user.clone());
+                        }
+                        Err(e) => tracing::warn!(image = %b.image_id, error = %e, "capturing an image"),
+                    }
                 }
-                Err(e) => tracing::warn!(image = %b.image_id, error = %e, "capturing an image"),
             }
         }
         let gone: Vec<String> =
