@@ -237,6 +237,10 @@ impl Service for CloudWatch {
         Ok(())
     }
 
+    fn partitions(&self) -> Vec<(String, String)> {
+        self.state.partitions().into_iter().map(|(key, _)| key).collect()
+    }
+
     /// `{ account: { region: state, "global": dashboards } }`.
     fn state(&self) -> Value {
         let mut out = self.state.dump();

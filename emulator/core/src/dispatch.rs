@@ -4,12 +4,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
+use serde_json::Value;
+
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::journal::{Mutation, Recorder};
 use crate::model::{Protocol, ServiceModel};
 use crate::protocol::{self, WireRequest, WireResponse};
-use crate::service::{RequestContext, Service};
+use crate::service::{Caller, RequestContext, Service};
 use crate::{ids, ApiError};
 
 /// A dispatched request: the response plus what the access log needs.
@@ -204,49 +206,7 @@ impl Dispatcher {
             now,
             protocol: env.protocol,
         };
-        let journal = self.recorder.as_ref().filter(|_| service.mutates(&ctx, op.name));
-        let result = match (journal, &self.id_seed) {
-            (Some(recorder), _) => {
-                let order = crate::state::lock(&self.mutation_order);
-                let mut state = match &self.id_seed {
-                    Some(seed) => *crate::state::lock(seed),
-                    None => ids::random_u64(),
-                };
-                let seed = state;
-                let recorded = input.clone();
-                let result = ids::with_seed(&mut state, || {
-                    catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input)))
-                });
-                if let Some(id_seed) = &self.id_seed {
-                    *crate::state::lock(id_seed) = state;
-                }
-                // A panicked handler is a bug: its call is not replayed.
-                let ticket = result.as_ref().ok().map(|outcome| {
-                    recorder.record(&Mutation {
-                        service: model.signing_name.to_string(),
-                        operation: op.name.to_string(),
-                        input: recorded,
-                        caller: ctx.caller.clone(),
-                        region: ctx.region.clone(),
-                        request_id: request_id.clone(),
-                        now,
-                        protocol: env.protocol,
-                        seed,
-                        error: outcome.as_ref().err().map(|e| e.code.clone()),
-                    })
-                });
-                drop(order);
-                if let Some(ticket) = ticket {
-                    recorder.wait_durable(ticket);
-                }
-                result
-            }
-            (None, None) => catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input))),
-            (None, Some(seed)) => {
-                let mut state = crate::state::lock(seed);
-                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(|| service.call(&ctx, op.name, input))))
-            }
-        };
+        let result = self.run(service.as_ref(), model, op.name, &ctx, input);
         match result {
             // Encoding panics only on an output that does not fit its shape (strict
             // encoding, debug builds): a handler's bug, answered as one.
@@ -270,6 +230,99 @@ impl Dispatcher {
             Err(_) => {
                 tracing::error!(request_id = %request_id, operation = op.name, "handler panicked");
                 fail(env.protocol, Some(model), op.name.to_string(), internal_error())
+            }
+        }
+    }
+
+    /// Calls `operation` of the service signed as `signing_name` as `caller` in
+    /// `region`, with an input document, on the request path's terms past SigV4: a
+    /// mutation (a read that settles lifecycles or runs due alarm evaluations
+    /// included) is journaled and seeded as a signed request's would be. How nimbus's
+    /// own console reads the cloud.
+    pub fn call_as(
+        &self,
+        caller: Caller,
+        region: &str,
+        signing_name: &str,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, ApiError> {
+        let Some(service) = self.services.iter().find(|s| s.model().signing_name == signing_name) else {
+            return Err(ApiError::internal(format!("no service is signed as {signing_name}")));
+        };
+        let model = service.model();
+        let op = model.operation(operation).ok_or_else(|| ApiError::invalid_action(operation))?;
+        if !service.implemented().contains(&op.name) {
+            return Err(ApiError::not_implemented(model.service_id, op.name));
+        }
+        let ctx = RequestContext {
+            caller,
+            region: region.to_string(),
+            request_id: ids::request_id(),
+            now: self.clock.now(),
+            protocol: model.protocols.first().copied().unwrap_or(Protocol::Json10),
+        };
+        match self.run(service.as_ref(), model, op.name, &ctx, input) {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(request_id = %ctx.request_id, operation = op.name, "handler panicked");
+                Err(internal_error())
+            }
+        }
+    }
+
+    /// Runs a decoded call: journaled when it mutates and a recorder is set, on the
+    /// seeded id sequence when there is one; a panic is caught.
+    fn run(
+        &self,
+        service: &dyn Service,
+        model: &'static ServiceModel,
+        operation: &'static str,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> std::thread::Result<Result<Value, ApiError>> {
+        let (now, request_id) = (ctx.now, &ctx.request_id);
+        let journal = self.recorder.as_ref().filter(|_| service.mutates(ctx, operation));
+        match (journal, &self.id_seed) {
+            (Some(recorder), _) => {
+                let order = crate::state::lock(&self.mutation_order);
+                let mut state = match &self.id_seed {
+                    Some(seed) => *crate::state::lock(seed),
+                    None => ids::random_u64(),
+                };
+                let seed = state;
+                let recorded = input.clone();
+                let result = ids::with_seed(&mut state, || {
+                    catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input)))
+                });
+                if let Some(id_seed) = &self.id_seed {
+                    *crate::state::lock(id_seed) = state;
+                }
+                // A panicked handler is a bug: its call is not replayed.
+                let ticket = result.as_ref().ok().map(|outcome| {
+                    recorder.record(&Mutation {
+                        service: model.signing_name.to_string(),
+                        operation: operation.to_string(),
+                        input: recorded,
+                        caller: ctx.caller.clone(),
+                        region: ctx.region.clone(),
+                        request_id: request_id.clone(),
+                        now,
+                        protocol: ctx.protocol,
+                        seed,
+                        error: outcome.as_ref().err().map(|e| e.code.clone()),
+                    })
+                });
+                drop(order);
+                if let Some(ticket) = ticket {
+                    recorder.wait_durable(ticket);
+                }
+                result
+            }
+            (None, None) => catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input))),
+            (None, Some(seed)) => {
+                let mut state = crate::state::lock(seed);
+                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input))))
             }
         }
     }

@@ -88,6 +88,11 @@ pub trait Service: Send + Sync + 'static {
     /// A JSON dump of the state, by account and region.
     fn state(&self) -> Value;
 
+    /// The `(account, region)` partitions that hold state, for the console's picker.
+    fn partitions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Whether this call may change state, and so is journaled under `--state-dir`.
     /// By default everything but `Describe*`, `List*` and `Get*`.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {

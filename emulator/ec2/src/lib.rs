@@ -206,6 +206,10 @@ impl Service for Ec2 {
         self.state.dump()
     }
 
+    fn partitions(&self) -> Vec<(String, String)> {
+        self.state.partitions().into_iter().map(|(key, _)| key).collect()
+    }
+
     /// Writes, and reads that set up the partition or settle lifecycles on their way.
     fn mutates(&self, ctx: &RequestContext, operation: &str) -> bool {
         !registry::lookup(operation).is_some_and(Handler::reads)

@@ -1,4 +1,4 @@
-//! `/_nimbus/...`: health, reset, a state dump, and the clock.
+//! `/_nimbus/...`: health, reset, a state dump, the clock, and the console.
 
 use bytes::Bytes;
 use http::Method;
@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use crate::edge::Response;
 use crate::App;
 
-pub fn route(app: &App, method: &Method, path: &str, body: &[u8]) -> Response {
+pub fn route(app: &App, method: &Method, path: &str, query: &str, body: &[u8]) -> Response {
+    if path == "/_nimbus/ui" || path.starts_with("/_nimbus/ui/") {
+        return console(app, method, path, query, body);
+    }
     match (method.as_str(), path.trim_end_matches('/')) {
         ("GET" | "HEAD", "/_nimbus/health") => respond(200, health(app)),
         ("POST", "/_nimbus/reset") => {
@@ -106,6 +109,33 @@ fn advance_clock(app: &App, body: &[u8]) -> Response {
         }
         _ => respond(400, json!({ "error": "expected {\"advanceSeconds\": <non-negative number>}" })),
     }
+}
+
+/// `/_nimbus/ui...`, answered by the console crate; 404 with `--ui off`. The page's
+/// relative links need the trailing slash, so `/_nimbus/ui` redirects to `/_nimbus/ui/`.
+fn console(app: &App, method: &Method, path: &str, query: &str, body: &[u8]) -> Response {
+    let Some(console) = &app.console else {
+        return respond(404, json!({ "error": format!("no admin route {path} (the console is off: --ui off)") }));
+    };
+    if path == "/_nimbus/ui" {
+        let to = if query.is_empty() { "/_nimbus/ui/".to_string() } else { format!("/_nimbus/ui/?{query}") };
+        let mut r = http::Response::new(http_body_util::Full::new(Bytes::new()));
+        *r.status_mut() = http::StatusCode::FOUND;
+        if let Ok(v) = http::HeaderValue::from_str(&to) {
+            r.headers_mut().insert(http::header::LOCATION, v);
+        }
+        return r;
+    }
+    let answer = crate::persistence::blocking(|| console.route(&app.dispatcher, method.as_str(), path, query, body));
+    let Some(answer) = answer else {
+        return respond(404, json!({ "error": format!("no admin route {path}") }));
+    };
+    let mut r = http::Response::new(http_body_util::Full::new(Bytes::from(answer.body)));
+    *r.status_mut() = http::StatusCode::from_u16(answer.status).unwrap_or(http::StatusCode::OK);
+    let headers = r.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(answer.content_type));
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    r
 }
 
 fn respond(status: u16, body: Value) -> Response {

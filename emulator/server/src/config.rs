@@ -80,6 +80,14 @@ pub enum InstancesMode {
     Run,
 }
 
+/// The console at `/_nimbus/ui`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiSetting {
+    On,
+    Off,
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -177,6 +185,10 @@ pub struct Options {
     /// emulator/runtime/images/build-base.sh) [default: /var/lib/nimbus/images/debian-bookworm/rootfs].
     #[arg(long, env = "NIMBUS_INSTANCES_IMAGE")]
     pub instances_image: Option<PathBuf>,
+    /// The web console at /_nimbus/ui [default: on when listening on a loopback
+    /// address, off otherwise].
+    #[arg(long, env = "NIMBUS_UI", value_enum)]
+    pub ui: Option<UiSetting>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -214,6 +226,8 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub instances: Instances,
+    /// Whether the console at `/_nimbus/ui` is served.
+    pub ui: bool,
 }
 
 /// `--instances` and its companions.
@@ -259,6 +273,7 @@ impl Default for Config {
             log: "info".into(),
             log_format: LogFormat::Text,
             instances: Instances::default(),
+            ui: true,
         }
     }
 }
@@ -300,6 +315,7 @@ impl Options {
             instances_prefix: self.instances_prefix.or(other.instances_prefix),
             instances_dir: self.instances_dir.or(other.instances_dir),
             instances_image: self.instances_image.or(other.instances_image),
+            ui: self.ui.or(other.ui),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -353,8 +369,9 @@ impl Options {
             None => nimbus_ec2::SeedImages::default(),
         };
 
+        let addr = SocketAddr::new(o.host.unwrap_or(d.addr.ip()), o.port.unwrap_or(d.addr.port()));
         Ok(Config {
-            addr: SocketAddr::new(o.host.unwrap_or(d.addr.ip()), o.port.unwrap_or(d.addr.port())),
+            addr,
             auth: match o.auth.unwrap_or_default() {
                 AuthSetting::On => AuthMode::Verify,
                 AuthSetting::Off => AuthMode::Off,
@@ -384,6 +401,12 @@ impl Options {
                 image: o.instances_image.unwrap_or(d.instances.image),
                 metrics_period: None,
             },
+            // Off by default where others can reach it: the console reads every account.
+            ui: match o.ui {
+                Some(UiSetting::On) => true,
+                Some(UiSetting::Off) => false,
+                None => addr.ip().is_loopback(),
+            },
         })
     }
 }
@@ -399,6 +422,19 @@ mod tests {
         assert_eq!(c.auth, AuthMode::Verify);
         assert_eq!(c.credentials, vec![Credential::new("test", "test", "000000000000")]);
         assert_eq!((c.max_connections, c.idle_timeout), (1024, Duration::from_secs(60)));
+        assert!(c.ui);
+    }
+
+    #[test]
+    fn the_console_is_on_by_default_on_loopback_only() {
+        let on = |o: Options| o.resolve().unwrap().ui;
+        assert!(!on(Options { host: Some("0.0.0.0".parse().unwrap()), ..Default::default() }));
+        assert!(on(Options { host: Some("::1".parse().unwrap()), ..Default::default() }));
+        assert!(on(Options { host: Some("0.0.0.0".parse().unwrap()), ui: Some(UiSetting::On), ..Default::default() }));
+        assert!(!on(Options { ui: Some(UiSetting::Off), ..Default::default() }));
+        let cli = Cli::try_parse_from(["nimbus", "--ui", "off"]).unwrap();
+        assert_eq!(cli.options.ui, Some(UiSetting::Off));
+        assert_eq!(toml::from_str::<Options>("ui = \"off\"\n").unwrap().ui, Some(UiSetting::Off));
     }
 
     #[test]

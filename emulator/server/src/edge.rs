@@ -273,7 +273,7 @@ where
     let path = parts.uri.path().to_string();
     if path.starts_with("/_nimbus/") {
         let body = Limited::new(body, 1024 * 1024).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-        return admin::route(app, &parts.method, &path, &body);
+        return admin::route(app, &parts.method, &path, parts.uri.query().unwrap_or(""), &body);
     }
 
     let mut wire = WireRequest {

@@ -15,7 +15,7 @@ pub mod tls;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nimbus_core::auth::{Authenticator, CredentialStore};
+use nimbus_core::auth::{Authenticator, CredentialStore, DEFAULT_ACCOUNT};
 use nimbus_core::clock::Clock;
 use nimbus_core::dispatch::Dispatcher;
 use nimbus_core::Service;
@@ -38,6 +38,8 @@ pub struct App {
     pub recovered: Option<nimbus_persist::Recovered>,
     /// With `--instances run`: the runtime that makes EC2's instances run.
     pub instances: Option<instances::InstanceRuntime>,
+    /// The console at `/_nimbus/ui`, unless `--ui off`.
+    pub console: Option<nimbus_console::Console>,
     ec2: Arc<nimbus_ec2::Ec2>,
     cloudwatch: Arc<nimbus_cloudwatch::CloudWatch>,
 }
@@ -111,6 +113,9 @@ impl App {
         if let Some(seed) = config.id_seed {
             dispatcher = dispatcher.with_id_seed(seed);
         }
+        let console = config.ui.then(|| {
+            nimbus_console::Console::new(config.credentials.first().map_or(DEFAULT_ACCOUNT, |c| c.account.as_str()))
+        });
         App {
             dispatcher,
             store,
@@ -120,6 +125,7 @@ impl App {
             journal: None,
             recovered: None,
             instances: None,
+            console,
             ec2,
             cloudwatch,
         }
