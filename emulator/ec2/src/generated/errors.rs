@@ -489,6 +489,21 @@ pub fn invalid_snapshot_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSnapshotID.Malformed", format!("Invalid id: \"{id}\" (expecting \"snap-...\")"), 400)
 }
 
+/// `InvalidSpotDatafeed.NotFound`: Spot datafeed subscription does not exist
+pub fn invalid_spot_datafeed_not_found() -> ApiError {
+    ApiError::new("InvalidSpotDatafeed.NotFound", format!("Spot datafeed subscription does not exist"), 400)
+}
+
+/// `InvalidSpotInstanceRequestID.Malformed`: Invalid id: "<id>" (expecting "sir-...")
+pub fn invalid_spot_instance_request_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSpotInstanceRequestID.Malformed", format!("Invalid id: \"{id}\" (expecting \"sir-...\")"), 400)
+}
+
+/// `InvalidSpotInstanceRequestID.NotFound`: The spot instance request ID '<id>' does not exist
+pub fn invalid_spot_instance_request_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSpotInstanceRequestID.NotFound", format!("The spot instance request ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidStateTransition`: Invalid state transition for <id>, attempted to transition from <from> to <to>
 pub fn invalid_state_transition(from: impl std::fmt::Display, id: impl std::fmt::Display, to: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidStateTransition", format!("Invalid state transition for {id}, attempted to transition from {from} to {to}"), 400)
@@ -707,6 +722,11 @@ pub fn route_already_exists(cidr: impl std::fmt::Display) -> ApiError {
 /// `SecurityGroupsPerInterfaceLimitExceeded`: The maximum number of security groups per interface has been reached.
 pub fn security_groups_per_interface_limit_exceeded() -> ApiError {
     ApiError::new("SecurityGroupsPerInterfaceLimitExceeded", format!("The maximum number of security groups per interface has been reached."), 400)
+}
+
+/// `SpotMaxPriceTooLow`: <message>
+pub fn spot_max_price_too_low(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("SpotMaxPriceTooLow", format!("{message}"), 400)
 }
 
 /// `SsmInvalidParameter`: <message>

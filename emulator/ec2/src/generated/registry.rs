@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 264] = [
+pub(crate) static REGISTRY: [(&str, Handler); 271] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
@@ -26,6 +26,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("AttachVpnGateway", handler!(write crate::vpc::vpn_gateways::attach_vpn_gateway, dto::AttachVpnGatewayRequest, dto::AttachVpnGatewayResult)),
     ("AuthorizeSecurityGroupEgress", handler!(write crate::vpc::security_groups::rules::authorize_security_group_egress, dto::AuthorizeSecurityGroupEgressRequest, dto::AuthorizeSecurityGroupEgressResult)),
     ("AuthorizeSecurityGroupIngress", handler!(write crate::vpc::security_groups::rules::authorize_security_group_ingress, dto::AuthorizeSecurityGroupIngressRequest, dto::AuthorizeSecurityGroupIngressResult)),
+    ("CancelSpotInstanceRequests", handler!(write crate::compute::spot::requests::cancel_spot_instance_requests, dto::CancelSpotInstanceRequestsRequest, dto::CancelSpotInstanceRequestsResult)),
     ("CopyImage", handler!(write_shared crate::images::copy::copy_image, dto::CopyImageRequest, dto::CopyImageResult)),
     ("CopySnapshot", handler!(write_shared crate::ebs::snapshots::copy_snapshot, dto::CopySnapshotRequest, dto::CopySnapshotResult)),
     ("CreateCarrierGateway", handler!(write crate::connectivity::carrier_gateways::create_carrier_gateway, dto::CreateCarrierGatewayRequest, dto::CreateCarrierGatewayResult)),
@@ -55,6 +56,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("CreateSecurityGroup", handler!(write crate::vpc::security_groups::groups::create_security_group, dto::CreateSecurityGroupRequest, dto::CreateSecurityGroupResult)),
     ("CreateSnapshot", handler!(write crate::ebs::snapshots::create_snapshot, dto::CreateSnapshotRequest, dto::Snapshot)),
     ("CreateSnapshots", handler!(write crate::ebs::snapshots::create_snapshots, dto::CreateSnapshotsRequest, dto::CreateSnapshotsResult)),
+    ("CreateSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::create_spot_datafeed_subscription, dto::CreateSpotDatafeedSubscriptionRequest, dto::CreateSpotDatafeedSubscriptionResult)),
     ("CreateSubnet", handler!(write crate::vpc::subnets::create_subnet, dto::CreateSubnetRequest, dto::CreateSubnetResult)),
     ("CreateTags", handler!(write crate::tagging::create_tags, dto::CreateTagsRequest, ())),
     ("CreateTransitGateway", handler!(write_shared crate::transit::gateways::create_transit_gateway, dto::CreateTransitGatewayRequest, dto::CreateTransitGatewayResult)),
@@ -92,6 +94,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("DeleteRouteTable", handler!(write crate::vpc::route_tables::delete_route_table, dto::DeleteRouteTableRequest, ())),
     ("DeleteSecurityGroup", handler!(write crate::vpc::security_groups::groups::delete_security_group, dto::DeleteSecurityGroupRequest, dto::DeleteSecurityGroupResult)),
     ("DeleteSnapshot", handler!(write crate::ebs::snapshots::delete_snapshot, dto::DeleteSnapshotRequest, ())),
+    ("DeleteSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::delete_spot_datafeed_subscription, dto::DeleteSpotDatafeedSubscriptionRequest, ())),
     ("DeleteSubnet", handler!(write crate::vpc::subnets::delete_subnet, dto::DeleteSubnetRequest, ())),
     ("DeleteTags", handler!(write crate::tagging::delete_tags, dto::DeleteTagsRequest, ())),
     ("DeleteTransitGateway", handler!(write_shared crate::transit::gateways::delete_transit_gateway, dto::DeleteTransitGatewayRequest, dto::DeleteTransitGatewayResult)),
@@ -149,6 +152,9 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("DescribeSecurityGroups", handler!(read crate::vpc::security_groups::describe::describe_security_groups, dto::DescribeSecurityGroupsRequest, dto::DescribeSecurityGroupsResult)),
     ("DescribeSnapshotAttribute", handler!(read crate::ebs::snapshots::describe_snapshot_attribute, dto::DescribeSnapshotAttributeRequest, dto::DescribeSnapshotAttributeResult)),
     ("DescribeSnapshots", handler!(read_shared crate::ebs::snapshots::describe_snapshots, dto::DescribeSnapshotsRequest, dto::DescribeSnapshotsResult)),
+    ("DescribeSpotDatafeedSubscription", handler!(read crate::compute::spot::datafeed::describe_spot_datafeed_subscription, dto::DescribeSpotDatafeedSubscriptionRequest, dto::DescribeSpotDatafeedSubscriptionResult)),
+    ("DescribeSpotInstanceRequests", handler!(read crate::compute::spot::describe::describe_spot_instance_requests, dto::DescribeSpotInstanceRequestsRequest, dto::DescribeSpotInstanceRequestsResult)),
+    ("DescribeSpotPriceHistory", handler!(read crate::compute::spot::prices::describe_spot_price_history, dto::DescribeSpotPriceHistoryRequest, dto::DescribeSpotPriceHistoryResult)),
     ("DescribeSubnets", handler!(read crate::vpc::subnets::describe_subnets, dto::DescribeSubnetsRequest, dto::DescribeSubnetsResult)),
     ("DescribeTags", handler!(read crate::tagging::describe_tags, dto::DescribeTagsRequest, dto::DescribeTagsResult)),
     ("DescribeTransitGatewayAttachments", handler!(read_shared crate::transit::attachments::describe_transit_gateway_attachments, dto::DescribeTransitGatewayAttachmentsRequest, dto::DescribeTransitGatewayAttachmentsResult)),
@@ -253,6 +259,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("ReplaceRoute", handler!(write crate::vpc::route_tables::replace_route, dto::ReplaceRouteRequest, ())),
     ("ReplaceRouteTableAssociation", handler!(write crate::vpc::route_tables::replace_route_table_association, dto::ReplaceRouteTableAssociationRequest, dto::ReplaceRouteTableAssociationResult)),
     ("ReplaceTransitGatewayRoute", handler!(write_shared crate::transit::routes::replace_transit_gateway_route, dto::ReplaceTransitGatewayRouteRequest, dto::ReplaceTransitGatewayRouteResult)),
+    ("RequestSpotInstances", handler!(write_shared crate::compute::spot::requests::request_spot_instances, dto::RequestSpotInstancesRequest, dto::RequestSpotInstancesResult)),
     ("ResetAddressAttribute", handler!(write crate::vpc::addresses::reset_address_attribute, dto::ResetAddressAttributeRequest, dto::ResetAddressAttributeResult)),
     ("ResetEbsDefaultKmsKeyId", handler!(write crate::account::ebs::reset_ebs_default_kms_key_id, dto::ResetEbsDefaultKmsKeyIdRequest, dto::ResetEbsDefaultKmsKeyIdResult)),
     ("ResetImageAttribute", handler!(write_shared crate::images::attributes::reset_image_attribute, dto::ResetImageAttributeRequest, ())),
@@ -264,7 +271,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 264] = [
     ("SearchTransitGatewayRoutes", handler!(read_shared crate::transit::routes::search_transit_gateway_routes, dto::SearchTransitGatewayRoutesRequest, dto::SearchTransitGatewayRoutesResult)),
     ("StartInstances", handler!(write crate::compute::instances::lifecycle::start_instances, dto::StartInstancesRequest, dto::StartInstancesResult)),
     ("StopInstances", handler!(write crate::compute::instances::lifecycle::stop_instances, dto::StopInstancesRequest, dto::StopInstancesResult)),
-    ("TerminateInstances", handler!(write crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),
+    ("TerminateInstances", handler!(write_shared crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),
     ("UnassignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::unassign_private_ip_addresses, dto::UnassignPrivateIpAddressesRequest, ())),
     ("UnassignPrivateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::unassign_private_nat_gateway_address, dto::UnassignPrivateNatGatewayAddressRequest, dto::UnassignPrivateNatGatewayAddressResult)),
     ("UnmonitorInstances", handler!(write crate::compute::attributes::unmonitor_instances, dto::UnmonitorInstancesRequest, dto::UnmonitorInstancesResult)),

@@ -15,6 +15,7 @@ pub mod lookup;
 pub mod params;
 pub mod resources;
 pub mod shared;
+pub mod spot;
 pub mod support;
 pub mod transit;
 
@@ -270,6 +271,9 @@ pub struct Ec2State {
     /// endpoints (`state/connectivity.rs`).
     #[serde(default)]
     pub connectivity: connectivity::ConnectivityState,
+    /// Spot Instance requests and the Spot data feed (`state/spot.rs`).
+    #[serde(default)]
+    pub spot: spot::SpotState,
 }
 
 impl Ec2State {

@@ -113,6 +113,9 @@ pub static KINDS: &[ResourceKind] = &[
         |s, id| s.security_groups.values().any(|g| g.rules.iter().any(|r| r.id == id)),
         |id| errors::invalid_security_group_rule_id_not_found(id)
     ),
+    kind!("sir", "spot-instances-request", |s, id| s.spot.requests.contains_key(id), |id| {
+        errors::invalid_spot_instance_request_id_not_found(id)
+    }),
     kind!("snap", "snapshot", |s, id| s.snapshots.contains_key(id), |id| errors::invalid_snapshot_not_found(id)),
     kind!("subnet", "subnet", |s, id| s.subnets.contains_key(id), |id| errors::invalid_subnet_id_not_found(id)),
     kind!("tgw", "transit-gateway", |s, id| s.transit.live_gateway(id).is_some(), |id| {

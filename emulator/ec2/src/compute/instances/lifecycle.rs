@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use nimbus_core::{ApiError, RequestContext};
 
+use crate::compute::spot;
 use crate::ebs::volumes;
 use crate::generated::dto::{
     InstanceStateChange, RebootInstancesRequest, StartInstancesRequest, StartInstancesResult, StopInstancesRequest,
@@ -12,6 +13,7 @@ use crate::generated::dto::{
 use crate::generated::errors;
 use crate::state::lifecycle::{shown_state, InstanceStateName as Name};
 use crate::state::lookup::instance as get;
+use crate::state::shared::Shared;
 use crate::state::{Ec2State, InstanceRecord};
 use crate::vpc::interfaces;
 use crate::{compute::iam_profiles, vpc::addresses, vpc::subnets};
@@ -199,7 +201,10 @@ pub fn stop_instances(
     ctx: &RequestContext,
     input: StopInstancesRequest,
 ) -> Result<StopInstancesResult, ApiError> {
-    let changes = change_states(state, ctx, &input.instance_ids, |_, id, rec, shown| {
+    let changes = change_states(state, ctx, &input.instance_ids, |state, id, rec, shown| {
+        if shown.is_up() {
+            spot::requests::check_stoppable(state, id)?;
+        }
         if rec.disable_api_stop && shown.is_up() {
             return Err(errors::operation_not_permitted(format!(
                 "The instance '{id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again."
@@ -219,6 +224,7 @@ pub fn stop_instances(
 pub fn terminate_instances(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: TerminateInstancesRequest,
 ) -> Result<TerminateInstancesResult, ApiError> {
     let changes = change_states(state, ctx, &input.instance_ids, |_, id, rec, shown| {
@@ -232,6 +238,8 @@ pub fn terminate_instances(
             _ => Ok(Some(Name::ShuttingDown)),
         }
     })?;
+    // A persistent Spot request launches a new instance for one that terminates.
+    spot::requests::fulfil_open_requests(state, ctx, shared);
     Ok(TerminateInstancesResult { terminating_instances: Some(changes) })
 }
 

@@ -6,7 +6,7 @@ use nimbus_core::{ids, ApiError, RequestContext};
 
 use crate::compute::instances::describe::describe_many;
 use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
-use crate::compute::placement_groups;
+use crate::compute::{placement_groups, spot};
 use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CpuOptions, EnclaveOptions, GroupIdentifier, HibernationOptions, Image,
@@ -261,6 +261,11 @@ pub fn run_instances(
     if !offered.contains(&zone) {
         return Err(errors::unsupported(&instance_type, &zone, offered.join(", ")));
     }
+    let spot_ask = spot::requests::market_ask(ctx.now, input.instance_market_options.as_ref())?;
+    if let Some(ask) = &spot_ask {
+        spot::requests::check_price(ask, &instance_type, &zone, image.platform.as_deref(), ctx.now)?;
+    }
+    let spot_tags = spec_tags_for(&input, "spot-instances-request")?;
     let vpc_id = subnet.vpc_id.clone().unwrap_or_default();
     let groups = choose_groups(state, &input, &vpc_id)?;
     let devices = block_devices(&image, &input)?;
@@ -465,6 +470,9 @@ pub fn run_instances(
             iam_profiles::associate_record(state, ctx, &instance_id, profile);
         }
         launched.push(instance_id);
+    }
+    if let Some(ask) = &spot_ask {
+        spot::requests::record_for_instances(state, ctx, ask, &input, &launched, &spot_tags);
     }
     images::lookup::launched(state, &image_id, ctx.now);
     // RunInstances answers with the instances still `pending`, as AWS's does.
