@@ -63,7 +63,7 @@ fn held_requests_refusals_and_prices() {
     let low = call(&ec2, &ctx, "RequestSpotInstances", json!({"SpotPrice": "0.0001", "LaunchSpecification": spec}));
     let low = str_at(&low, "/SpotInstanceRequests/0/SpotInstanceRequestId").to_string();
     assert_eq!(status(&request(&ec2, &ctx, &low)), ("open".into(), "price-too-low".into()));
-    let from = (ctx.now + Duration::hours(2)).to_rfc3339();
+    let from = (ctx.now + Duration::hours(2)).timestamp();
     let later = call(&ec2, &ctx, "RequestSpotInstances", json!({"ValidFrom": from, "LaunchSpecification": spec}));
     let later = str_at(&later, "/SpotInstanceRequests/0/SpotInstanceRequestId").to_string();
     assert_eq!(status(&request(&ec2, &ctx, &later)).1, "not-scheduled-yet");
@@ -93,7 +93,7 @@ fn held_requests_refusals_and_prices() {
     assert_eq!(code("RunInstances", run), "SpotMaxPriceTooLow");
 
     let history = json!({"InstanceTypes": ["m5.large"], "ProductDescriptions": ["Linux/UNIX"],
-        "StartTime": (ctx.now - Duration::days(1)).to_rfc3339()});
+        "StartTime": (ctx.now - Duration::days(1)).timestamp()});
     let a = call(&ec2, &ctx, "DescribeSpotPriceHistory", history.clone());
     assert_eq!(a, call(&ec2, &ctx, "DescribeSpotPriceHistory", history), "prices are deterministic");
     let prices = a["SpotPriceHistory"].as_array().unwrap();
