@@ -1,5 +1,5 @@
 //! `cargo xtask bench [startup | describe-subnets | run-instances | describe-instances | put-metric-data |
-//! put-metric-data-20 | cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir |
+//! put-metric-data-20 | read-path | cw-memory | get-metric-statistics | get-metric-data | compare | soak | state-dir |
 //! instances]`: figures, never
 //! assertions (the instance workloads are in `bench_compute`, the CloudWatch ones in
 //! `bench_cw`, nimbus against moto in `bench_compare`, the memory soak in `bench_soak`).
@@ -53,6 +53,9 @@ pub fn run(args: &[String]) -> Result {
     // Not part of "all": they install moto or take minutes.
     if which.iter().any(|w| ["compare", "vs-moto"].contains(w)) {
         crate::bench_compare::compare()?;
+    }
+    if all || which.contains(&"read-path") {
+        crate::bench_read::read_path()?;
     }
     if which.contains(&"instances") {
         crate::bench_runtime::instances()?;

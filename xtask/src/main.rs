@@ -10,6 +10,7 @@
 //! - `layout`     the tree's rules: files under 800 lines, no import circle between EC2 families
 //! - `wheel`      the `nimbus-cloud` Python wheel: the binary plus the pytest plugin (`--dev`: from the debug build)
 
+mod bare_hyper;
 mod bench;
 mod bench_compare;
 mod bench_compute;
@@ -17,6 +18,7 @@ mod bench_cw;
 mod bench_cw_put;
 mod bench_fixture;
 mod bench_persist;
+mod bench_read;
 mod bench_runtime;
 mod bench_soak;
 mod codec;
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Some("coverage") => coverage::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bare-hyper") => bare_hyper::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(),
         Some("wheel") => wheel::run(&args[1..]),
