@@ -87,7 +87,9 @@ fn measure(addr: SocketAddr, service: &str, body: &str, connections: usize) -> R
 }
 
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn launch(addr: SocketAddr, image: &str, batches: std::ops::Range<usize>) -> Result {
@@ -162,6 +164,11 @@ pub fn read_path() -> Result {
         row("RunInstances, one instance", 64, &s, reference.get(&64).copied(), size);
     }
     let f = |m: Option<crate::procmem::Mem>| m.map_or("?".into(), |m| format!("{:.1} MiB", m.rss_mib()));
-    println!("  nimbus RSS: {} before the rows, {} after; load average after: {}", f(before), f(nimbus.mem()), load_average());
+    println!(
+        "  nimbus RSS: {} before the rows, {} after; load average after: {}",
+        f(before),
+        f(nimbus.mem()),
+        load_average()
+    );
     Ok(())
 }
