@@ -5,7 +5,9 @@
 #   - the HEALTHCHECK (`nimbus healthcheck`) turns healthy and /_nimbus/health answers
 #     on the published port,
 #   - the server runs as a non-root user,
-#   - SIGTERM (`podman stop`) makes it exit promptly, with status 0.
+#   - SIGTERM (`podman stop`) makes it exit promptly, with status 0,
+#   - nimbus_cloud.testcontainers.NimbusContainer (python/) starts it through podman's
+#     Docker-compatible API and boto3 reaches it (testcontainers.sh).
 # It prints the health JSON, the image size and the time of every phase.
 #
 # Needs root (rootful podman, apt-get, debootstrap) and a rustup toolchain on the host
@@ -445,4 +447,9 @@ awk -v t="$took" -v lim="$STOP_TIMEOUT" 'BEGIN { exit !(t < lim) }' ||
     fail "SIGTERM took ${took}s (limit ${STOP_TIMEOUT}s)"
 pm rm "$CONTAINER" >/dev/null
 CONTAINER=
+
+# ---------------------------------------------------------------------------------------
+phase "testcontainers (Python)"
+NIMBUS_IMAGE=$IMAGE NIMBUS_CONTAINER_CACHE=$CACHE_DIR NIMBUS_PODMAN_FLAGS="${PODMAN_FLAGS[*]}" \
+    NIMBUS_NOFILE=$NOFILE NIMBUS_NPROC=$NPROC "$here/testcontainers.sh" || fail "the testcontainers check failed"
 phase_done

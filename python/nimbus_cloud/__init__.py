@@ -204,20 +204,11 @@ class Nimbus:
     def client(self, service: str, region: Optional[str] = None, **kwargs: Any):
         """A boto3 client for ``service`` on this nimbus (cached per service and region
         when called without extra arguments)."""
-        import boto3  # only needed by those who ask for a client
-
         region = region or self.region
         key = (service, region) if not kwargs else None
         if key is not None and key in self._clients:
             return self._clients[key]
-        options = dict(
-            endpoint_url=self.endpoint,
-            region_name=region,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-        )
-        options.update(kwargs)
-        made = boto3.session.Session().client(service, **options)
+        made = _boto3_client(service, self.endpoint, region, self.access_key, self.secret_key, kwargs)
         if key is not None:
             self._clients[key] = made
         return made
@@ -227,15 +218,7 @@ class Nimbus:
     def _admin(self, method: str, path: str, body: Optional[dict] = None) -> dict:
         if self.endpoint is None:
             raise NimbusError("nimbus is not running")
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.endpoint + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            raise NimbusError(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}") from None
+        return _admin(self.endpoint, method, path, body)
 
     def health(self) -> dict:
         return self._admin("GET", "/_nimbus/health")
@@ -258,3 +241,29 @@ class Nimbus:
 
     def __repr__(self) -> str:
         return f"<Nimbus {self.endpoint or 'stopped'}>"
+
+
+def _admin(endpoint: str, method: str, path: str, body: Optional[dict] = None) -> dict:
+    """A call to nimbus's admin API (``/_nimbus/...``), its JSON answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(endpoint + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        raise NimbusError(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}") from None
+
+
+def _boto3_client(service: str, endpoint: Optional[str], region: str, access_key: str, secret_key: str, extra: dict):
+    import boto3  # only needed by those who ask for a client
+
+    options = dict(
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+    )
+    options.update(extra)
+    return boto3.session.Session().client(service, **options)
