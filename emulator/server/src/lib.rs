@@ -1,12 +1,14 @@
 //! The `nimbus` server: configuration, listeners, the HTTP edge and the admin API.
 //! [`App`] answers requests without a socket; [`serve`] runs it on a listener until a
-//! shutdown signal, letting in-flight requests finish.
+//! shutdown signal, letting in-flight requests finish; [`embedded::Nimbus`] runs it inside
+//! a test process.
 
 pub mod admin;
 pub mod client_env;
 pub mod config;
 mod ec2_actions;
 mod edge;
+pub mod embedded;
 pub mod instances;
 pub mod persistence;
 mod ssm_catalogue;
