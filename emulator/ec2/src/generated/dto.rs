@@ -232,6 +232,30 @@ pub struct ApplicationStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignIpv6AddressesRequest {
+    #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<String>>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<String>>,
+    #[serde(rename = "Ipv6AddressCount", skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignIpv6AddressesResult {
+    #[serde(rename = "AssignedIpv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv6_addresses: Option<Vec<String>>,
+    #[serde(rename = "AssignedIpv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub assigned_ipv6_prefixes: Option<Vec<String>>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignPrivateIpAddressesRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<String>>,
@@ -11078,6 +11102,26 @@ pub struct TunnelOption {
     pub phase1_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchange>>,
     #[serde(rename = "Phase2AdditionalKeyExchanges", skip_serializing_if = "Option::is_none")]
     pub phase2_additional_key_exchanges: Option<Vec<VpnAdditionalKeyExchange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnassignIpv6AddressesRequest {
+    #[serde(rename = "Ipv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<String>>,
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "Ipv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnassignIpv6AddressesResult {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "UnassignedIpv6Addresses", skip_serializing_if = "Option::is_none")]
+    pub unassigned_ipv6_addresses: Option<Vec<String>>,
+    #[serde(rename = "UnassignedIpv6Prefixes", skip_serializing_if = "Option::is_none")]
+    pub unassigned_ipv6_prefixes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

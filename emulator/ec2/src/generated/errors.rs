@@ -179,6 +179,11 @@ pub fn invalid_carrier_gateway_id_not_found(id: impl std::fmt::Display) -> ApiEr
     ApiError::new("InvalidCarrierGatewayID.NotFound", format!("The CarrierGateway ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidCidrBlock.InUse`: The subnet IPv6 CIDR block with association ID <id> may not be disassociated, because <reason>.
+pub fn invalid_cidr_block_in_use(id: impl std::fmt::Display, reason: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCidrBlock.InUse", format!("The subnet IPv6 CIDR block with association ID {id} may not be disassociated, because {reason}."), 400)
+}
+
 /// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
 pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)

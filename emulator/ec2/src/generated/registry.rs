@@ -5,11 +5,12 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 271] = [
+pub(crate) static REGISTRY: [(&str, Handler); 273] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
     ("AllocateIpamPoolCidr", handler!(write crate::ipam::allocations::allocate_ipam_pool_cidr, dto::AllocateIpamPoolCidrRequest, dto::AllocateIpamPoolCidrResult)),
+    ("AssignIpv6Addresses", handler!(write crate::vpc::interfaces::ipv6::assign_ipv6_addresses, dto::AssignIpv6AddressesRequest, dto::AssignIpv6AddressesResult)),
     ("AssignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::assign_private_ip_addresses, dto::AssignPrivateIpAddressesRequest, dto::AssignPrivateIpAddressesResult)),
     ("AssignPrivateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::assign_private_nat_gateway_address, dto::AssignPrivateNatGatewayAddressRequest, dto::AssignPrivateNatGatewayAddressResult)),
     ("AssociateAddress", handler!(write crate::vpc::addresses::associate_address, dto::AssociateAddressRequest, dto::AssociateAddressResult)),
@@ -272,6 +273,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 271] = [
     ("StartInstances", handler!(write crate::compute::instances::lifecycle::start_instances, dto::StartInstancesRequest, dto::StartInstancesResult)),
     ("StopInstances", handler!(write crate::compute::instances::lifecycle::stop_instances, dto::StopInstancesRequest, dto::StopInstancesResult)),
     ("TerminateInstances", handler!(write_shared crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),
+    ("UnassignIpv6Addresses", handler!(write crate::vpc::interfaces::ipv6::unassign_ipv6_addresses, dto::UnassignIpv6AddressesRequest, dto::UnassignIpv6AddressesResult)),
     ("UnassignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::unassign_private_ip_addresses, dto::UnassignPrivateIpAddressesRequest, ())),
     ("UnassignPrivateNatGatewayAddress", handler!(write crate::vpc::nat_gateway_addresses::unassign_private_nat_gateway_address, dto::UnassignPrivateNatGatewayAddressRequest, dto::UnassignPrivateNatGatewayAddressResult)),
     ("UnmonitorInstances", handler!(write crate::compute::attributes::unmonitor_instances, dto::UnmonitorInstancesRequest, dto::UnmonitorInstancesResult)),

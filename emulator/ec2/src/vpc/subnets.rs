@@ -20,7 +20,7 @@ use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::{Ec2State, SubnetRecord};
-use crate::vpc::vpcs;
+use crate::vpc::{interfaces, vpcs};
 use crate::{vpc::network_acls, vpc::route_tables};
 
 /// Addresses AWS keeps in every subnet: network, router, DNS, future use, broadcast.
@@ -527,9 +527,18 @@ pub fn disassociate_subnet_cidr_block(
     let Some((subnet_id, index)) = found else {
         return Err(errors::invalid_subnet_cidr_block_association_id_not_found(id));
     };
+    if state.subnets[&subnet_id].subnet.assign_ipv6_address_on_creation == Some(true) {
+        return Err(errors::invalid_cidr_block_in_use(
+            id,
+            "its subnet has assign-ipv6-address-on-creation set to true",
+        ));
+    }
+    if interfaces::ipv6::subnet_has_ipv6_in_use(state, &subnet_id) {
+        // The reason is nimbus's wording.
+        return Err(errors::invalid_cidr_block_in_use(id, "some of its IPv6 addresses are in use"));
+    }
     let subnet = &mut state.subnets.get_mut(&subnet_id).expect("found above").subnet;
     let mut assoc = subnet.ipv6_cidr_block_association_set.as_mut().expect("found above").remove(index);
-    subnet.assign_ipv6_address_on_creation = Some(false);
     assoc.ipv6_cidr_block_state =
         Some(SubnetCidrBlockState { state: Some("disassociating".into()), status_message: None });
     Ok(DisassociateSubnetCidrBlockResult { ipv6_cidr_block_association: Some(assoc), subnet_id: Some(subnet_id) })

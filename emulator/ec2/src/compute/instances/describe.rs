@@ -11,8 +11,8 @@ use crate::compute::instances::lifecycle::{attached_interfaces, check_all};
 use crate::ebs::volumes;
 use crate::generated::dto::{
     DescribeInstancesRequest, DescribeInstancesResult, EbsInstanceBlockDevice, Instance, InstanceBlockDeviceMapping,
-    InstanceNetworkInterface, InstanceNetworkInterfaceAssociation, InstanceNetworkInterfaceAttachment,
-    InstancePrivateIpAddress, OperatorResponse, Reservation, StateReason,
+    InstanceIpv6Address, InstanceNetworkInterface, InstanceNetworkInterfaceAssociation,
+    InstanceNetworkInterfaceAttachment, InstancePrivateIpAddress, OperatorResponse, Reservation, StateReason,
 };
 use crate::state::lifecycle::{shown_state, InstanceStateName as Name};
 use crate::state::support::{check_filter_names, filtered, paginate, tag_pairs};
@@ -169,7 +169,16 @@ fn describe_with(
             }),
             description: eni.description.clone(),
             groups: eni.groups.clone(),
-            ipv6_addresses: Some(Vec::new()),
+            ipv6_addresses: Some(
+                eni.ipv6_addresses
+                    .iter()
+                    .flatten()
+                    .map(|a| InstanceIpv6Address {
+                        ipv6_address: a.ipv6_address.clone(),
+                        is_primary_ipv6: Some(a.is_primary_ipv6.unwrap_or(false)),
+                    })
+                    .collect(),
+            ),
             mac_address: eni.mac_address.clone(),
             network_interface_id: Some(eni_id.clone()),
             owner_id: eni.owner_id.clone(),
@@ -303,6 +312,9 @@ impl Filterable for Instance {
                 meta.and_then(|m| m.instance_metadata_tags.clone()).into_iter().collect()
             }
             "monitoring-state" => self.monitoring.as_ref().and_then(|m| m.state.clone()).into_iter().collect(),
+            "network-interface.ipv6-addresses.ipv6-address" | "network-interface.ipv6-address" => {
+                nics.flat_map(|n| n.ipv6_addresses.iter().flatten().filter_map(|a| a.ipv6_address.clone())).collect()
+            }
             "network-interface.addresses.private-ip-address" => nics
                 .flat_map(|n| n.private_ip_addresses.iter().flatten().filter_map(|p| p.private_ip_address.clone()))
                 .collect(),

@@ -10,9 +10,9 @@ use crate::compute::{placement_groups, spot};
 use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CpuOptions, EnclaveOptions, GroupIdentifier, HibernationOptions, Image,
-    Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse, InstanceNetworkPerformanceOptions,
-    InstanceTypeInfo, Monitoring, NetworkInterfaceAttachment, OperatorResponse, Placement,
-    PrivateDnsNameOptionsResponse, Reservation, RunInstancesRequest,
+    Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse, InstanceNetworkInterfaceSpecification,
+    InstanceNetworkPerformanceOptions, InstanceTypeInfo, Monitoring, NetworkInterfaceAttachment, OperatorResponse,
+    Placement, PrivateDnsNameOptionsResponse, Reservation, RunInstancesRequest,
 };
 use crate::generated::errors;
 use crate::state::lifecycle::InstanceStateName as Name;
@@ -20,7 +20,7 @@ use crate::state::params::invalid_value;
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, InstanceRecord};
-use crate::vpc::interfaces::{self, records::NewInterface};
+use crate::vpc::interfaces::{self, ipv6::NewInterfaceIpv6, records::NewInterface};
 use crate::{
     catalogue, compute::iam_profiles, compute::launch_templates, images, keys::key_pairs, vpc::addresses, vpc::subnets,
 };
@@ -279,11 +279,14 @@ pub fn run_instances(
     let auto_public_ip = primary_spec
         .and_then(|n| n.associate_public_ip_address)
         .unwrap_or(subnet.map_public_ip_on_launch.unwrap_or(false));
-    if wanted_ip.is_some() && input.min_count > 1 {
+    // max, not min: a second instance could not have the same address, and the launch
+    // must not stop half way.
+    if wanted_ip.is_some() && input.max_count > 1 {
         return Err(errors::invalid_parameter_combination(
             "Cannot specify a private IP address when launching more than one instance.",
         ));
     }
+    let ipv6 = plan_ipv6(state, &input, primary_spec, &subnet_id, &instance_type)?;
     // As many instances as the quota and the subnet's free addresses allow, from min to max.
     let live = state.instances.values().filter(|r| r.stored_state != Name::Terminated).count();
     let quota = if state.instance_quota == 0 { DEFAULT_INSTANCE_QUOTA } else { state.instance_quota };
@@ -338,6 +341,7 @@ pub fn run_instances(
             });
             e.status = Some("in-use".into());
         }
+        ipv6.apply(state, &subnet_id, &eni);
         state.set_tags(&eni, interface_tags.clone());
         if auto_public_ip {
             let ip = addresses::next_public_ip(state, ctx);
@@ -500,6 +504,44 @@ pub fn run_instances(
 
 /// Tags of one resource type from the request's TagSpecifications (several types may
 /// be given at once to RunInstances).
+/// The primary interface's IPv6 addresses: listed or counted (on the request or its
+/// primary interface specification), else one when the subnet assigns one on creation and
+/// the instance type supports IPv6.
+fn plan_ipv6(
+    state: &Ec2State,
+    input: &RunInstancesRequest,
+    primary_spec: Option<&InstanceNetworkInterfaceSpecification>,
+    subnet_id: &str,
+    instance_type: &str,
+) -> Result<NewInterfaceIpv6, ApiError> {
+    let listed: Vec<String> = input
+        .ipv6_addresses
+        .iter()
+        .flatten()
+        .chain(primary_spec.and_then(|n| n.ipv6_addresses.as_ref()).into_iter().flatten())
+        .filter_map(|a| a.ipv6_address.clone())
+        .collect();
+    let count = input.ipv6_address_count.or(primary_spec.and_then(|n| n.ipv6_address_count));
+    if !listed.is_empty() && input.max_count > 1 {
+        // nimbus's wording, after the private address's.
+        return Err(errors::invalid_parameter_combination(
+            "Cannot specify IPv6 addresses when launching more than one instance.",
+        ));
+    }
+    if listed.is_empty() && count.is_none() {
+        let supported = catalogue::instance_type(instance_type)
+            .and_then(|t| t.network_info)
+            .and_then(|n| n.ipv6_supported)
+            .unwrap_or(false);
+        if !supported {
+            return Ok(NewInterfaceIpv6 { wanted: Vec::new(), count: 0 });
+        }
+    }
+    let plan = NewInterfaceIpv6::plan(state, subnet_id, &listed, count)?;
+    interfaces::ipv6::check_instance_type(instance_type, plan.total())?;
+    Ok(plan)
+}
+
 fn spec_tags_for(input: &RunInstancesRequest, resource_type: &str) -> Result<Vec<(String, String)>, ApiError> {
     const ALLOWED: &[&str] = &["instance", "volume", "network-interface", "spot-instances-request", "elastic-gpu"];
     let specs = input.tag_specifications.clone().unwrap_or_default();

@@ -2,6 +2,7 @@
 
 use nimbus_core::{ApiError, RequestContext};
 
+use super::ipv6::NewInterfaceIpv6;
 use super::records::{
     create_interface_record, describe_one, get, remove_interface_record, resolve_groups, NewInterface, MAX_PRIVATE_IPS,
 };
@@ -23,13 +24,8 @@ pub fn create_network_interface(
 ) -> Result<CreateNetworkInterfaceResult, ApiError> {
     let subnet = subnets::get(state, &input.subnet_id)?.subnet.clone();
     let vpc_id = subnet.vpc_id.clone().unwrap_or_default();
-    let ipv6 = input.ipv6_addresses.as_deref().is_some_and(|a| !a.is_empty())
-        || input.ipv6_address_count.is_some_and(|n| n > 0)
-        || input.enable_primary_ipv6 == Some(true);
-    if ipv6 {
-        return Err(errors::invalid_parameter_value(
-            "IPv6 addresses on network interfaces are not supported by nimbus yet.",
-        ));
+    if input.enable_primary_ipv6 == Some(true) {
+        return Err(errors::invalid_parameter_value("Primary IPv6 addresses are not supported by nimbus yet."));
     }
     let prefixes = input.ipv4_prefixes.as_deref().is_some_and(|p| !p.is_empty())
         || input.ipv4_prefix_count.is_some_and(|n| n > 0)
@@ -45,6 +41,11 @@ pub fn create_network_interface(
     let groups = resolve_groups(state, &vpc_id, &input.subnet_id, input.groups.as_deref())?;
     let tags = spec_tags(input.tag_specifications.as_deref(), "network-interface")?;
 
+    let listed6: Vec<String> = input.ipv6_addresses.iter().flatten().filter_map(|a| a.ipv6_address.clone()).collect();
+    let ipv6 = NewInterfaceIpv6::plan(state, &input.subnet_id, &listed6, input.ipv6_address_count)?;
+    if ipv6.total() > MAX_PRIVATE_IPS {
+        return Err(errors::private_ip_address_limit_exceeded());
+    }
     // The primary address (given or not), the secondary addresses given, and how many more.
     let listed = input.private_ip_addresses.clone().unwrap_or_default();
     let listed_primaries: Vec<&String> =
@@ -107,6 +108,7 @@ pub fn create_network_interface(
             requester_managed: false,
         },
     );
+    ipv6.apply(state, &input.subnet_id, &id);
     state.set_tags(&id, tags);
     Ok(CreateNetworkInterfaceResult {
         network_interface: Some(describe_one(state, ctx, &id)),

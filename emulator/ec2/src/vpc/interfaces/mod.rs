@@ -7,6 +7,7 @@ pub mod attach;
 pub mod attributes;
 pub mod create;
 pub mod describe;
+pub mod ipv6;
 pub mod private_ips;
 pub mod records;
 #[cfg(test)]
