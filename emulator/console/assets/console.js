@@ -8,6 +8,7 @@ const Console = (() => {
   const here = { account: params.get("account"), region: params.get("region"), now: Date.now() / 1000 };
   let timer = null;
   let generation = 0;
+  let shownHtml = "";
 
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const time = (secs) => (secs == null ? "" : new Date(secs * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"));
@@ -72,8 +73,12 @@ const Console = (() => {
       const html = await views[name](arg);
       if (mine !== generation) return;
       const view = document.getElementById("view");
-      if (typeof html === "string") view.innerHTML = html;
-      else { view.replaceChildren(html); }
+      // Unchanged markup is left alone, so open <details>, selections and scrolling
+      // survive the refresh; the views' own drawing (charts, lines) is redone below.
+      if (shownHtml !== html) {
+        view.innerHTML = html;
+        shownHtml = html;
+      }
       if (views[name].after) views[name].after(view);
       status.textContent = "live";
       status.classList.remove("stale");
@@ -82,7 +87,11 @@ const Console = (() => {
       status.textContent = "offline";
       status.classList.add("stale");
       status.title = String(e);
-      if (!document.getElementById("view").dataset.shown) document.getElementById("view").innerHTML = `<p class="error">${esc(e)}</p>`;
+      const view = document.getElementById("view");
+      if (!view.dataset.shown) {
+        view.innerHTML = `<p class="error">${esc(e)}</p>`;
+        shownHtml = "";
+      }
       return;
     }
     document.getElementById("view").dataset.shown = "1";
@@ -91,7 +100,12 @@ const Console = (() => {
   function start() {
     document.getElementById("account").addEventListener("change", (e) => choose("account", e.target.value));
     document.getElementById("region").addEventListener("change", (e) => choose("region", e.target.value));
-    window.addEventListener("hashchange", () => { document.getElementById("view").dataset.shown = ""; refresh(); });
+    window.addEventListener("hashchange", () => {
+      const view = document.getElementById("view");
+      view.dataset.shown = "";
+      shownHtml = "";
+      refresh();
+    });
     const tick = async () => { await refresh(); timer = setTimeout(tick, 2000); };
     clearTimeout(timer);
     tick();

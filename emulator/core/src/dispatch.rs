@@ -418,6 +418,19 @@ mod tests {
         }
     }
 
+    /// In-process calls (the console's) reach the service past SigV4, as the caller
+    /// given, and are refused as a request would be for an operation that is not there.
+    #[test]
+    fn call_as_answers_the_document_or_the_error() {
+        let d = dispatcher(json!({"Name": "n"}));
+        let caller = Caller { account: "123456789012".into(), ..Default::default() };
+        let signing = MODEL.signing_name;
+        assert_eq!(d.call_as(caller.clone(), "eu-west-1", signing, "Op", json!({})).unwrap(), json!({"Name": "n"}));
+        let err = d.call_as(caller.clone(), "eu-west-1", signing, "Nope", json!({})).unwrap_err();
+        assert_eq!(err.code, ApiError::invalid_action("Nope").code);
+        assert_eq!(d.call_as(caller, "eu-west-1", "nothing", "Op", json!({})).unwrap_err().status, 500);
+    }
+
     #[test]
     #[cfg_attr(not(debug_assertions), ignore = "strict encoding is off in release builds")]
     fn an_output_key_the_shape_lacks_is_an_internal_error_in_every_protocol() {
