@@ -1,7 +1,8 @@
 //! Instances and what launches them: RunInstances and the lifecycle, attributes, IAM
-//! instance profiles, launch templates, placement groups, Spot Instances.
+//! instance profiles, launch templates, placement groups, Spot Instances, Capacity Reservations.
 
 pub mod attributes;
+pub mod capacity_reservations;
 pub mod iam_profiles;
 pub mod instances;
 pub mod launch_templates;

@@ -742,6 +742,24 @@ pub struct BlockPublicAccessStates {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelCapacityReservationRequest {
+    #[serde(rename = "CapacityReservationId")]
+    pub capacity_reservation_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ApplyCancellationCharges", skip_serializing_if = "Option::is_none")]
+    pub apply_cancellation_charges: Option<String>,
+    #[serde(rename = "QuoteId", skip_serializing_if = "Option::is_none")]
+    pub quote_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelCapacityReservationResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelSpotInstanceRequestsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -761,6 +779,124 @@ pub struct CancelledSpotInstanceRequest {
     pub spot_instance_request_id: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityAllocation {
+    #[serde(rename = "AllocationType", skip_serializing_if = "Option::is_none")]
+    pub allocation_type: Option<String>,
+    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(rename = "AllocationMetadata", skip_serializing_if = "Option::is_none")]
+    pub allocation_metadata: Option<Vec<CapacityAllocationMetadataEntry>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityAllocationMetadataEntry {
+    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReservation {
+    #[serde(rename = "CapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "CapacityReservationArn", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_arn: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "InstancePlatform", skip_serializing_if = "Option::is_none")]
+    pub instance_platform: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Tenancy", skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<String>,
+    #[serde(rename = "TotalInstanceCount", skip_serializing_if = "Option::is_none")]
+    pub total_instance_count: Option<i32>,
+    #[serde(rename = "AvailableInstanceCount", skip_serializing_if = "Option::is_none")]
+    pub available_instance_count: Option<i32>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "EphemeralStorage", skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<bool>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "EndDateType", skip_serializing_if = "Option::is_none")]
+    pub end_date_type: Option<String>,
+    #[serde(rename = "InstanceMatchCriteria", skip_serializing_if = "Option::is_none")]
+    pub instance_match_criteria: Option<String>,
+    #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
+    pub create_date: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "CapacityReservationFleetId", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_fleet_id: Option<String>,
+    #[serde(rename = "PlacementGroupArn", skip_serializing_if = "Option::is_none")]
+    pub placement_group_arn: Option<String>,
+    #[serde(rename = "CapacityAllocations", skip_serializing_if = "Option::is_none")]
+    pub capacity_allocations: Option<Vec<CapacityAllocation>>,
+    #[serde(rename = "ReservationType", skip_serializing_if = "Option::is_none")]
+    pub reservation_type: Option<String>,
+    #[serde(rename = "UnusedReservationBillingOwnerId", skip_serializing_if = "Option::is_none")]
+    pub unused_reservation_billing_owner_id: Option<String>,
+    #[serde(rename = "CommitmentInfo", skip_serializing_if = "Option::is_none")]
+    pub commitment_info: Option<CapacityReservationCommitmentInfo>,
+    #[serde(rename = "DeliveryPreference", skip_serializing_if = "Option::is_none")]
+    pub delivery_preference: Option<String>,
+    #[serde(rename = "CapacityBlockId", skip_serializing_if = "Option::is_none")]
+    pub capacity_block_id: Option<String>,
+    #[serde(rename = "Interruptible", skip_serializing_if = "Option::is_none")]
+    pub interruptible: Option<bool>,
+    #[serde(rename = "InterruptibleCapacityAllocation", skip_serializing_if = "Option::is_none")]
+    pub interruptible_capacity_allocation: Option<InterruptibleCapacityAllocation>,
+    #[serde(rename = "InterruptionInfo", skip_serializing_if = "Option::is_none")]
+    pub interruption_info: Option<InterruptionInfo>,
+    #[serde(rename = "AdjustmentStatus", skip_serializing_if = "Option::is_none")]
+    pub adjustment_status: Option<String>,
+    #[serde(rename = "AdjustmentDetails", skip_serializing_if = "Option::is_none")]
+    pub adjustment_details: Option<CapacityReservationAdjustmentDetails>,
+    #[serde(rename = "OriginalStartDate", skip_serializing_if = "Option::is_none")]
+    pub original_start_date: Option<Timestamp>,
+    #[serde(rename = "ZeroSizePreference", skip_serializing_if = "Option::is_none")]
+    pub zero_size_preference: Option<String>,
+    #[serde(rename = "LaunchStatus", skip_serializing_if = "Option::is_none")]
+    pub launch_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReservationAdjustmentDetails {
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "CommitmentEndDate", skip_serializing_if = "Option::is_none")]
+    pub commitment_end_date: Option<Timestamp>,
+    #[serde(rename = "EndDateType", skip_serializing_if = "Option::is_none")]
+    pub end_date_type: Option<String>,
+    #[serde(rename = "CommitmentDuration", skip_serializing_if = "Option::is_none")]
+    pub commitment_duration: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReservationCommitmentInfo {
+    #[serde(rename = "CommittedInstanceCount", skip_serializing_if = "Option::is_none")]
+    pub committed_instance_count: Option<i32>,
+    #[serde(rename = "CommitmentEndDate", skip_serializing_if = "Option::is_none")]
+    pub commitment_end_date: Option<Timestamp>,
+    #[serde(rename = "CommitmentDuration", skip_serializing_if = "Option::is_none")]
+    pub commitment_duration: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -995,6 +1131,54 @@ pub struct CpuPerformanceFactor {
 pub struct CpuPerformanceFactorRequest {
     #[serde(rename = "References", skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateCapacityReservationRequest {
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "InstanceType")]
+    pub instance_type: String,
+    #[serde(rename = "InstancePlatform")]
+    pub instance_platform: String,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Tenancy", skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<String>,
+    #[serde(rename = "InstanceCount")]
+    pub instance_count: i32,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "EphemeralStorage", skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<bool>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "EndDateType", skip_serializing_if = "Option::is_none")]
+    pub end_date_type: Option<String>,
+    #[serde(rename = "InstanceMatchCriteria", skip_serializing_if = "Option::is_none")]
+    pub instance_match_criteria: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "PlacementGroupArn", skip_serializing_if = "Option::is_none")]
+    pub placement_group_arn: Option<String>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "CommitmentDuration", skip_serializing_if = "Option::is_none")]
+    pub commitment_duration: Option<i64>,
+    #[serde(rename = "DeliveryPreference", skip_serializing_if = "Option::is_none")]
+    pub delivery_preference: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateCapacityReservationResult {
+    #[serde(rename = "CapacityReservation", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation: Option<CapacityReservation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2730,6 +2914,35 @@ pub struct DescribeAvailabilityZonesRequest {
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeCapacityReservationsRequest {
+    #[serde(rename = "CapacityReservationIds", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeCapacityReservationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeCapacityReservationsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "CapacityReservations", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservations: Option<Vec<CapacityReservation>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6606,6 +6819,30 @@ pub struct InternetGatewayAttachment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterruptibleCapacityAllocation {
+    #[serde(rename = "InstanceCount", skip_serializing_if = "Option::is_none")]
+    pub instance_count: Option<i32>,
+    #[serde(rename = "TargetInstanceCount", skip_serializing_if = "Option::is_none")]
+    pub target_instance_count: Option<i32>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "InterruptibleCapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub interruptible_capacity_reservation_id: Option<String>,
+    #[serde(rename = "InterruptionType", skip_serializing_if = "Option::is_none")]
+    pub interruption_type: Option<String>,
+    #[serde(rename = "ZeroSizePreference", skip_serializing_if = "Option::is_none")]
+    pub zero_size_preference: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterruptionInfo {
+    #[serde(rename = "SourceCapacityReservationId", skip_serializing_if = "Option::is_none")]
+    pub source_capacity_reservation_id: Option<String>,
+    #[serde(rename = "InterruptionType", skip_serializing_if = "Option::is_none")]
+    pub interruption_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IpPermission {
     #[serde(rename = "IpProtocol", skip_serializing_if = "Option::is_none")]
     pub ip_protocol: Option<String>,
@@ -7761,6 +7998,42 @@ pub struct ModifyAvailabilityZoneGroupRequest {
 pub struct ModifyAvailabilityZoneGroupResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyCapacityReservationRequest {
+    #[serde(rename = "CapacityReservationId")]
+    pub capacity_reservation_id: String,
+    #[serde(rename = "InstanceCount", skip_serializing_if = "Option::is_none")]
+    pub instance_count: Option<i32>,
+    #[serde(rename = "EndDate", skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Timestamp>,
+    #[serde(rename = "EndDateType", skip_serializing_if = "Option::is_none")]
+    pub end_date_type: Option<String>,
+    #[serde(rename = "Accept", skip_serializing_if = "Option::is_none")]
+    pub accept: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AdditionalInfo", skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(rename = "InstanceMatchCriteria", skip_serializing_if = "Option::is_none")]
+    pub instance_match_criteria: Option<String>,
+    #[serde(rename = "AcceptModificationTerms", skip_serializing_if = "Option::is_none")]
+    pub accept_modification_terms: Option<bool>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "QuoteId", skip_serializing_if = "Option::is_none")]
+    pub quote_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyCapacityReservationResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "AdjustmentStatus", skip_serializing_if = "Option::is_none")]
+    pub adjustment_status: Option<String>,
+    #[serde(rename = "AdjustmentDetails", skip_serializing_if = "Option::is_none")]
+    pub adjustment_details: Option<CapacityReservationAdjustmentDetails>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

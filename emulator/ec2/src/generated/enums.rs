@@ -29,6 +29,9 @@ pub const AMD_SEV_SNP_SPECIFICATION: &[&str] = &["enabled", "disabled"];
 /// `ApplianceModeSupportValue`
 pub const APPLIANCE_MODE_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
+/// `ApplyCancellationCharges`
+pub const APPLY_CANCELLATION_CHARGES: &[&str] = &["commitment-wind-down"];
+
 /// `ArchitectureValues`
 pub const ARCHITECTURE_VALUES: &[&str] = &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
 
@@ -50,8 +53,17 @@ pub const BOOT_MODE_VALUES: &[&str] = &["legacy-bios", "uefi", "uefi-preferred"]
 /// `BurstablePerformance`
 pub const BURSTABLE_PERFORMANCE: &[&str] = &["included", "required", "excluded"];
 
+/// `CapacityReservationDeliveryPreference`
+pub const CAPACITY_RESERVATION_DELIVERY_PREFERENCE: &[&str] = &["fixed", "incremental"];
+
+/// `CapacityReservationInstancePlatform`
+pub const CAPACITY_RESERVATION_INSTANCE_PLATFORM: &[&str] = &["Linux/UNIX", "Red Hat Enterprise Linux", "SUSE Linux", "Windows", "Windows with SQL Server", "Windows with SQL Server Enterprise", "Windows with SQL Server Standard", "Windows with SQL Server Web", "Linux with SQL Server Standard", "Linux with SQL Server Web", "Linux with SQL Server Enterprise", "RHEL with SQL Server Standard", "RHEL with SQL Server Enterprise", "RHEL with SQL Server Web", "RHEL with HA", "RHEL with HA and SQL Server Standard", "RHEL with HA and SQL Server Enterprise", "Ubuntu Pro"];
+
 /// `CapacityReservationPreference`
 pub const CAPACITY_RESERVATION_PREFERENCE: &[&str] = &["capacity-reservations-only", "open", "none"];
+
+/// `CapacityReservationTenancy`
+pub const CAPACITY_RESERVATION_TENANCY: &[&str] = &["default", "dedicated"];
 
 /// `ConnectivityType`
 pub const CONNECTIVITY_TYPE: &[&str] = &["private", "public"];
@@ -92,6 +104,9 @@ pub const DOMAIN_TYPE: &[&str] = &["vpc", "standard"];
 /// `EncryptionSupportOptionValue`
 pub const ENCRYPTION_SUPPORT_OPTION_VALUE: &[&str] = &["enable", "disable"];
 
+/// `EndDateType`
+pub const END_DATE_TYPE: &[&str] = &["unlimited", "limited"];
+
 /// `FlowLogsResourceType`
 pub const FLOW_LOGS_RESOURCE_TYPE: &[&str] = &["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway", "CoreNetwork", "CoreNetworkEdge", "CoreNetworkAttachment"];
 
@@ -127,6 +142,9 @@ pub const INSTANCE_GENERATION: &[&str] = &["current", "previous"];
 
 /// `InstanceInterruptionBehavior`
 pub const INSTANCE_INTERRUPTION_BEHAVIOR: &[&str] = &["hibernate", "stop", "terminate"];
+
+/// `InstanceMatchCriteria`
+pub const INSTANCE_MATCH_CRITERIA: &[&str] = &["open", "targeted"];
 
 /// `InstanceMetadataEndpointState`
 pub const INSTANCE_METADATA_ENDPOINT_STATE: &[&str] = &["disabled", "enabled"];

@@ -174,6 +174,16 @@ pub fn invalid_block_device_mapping(message: impl std::fmt::Display) -> ApiError
     ApiError::new("InvalidBlockDeviceMapping", format!("{message}"), 400)
 }
 
+/// `InvalidCapacityReservationId.Malformed`: Invalid id: "<id>" (expecting "cr-...")
+pub fn invalid_capacity_reservation_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCapacityReservationId.Malformed", format!("Invalid id: \"{id}\" (expecting \"cr-...\")"), 400)
+}
+
+/// `InvalidCapacityReservationId.NotFound`: The capacity reservation ID '<id>' does not exist
+pub fn invalid_capacity_reservation_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidCapacityReservationId.NotFound", format!("The capacity reservation ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidCarrierGatewayID.NotFound`: The CarrierGateway ID '<id>' does not exist
 pub fn invalid_carrier_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidCarrierGatewayID.NotFound", format!("The CarrierGateway ID '{id}' does not exist"), 400)

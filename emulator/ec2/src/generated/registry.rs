@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 273] = [
+pub(crate) static REGISTRY: [(&str, Handler); 277] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
@@ -27,9 +27,11 @@ pub(crate) static REGISTRY: [(&str, Handler); 273] = [
     ("AttachVpnGateway", handler!(write crate::vpc::vpn_gateways::attach_vpn_gateway, dto::AttachVpnGatewayRequest, dto::AttachVpnGatewayResult)),
     ("AuthorizeSecurityGroupEgress", handler!(write crate::vpc::security_groups::rules::authorize_security_group_egress, dto::AuthorizeSecurityGroupEgressRequest, dto::AuthorizeSecurityGroupEgressResult)),
     ("AuthorizeSecurityGroupIngress", handler!(write crate::vpc::security_groups::rules::authorize_security_group_ingress, dto::AuthorizeSecurityGroupIngressRequest, dto::AuthorizeSecurityGroupIngressResult)),
+    ("CancelCapacityReservation", handler!(write crate::compute::capacity_reservations::cancel_capacity_reservation, dto::CancelCapacityReservationRequest, dto::CancelCapacityReservationResult)),
     ("CancelSpotInstanceRequests", handler!(write crate::compute::spot::requests::cancel_spot_instance_requests, dto::CancelSpotInstanceRequestsRequest, dto::CancelSpotInstanceRequestsResult)),
     ("CopyImage", handler!(write_shared crate::images::copy::copy_image, dto::CopyImageRequest, dto::CopyImageResult)),
     ("CopySnapshot", handler!(write_shared crate::ebs::snapshots::copy_snapshot, dto::CopySnapshotRequest, dto::CopySnapshotResult)),
+    ("CreateCapacityReservation", handler!(write crate::compute::capacity_reservations::create_capacity_reservation, dto::CreateCapacityReservationRequest, dto::CreateCapacityReservationResult)),
     ("CreateCarrierGateway", handler!(write crate::connectivity::carrier_gateways::create_carrier_gateway, dto::CreateCarrierGatewayRequest, dto::CreateCarrierGatewayResult)),
     ("CreateCustomerGateway", handler!(write crate::vpc::vpn_gateways::create_customer_gateway, dto::CreateCustomerGatewayRequest, dto::CreateCustomerGatewayResult)),
     ("CreateDefaultSubnet", handler!(write crate::vpc::subnets::create_default_subnet, dto::CreateDefaultSubnetRequest, dto::CreateDefaultSubnetResult)),
@@ -116,6 +118,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 273] = [
     ("DescribeAddresses", handler!(read crate::vpc::addresses::describe_addresses, dto::DescribeAddressesRequest, dto::DescribeAddressesResult)),
     ("DescribeAddressesAttribute", handler!(read crate::vpc::addresses::describe_addresses_attribute, dto::DescribeAddressesAttributeRequest, dto::DescribeAddressesAttributeResult)),
     ("DescribeAvailabilityZones", handler!(read crate::catalogue::regions::describe_availability_zones, dto::DescribeAvailabilityZonesRequest, dto::DescribeAvailabilityZonesResult)),
+    ("DescribeCapacityReservations", handler!(read crate::compute::capacity_reservations::describe_capacity_reservations, dto::DescribeCapacityReservationsRequest, dto::DescribeCapacityReservationsResult)),
     ("DescribeCarrierGateways", handler!(read crate::connectivity::carrier_gateways::describe_carrier_gateways, dto::DescribeCarrierGatewaysRequest, dto::DescribeCarrierGatewaysResult)),
     ("DescribeCustomerGateways", handler!(read crate::vpc::vpn_gateways::describe_customer_gateways, dto::DescribeCustomerGatewaysRequest, dto::DescribeCustomerGatewaysResult)),
     ("DescribeDhcpOptions", handler!(read crate::vpc::dhcp::describe_dhcp_options, dto::DescribeDhcpOptionsRequest, dto::DescribeDhcpOptionsResult)),
@@ -219,6 +222,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 273] = [
     ("ImportKeyPair", handler!(write crate::keys::key_pairs::import_key_pair, dto::ImportKeyPairRequest, dto::ImportKeyPairResult)),
     ("ModifyAddressAttribute", handler!(write crate::vpc::addresses::modify_address_attribute, dto::ModifyAddressAttributeRequest, dto::ModifyAddressAttributeResult)),
     ("ModifyAvailabilityZoneGroup", handler!(write crate::catalogue::regions::modify_availability_zone_group, dto::ModifyAvailabilityZoneGroupRequest, dto::ModifyAvailabilityZoneGroupResult)),
+    ("ModifyCapacityReservation", handler!(write crate::compute::capacity_reservations::modify_capacity_reservation, dto::ModifyCapacityReservationRequest, dto::ModifyCapacityReservationResult)),
     ("ModifyEbsDefaultKmsKeyId", handler!(write crate::account::ebs::modify_ebs_default_kms_key_id, dto::ModifyEbsDefaultKmsKeyIdRequest, dto::ModifyEbsDefaultKmsKeyIdResult)),
     ("ModifyImageAttribute", handler!(write_shared crate::images::attributes::modify_image_attribute, dto::ModifyImageAttributeRequest, ())),
     ("ModifyInstanceAttribute", handler!(write crate::compute::attributes::modify_instance_attribute, dto::ModifyInstanceAttributeRequest, ())),

@@ -6,6 +6,7 @@
 //! DescribeTags and the `tag:` filters are one implementation.
 
 pub mod account;
+pub mod capacity;
 pub mod cidr;
 pub mod connectivity;
 pub mod host;
@@ -274,6 +275,9 @@ pub struct Ec2State {
     /// Spot Instance requests and the Spot data feed (`state/spot.rs`).
     #[serde(default)]
     pub spot: spot::SpotState,
+    /// On-Demand Capacity Reservations by id.
+    #[serde(default)]
+    pub capacity_reservations: BTreeMap<String, capacity::CapacityReservationRecord>,
 }
 
 impl Ec2State {

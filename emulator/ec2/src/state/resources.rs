@@ -35,6 +35,9 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("cgw", "customer-gateway", |s, id| s.customer_gateways.contains_key(id), |id| {
         errors::invalid_customer_gateway_id_not_found(id)
     }),
+    kind!("cr", "capacity-reservation", |s, id| s.capacity_reservations.contains_key(id), |id| {
+        errors::invalid_capacity_reservation_id_not_found(id)
+    }),
     kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
         errors::invalid_dhcp_option_id_not_found(id)
     }),

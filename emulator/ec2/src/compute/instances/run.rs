@@ -6,13 +6,14 @@ use nimbus_core::{ids, ApiError, RequestContext};
 
 use crate::compute::instances::describe::describe_many;
 use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
-use crate::compute::{placement_groups, spot};
+use crate::compute::{capacity_reservations, placement_groups, spot};
 use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
-    CapacityReservationSpecificationResponse, CpuOptions, EnclaveOptions, GroupIdentifier, HibernationOptions, Image,
-    Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse, InstanceNetworkInterfaceSpecification,
-    InstanceNetworkPerformanceOptions, InstanceTypeInfo, Monitoring, NetworkInterfaceAttachment, OperatorResponse,
-    Placement, PrivateDnsNameOptionsResponse, Reservation, RunInstancesRequest,
+    CapacityReservationSpecificationResponse, CapacityReservationTargetResponse, CpuOptions, EnclaveOptions,
+    GroupIdentifier, HibernationOptions, Image, Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse,
+    InstanceNetworkInterfaceSpecification, InstanceNetworkPerformanceOptions, InstanceTypeInfo, Monitoring,
+    NetworkInterfaceAttachment, OperatorResponse, Placement, PrivateDnsNameOptionsResponse, Reservation,
+    RunInstancesRequest,
 };
 use crate::generated::errors;
 use crate::state::lifecycle::InstanceStateName as Name;
@@ -305,6 +306,10 @@ pub fn run_instances(
     }
     let count = (input.max_count as usize).min(quota_left).min(fits);
     let placed = placement_groups::place(state, input.placement.as_ref(), &zone, count)?;
+    let platform = spot::requests::product_of(image.platform.as_deref());
+    let capacity = input.capacity_reservation_specification.as_ref();
+    let reserved = capacity_reservations::place(state, ctx.now, capacity, &instance_type, &zone, platform, count)?;
+    let targeted = capacity.and_then(|c| c.capacity_reservation_target.clone()).is_some();
 
     let reservation_id = ids::resource_id("r");
     let zone_id = subnet.availability_zone_id.clone().unwrap_or_default();
@@ -374,9 +379,24 @@ pub fn run_instances(
                 threads_per_core: info.v_cpu_info.as_ref().and_then(|v| v.default_threads_per_core),
                 ..Default::default()
             }),
-            capacity_reservation_specification: Some(CapacityReservationSpecificationResponse {
-                capacity_reservation_preference: Some("open".into()),
-                capacity_reservation_target: None,
+            capacity_reservation_id: reserved[index].clone(),
+            capacity_reservation_specification: Some(if targeted {
+                CapacityReservationSpecificationResponse {
+                    capacity_reservation_preference: None,
+                    capacity_reservation_target: Some(CapacityReservationTargetResponse {
+                        capacity_reservation_id: reserved[index].clone(),
+                        capacity_reservation_resource_group_arn: None,
+                    }),
+                }
+            } else {
+                CapacityReservationSpecificationResponse {
+                    capacity_reservation_preference: Some(
+                        capacity
+                            .and_then(|c| c.capacity_reservation_preference.clone())
+                            .unwrap_or_else(|| "open".into()),
+                    ),
+                    capacity_reservation_target: None,
+                }
             }),
             hibernation_options: Some(HibernationOptions { configured: Some(false) }),
             metadata_options: Some(InstanceMetadataOptionsResponse {
