@@ -6,13 +6,13 @@
 use serde_json::Value;
 
 use crate::model::{Range, ServiceModel, ShapeId, ShapeKind};
-use crate::protocol::lower_camel_path;
+use crate::protocol::{lower_camel_path, Path};
 use crate::ApiError;
 
 /// Checks an input document; `None` when it satisfies every constraint.
 pub fn check(model: &'static ServiceModel, shape: ShapeId, value: &Value) -> Option<ApiError> {
     let mut errors = Vec::new();
-    walk(model, shape, value, "", &mut errors);
+    walk(model, shape, value, &Path::Root, &mut errors);
     if errors.is_empty() {
         return None;
     }
@@ -31,44 +31,44 @@ fn shown(value: &Value) -> String {
     }
 }
 
-fn length(errors: &mut Vec<String>, range: &Range, len: usize, value: &Value, path: &str) {
+fn length(errors: &mut Vec<String>, range: &Range, len: usize, value: &Value, path: &Path) {
     let len = len as i64;
     if let Some(min) = range.min.filter(|m| len < *m) {
         errors.push(format!(
             "Value '{}' at '{}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
             shown(value),
-            lower_camel_path(path)
+            lower_camel_path(&path.to_string())
         ));
     }
     if let Some(max) = range.max.filter(|m| len > *m) {
         errors.push(format!(
             "Value '{}' at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
             shown(value),
-            lower_camel_path(path)
+            lower_camel_path(&path.to_string())
         ));
     }
 }
 
-fn walk(model: &'static ServiceModel, shape: ShapeId, value: &Value, path: &str, errors: &mut Vec<String>) {
+/// Paths are written out only for a violation, so a valid input allocates none.
+fn walk(model: &'static ServiceModel, shape: ShapeId, value: &Value, path: &Path, errors: &mut Vec<String>) {
     match (&model.shape(shape).kind, value) {
         (ShapeKind::Structure(st), Value::Object(obj)) => {
             for m in st.members {
                 if let Some(v) = obj.get(m.name) {
-                    let p = if path.is_empty() { m.name.to_string() } else { format!("{path}.{}", m.name) };
-                    walk(model, m.target, v, &p, errors);
+                    walk(model, m.target, v, &path.member(m.name), errors);
                 }
             }
         }
         (ShapeKind::List(list), Value::Array(items)) => {
             length(errors, &list.range, items.len(), value, path);
             for (i, v) in items.iter().enumerate() {
-                walk(model, list.member, v, &format!("{path}.{}", i + 1), errors);
+                walk(model, list.member, v, &path.index(i + 1), errors);
             }
         }
         (ShapeKind::Map(map), Value::Object(obj)) => {
             length(errors, &map.range, obj.len(), value, path);
             for (k, v) in obj {
-                walk(model, map.value, v, &format!("{path}.{k}"), errors);
+                walk(model, map.value, v, &path.key(k), errors);
             }
         }
         (ShapeKind::String(s), Value::String(text)) => {
@@ -76,7 +76,7 @@ fn walk(model: &'static ServiceModel, shape: ShapeId, value: &Value, path: &str,
             if !s.enum_values.is_empty() && !s.enum_values.contains(&text.as_str()) {
                 errors.push(format!(
                     "Value '{text}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                    lower_camel_path(path),
+                    lower_camel_path(&path.to_string()),
                     s.enum_values.join(", ")
                 ));
             }
@@ -86,13 +86,13 @@ fn walk(model: &'static ServiceModel, shape: ShapeId, value: &Value, path: &str,
             if let Some(min) = r.min.filter(|m| x < *m as f64) {
                 errors.push(format!(
                     "Value '{n}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to {min}",
-                    lower_camel_path(path)
+                    lower_camel_path(&path.to_string())
                 ));
             }
             if let Some(max) = r.max.filter(|m| x > *m as f64) {
                 errors.push(format!(
                     "Value '{n}' at '{}' failed to satisfy constraint: Member must have value less than or equal to {max}",
-                    lower_camel_path(path)
+                    lower_camel_path(&path.to_string())
                 ));
             }
         }

@@ -6,6 +6,7 @@
 //! Nothing here knows any particular operation.
 
 pub mod json;
+pub mod path;
 pub mod query;
 pub mod rpcv2;
 pub mod strict;
@@ -17,6 +18,7 @@ use serde_json::Value;
 pub use crate::model::Protocol;
 use crate::model::{Operation, ServiceModel};
 use crate::ApiError;
+pub use path::Path;
 use query::Params;
 
 /// Nesting bound for every decoder (the models nest far less than this).

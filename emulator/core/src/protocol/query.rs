@@ -4,12 +4,13 @@
 //! the operation's input shape is walked over that tree, so list, map and structure
 //! naming rules come from the model rather than from per-operation code.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 
 use serde_json::{Map as JsonMap, Value};
 
-use super::{DecodeError, MAX_DEPTH};
+use super::{DecodeError, Path, MAX_DEPTH};
 use crate::model::{Member, Protocol, ServiceModel, ShapeId, ShapeKind};
 use crate::types::Timestamp;
 
@@ -134,7 +135,7 @@ pub fn decode(
     }
     let dec = Decoder { model, protocol };
     let value = match input_shape {
-        Some(shape) => dec.structure(shape, &root, "", 0)?,
+        Some(shape) => dec.structure(shape, &root, &Path::Root, 0)?,
         None => Value::Object(JsonMap::new()),
     };
     if protocol == Protocol::Ec2 {
@@ -162,34 +163,35 @@ fn first_unused(node: &Node, prefix: &str) -> Option<String> {
 }
 
 impl Decoder {
-    fn member_key(&self, member: &Member) -> String {
+    fn member_key(&self, member: &Member) -> Cow<'static, str> {
         match self.protocol {
             Protocol::Ec2 => {
                 if let Some(q) = member.query_name {
-                    q.to_string()
+                    Cow::Borrowed(q)
                 } else if let Some(loc) = member.location_name {
-                    let mut s = loc.to_string();
-                    if let Some(first) = s.get(0..1) {
-                        let up = first.to_ascii_uppercase();
-                        s.replace_range(0..1, &up);
+                    if loc.starts_with(|c: char| c.is_ascii_lowercase()) {
+                        let mut s = loc.to_string();
+                        s[0..1].make_ascii_uppercase();
+                        Cow::Owned(s)
+                    } else {
+                        Cow::Borrowed(loc)
                     }
-                    s
                 } else {
-                    member.name.to_string()
+                    Cow::Borrowed(member.name)
                 }
             }
             // A flattened list's items take the list member's name when it has one
             // (`Item.1`, not `Items.1`), as botocore sends and the XML answers them.
             _ => match &self.model.shape(member.target).kind {
                 ShapeKind::List(list) if list.flattened => {
-                    list.member_location_name.unwrap_or(member.xml_name()).to_string()
+                    Cow::Borrowed(list.member_location_name.unwrap_or(member.xml_name()))
                 }
-                _ => member.xml_name().to_string(),
+                _ => Cow::Borrowed(member.xml_name()),
             },
         }
     }
 
-    fn structure(&self, shape: ShapeId, node: &Node, path: &str, depth: usize) -> Result<Value, DecodeError> {
+    fn structure(&self, shape: ShapeId, node: &Node, path: &Path, depth: usize) -> Result<Value, DecodeError> {
         if depth > MAX_DEPTH {
             return Err(DecodeError::TooDeep);
         }
@@ -199,14 +201,14 @@ impl Decoder {
         let mut out = JsonMap::new();
         for member in st.members {
             let key = self.member_key(member);
-            let member_path = join(path, &key);
+            let member_path = path.member(&key);
             match node.child(&key) {
                 Some(child) => {
                     let v = self.value(member.target, child, &member_path, depth + 1)?;
                     out.insert(member.name.to_string(), v);
                 }
                 None if member.required => {
-                    return Err(DecodeError::Missing(member_path));
+                    return Err(DecodeError::Missing(member_path.to_string()));
                 }
                 None => {}
             }
@@ -214,7 +216,7 @@ impl Decoder {
         Ok(Value::Object(out))
     }
 
-    fn value(&self, shape: ShapeId, node: &Node, path: &str, depth: usize) -> Result<Value, DecodeError> {
+    fn value(&self, shape: ShapeId, node: &Node, path: &Path, depth: usize) -> Result<Value, DecodeError> {
         if depth > MAX_DEPTH {
             return Err(DecodeError::TooDeep);
         }
@@ -230,8 +232,7 @@ impl Decoder {
                 let mut items = Vec::new();
                 if let Some(items_node) = items_node {
                     for (i, item) in items_node.indexed()?.into_iter().enumerate() {
-                        let p = format!("{path}.{}", i + 1);
-                        items.push(self.value(list.member, item, &p, depth + 1)?);
+                        items.push(self.value(list.member, item, &path.index(i + 1), depth + 1)?);
                     }
                 }
                 Ok(Value::Array(items))
@@ -239,16 +240,17 @@ impl Decoder {
             ShapeKind::Map(map) => {
                 let entries = if map.flattened { Some(node) } else { node.child("entry") };
                 let mut out = JsonMap::new();
+                let entry_path = path.key("entry");
                 if let Some(entries) = entries {
                     for (i, entry) in entries.indexed()?.into_iter().enumerate() {
-                        let p = format!("{path}.entry.{}", i + 1);
+                        let p = entry_path.index(i + 1);
                         let k = entry
                             .child(map.key_location_name.unwrap_or("key"))
                             .and_then(|n| n.value.clone())
-                            .ok_or_else(|| DecodeError::Missing(format!("{p}.key")))?;
+                            .ok_or_else(|| DecodeError::Missing(p.key("key").to_string()))?;
                         let v = match entry.child(map.value_location_name.unwrap_or("value")) {
-                            Some(n) => self.value(map.value, n, &format!("{p}.value"), depth + 1)?,
-                            None => return Err(DecodeError::Missing(format!("{p}.value"))),
+                            Some(n) => self.value(map.value, n, &p.key("value"), depth + 1)?,
+                            None => return Err(DecodeError::Missing(p.key("value").to_string())),
                         };
                         out.insert(k, v);
                     }
@@ -302,15 +304,7 @@ impl Decoder {
     }
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn parse_int(raw: &str, path: &str, min: i64, max: i64) -> Result<Value, DecodeError> {
+fn parse_int(raw: &str, path: &Path, min: i64, max: i64) -> Result<Value, DecodeError> {
     match raw.trim().parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(Value::from(n)),
         _ => Err(DecodeError::Type {

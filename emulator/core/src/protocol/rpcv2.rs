@@ -5,7 +5,7 @@ use base64::Engine as _;
 use serde_json::{Map as JsonMap, Value};
 
 use super::query::number;
-use super::{DecodeError, MAX_DEPTH};
+use super::{DecodeError, Path, MAX_DEPTH};
 use crate::cbor::{self, Cbor};
 use crate::model::{ServiceModel, ShapeId, ShapeKind};
 
@@ -16,7 +16,7 @@ pub fn decode(model: &'static ServiceModel, input_shape: Option<ShapeId>, body: 
         cbor::decode(body).map_err(|e| DecodeError::Serialization(format!("Malformed CBOR: {e}")))?
     };
     match input_shape {
-        Some(shape) => check(model, shape, &doc, "", 0),
+        Some(shape) => check_at(model, shape, &doc, &Path::Root, 0),
         None => Ok(Value::Object(JsonMap::new())),
     }
 }
@@ -36,24 +36,34 @@ fn kind_name(v: &Cbor) -> &'static str {
     }
 }
 
-fn type_error(path: &str, expected: &str, got: &Cbor) -> DecodeError {
-    DecodeError::Serialization(format!(
-        "Expected {expected} for '{}', found {}.",
-        if path.is_empty() { "the request" } else { path },
-        kind_name(got)
-    ))
+fn type_error(path: &Path, expected: &str, got: &Cbor) -> DecodeError {
+    let at = if path.is_root() { "the request".to_string() } else { path.to_string() };
+    DecodeError::Serialization(format!("Expected {expected} for '{at}', found {}.", kind_name(got)))
 }
 
 fn is_null(v: &Cbor) -> bool {
     matches!(v, Cbor::Null | Cbor::Undefined)
 }
 
-/// The document form of a decoded CBOR item for `shape` (public for the fuzz targets).
+/// The document form of a decoded CBOR item for `shape` under the path `path` (public
+/// for the fuzz targets).
 pub fn check(
     model: &'static ServiceModel,
     shape: ShapeId,
     value: &Cbor,
     path: &str,
+    depth: usize,
+) -> Result<Value, DecodeError> {
+    let root = Path::Root;
+    let at = if path.is_empty() { root } else { root.member(path) };
+    check_at(model, shape, value, &at, depth)
+}
+
+fn check_at(
+    model: &'static ServiceModel,
+    shape: ShapeId,
+    value: &Cbor,
+    path: &Path,
     depth: usize,
 ) -> Result<Value, DecodeError> {
     if depth > MAX_DEPTH {
@@ -66,12 +76,15 @@ pub fn check(
             };
             let mut out = JsonMap::new();
             for member in st.members {
-                let member_path = super::join_path(path, member.name);
+                let member_path = path.member(member.name);
                 match cbor::map_get(entries, member.name) {
                     Some(v) if !is_null(v) => {
-                        out.insert(member.name.to_string(), check(model, member.target, v, &member_path, depth + 1)?);
+                        out.insert(
+                            member.name.to_string(),
+                            check_at(model, member.target, v, &member_path, depth + 1)?,
+                        );
                     }
-                    _ if member.required => return Err(DecodeError::Missing(member_path)),
+                    _ if member.required => return Err(DecodeError::Missing(member_path.to_string())),
                     _ => {}
                 }
             }
@@ -85,7 +98,7 @@ pub fn check(
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| !is_null(v))
-                .map(|(i, v)| check(model, list.member, v, &format!("{path}.{}", i + 1), depth + 1))
+                .map(|(i, v)| check_at(model, list.member, v, &path.index(i + 1), depth + 1))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
@@ -99,7 +112,7 @@ pub fn check(
                     return Err(type_error(path, "text map keys", k));
                 };
                 if !is_null(v) {
-                    out.insert(k.clone(), check(model, map.value, v, &format!("{path}.{k}"), depth + 1)?);
+                    out.insert(k.clone(), check_at(model, map.value, v, &path.key(k), depth + 1)?);
                 }
             }
             Ok(Value::Object(out))
@@ -154,7 +167,7 @@ pub fn check(
     }
 }
 
-fn int(value: &Cbor, path: &str, min: i128, max: i128) -> Result<Value, DecodeError> {
+fn int(value: &Cbor, path: &Path, min: i128, max: i128) -> Result<Value, DecodeError> {
     match value {
         Cbor::Int(i) if (min..=max).contains(i) => Ok(Value::from(*i as i64)),
         Cbor::Int(_) => Err(DecodeError::Serialization(format!("The number for '{path}' is out of range."))),
