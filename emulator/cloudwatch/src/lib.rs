@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
+use nimbus_core::service::Output;
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde::Serialize;
@@ -190,6 +191,10 @@ impl Service for CloudWatch {
     }
 
     fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
+        self.answer(ctx, operation, input)?.into_value()
+    }
+
+    fn answer(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Output, ApiError> {
         // Alarms are evaluated lazily: whatever arrives for the partition first runs the
         // evaluations that were due.
         self.catch_up(ctx);

@@ -10,13 +10,14 @@
 //! - `service_read`, `service_write`: `fn(&CloudWatch, &RequestContext, Input)`, for the
 //!   operations whose target decides where they act (tags by ARN).
 
+use nimbus_core::service::Output;
 use nimbus_core::{ApiError, RequestContext};
 use serde_json::Value;
 
 pub(crate) use crate::generated::registry::REGISTRY;
 use crate::CloudWatch;
 
-pub(crate) type HandlerFn = fn(&CloudWatch, &RequestContext, Value) -> Result<Value, ApiError>;
+pub(crate) type HandlerFn = fn(&CloudWatch, &RequestContext, Value) -> Result<Output, ApiError>;
 
 /// A registered operation's handler, by whether it only reads.
 pub(crate) enum Handler {
@@ -29,7 +30,7 @@ impl Handler {
         matches!(self, Handler::Read(_))
     }
 
-    pub(crate) fn call(&self, cw: &CloudWatch, ctx: &RequestContext, input: Value) -> Result<Value, ApiError> {
+    pub(crate) fn call(&self, cw: &CloudWatch, ctx: &RequestContext, input: Value) -> Result<Output, ApiError> {
         match self {
             Handler::Read(f) | Handler::Write(f) => f(cw, ctx, input),
         }
@@ -46,49 +47,49 @@ pub(crate) fn lookup(operation: &str) -> Option<&'static Handler> {
 macro_rules! handler {
     (read $f:path, $input:ty, $output:ty) => {
         Handler::Read(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 cw.read(ctx, |s| $f(s, ctx, i))
             })
         })
     };
     (write $f:path, $input:ty, $output:ty) => {
         Handler::Write(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 cw.write(ctx, |s, _| $f(s, ctx, i))
             })
         })
     };
     (write_effects $f:path, $input:ty, $output:ty) => {
         Handler::Write(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 cw.write(ctx, |s, effects| $f(s, ctx, i, effects))
             })
         })
     };
     (dashboards_read $f:path, $input:ty, $output:ty) => {
         Handler::Read(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 cw.dashboards.read(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
             })
         })
     };
     (dashboards_write $f:path, $input:ty, $output:ty) => {
         Handler::Write(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 cw.dashboards.write(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
             })
         })
     };
     (service_read $f:path, $input:ty, $output:ty) => {
         Handler::Read(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(cw, ctx, i)
             })
         })
     };
     (service_write $f:path, $input:ty, $output:ty) => {
         Handler::Write(|cw, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(cw, ctx, i)
             })
         })

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::journal::{Mutation, Recorder};
 use crate::model::{Protocol, ServiceModel};
 use crate::protocol::{self, WireRequest, WireResponse};
-use crate::service::{Caller, RequestContext, Service};
+use crate::service::{Caller, Output, RequestContext, Service};
 use crate::{ids, ApiError};
 
 /// A dispatched request: the response plus what the access log needs.
@@ -211,7 +211,7 @@ impl Dispatcher {
             // Encoding panics only on an output that does not fit its shape (strict
             // encoding, debug builds): a handler's bug, answered as one.
             Ok(Ok(output)) => {
-                match catch_unwind(AssertUnwindSafe(|| protocol::encode_output(&env, op, &output, &request_id))) {
+                match catch_unwind(AssertUnwindSafe(|| protocol::encode_answer(&env, op, &output, &request_id))) {
                     Ok(response) => Outcome {
                         response,
                         service: model.signing_name,
@@ -263,7 +263,7 @@ impl Dispatcher {
             protocol: model.protocols.first().copied().unwrap_or(Protocol::Json10),
         };
         match self.run(service.as_ref(), model, op.name, &ctx, input) {
-            Ok(result) => result,
+            Ok(result) => result.and_then(Output::into_value),
             Err(_) => {
                 tracing::error!(request_id = %ctx.request_id, operation = op.name, "handler panicked");
                 Err(internal_error())
@@ -280,7 +280,7 @@ impl Dispatcher {
         operation: &'static str,
         ctx: &RequestContext,
         input: Value,
-    ) -> std::thread::Result<Result<Value, ApiError>> {
+    ) -> std::thread::Result<Result<Output, ApiError>> {
         let (now, request_id) = (ctx.now, &ctx.request_id);
         let journal = self.recorder.as_ref().filter(|_| service.mutates(ctx, operation));
         match (journal, &self.id_seed) {
@@ -293,7 +293,7 @@ impl Dispatcher {
                 let seed = state;
                 let recorded = input.clone();
                 let result = ids::with_seed(&mut state, || {
-                    catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input)))
+                    catch_unwind(AssertUnwindSafe(|| service.answer(ctx, operation, input)))
                 });
                 if let Some(id_seed) = &self.id_seed {
                     *crate::state::lock(id_seed) = state;
@@ -319,10 +319,10 @@ impl Dispatcher {
                 }
                 result
             }
-            (None, None) => catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input))),
+            (None, None) => catch_unwind(AssertUnwindSafe(|| service.answer(ctx, operation, input))),
             (None, Some(seed)) => {
                 let mut state = crate::state::lock(seed);
-                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(|| service.call(ctx, operation, input))))
+                ids::with_seed(&mut state, || catch_unwind(AssertUnwindSafe(|| service.answer(ctx, operation, input))))
             }
         }
     }
@@ -340,6 +340,7 @@ mod tests {
 
     use super::*;
     use crate::auth::{AuthMode, CredentialStore};
+    use crate::service::Output;
     use crate::testing::{EC2_MODEL, MODEL};
 
     /// A service whose one operation answers `output`, fitting or not.
@@ -361,6 +362,74 @@ mod tests {
         fn reset(&self) {}
         fn state(&self) -> Value {
             Value::Null
+        }
+    }
+
+    /// The same, answering typed (as the generated DTOs do), with one misspelt field.
+    struct AnsweringTyped {
+        misspelt: bool,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Item {
+        #[serde(rename = "Id")]
+        id: &'static str,
+        #[serde(rename = "Misspelt", skip_serializing_if = "Option::is_none")]
+        misspelt: Option<&'static str>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Out {
+        #[serde(rename = "Name")]
+        name: &'static str,
+        #[serde(rename = "Items")]
+        items: Vec<Item>,
+    }
+
+    impl Service for AnsweringTyped {
+        fn model(&self) -> &'static ServiceModel {
+            &MODEL
+        }
+        fn implemented(&self) -> &'static [&'static str] {
+            &["Op"]
+        }
+        fn call(&self, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, ApiError> {
+            self.answer(ctx, op, input)?.into_value()
+        }
+        fn answer(&self, _: &RequestContext, _: &str, _: Value) -> Result<Output, ApiError> {
+            let misspelt = self.misspelt.then_some("b");
+            Ok(Output::Typed(Box::new(Out { name: "n", items: vec![Item { id: "a", misspelt }] })))
+        }
+        fn reset(&self) {}
+        fn state(&self) -> Value {
+            Value::Null
+        }
+    }
+
+    fn typed_dispatcher(misspelt: bool) -> Dispatcher {
+        let auth = Authenticator { mode: AuthMode::Off, store: Arc::new(CredentialStore::new([])) };
+        Dispatcher::new(vec![Arc::new(AnsweringTyped { misspelt })], auth, Arc::new(Clock::new()))
+    }
+
+    #[test]
+    fn a_typed_answer_is_written_as_its_document_is() {
+        let (typed, doc) = (typed_dispatcher(false), dispatcher(json!({"Name": "n", "Items": [{"Id": "a"}]})));
+        for (protocol, req) in requests().into_iter().filter(|(p, _)| *p != Protocol::Ec2) {
+            let (a, b) = (typed.dispatch(&req), doc.dispatch(&req));
+            assert_eq!(a.response.status, 200, "{protocol:?}: {:?}", a.error);
+            let body = |o: &Outcome| String::from_utf8_lossy(&o.response.body).replace(&o.request_id, "RID");
+            assert_eq!(body(&a), body(&b), "{protocol:?}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(not(debug_assertions), ignore = "strict encoding is off in release builds")]
+    fn a_typed_answer_with_a_key_the_shape_lacks_is_an_internal_error() {
+        let d = typed_dispatcher(true);
+        for (protocol, req) in requests().into_iter().filter(|(p, _)| *p != Protocol::Ec2) {
+            let outcome = d.dispatch(&req);
+            assert_eq!(outcome.response.status, 500, "{protocol:?}");
+            assert_eq!(outcome.error.map(|e| e.code).as_deref(), Some("InternalError"), "{protocol:?}");
         }
     }
 

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Protocol, ServiceModel};
-use crate::protocol::DecodeError;
+use crate::model::{Protocol, ServiceModel, ShapeId};
+use crate::protocol::{xml_typed, DecodeError};
 use crate::ApiError;
 
 /// Who is calling, as established by SigV4.
@@ -65,6 +65,12 @@ pub trait Service: Send + Sync + 'static {
     /// Runs an implemented operation on its input document.
     fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError>;
 
+    /// Runs an implemented operation for the wire: as [`Service::call`], but a service may
+    /// answer typed, for the protocol layer to encode straight from the answer.
+    fn answer(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Output, ApiError> {
+        self.call(ctx, operation, input).map(Output::Doc)
+    }
+
     /// The AWS error for an input that failed to decode, in this service's style.
     fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {
         err.to_api_error(protocol)
@@ -118,6 +124,78 @@ pub trait Service: Send + Sync + 'static {
 /// convention; a service overrides [`Service::mutates`] where a name misleads).
 pub fn reads_by_name(operation: &str) -> bool {
     ["Describe", "List", "Get"].iter().any(|p| operation.starts_with(p))
+}
+
+/// An operation's answer: a protocol-neutral document, or the handler's typed output,
+/// which the protocol layer encodes without building the document where it can.
+pub enum Output {
+    Doc(Value),
+    Typed(Box<dyn Answer>),
+}
+
+impl Output {
+    /// The answer as a document (what [`Service::call`] returns).
+    pub fn into_value(self) -> Result<Value, ApiError> {
+        match self {
+            Output::Doc(v) => Ok(v),
+            Output::Typed(t) => t.to_document().map_err(response_error),
+        }
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Doc(v) => write!(f, "Doc({v})"),
+            Output::Typed(t) => write!(f, "Typed({:?})", t.to_document().map(|v| v.to_string())),
+        }
+    }
+}
+
+fn response_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("The response could not be written: {e}"))
+}
+
+/// A typed answer, as the protocol layer reads it: each method is serde's walk of the
+/// value, instantiated once per answer type.
+pub trait Answer: Send {
+    fn to_document(&self) -> Result<Value, serde_json::Error>;
+
+    /// EC2's or awsQuery's XML for the members of the structure `shape`.
+    fn write_xml(
+        &self,
+        model: &'static ServiceModel,
+        protocol: Protocol,
+        shape: ShapeId,
+        out: &mut String,
+    ) -> Result<(), xml_typed::Error>;
+}
+
+impl<T: Serialize + Send> Answer for T {
+    fn to_document(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
+    fn write_xml(
+        &self,
+        model: &'static ServiceModel,
+        protocol: Protocol,
+        shape: ShapeId,
+        out: &mut String,
+    ) -> Result<(), xml_typed::Error> {
+        xml_typed::members(model, protocol, out, shape, self)
+    }
+}
+
+/// Runs a typed handler on an input document and keeps its answer typed.
+pub fn invoke_typed<I, O>(input: Value, handler: impl FnOnce(I) -> Result<O, ApiError>) -> Result<Output, ApiError>
+where
+    I: DeserializeOwned,
+    O: Serialize + Send + 'static,
+{
+    let typed: I = serde_json::from_value(input)
+        .map_err(|e| ApiError::invalid_parameter_value(format!("The request could not be read: {e}")))?;
+    Ok(Output::Typed(Box::new(handler(typed)?)))
 }
 
 /// Runs a typed handler on an input document: the glue each service's dispatcher uses.

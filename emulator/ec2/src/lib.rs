@@ -22,6 +22,7 @@ mod vpc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
 use nimbus_core::protocol::DecodeError;
+use nimbus_core::service::Output;
 use nimbus_core::state::Partitioned;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
@@ -98,7 +99,7 @@ fn dispatch(
     shared: &Shared,
     handler: &Handler,
     input: Value,
-) -> Result<Value, ApiError> {
+) -> Result<Output, ApiError> {
     match handler {
         Handler::Read(f) => f(s, ctx, shared, input),
         Handler::Write(f) => f(s, ctx, shared, input),
@@ -114,21 +115,21 @@ fn dispatch_write(
     (operation, handler): (&str, &Handler),
     input: Value,
     token: Option<String>,
-) -> Result<Value, ApiError> {
+) -> Result<Output, ApiError> {
     let Some(token) = token.filter(|_| !handler.reads()) else {
         return dispatch(s, ctx, shared, handler, input);
     };
     let key = (operation.to_string(), token.clone());
     if let Some((previous_input, previous_output)) = s.client_tokens.get(&key) {
         return if *previous_input == input {
-            Ok(previous_output.clone())
+            Ok(Output::Doc(previous_output.clone()))
         } else {
             Err(errors::idempotent_parameter_mismatch(&token))
         };
     }
-    let output = dispatch(s, ctx, shared, handler, input.clone())?;
+    let output = dispatch(s, ctx, shared, handler, input.clone())?.into_value()?;
     s.client_tokens.insert(key, (input, output.clone()));
-    Ok(output)
+    Ok(Output::Doc(output))
 }
 
 /// Whether a read can be answered from the partition as it is: set up (the default VPC
@@ -159,7 +160,11 @@ impl Service for Ec2 {
         generated::IMPLEMENTED
     }
 
-    fn call(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Value, ApiError> {
+    fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
+        self.answer(ctx, operation, input)?.into_value()
+    }
+
+    fn answer(&self, ctx: &RequestContext, operation: &str, mut input: Value) -> Result<Output, ApiError> {
         let Some(handler) = registry::lookup(operation) else {
             return Err(ApiError::not_implemented("EC2", operation));
         };
@@ -251,7 +256,7 @@ impl Ec2 {
         input: Value,
         dry_run: bool,
         token: Option<String>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Output, ApiError> {
         vpc::vpcs::ensure_initialized(s, ctx);
         s.transition_delay_secs = self.settings.transition_delay_secs;
         s.instance_quota = self.settings.instance_quota;

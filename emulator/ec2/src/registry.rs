@@ -9,6 +9,7 @@
 //!
 //! `Shared` is the cross-partition registry of images and snapshots (`shared.rs`).
 
+use nimbus_core::service::Output;
 use nimbus_core::ApiError;
 use nimbus_core::RequestContext;
 use serde_json::Value;
@@ -17,8 +18,8 @@ pub(crate) use crate::generated::registry::REGISTRY;
 use crate::state::shared::Shared;
 use crate::state::Ec2State;
 
-pub(crate) type ReadFn = fn(&Ec2State, &RequestContext, &Shared, Value) -> Result<Value, ApiError>;
-pub(crate) type WriteFn = fn(&mut Ec2State, &RequestContext, &Shared, Value) -> Result<Value, ApiError>;
+pub(crate) type ReadFn = fn(&Ec2State, &RequestContext, &Shared, Value) -> Result<Output, ApiError>;
+pub(crate) type WriteFn = fn(&mut Ec2State, &RequestContext, &Shared, Value) -> Result<Output, ApiError>;
 
 /// A registered operation's handler, by what it does to the partition.
 pub(crate) enum Handler {
@@ -42,24 +43,28 @@ pub(crate) fn lookup(operation: &str) -> Option<&'static Handler> {
 macro_rules! handler {
     (read $f:path, $input:ty, $output:ty) => {
         Handler::Read(|s, ctx, _, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> { $f(s, ctx, i) })
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+                $f(s, ctx, i)
+            })
         })
     };
     (read_shared $f:path, $input:ty, $output:ty) => {
         Handler::Read(|s, ctx, shared, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(s, ctx, shared, i)
             })
         })
     };
     (write $f:path, $input:ty, $output:ty) => {
         Handler::Write(|s, ctx, _, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> { $f(s, ctx, i) })
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+                $f(s, ctx, i)
+            })
         })
     };
     (write_shared $f:path, $input:ty, $output:ty) => {
         Handler::Write(|s, ctx, shared, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(s, ctx, shared, i)
             })
         })

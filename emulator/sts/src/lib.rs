@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use nimbus_core::auth::CredentialStore;
 use nimbus_core::model::ServiceModel;
+use nimbus_core::service::Output;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
@@ -39,6 +40,10 @@ impl Service for Sts {
     }
 
     fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
+        self.answer(ctx, operation, input)?.into_value()
+    }
+
+    fn answer(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Output, ApiError> {
         match registry::lookup(operation) {
             Some(handler) => handler.call(&self.store, ctx, input),
             None => Err(ApiError::not_implemented("STS", operation)),

@@ -6,12 +6,13 @@
 //! - `write`: issues credentials (journaled under `--state-dir`).
 
 use nimbus_core::auth::CredentialStore;
+use nimbus_core::service::Output;
 use nimbus_core::{ApiError, RequestContext};
 use serde_json::Value;
 
 pub(crate) use crate::generated::registry::REGISTRY;
 
-pub(crate) type HandlerFn = fn(&CredentialStore, &RequestContext, Value) -> Result<Value, ApiError>;
+pub(crate) type HandlerFn = fn(&CredentialStore, &RequestContext, Value) -> Result<Output, ApiError>;
 
 /// A registered operation's handler, by whether it only reads.
 pub(crate) enum Handler {
@@ -24,7 +25,7 @@ impl Handler {
         matches!(self, Handler::Read(_))
     }
 
-    pub(crate) fn call(&self, store: &CredentialStore, ctx: &RequestContext, input: Value) -> Result<Value, ApiError> {
+    pub(crate) fn call(&self, store: &CredentialStore, ctx: &RequestContext, input: Value) -> Result<Output, ApiError> {
         match self {
             Handler::Read(f) | Handler::Write(f) => f(store, ctx, input),
         }
@@ -41,14 +42,14 @@ pub(crate) fn lookup(operation: &str) -> Option<&'static Handler> {
 macro_rules! handler {
     (read $f:path, $input:ty, $output:ty) => {
         Handler::Read(|store, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(store, ctx, i)
             })
         })
     };
     (write $f:path, $input:ty, $output:ty) => {
         Handler::Write(|store, ctx, input| {
-            nimbus_core::service::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
+            nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
                 $f(store, ctx, i)
             })
         })

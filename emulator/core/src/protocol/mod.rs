@@ -11,12 +11,14 @@ pub mod query;
 pub mod rpcv2;
 pub mod strict;
 pub mod xml;
+pub mod xml_typed;
 
 use http::header::{HeaderName, CONTENT_TYPE};
 use serde_json::Value;
 
 pub use crate::model::Protocol;
 use crate::model::{Operation, ServiceModel};
+use crate::service::{Answer, Output};
 use crate::ApiError;
 pub use path::Path;
 use query::Params;
@@ -377,19 +379,57 @@ fn request_id_header(request_id: &str) -> (HeaderName, String) {
 /// Renders a successful result. In debug builds, an output that does not fit the
 /// operation's output shape panics ([`strict`]).
 pub fn encode_output(env: &Envelope, op: &'static Operation, output: &Value, request_id: &str) -> WireResponse {
+    encode(env, op, output, None, request_id)
+}
+
+/// Renders a handler's answer: a typed answer is written straight to XML (JSON and CBOR
+/// still go through its document, as strict encoding does in debug builds).
+pub fn encode_answer(env: &Envelope, op: &'static Operation, answer: &Output, request_id: &str) -> WireResponse {
+    match answer {
+        Output::Doc(v) => encode(env, op, v, None, request_id),
+        Output::Typed(t) => {
+            let xml = matches!(env.protocol, Protocol::Ec2 | Protocol::Query);
+            let document = if strict::ENABLED || !xml {
+                t.to_document().unwrap_or_else(|e| panic!("the response could not be written: {e}"))
+            } else {
+                Value::Null
+            };
+            encode(env, op, &document, Some(t.as_ref()), request_id)
+        }
+    }
+}
+
+/// `output` is the document; `typed`, when given, the same answer typed, which XML is
+/// written from instead.
+fn encode(
+    env: &Envelope,
+    op: &'static Operation,
+    output: &Value,
+    typed: Option<&dyn Answer>,
+    request_id: &str,
+) -> WireResponse {
     strict::check(env.service, op.name, op.output, output);
     let mut headers = vec![request_id_header(request_id)];
-    let body = match env.protocol {
-        Protocol::Ec2 | Protocol::Query => {
+    let body = match (env.protocol, typed) {
+        (Protocol::Ec2 | Protocol::Query, Some(t)) => {
+            headers.push((CONTENT_TYPE, "text/xml;charset=UTF-8".into()));
+            let (model, protocol) = (env.service, env.protocol);
+            xml::frame(model, protocol, op.name, op.result_wrapper, op.output, request_id, |out, shape| {
+                t.write_xml(model, protocol, shape, out)
+                    .unwrap_or_else(|e| panic!("the response could not be written: {e}"))
+            })
+            .into_bytes()
+        }
+        (Protocol::Ec2 | Protocol::Query, None) => {
             headers.push((CONTENT_TYPE, "text/xml;charset=UTF-8".into()));
             xml::encode_output(env.service, env.protocol, op.name, op.result_wrapper, op.output, output, request_id)
                 .into_bytes()
         }
-        Protocol::Json10 => {
+        (Protocol::Json10, _) => {
             headers.push((CONTENT_TYPE, json_content_type(Some(env.service))));
             json::encode_output(env.service, op.output, output)
         }
-        Protocol::RpcV2Cbor => {
+        (Protocol::RpcV2Cbor, _) => {
             headers.push((HeaderName::from_static("smithy-protocol"), "rpc-v2-cbor".into()));
             let body = rpcv2::encode_output(env.service, op.output, output);
             if !body.is_empty() {

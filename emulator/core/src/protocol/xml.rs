@@ -11,20 +11,27 @@ const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 /// Escapes character data as AWS's XML does: `&`, `<` and `>` (quotes stay literal,
 /// as in "The vpc ID 'vpc-1' does not exist").
 pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
+    // Every character that changes is ASCII, so the text is copied in runs between them.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'\r' => "&#xD;",
             // Characters XML 1.0 cannot carry at all are dropped.
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
+            b if b < 0x20 && b != b'\n' && b != b'\t' => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        start = i + 1;
     }
+    out.push_str(&text[start..]);
 }
 
-fn element(out: &mut String, name: &str, text: &str) {
+pub(super) fn element(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
@@ -44,6 +51,22 @@ pub fn encode_output(
     value: &Value,
     request_id: &str,
 ) -> String {
+    let writer = Writer { model, protocol };
+    frame(model, protocol, operation, result_wrapper, output_shape, request_id, |out, shape| {
+        writer.members(out, shape, value)
+    })
+}
+
+/// The envelope of a success body around the output's members, which `members` writes.
+pub(super) fn frame(
+    model: &'static ServiceModel,
+    protocol: Protocol,
+    operation: &str,
+    result_wrapper: Option<&str>,
+    output_shape: Option<ShapeId>,
+    request_id: &str,
+    members: impl FnOnce(&mut String, ShapeId),
+) -> String {
     let mut out = String::with_capacity(512);
     out.push_str(DECLARATION);
     out.push('<');
@@ -51,12 +74,11 @@ pub fn encode_output(
     out.push_str("Response xmlns=\"");
     out.push_str(model.xml_namespace);
     out.push_str("\">");
-    let writer = Writer { model, protocol };
     match protocol {
         Protocol::Ec2 => {
             element(&mut out, "requestId", request_id);
             if let Some(shape) = output_shape {
-                writer.members(&mut out, shape, value);
+                members(&mut out, shape);
             }
         }
         _ => {
@@ -65,7 +87,7 @@ pub fn encode_output(
                 out.push('<');
                 out.push_str(&wrapper);
                 out.push('>');
-                writer.members(&mut out, shape, value);
+                members(&mut out, shape);
                 out.push_str("</");
                 out.push_str(&wrapper);
                 out.push('>');
@@ -116,14 +138,15 @@ pub fn encode_error(
     out
 }
 
-struct Writer {
-    model: &'static ServiceModel,
-    protocol: Protocol,
+/// Writes a document by walking its shape.
+pub(super) struct Writer {
+    pub(super) model: &'static ServiceModel,
+    pub(super) protocol: Protocol,
 }
 
 impl Writer {
     /// The members of a structure, as child elements in model order.
-    fn members(&self, out: &mut String, shape: ShapeId, value: &Value) {
+    pub(super) fn members(&self, out: &mut String, shape: ShapeId, value: &Value) {
         let ShapeKind::Structure(st) = &self.model.shape(shape).kind else {
             return;
         };
@@ -158,7 +181,7 @@ impl Writer {
         }
     }
 
-    fn value(&self, out: &mut String, name: &str, shape: ShapeId, value: &Value) {
+    pub(super) fn value(&self, out: &mut String, name: &str, shape: ShapeId, value: &Value) {
         match &self.model.shape(shape).kind {
             ShapeKind::Structure(_) => {
                 open(out, name);
@@ -214,7 +237,7 @@ impl Writer {
     }
 
     /// A map entry's key and value elements.
-    fn entry(&self, out: &mut String, map: &crate::model::Map, key: &str, value: &Value) {
+    pub(super) fn entry(&self, out: &mut String, map: &crate::model::Map, key: &str, value: &Value) {
         element(out, map.key_location_name.unwrap_or("key"), key);
         self.value(out, map.value_location_name.unwrap_or("value"), map.value, value);
     }
@@ -230,13 +253,13 @@ fn format_double(f: f64) -> String {
     }
 }
 
-fn open(out: &mut String, name: &str) {
+pub(super) fn open(out: &mut String, name: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
 }
 
-fn close(out: &mut String, name: &str) {
+pub(super) fn close(out: &mut String, name: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
