@@ -311,13 +311,7 @@ impl SerializeSeq for SeqSer<'_> {
                     }
                 }
                 *count += 1;
-                value.serialize(Ser {
-                    w,
-                    out: &mut **out,
-                    shape: *item_shape,
-                    at: At::Element(item_name),
-                    member: false,
-                })
+                value.serialize(Ser { w, out, shape: *item_shape, at: At::Element(item_name), member: false })
             }
             SeqSer::Doc(_, doc) => doc.serialize_element(value).map_err(json_error),
         }
@@ -407,7 +401,7 @@ impl SerializeMap for MapSer<'_> {
                 open(out, entry);
                 element(out, map.key_location_name.unwrap_or("key"), &key);
                 let at = At::Element(map.value_location_name.unwrap_or("value"));
-                value.serialize(Ser { w, out: &mut **out, shape: map.value, at, member: false })?;
+                value.serialize(Ser { w, out, shape: map.value, at, member: false })?;
                 close(out, entry);
                 Ok(())
             }
@@ -459,7 +453,7 @@ impl SerializeStruct for StructSer<'_> {
                     ShapeKind::Map(map) if map.flattened => At::FlatMap(name),
                     _ => At::Element(name),
                 };
-                value.serialize(Ser { w, out: &mut **out, shape: member.target, at, member: true })
+                value.serialize(Ser { w, out, shape: member.target, at, member: true })
             }
             StructSer::Doc(_, doc) => doc.serialize_field(key, value).map_err(json_error),
         }
