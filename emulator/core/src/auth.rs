@@ -341,7 +341,8 @@ impl Authenticator {
         if scope.service != service.signing_name {
             return Err(AuthError::WrongService(service.signing_name));
         }
-        sigv4::verify_signature(&parts, &parsed, &secret)?;
+        let key = signing_key(&secret, scope);
+        sigv4::verify_signature_with_key(&parts, &parsed, &key)?;
         Ok(Authenticated { caller, region: scope.region.clone() })
     }
 
@@ -352,6 +353,35 @@ impl Authenticator {
         let region = host_region(req.header("host")).unwrap_or_else(|| DEFAULT_REGION.to_string());
         Authenticated { caller: Caller::default(), region }
     }
+}
+
+/// Signing keys derived lately on this thread, newest last: (secret, date, region,
+/// service, key). A client signs all its requests of a day with one key, so the four
+/// HMACs of the derivation run once a day per key instead of once per request; every
+/// request's signature is still computed and compared.
+const KEYS_KEPT: usize = 8;
+
+type KeptKey = (String, String, String, String, [u8; 32]);
+
+thread_local! {
+    static SIGNING_KEYS: std::cell::RefCell<Vec<KeptKey>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn signing_key(secret: &str, scope: &sigv4::CredentialScope) -> [u8; 32] {
+    let (date, region, service) = (scope.date.as_str(), scope.region.as_str(), scope.service.as_str());
+    SIGNING_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some(kept) = keys.iter().rev().find(|k| k.0 == secret && k.1 == date && k.2 == region && k.3 == service)
+        {
+            return kept.4;
+        }
+        let key = sigv4::signing_key(secret, date, region, service);
+        if keys.len() == KEYS_KEPT {
+            keys.remove(0);
+        }
+        keys.push((secret.to_string(), date.to_string(), region.to_string(), service.to_string(), key));
+        key
+    })
 }
 
 /// A region named by the Host header (`ec2.eu-west-1.amazonaws.com`,
@@ -367,6 +397,34 @@ pub fn host_region(host: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kept key is the key of its own inputs: another secret, date, region or
+    /// service derives its own.
+    #[test]
+    fn kept_signing_keys_match_their_inputs() {
+        let scope = |date: &str, region: &str, service: &str| sigv4::CredentialScope {
+            access_key: "AKID".into(),
+            date: date.into(),
+            region: region.into(),
+            service: service.into(),
+        };
+        let cases = [
+            ("s1", scope("20260101", "us-east-1", "ec2")),
+            ("s2", scope("20260101", "us-east-1", "ec2")),
+            ("s1", scope("20260102", "us-east-1", "ec2")),
+            ("s1", scope("20260101", "eu-west-1", "ec2")),
+            ("s1", scope("20260101", "us-east-1", "sts")),
+        ];
+        for _ in 0..3 {
+            for (secret, s) in cases.iter().chain(cases.iter().rev()) {
+                assert_eq!(signing_key(secret, s), sigv4::signing_key(secret, &s.date, &s.region, &s.service));
+            }
+        }
+        for i in 0..(KEYS_KEPT * 2) {
+            let s = scope(&format!("2026010{}", i % 10), "us-east-1", "ec2");
+            assert_eq!(signing_key("s", &s), sigv4::signing_key("s", &s.date, &s.region, &s.service));
+        }
+    }
 
     #[test]
     fn credentials_parse() {

@@ -72,18 +72,29 @@ where
     // Requests being answered on this connection (zero between requests), and
     // requests begun on it: a connection whose first request hyper has not parsed yet
     // is not idle, whatever `busy` says.
-    let busy = Arc::new(AtomicUsize::new(0));
-    let begun = Arc::new(AtomicUsize::new(0));
-    let (in_flight, started, stopping) = (busy.clone(), begun.clone(), signals.stop.clone());
+    struct Connection {
+        app: Arc<App>,
+        busy: AtomicUsize,
+        begun: AtomicUsize,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    }
+    // One reference count to take per request, not one per field.
+    let shared = Arc::new(Connection {
+        app,
+        busy: AtomicUsize::new(0),
+        begun: AtomicUsize::new(0),
+        stopping: signals.stop.clone(),
+    });
+    let watched = shared.clone();
+    let (busy, begun) = (&watched.busy, &watched.begun);
     let service = hyper::service::service_fn(move |req: Request| {
-        let app = app.clone();
-        let (in_flight, started, stopping) = (in_flight.clone(), started.clone(), stopping.clone());
+        let conn = shared.clone();
         async move {
-            in_flight.fetch_add(1, Ordering::SeqCst);
-            started.fetch_add(1, Ordering::SeqCst);
-            let mut response = handle(&app, req).await;
-            in_flight.fetch_sub(1, Ordering::SeqCst);
-            if *stopping.borrow() {
+            conn.busy.fetch_add(1, Ordering::SeqCst);
+            conn.begun.fetch_add(1, Ordering::SeqCst);
+            let mut response = handle(&conn.app, req).await;
+            conn.busy.fetch_sub(1, Ordering::SeqCst);
+            if *conn.stopping.borrow() {
                 // Shutting down: this answer is the connection's last.
                 response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
             }
@@ -278,7 +289,7 @@ where
 
     let mut wire = WireRequest {
         method: parts.method.clone(),
-        path: path.clone(),
+        path,
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers,
         body: Bytes::new(),
@@ -446,15 +457,27 @@ pub(crate) fn into_http(r: WireResponse) -> Response {
             headers.append(name, v);
         }
     }
-    if let Ok(date) = HeaderValue::from_str(&httpdate_now()) {
-        headers.insert(http::header::DATE, date);
-    }
+    headers.insert(http::header::DATE, httpdate_now());
     response
 }
 
+thread_local! {
+    /// The Date header of the current second, formatted once a second per thread.
+    static DATE: std::cell::RefCell<(i64, HeaderValue)> =
+        const { std::cell::RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
+}
+
 /// The Date header; SDKs use it to correct clock skew.
-fn httpdate_now() -> String {
-    chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+fn httpdate_now() -> HeaderValue {
+    let now = chrono::Utc::now();
+    DATE.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if cached.0 != now.timestamp() {
+            let text = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            *cached = (now.timestamp(), HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("")));
+        }
+        cached.1.clone()
+    })
 }
 
 #[cfg(test)]

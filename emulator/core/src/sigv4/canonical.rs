@@ -1,6 +1,7 @@
 //! The canonical request and the string to sign, per AWS's SigV4 rules for non-S3
 //! services.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use percent_encoding::percent_encode;
@@ -74,9 +75,16 @@ pub(super) fn build_canonical_request(
     out.push('\n');
     // Group the headers once so a request with many headers and many signed names
     // stays linear-ish instead of |headers| x |signed headers|.
-    let mut by_name: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
+    let mut by_name: BTreeMap<Cow<str>, Vec<&[u8]>> = BTreeMap::new();
     for (name, value) in req.headers {
-        by_name.entry(name.trim().to_ascii_lowercase()).or_default().push(value);
+        let name = name.trim();
+        // HTTP/1 servers hand over lower-case names: those need no copy.
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
+        by_name.entry(name).or_default().push(value);
     }
     for name in signed_headers {
         out.push_str(name);

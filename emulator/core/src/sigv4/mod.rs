@@ -62,7 +62,7 @@ pub use canonical::{
 pub use error::SigV4Error;
 pub use parse::{check_scope, parse};
 pub use sign::{presign_query, sign_authorization};
-pub use verify::{check_time, signing_key, verify_signature};
+pub use verify::{check_time, signing_key, verify_signature, verify_signature_with_key};
 
 /// The only algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

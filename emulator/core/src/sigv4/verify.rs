@@ -14,7 +14,19 @@ use super::{
 };
 
 pub(super) fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    lower_hex(&Sha256::digest(data))
+}
+
+/// Lower-case hex, as `hex::encode` writes it, without going through `char`s.
+pub(super) fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 pub(super) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -39,18 +51,29 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 
 /// Computes the expected signature and compares it in constant time.
 pub fn verify_signature(req: &RequestParts, parsed: &ParsedSignature, secret: &str) -> Result<(), SigV4Error> {
+    let key = signing_key(secret, &parsed.scope.date, &parsed.scope.region, &parsed.scope.service);
+    verify_signature_with_key(req, parsed, &key)
+}
+
+/// [`verify_signature`] with the signing key of the request's scope already derived
+/// (see [`signing_key`]): a server may keep keys, which change only with the secret, the
+/// date, the region and the service.
+pub fn verify_signature_with_key(
+    req: &RequestParts,
+    parsed: &ParsedSignature,
+    key: &[u8; 32],
+) -> Result<(), SigV4Error> {
     check_host_signed(&parsed.signed_headers)?;
     let payload_hashes = if parsed.presigned {
         vec![UNSIGNED_PAYLOAD.to_owned(), sha256_hex(req.body)]
     } else {
         vec![header_payload_hash(req)?]
     };
-    let key = signing_key(secret, &parsed.scope.date, &parsed.scope.region, &parsed.scope.service);
     let mut first_failure: Option<(String, String)> = None;
     for payload_hash in &payload_hashes {
         let creq = canonical_request_with_payload_hash(req, parsed, payload_hash);
         let sts = string_to_sign(parsed, &creq);
-        let expected = hex::encode(hmac_sha256(&key, sts.as_bytes()));
+        let expected = lower_hex(&hmac_sha256(key, sts.as_bytes()));
         if bool::from(expected.as_bytes().ct_eq(parsed.signature.as_bytes())) {
             return Ok(());
         }
@@ -100,4 +123,14 @@ pub fn check_time(parsed: &ParsedSignature, now: DateTime<Utc>) -> Result<(), Si
         return Err(SigV4Error::NotYetValid { request_time, now });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lower_hex_is_hex_encode() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(super::lower_hex(&bytes), hex::encode(&bytes));
+        assert_eq!(super::lower_hex(&[]), "");
+    }
 }
