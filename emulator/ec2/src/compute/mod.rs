@@ -1,8 +1,10 @@
 //! Instances and what launches them: RunInstances and the lifecycle, attributes, IAM
-//! instance profiles, launch templates, placement groups, Spot Instances, Capacity Reservations.
+//! instance profiles, launch templates, placement groups, Spot Instances, Capacity Reservations,
+//! Dedicated Hosts.
 
 pub mod attributes;
 pub mod capacity_reservations;
+pub mod hosts;
 pub mod iam_profiles;
 pub mod instances;
 pub mod launch_templates;

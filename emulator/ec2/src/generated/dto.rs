@@ -194,6 +194,42 @@ pub struct AllocateAddressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateHostsRequest {
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "HostRecovery", skip_serializing_if = "Option::is_none")]
+    pub host_recovery: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "HostMaintenance", skip_serializing_if = "Option::is_none")]
+    pub host_maintenance: Option<String>,
+    #[serde(rename = "AssetIds", skip_serializing_if = "Option::is_none")]
+    pub asset_ids: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<HostCpuOptionsRequest>,
+    #[serde(rename = "AutoPlacement", skip_serializing_if = "Option::is_none")]
+    pub auto_placement: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "Quantity", skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i32>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateHostsResult {
+    #[serde(rename = "HostIds", skip_serializing_if = "Option::is_none")]
+    pub host_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AllocateIpamPoolCidrRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -693,6 +729,14 @@ pub struct AvailabilityZoneMessage {
 pub struct AvailabilityZoneSubGeography {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AvailableCapacity {
+    #[serde(rename = "AvailableInstanceCapacity", skip_serializing_if = "Option::is_none")]
+    pub available_instance_capacity: Option<Vec<InstanceCapacity>>,
+    #[serde(rename = "AvailableVCpus", skip_serializing_if = "Option::is_none")]
+    pub available_v_cpus: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3073,6 +3117,33 @@ impl DescribeFlowLogsRequest {
 pub struct DescribeFlowLogsResult {
     #[serde(rename = "FlowLogs", skip_serializing_if = "Option::is_none")]
     pub flow_logs: Option<Vec<FlowLog>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeHostsRequest {
+    #[serde(rename = "HostIds", skip_serializing_if = "Option::is_none")]
+    pub host_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<Filter>>,
+}
+
+impl DescribeHostsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeHostsResult {
+    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<Vec<Host>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -5687,6 +5758,88 @@ pub struct HibernationOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    #[serde(rename = "AutoPlacement", skip_serializing_if = "Option::is_none")]
+    pub auto_placement: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailableCapacity", skip_serializing_if = "Option::is_none")]
+    pub available_capacity: Option<AvailableCapacity>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "HostId", skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "HostProperties", skip_serializing_if = "Option::is_none")]
+    pub host_properties: Option<HostProperties>,
+    #[serde(rename = "HostReservationId", skip_serializing_if = "Option::is_none")]
+    pub host_reservation_id: Option<String>,
+    #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<HostInstance>>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "AllocationTime", skip_serializing_if = "Option::is_none")]
+    pub allocation_time: Option<Timestamp>,
+    #[serde(rename = "ReleaseTime", skip_serializing_if = "Option::is_none")]
+    pub release_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "HostRecovery", skip_serializing_if = "Option::is_none")]
+    pub host_recovery: Option<String>,
+    #[serde(rename = "AllowsMultipleInstanceTypes", skip_serializing_if = "Option::is_none")]
+    pub allows_multiple_instance_types: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "MemberOfServiceLinkedResourceGroup", skip_serializing_if = "Option::is_none")]
+    pub member_of_service_linked_resource_group: Option<bool>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "HostMaintenance", skip_serializing_if = "Option::is_none")]
+    pub host_maintenance: Option<String>,
+    #[serde(rename = "AssetId", skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<String>,
+    #[serde(rename = "CpuOptions", skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<HostCpuOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostCpuOptions {
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostCpuOptionsRequest {
+    #[serde(rename = "AmdSevSnp", skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostInstance {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostProperties {
+    #[serde(rename = "Cores", skip_serializing_if = "Option::is_none")]
+    pub cores: Option<i32>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+    #[serde(rename = "Sockets", skip_serializing_if = "Option::is_none")]
+    pub sockets: Option<i32>,
+    #[serde(rename = "TotalVCpus", skip_serializing_if = "Option::is_none")]
+    pub total_v_cpus: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IKEVersionsListValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -6132,6 +6285,16 @@ pub struct InstanceBlockDeviceMappingSpecification {
     pub virtual_name: Option<String>,
     #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
     pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceCapacity {
+    #[serde(rename = "AvailableCapacity", skip_serializing_if = "Option::is_none")]
+    pub available_capacity: Option<i32>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "TotalCapacity", skip_serializing_if = "Option::is_none")]
+    pub total_capacity: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8051,6 +8214,30 @@ pub struct ModifyEbsDefaultKmsKeyIdResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyHostsRequest {
+    #[serde(rename = "HostRecovery", skip_serializing_if = "Option::is_none")]
+    pub host_recovery: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+    #[serde(rename = "HostMaintenance", skip_serializing_if = "Option::is_none")]
+    pub host_maintenance: Option<String>,
+    #[serde(rename = "HostIds")]
+    pub host_ids: Vec<String>,
+    #[serde(rename = "AutoPlacement", skip_serializing_if = "Option::is_none")]
+    pub auto_placement: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyHostsResult {
+    #[serde(rename = "Successful", skip_serializing_if = "Option::is_none")]
+    pub successful: Option<Vec<String>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyImageAttributeRequest {
     #[serde(rename = "Attribute", skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -9674,6 +9861,20 @@ pub struct ReleaseAddressRequest {
     pub network_border_group: Option<String>,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseHostsRequest {
+    #[serde(rename = "HostIds")]
+    pub host_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseHostsResult {
+    #[serde(rename = "Successful", skip_serializing_if = "Option::is_none")]
+    pub successful: Option<Vec<String>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

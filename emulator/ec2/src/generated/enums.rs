@@ -23,6 +23,9 @@ pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 /// `AddressFamily`
 pub const ADDRESS_FAMILY: &[&str] = &["ipv4", "ipv6"];
 
+/// `AmdSevSnp`
+pub const AMD_SEV_SNP: &[&str] = &["enabled", "disabled"];
+
 /// `AmdSevSnpSpecification`
 pub const AMD_SEV_SNP_SPECIFICATION: &[&str] = &["enabled", "disabled"];
 
@@ -37,6 +40,9 @@ pub const ARCHITECTURE_VALUES: &[&str] = &["i386", "x86_64", "arm64", "x86_64_ma
 
 /// `AutoAcceptSharedAttachmentsValue`
 pub const AUTO_ACCEPT_SHARED_ATTACHMENTS_VALUE: &[&str] = &["enable", "disable"];
+
+/// `AutoPlacement`
+pub const AUTO_PLACEMENT: &[&str] = &["on", "off"];
 
 /// `AvailabilityMode`
 pub const AVAILABILITY_MODE: &[&str] = &["zonal", "regional"];
@@ -112,6 +118,12 @@ pub const FLOW_LOGS_RESOURCE_TYPE: &[&str] = &["VPC", "Subnet", "NetworkInterfac
 
 /// `GatewayType`
 pub const GATEWAY_TYPE: &[&str] = &["ipsec.1"];
+
+/// `HostMaintenance`
+pub const HOST_MAINTENANCE: &[&str] = &["on", "off"];
+
+/// `HostRecovery`
+pub const HOST_RECOVERY: &[&str] = &["on", "off"];
 
 /// `HostnameType`
 pub const HOSTNAME_TYPE: &[&str] = &["ip-name", "resource-name"];

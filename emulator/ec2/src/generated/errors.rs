@@ -94,6 +94,11 @@ pub fn insufficient_free_addresses_in_subnet(id: impl std::fmt::Display) -> ApiE
     ApiError::new("InsufficientFreeAddressesInSubnet", format!("The specified subnet {id} does not have enough free addresses to satisfy the request."), 400)
 }
 
+/// `InsufficientHostCapacity`: <message>
+pub fn insufficient_host_capacity(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InsufficientHostCapacity", format!("{message}"), 400)
+}
+
 /// `InsufficientInstanceCapacity`: <message>
 pub fn insufficient_instance_capacity(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InsufficientInstanceCapacity", format!("{message}"), 500)
@@ -237,6 +242,16 @@ pub fn invalid_group_reserved() -> ApiError {
 /// `InvalidGroupId.Malformed`: Invalid id: "<id>" (expecting "sg-...")
 pub fn invalid_group_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidGroupId.Malformed", format!("Invalid id: \"{id}\" (expecting \"sg-...\")"), 400)
+}
+
+/// `InvalidHostID.NotFound`: The host ID '<id>' does not exist
+pub fn invalid_host_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidHostID.NotFound", format!("The host ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidHostId.Malformed`: Invalid id: "<id>" (expecting "h-...")
+pub fn invalid_host_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidHostId.Malformed", format!("Invalid id: \"{id}\" (expecting \"h-...\")"), 400)
 }
 
 /// `InvalidID`: The ID '<id>' is not valid

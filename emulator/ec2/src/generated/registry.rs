@@ -5,10 +5,11 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 277] = [
+pub(crate) static REGISTRY: [(&str, Handler); 281] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
+    ("AllocateHosts", handler!(write crate::compute::hosts::allocate_hosts, dto::AllocateHostsRequest, dto::AllocateHostsResult)),
     ("AllocateIpamPoolCidr", handler!(write crate::ipam::allocations::allocate_ipam_pool_cidr, dto::AllocateIpamPoolCidrRequest, dto::AllocateIpamPoolCidrResult)),
     ("AssignIpv6Addresses", handler!(write crate::vpc::interfaces::ipv6::assign_ipv6_addresses, dto::AssignIpv6AddressesRequest, dto::AssignIpv6AddressesResult)),
     ("AssignPrivateIpAddresses", handler!(write crate::vpc::interfaces::private_ips::assign_private_ip_addresses, dto::AssignPrivateIpAddressesRequest, dto::AssignPrivateIpAddressesResult)),
@@ -124,6 +125,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 277] = [
     ("DescribeDhcpOptions", handler!(read crate::vpc::dhcp::describe_dhcp_options, dto::DescribeDhcpOptionsRequest, dto::DescribeDhcpOptionsResult)),
     ("DescribeEgressOnlyInternetGateways", handler!(read crate::vpc::internet_gateways::describe_egress_only_internet_gateways, dto::DescribeEgressOnlyInternetGatewaysRequest, dto::DescribeEgressOnlyInternetGatewaysResult)),
     ("DescribeFlowLogs", handler!(read crate::vpc::flow_logs::describe_flow_logs, dto::DescribeFlowLogsRequest, dto::DescribeFlowLogsResult)),
+    ("DescribeHosts", handler!(read crate::compute::hosts::describe_hosts, dto::DescribeHostsRequest, dto::DescribeHostsResult)),
     ("DescribeIamInstanceProfileAssociations", handler!(read crate::compute::iam_profiles::describe_iam_instance_profile_associations, dto::DescribeIamInstanceProfileAssociationsRequest, dto::DescribeIamInstanceProfileAssociationsResult)),
     ("DescribeImageAttribute", handler!(read_shared crate::images::attributes::describe_image_attribute, dto::DescribeImageAttributeRequest, dto::ImageAttribute)),
     ("DescribeImages", handler!(read_shared crate::images::describe::describe_images, dto::DescribeImagesRequest, dto::DescribeImagesResult)),
@@ -224,6 +226,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 277] = [
     ("ModifyAvailabilityZoneGroup", handler!(write crate::catalogue::regions::modify_availability_zone_group, dto::ModifyAvailabilityZoneGroupRequest, dto::ModifyAvailabilityZoneGroupResult)),
     ("ModifyCapacityReservation", handler!(write crate::compute::capacity_reservations::modify_capacity_reservation, dto::ModifyCapacityReservationRequest, dto::ModifyCapacityReservationResult)),
     ("ModifyEbsDefaultKmsKeyId", handler!(write crate::account::ebs::modify_ebs_default_kms_key_id, dto::ModifyEbsDefaultKmsKeyIdRequest, dto::ModifyEbsDefaultKmsKeyIdResult)),
+    ("ModifyHosts", handler!(write crate::compute::hosts::modify_hosts, dto::ModifyHostsRequest, dto::ModifyHostsResult)),
     ("ModifyImageAttribute", handler!(write_shared crate::images::attributes::modify_image_attribute, dto::ModifyImageAttributeRequest, ())),
     ("ModifyInstanceAttribute", handler!(write crate::compute::attributes::modify_instance_attribute, dto::ModifyInstanceAttributeRequest, ())),
     ("ModifyInstanceConnectEndpoint", handler!(write crate::connectivity::instance_connect::modify_instance_connect_endpoint, dto::ModifyInstanceConnectEndpointRequest, dto::ModifyInstanceConnectEndpointResult)),
@@ -257,6 +260,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 277] = [
     ("RejectTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::reject_transit_gateway_vpc_attachment, dto::RejectTransitGatewayVpcAttachmentRequest, dto::RejectTransitGatewayVpcAttachmentResult)),
     ("RejectVpcPeeringConnection", handler!(write crate::vpc::peering::reject_vpc_peering_connection, dto::RejectVpcPeeringConnectionRequest, dto::RejectVpcPeeringConnectionResult)),
     ("ReleaseAddress", handler!(write crate::vpc::addresses::release_address, dto::ReleaseAddressRequest, ())),
+    ("ReleaseHosts", handler!(write crate::compute::hosts::release_hosts, dto::ReleaseHostsRequest, dto::ReleaseHostsResult)),
     ("ReleaseIpamPoolAllocation", handler!(write crate::ipam::allocations::release_ipam_pool_allocation, dto::ReleaseIpamPoolAllocationRequest, dto::ReleaseIpamPoolAllocationResult)),
     ("ReplaceIamInstanceProfileAssociation", handler!(write crate::compute::iam_profiles::replace_iam_instance_profile_association, dto::ReplaceIamInstanceProfileAssociationRequest, dto::ReplaceIamInstanceProfileAssociationResult)),
     ("ReplaceNetworkAclAssociation", handler!(write crate::vpc::network_acls::replace_network_acl_association, dto::ReplaceNetworkAclAssociationRequest, dto::ReplaceNetworkAclAssociationResult)),

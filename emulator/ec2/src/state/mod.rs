@@ -250,6 +250,10 @@ pub struct Ec2State {
     /// The account's settings in this region (EBS encryption by default, block public
     /// access, metadata defaults, ...).
     pub account: account::AccountSettings,
+    /// Dedicated Hosts by id, without their instances, capacity and tags (derived when
+    /// described); released ones stay.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, dto::Host>,
     /// Placement groups by name (names are unique per account and region).
     pub placement_groups: BTreeMap<String, dto::PlacementGroup>,
     /// Tags of every resource, by resource id.

@@ -59,6 +59,7 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("fl", "vpc-flow-log", |s, id| s.flow_logs.contains_key(id), |id| errors::invalid_flow_log_id_not_found(
         1, id
     )),
+    kind!("h", "dedicated-host", |s, id| s.hosts.contains_key(id), |id| errors::invalid_host_id_not_found(id)),
     kind!("i", "instance", |s, id| s.instances.contains_key(id), |id| errors::invalid_instance_id_not_found(id)),
     kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
         errors::invalid_internet_gateway_id_not_found(id)

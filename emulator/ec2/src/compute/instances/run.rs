@@ -6,7 +6,7 @@ use nimbus_core::{ids, ApiError, RequestContext};
 
 use crate::compute::instances::describe::describe_many;
 use crate::compute::instances::lifecycle::DEFAULT_INSTANCE_QUOTA;
-use crate::compute::{capacity_reservations, placement_groups, spot};
+use crate::compute::{capacity_reservations, hosts, placement_groups, spot};
 use crate::ebs::volumes::{self, records::NewVolume};
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CapacityReservationTargetResponse, CpuOptions, EnclaveOptions,
@@ -310,6 +310,7 @@ pub fn run_instances(
     let capacity = input.capacity_reservation_specification.as_ref();
     let reserved = capacity_reservations::place(state, ctx.now, capacity, &instance_type, &zone, platform, count)?;
     let targeted = capacity.and_then(|c| c.capacity_reservation_target.clone()).is_some();
+    let host_id = hosts::capacity::place(state, input.placement.as_ref(), &zone, &instance_type, count, ctx.now)?;
 
     let reservation_id = ids::resource_id("r");
     let zone_id = subnet.availability_zone_id.clone().unwrap_or_default();
@@ -452,9 +453,15 @@ pub fn run_instances(
                 group_name: Some(group_name),
                 group_id: Some(group_id).filter(|id| !id.is_empty()),
                 partition_number: partition,
-                tenancy: Some(
-                    input.placement.as_ref().and_then(|p| p.tenancy.clone()).unwrap_or_else(|| "default".into()),
-                ),
+                tenancy: Some(if host_id.is_some() {
+                    "host".into()
+                } else {
+                    input.placement.as_ref().and_then(|p| p.tenancy.clone()).unwrap_or_else(|| "default".into())
+                }),
+                host_id: host_id.clone(),
+                affinity: host_id.as_ref().map(|_| {
+                    input.placement.as_ref().and_then(|p| p.affinity.clone()).unwrap_or_else(|| "default".into())
+                }),
                 ..Default::default()
             }),
             platform: image.platform.clone(),
