@@ -4,9 +4,11 @@
 # installed if missing), checks the rendered DOM and keeps screenshots in
 # conformance-tests/.work/console/.
 #   NIMBUS_ENDPOINT=http://127.0.0.1:PORT conformance-tests/console/run.sh
+# With CONSOLE_CLOUD=cloud.json it renders a cloud built elsewhere instead (the Terraform
+# config `console` does), its screenshots in .work/CONSOLE_NAME (default console).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-work="$here/../.work/console"
+work="$here/../.work/${CONSOLE_NAME:-console}"
 rm -rf "$work"
 mkdir -p "$work"
 : "${NIMBUS_ENDPOINT:?set NIMBUS_ENDPOINT to a running nimbus}"
@@ -21,15 +23,21 @@ fi
 [ -n "$browser" ] || { echo "chromium is needed for the console check (or set SKIP_CONSOLE=1)"; exit 1; }
 "$browser" --version
 
-"$python" "$here/build_cloud.py" > "$work/cloud.json"
-region="$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["region"])' "$work/cloud.json")"
+if [ -n "${CONSOLE_CLOUD:-}" ]; then
+    cp "$CONSOLE_CLOUD" "$work/cloud.json"
+else
+    "$python" "$here/build_cloud.py" > "$work/cloud.json"
+fi
+field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/cloud.json" "$1"; }
+region="$(field region)"
+dashboard="$(field dashboard)"
 base="$NIMBUS_ENDPOINT/_nimbus/ui/?account=000000000000&region=$region"
 
 chrome() {
     "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
         --user-data-dir="$work/profile" --window-size=1400,1000 --virtual-time-budget=5000 "$@" 2>>"$work/chromium.log"
 }
-pages=(network "#/network" alarms "#/alarms" dashboard "#/dashboards/console-ops")
+pages=(network "#/network" alarms "#/alarms" dashboard "#/dashboards/$dashboard")
 args=()
 for ((i = 0; i < ${#pages[@]}; i += 2)); do
     name="${pages[i]}"
