@@ -555,14 +555,8 @@ fn plan_ipv6(
             "Cannot specify IPv6 addresses when launching more than one instance.",
         ));
     }
-    if listed.is_empty() && count.is_none() {
-        let supported = catalogue::instance_type(instance_type)
-            .and_then(|t| t.network_info)
-            .and_then(|n| n.ipv6_supported)
-            .unwrap_or(false);
-        if !supported {
-            return Ok(NewInterfaceIpv6 { wanted: Vec::new(), count: 0 });
-        }
+    if listed.is_empty() && count.is_none() && !interfaces::ipv6::supports_ipv6(instance_type) {
+        return Ok(NewInterfaceIpv6 { wanted: Vec::new(), count: 0 });
     }
     let plan = NewInterfaceIpv6::plan(state, subnet_id, &listed, count)?;
     interfaces::ipv6::check_instance_type(instance_type, plan.total())?;

@@ -67,19 +67,24 @@ fn limit(state: &Ec2State, eni: &NetworkInterface) -> usize {
         .map_or(MAX_PRIVATE_IPS, |n| n.max(0) as usize)
 }
 
+/// Whether the catalogue says the instance type supports IPv6.
+pub fn supports_ipv6(instance_type: &str) -> bool {
+    catalogue::instance_type(instance_type).and_then(|t| t.network_info).and_then(|n| n.ipv6_supported).unwrap_or(false)
+}
+
 /// What an instance type allows: whether it supports IPv6 at all, and how many
 /// addresses one interface may have.
 pub fn check_instance_type(instance_type: &str, wanted: usize) -> Result<(), ApiError> {
     if wanted == 0 {
         return Ok(());
     }
-    let net = catalogue::instance_type(instance_type).and_then(|t| t.network_info);
-    if !net.as_ref().and_then(|n| n.ipv6_supported).unwrap_or(false) {
+    if !supports_ipv6(instance_type) {
         // nimbus's wording.
         return Err(errors::invalid_parameter_combination(format!(
             "The instance type '{instance_type}' does not support IPv6 addresses."
         )));
     }
+    let net = catalogue::instance_type(instance_type).and_then(|t| t.network_info);
     let most = net.and_then(|n| n.ipv6_addresses_per_interface).unwrap_or(0).max(0) as usize;
     if wanted > most {
         return Err(errors::invalid_parameter_value(format!(
@@ -91,9 +96,12 @@ pub fn check_instance_type(instance_type: &str, wanted: usize) -> Result<(), Api
 
 /// AWS keeps the first four addresses and the last one of a subnet's block.
 fn reserved(block: &Ipv6Cidr, addr: u128) -> bool {
-    let host_bits = 128 - u32::from(block.len);
-    let last = block.addr | (if host_bits >= 128 { u128::MAX } else { (1u128 << host_bits) - 1 });
-    addr < block.addr + 4 || addr == last
+    addr < block.addr + 4 || addr == block.addr | host_mask(block)
+}
+
+/// The bits of an address in `block` that are not its prefix.
+fn host_mask(block: &Ipv6Cidr) -> u128 {
+    u128::MAX.checked_shr(u32::from(block.len)).unwrap_or(0)
 }
 
 /// Checks the addresses asked for in `subnet_id` (and that the subnet has IPv6 at all when
@@ -147,8 +155,7 @@ pub fn take(state: &Ec2State, subnet_id: &str, wanted: Vec<u128>, count: usize) 
     let Some(block) = subnet_block(state, subnet_id) else { return Vec::new() };
     let mut used = in_use(state, subnet_id);
     used.extend(wanted.iter().copied());
-    let host_bits = 128 - u32::from(block.len);
-    let mask = if host_bits >= 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+    let mask = host_mask(&block);
     let mut taken = wanted;
     let target = taken.len() + count;
     // A subnet's block is a /64: a random pick is free but for a one in 2^64 chance, and
