@@ -30,6 +30,10 @@
 #   NIMBUS_HEALTH_TIMEOUT    seconds to turn healthy [60]
 #   NIMBUS_STOP_TIMEOUT      seconds SIGTERM may take before SIGKILL, and the limit
 #                            this check allows       [10]
+#   NIMBUS_CONTAINER_STAGE   build: only make the image (host packages, base images, build);
+#                            run: only run and check an image built before;
+#                            unset: both. conformance-tests/run builds in the background
+#                            while the Terraform and Ansible suites run, then runs it.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,6 +49,8 @@ NOFILE=${NIMBUS_NOFILE:-1024:1024}
 NPROC=${NIMBUS_NPROC:-32768:32768}
 HEALTH_TIMEOUT=${NIMBUS_HEALTH_TIMEOUT:-60}
 STOP_TIMEOUT=${NIMBUS_STOP_TIMEOUT:-10}
+STAGE=${NIMBUS_CONTAINER_STAGE:-all}
+case $STAGE in build | run | all) ;; *) echo "NIMBUS_CONTAINER_STAGE must be build, run or unset" >&2; exit 2 ;; esac
 read -r -a PODMAN_FLAGS <<<"${NIMBUS_PODMAN_FLAGS:---runtime runc --cgroup-manager cgroupfs}"
 RUSTUP_DIR=${RUSTUP_HOME:-$HOME/.rustup}
 CARGO_DIR=${CARGO_HOME:-$HOME/.cargo}
@@ -213,6 +219,9 @@ EOF
 fi
 log "graph driver: $(pm info --format '{{.Store.GraphDriverName}}')"
 
+if [[ $STAGE == run ]]; then
+    pm image exists "$IMAGE" || fail "NIMBUS_CONTAINER_STAGE=run: no image $IMAGE (build it first)"
+else
 # ---------------------------------------------------------------------------------------
 phase "base images"
 mkdir -p "$CACHE_DIR"
@@ -375,6 +384,8 @@ healthcheck=$(pm image inspect --format '{{.Config.Healthcheck}}' "$IMAGE" 2>/de
 [[ $healthcheck == *healthcheck* ]] || fail "the image has no HEALTHCHECK (got: $healthcheck)"
 image_user=$(pm image inspect --format '{{.Config.User}}' "$IMAGE")
 log "image user: '$image_user', healthcheck: $healthcheck"
+fi
+[[ $STAGE != build ]] || exit 0
 
 # ---------------------------------------------------------------------------------------
 phase "container start"

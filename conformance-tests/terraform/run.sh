@@ -32,6 +32,7 @@ unset AWS_ENDPOINT_URL AWS_PROFILE AWS_DEFAULT_PROFILE
 configs="${TF_CONFIGS:-$(cd "$here" && ls -d */ | tr -d /)}"
 for cfg in $configs; do
     echo "=== terraform: $cfg"
+    started=$SECONDS
     dir="$work/$cfg"
     rm -rf "$dir" && mkdir -p "$dir" && cp "$here/$cfg"/*.tf "$dir/" && cp "$here/provider.tf" "$dir/"
     cd "$dir"
@@ -51,6 +52,7 @@ for cfg in $configs; do
     if [ -x "$here/$cfg/check.sh" ]; then "$here/$cfg/check.sh"; fi
     terraform destroy -no-color -auto-approve -input=false
     if [ -x "$here/$cfg/check-destroyed.sh" ]; then "$here/$cfg/check-destroyed.sh"; fi
+    echo "terraform $cfg: passed in $((SECONDS - started)) s"
     cd "$here"
 done
 echo "terraform: all configurations applied, planned clean and destroyed"
