@@ -268,6 +268,24 @@ pub struct ApplicationStatusSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplySecurityGroupsToClientVpnTargetNetworkRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "SecurityGroupIds")]
+    pub security_group_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplySecurityGroupsToClientVpnTargetNetworkResult {
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignIpv6AddressesRequest {
     #[serde(rename = "Ipv6PrefixCount", skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix_count: Option<i32>,
@@ -365,6 +383,30 @@ pub struct AssociateAddressRequest {
 pub struct AssociateAddressResult {
     #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateClientVpnTargetNetworkRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateClientVpnTargetNetworkResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<AssociationStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -514,6 +556,22 @@ pub struct AssociatedKmsKey {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociatedTargetNetwork {
+    #[serde(rename = "NetworkId", skip_serializing_if = "Option::is_none")]
+    pub network_id: Option<String>,
+    #[serde(rename = "NetworkType", skip_serializing_if = "Option::is_none")]
+    pub network_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociationStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttachInternetGatewayRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -603,6 +661,46 @@ pub struct AttributeBooleanValue {
 pub struct AttributeValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationRule {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "GroupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "AccessAll", skip_serializing_if = "Option::is_none")]
+    pub access_all: Option<bool>,
+    #[serde(rename = "DestinationCidr", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnAuthorizationRuleStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizeClientVpnIngressRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "TargetNetworkCidr")]
+    pub target_network_cidr: String,
+    #[serde(rename = "AccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub access_group_id: Option<String>,
+    #[serde(rename = "AuthorizeAllGroups", skip_serializing_if = "Option::is_none")]
+    pub authorize_all_groups: Option<bool>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizeClientVpnIngressResult {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnAuthorizationRuleStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -990,9 +1088,277 @@ pub struct CarrierGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateAuthentication {
+    #[serde(rename = "ClientRootCertificateChain", skip_serializing_if = "Option::is_none")]
+    pub client_root_certificate_chain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateAuthenticationRequest {
+    #[serde(rename = "ClientRootCertificateChainArn", skip_serializing_if = "Option::is_none")]
+    pub client_root_certificate_chain_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CidrBlock {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientCertificateRevocationListStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientConnectOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "LambdaFunctionArn", skip_serializing_if = "Option::is_none")]
+    pub lambda_function_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientConnectResponseOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "LambdaFunctionArn", skip_serializing_if = "Option::is_none")]
+    pub lambda_function_arn: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnEndpointAttributeStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientLoginBannerOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "BannerText", skip_serializing_if = "Option::is_none")]
+    pub banner_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientLoginBannerResponseOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "BannerText", skip_serializing_if = "Option::is_none")]
+    pub banner_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientRouteEnforcementOptions {
+    #[serde(rename = "Enforced", skip_serializing_if = "Option::is_none")]
+    pub enforced: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientRouteEnforcementResponseOptions {
+    #[serde(rename = "Enforced", skip_serializing_if = "Option::is_none")]
+    pub enforced: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnAuthentication {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ActiveDirectory", skip_serializing_if = "Option::is_none")]
+    pub active_directory: Option<DirectoryServiceAuthentication>,
+    #[serde(rename = "MutualAuthentication", skip_serializing_if = "Option::is_none")]
+    pub mutual_authentication: Option<CertificateAuthentication>,
+    #[serde(rename = "FederatedAuthentication", skip_serializing_if = "Option::is_none")]
+    pub federated_authentication: Option<FederatedAuthentication>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnAuthenticationRequest {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ActiveDirectory", skip_serializing_if = "Option::is_none")]
+    pub active_directory: Option<DirectoryServiceAuthenticationRequest>,
+    #[serde(rename = "MutualAuthentication", skip_serializing_if = "Option::is_none")]
+    pub mutual_authentication: Option<CertificateAuthenticationRequest>,
+    #[serde(rename = "FederatedAuthentication", skip_serializing_if = "Option::is_none")]
+    pub federated_authentication: Option<FederatedAuthenticationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnAuthorizationRuleStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnConnection {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    #[serde(rename = "ConnectionId", skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(rename = "Username", skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(rename = "ConnectionEstablishedTime", skip_serializing_if = "Option::is_none")]
+    pub connection_established_time: Option<String>,
+    #[serde(rename = "IngressBytes", skip_serializing_if = "Option::is_none")]
+    pub ingress_bytes: Option<String>,
+    #[serde(rename = "EgressBytes", skip_serializing_if = "Option::is_none")]
+    pub egress_bytes: Option<String>,
+    #[serde(rename = "IngressPackets", skip_serializing_if = "Option::is_none")]
+    pub ingress_packets: Option<String>,
+    #[serde(rename = "EgressPackets", skip_serializing_if = "Option::is_none")]
+    pub egress_packets: Option<String>,
+    #[serde(rename = "ClientIp", skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    #[serde(rename = "ClientIpv6Address", skip_serializing_if = "Option::is_none")]
+    pub client_ipv6_address: Option<String>,
+    #[serde(rename = "CommonName", skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnConnectionStatus>,
+    #[serde(rename = "ConnectionEndTime", skip_serializing_if = "Option::is_none")]
+    pub connection_end_time: Option<String>,
+    #[serde(rename = "PostureComplianceStatuses", skip_serializing_if = "Option::is_none")]
+    pub posture_compliance_statuses: Option<Vec<String>>,
+    #[serde(rename = "AuthorizationPolicyLastEvaluatedTime", skip_serializing_if = "Option::is_none")]
+    pub authorization_policy_last_evaluated_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnConnectionStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnEndpoint {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnEndpointStatus>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(rename = "DeletionTime", skip_serializing_if = "Option::is_none")]
+    pub deletion_time: Option<String>,
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "ClientCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub client_cidr_block: Option<String>,
+    #[serde(rename = "DnsServers", skip_serializing_if = "Option::is_none")]
+    pub dns_servers: Option<Vec<String>>,
+    #[serde(rename = "SplitTunnel", skip_serializing_if = "Option::is_none")]
+    pub split_tunnel: Option<bool>,
+    #[serde(rename = "VpnProtocol", skip_serializing_if = "Option::is_none")]
+    pub vpn_protocol: Option<String>,
+    #[serde(rename = "TransportProtocol", skip_serializing_if = "Option::is_none")]
+    pub transport_protocol: Option<String>,
+    #[serde(rename = "VpnPort", skip_serializing_if = "Option::is_none")]
+    pub vpn_port: Option<i32>,
+    #[serde(rename = "AssociatedTargetNetworks", skip_serializing_if = "Option::is_none")]
+    pub associated_target_networks: Option<Vec<AssociatedTargetNetwork>>,
+    #[serde(rename = "ServerCertificateArn", skip_serializing_if = "Option::is_none")]
+    pub server_certificate_arn: Option<String>,
+    #[serde(rename = "AuthenticationOptions", skip_serializing_if = "Option::is_none")]
+    pub authentication_options: Option<Vec<ClientVpnAuthentication>>,
+    #[serde(rename = "ConnectionLogOptions", skip_serializing_if = "Option::is_none")]
+    pub connection_log_options: Option<ConnectionLogResponseOptions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SelfServicePortalUrl", skip_serializing_if = "Option::is_none")]
+    pub self_service_portal_url: Option<String>,
+    #[serde(rename = "ClientConnectOptions", skip_serializing_if = "Option::is_none")]
+    pub client_connect_options: Option<ClientConnectResponseOptions>,
+    #[serde(rename = "SessionTimeoutHours", skip_serializing_if = "Option::is_none")]
+    pub session_timeout_hours: Option<i32>,
+    #[serde(rename = "ClientLoginBannerOptions", skip_serializing_if = "Option::is_none")]
+    pub client_login_banner_options: Option<ClientLoginBannerResponseOptions>,
+    #[serde(rename = "ClientRouteEnforcementOptions", skip_serializing_if = "Option::is_none")]
+    pub client_route_enforcement_options: Option<ClientRouteEnforcementResponseOptions>,
+    #[serde(rename = "DisconnectOnSessionTimeout", skip_serializing_if = "Option::is_none")]
+    pub disconnect_on_session_timeout: Option<bool>,
+    #[serde(rename = "EndpointIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub endpoint_ip_address_type: Option<String>,
+    #[serde(rename = "TrafficIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub traffic_ip_address_type: Option<String>,
+    #[serde(rename = "TransitGatewayConfiguration", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_configuration: Option<TransitGatewayConfigurationDescribeEndpointStructure>,
+    #[serde(rename = "DevicePostureOptions", skip_serializing_if = "Option::is_none")]
+    pub device_posture_options: Option<DevicePostureResponseOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnEndpointAttributeStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnEndpointStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnRoute {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "DestinationCidr", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr: Option<String>,
+    #[serde(rename = "TargetSubnet", skip_serializing_if = "Option::is_none")]
+    pub target_subnet: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnRouteStatus>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnRouteStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnTrustProvider {
+    #[serde(rename = "TrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub trust_provider_type: Option<String>,
+    #[serde(rename = "TenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(rename = "PublicSigningKeyUrl", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientVpnTrustProviderRequest {
+    #[serde(rename = "TrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub trust_provider_type: Option<String>,
+    #[serde(rename = "TenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(rename = "PublicSigningKeyUrl", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1025,6 +1391,30 @@ pub struct CloudWatchLogOptionsSpecification {
     pub bgp_log_group_arn: Option<String>,
     #[serde(rename = "BgpLogOutputFormat", skip_serializing_if = "Option::is_none")]
     pub bgp_log_output_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionLogOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "CloudwatchLogGroup", skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_log_group: Option<String>,
+    #[serde(rename = "CloudwatchLogStream", skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_log_stream: Option<String>,
+    #[serde(rename = "IncludeAuthorizationPolicyContext", skip_serializing_if = "Option::is_none")]
+    pub include_authorization_policy_context: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionLogResponseOptions {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "CloudwatchLogGroup", skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_log_group: Option<String>,
+    #[serde(rename = "CloudwatchLogStream", skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_log_stream: Option<String>,
+    #[serde(rename = "IncludeAuthorizationPolicyContext", skip_serializing_if = "Option::is_none")]
+    pub include_authorization_policy_context: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1241,6 +1631,90 @@ pub struct CreateCarrierGatewayRequest {
 pub struct CreateCarrierGatewayResult {
     #[serde(rename = "CarrierGateway", skip_serializing_if = "Option::is_none")]
     pub carrier_gateway: Option<CarrierGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateClientVpnEndpointRequest {
+    #[serde(rename = "ClientCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub client_cidr_block: Option<String>,
+    #[serde(rename = "ServerCertificateArn")]
+    pub server_certificate_arn: String,
+    #[serde(rename = "AuthenticationOptions")]
+    pub authentication_options: Vec<ClientVpnAuthenticationRequest>,
+    #[serde(rename = "ConnectionLogOptions")]
+    pub connection_log_options: ConnectionLogOptions,
+    #[serde(rename = "DnsServers", skip_serializing_if = "Option::is_none")]
+    pub dns_servers: Option<Vec<String>>,
+    #[serde(rename = "TransportProtocol", skip_serializing_if = "Option::is_none")]
+    pub transport_protocol: Option<String>,
+    #[serde(rename = "VpnPort", skip_serializing_if = "Option::is_none")]
+    pub vpn_port: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "SplitTunnel", skip_serializing_if = "Option::is_none")]
+    pub split_tunnel: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SelfServicePortal", skip_serializing_if = "Option::is_none")]
+    pub self_service_portal: Option<String>,
+    #[serde(rename = "ClientConnectOptions", skip_serializing_if = "Option::is_none")]
+    pub client_connect_options: Option<ClientConnectOptions>,
+    #[serde(rename = "SessionTimeoutHours", skip_serializing_if = "Option::is_none")]
+    pub session_timeout_hours: Option<i32>,
+    #[serde(rename = "ClientLoginBannerOptions", skip_serializing_if = "Option::is_none")]
+    pub client_login_banner_options: Option<ClientLoginBannerOptions>,
+    #[serde(rename = "ClientRouteEnforcementOptions", skip_serializing_if = "Option::is_none")]
+    pub client_route_enforcement_options: Option<ClientRouteEnforcementOptions>,
+    #[serde(rename = "DisconnectOnSessionTimeout", skip_serializing_if = "Option::is_none")]
+    pub disconnect_on_session_timeout: Option<bool>,
+    #[serde(rename = "EndpointIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub endpoint_ip_address_type: Option<String>,
+    #[serde(rename = "TrafficIpAddressType", skip_serializing_if = "Option::is_none")]
+    pub traffic_ip_address_type: Option<String>,
+    #[serde(rename = "TransitGatewayConfiguration", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_configuration: Option<TransitGatewayConfigurationInputStructure>,
+    #[serde(rename = "DevicePostureOptions", skip_serializing_if = "Option::is_none")]
+    pub device_posture_options: Option<DevicePostureOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateClientVpnEndpointResult {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnEndpointStatus>,
+    #[serde(rename = "DnsName", skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateClientVpnRouteRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "TargetVpcSubnetId", skip_serializing_if = "Option::is_none")]
+    pub target_vpc_subnet_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateClientVpnRouteResult {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnRouteStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2372,6 +2846,38 @@ pub struct DeleteCarrierGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteClientVpnEndpointRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteClientVpnEndpointResult {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnEndpointStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteClientVpnRouteRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "TargetVpcSubnetId", skip_serializing_if = "Option::is_none")]
+    pub target_vpc_subnet_id: Option<String>,
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteClientVpnRouteResult {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnRouteStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteCustomerGatewayRequest {
     #[serde(rename = "CustomerGatewayId")]
     pub customer_gateway_id: String,
@@ -3014,6 +3520,153 @@ impl DescribeCarrierGatewaysRequest {
 pub struct DescribeCarrierGatewaysResult {
     #[serde(rename = "CarrierGateways", skip_serializing_if = "Option::is_none")]
     pub carrier_gateways: Option<Vec<CarrierGateway>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnAuthorizationRulesRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeClientVpnAuthorizationRulesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnAuthorizationRulesResult {
+    #[serde(rename = "AuthorizationRules", skip_serializing_if = "Option::is_none")]
+    pub authorization_rules: Option<Vec<AuthorizationRule>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnConnectionsRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeClientVpnConnectionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnConnectionsResult {
+    #[serde(rename = "Connections", skip_serializing_if = "Option::is_none")]
+    pub connections: Option<Vec<ClientVpnConnection>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnEndpointsRequest {
+    #[serde(rename = "ClientVpnEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeClientVpnEndpointsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnEndpointsResult {
+    #[serde(rename = "ClientVpnEndpoints", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoints: Option<Vec<ClientVpnEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnRoutesRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeClientVpnRoutesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnRoutesResult {
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<ClientVpnRoute>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnTargetNetworksRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "AssociationIds", skip_serializing_if = "Option::is_none")]
+    pub association_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeClientVpnTargetNetworksRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeClientVpnTargetNetworksResult {
+    #[serde(rename = "ClientVpnTargetNetworks", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_target_networks: Option<Vec<TargetNetwork>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -4637,6 +5290,20 @@ pub struct DetachVpnGatewayRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DevicePostureOptions {
+    #[serde(rename = "TrustProviders", skip_serializing_if = "Option::is_none")]
+    pub trust_providers: Option<Vec<ClientVpnTrustProviderRequest>>,
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DevicePostureResponseOptions {
+    #[serde(rename = "TrustProviders", skip_serializing_if = "Option::is_none")]
+    pub trust_providers: Option<Vec<ClientVpnTrustProvider>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DhcpConfiguration {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -4654,6 +5321,18 @@ pub struct DhcpOptions {
     pub dhcp_options_id: Option<String>,
     #[serde(rename = "DhcpConfigurations", skip_serializing_if = "Option::is_none")]
     pub dhcp_configurations: Option<Vec<DhcpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryServiceAuthentication {
+    #[serde(rename = "DirectoryId", skip_serializing_if = "Option::is_none")]
+    pub directory_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryServiceAuthenticationRequest {
+    #[serde(rename = "DirectoryId", skip_serializing_if = "Option::is_none")]
+    pub directory_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4768,6 +5447,24 @@ pub struct DisassociateAddressRequest {
     pub public_ip: Option<String>,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateClientVpnTargetNetworkRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "AssociationId")]
+    pub association_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateClientVpnTargetNetworkResult {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<AssociationStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4896,6 +5593,14 @@ pub struct DnsOptionsSpecification {
     pub private_dns_preference: Option<String>,
     #[serde(rename = "PrivateDnsSpecifiedDomains", skip_serializing_if = "Option::is_none")]
     pub private_dns_specified_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DnsServersOptionsModifyStructure {
+    #[serde(rename = "CustomDnsServers", skip_serializing_if = "Option::is_none")]
+    pub custom_dns_servers: Option<Vec<String>>,
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5289,11 +5994,57 @@ pub struct EncryptionSupport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportClientVpnClientCertificateRevocationListRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportClientVpnClientCertificateRevocationListResult {
+    #[serde(rename = "CertificateRevocationList", skip_serializing_if = "Option::is_none")]
+    pub certificate_revocation_list: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientCertificateRevocationListStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportClientVpnClientConfigurationRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportClientVpnClientConfigurationResult {
+    #[serde(rename = "ClientConfiguration", skip_serializing_if = "Option::is_none")]
+    pub client_configuration: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExternalAuthorityConfiguration {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(rename = "ExternalResourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub external_resource_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FederatedAuthentication {
+    #[serde(rename = "SamlProviderArn", skip_serializing_if = "Option::is_none")]
+    pub saml_provider_arn: Option<String>,
+    #[serde(rename = "SelfServiceSamlProviderArn", skip_serializing_if = "Option::is_none")]
+    pub self_service_saml_provider_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FederatedAuthenticationRequest {
+    #[serde(rename = "SAMLProviderArn", skip_serializing_if = "Option::is_none")]
+    pub saml_provider_arn: Option<String>,
+    #[serde(rename = "SelfServiceSAMLProviderArn", skip_serializing_if = "Option::is_none")]
+    pub self_service_saml_provider_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6027,6 +6778,22 @@ pub struct ImageWatermark {
     pub source_image_creation_time: Option<Timestamp>,
     #[serde(rename = "WatermarkCreationTime", skip_serializing_if = "Option::is_none")]
     pub watermark_creation_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportClientVpnClientCertificateRevocationListRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "CertificateRevocationList")]
+    pub certificate_revocation_list: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportClientVpnClientCertificateRevocationListResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8200,6 +8967,52 @@ pub struct ModifyCapacityReservationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyClientVpnEndpointRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "ServerCertificateArn", skip_serializing_if = "Option::is_none")]
+    pub server_certificate_arn: Option<String>,
+    #[serde(rename = "ConnectionLogOptions", skip_serializing_if = "Option::is_none")]
+    pub connection_log_options: Option<ConnectionLogOptions>,
+    #[serde(rename = "DnsServers", skip_serializing_if = "Option::is_none")]
+    pub dns_servers: Option<DnsServersOptionsModifyStructure>,
+    #[serde(rename = "VpnPort", skip_serializing_if = "Option::is_none")]
+    pub vpn_port: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "SplitTunnel", skip_serializing_if = "Option::is_none")]
+    pub split_tunnel: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SelfServicePortal", skip_serializing_if = "Option::is_none")]
+    pub self_service_portal: Option<String>,
+    #[serde(rename = "ClientConnectOptions", skip_serializing_if = "Option::is_none")]
+    pub client_connect_options: Option<ClientConnectOptions>,
+    #[serde(rename = "SessionTimeoutHours", skip_serializing_if = "Option::is_none")]
+    pub session_timeout_hours: Option<i32>,
+    #[serde(rename = "ClientLoginBannerOptions", skip_serializing_if = "Option::is_none")]
+    pub client_login_banner_options: Option<ClientLoginBannerOptions>,
+    #[serde(rename = "ClientRouteEnforcementOptions", skip_serializing_if = "Option::is_none")]
+    pub client_route_enforcement_options: Option<ClientRouteEnforcementOptions>,
+    #[serde(rename = "DisconnectOnSessionTimeout", skip_serializing_if = "Option::is_none")]
+    pub disconnect_on_session_timeout: Option<bool>,
+    #[serde(rename = "TransitGatewayConfiguration", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_configuration: Option<TransitGatewayConfigurationInputStructure>,
+    #[serde(rename = "DevicePostureOptions", skip_serializing_if = "Option::is_none")]
+    pub device_posture_options: Option<DevicePostureOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyClientVpnEndpointResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyEbsDefaultKmsKeyIdRequest {
     #[serde(rename = "KmsKeyId")]
     pub kms_key_id: String,
@@ -10344,6 +11157,26 @@ pub struct ResponseLaunchTemplateData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevokeClientVpnIngressRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "TargetNetworkCidr")]
+    pub target_network_cidr: String,
+    #[serde(rename = "AccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub access_group_id: Option<String>,
+    #[serde(rename = "RevokeAllGroups", skip_serializing_if = "Option::is_none")]
+    pub revoke_all_groups: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevokeClientVpnIngressResult {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ClientVpnAuthorizationRuleStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevokeSecurityGroupEgressRequest {
     #[serde(rename = "SecurityGroupRuleIds", skip_serializing_if = "Option::is_none")]
     pub security_group_rule_ids: Option<Vec<String>>,
@@ -11221,6 +12054,58 @@ pub struct TagSpecification {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetNetwork {
+    #[serde(rename = "AssociationId", skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "TargetNetworkId", skip_serializing_if = "Option::is_none")]
+    pub target_network_id: Option<String>,
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<AssociationStatus>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TerminateClientVpnConnectionsRequest {
+    #[serde(rename = "ClientVpnEndpointId")]
+    pub client_vpn_endpoint_id: String,
+    #[serde(rename = "ConnectionId", skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(rename = "Username", skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TerminateClientVpnConnectionsResult {
+    #[serde(rename = "ClientVpnEndpointId", skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+    #[serde(rename = "Username", skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(rename = "ConnectionStatuses", skip_serializing_if = "Option::is_none")]
+    pub connection_statuses: Option<Vec<TerminateConnectionStatus>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TerminateConnectionStatus {
+    #[serde(rename = "ConnectionId", skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(rename = "PreviousStatus", skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<ClientVpnConnectionStatus>,
+    #[serde(rename = "CurrentStatus", skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<ClientVpnConnectionStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TerminateInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -11330,6 +12215,28 @@ pub struct TransitGatewayAttachmentPropagation {
     pub transit_gateway_route_table_id: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConfigurationDescribeEndpointStructure {
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConfigurationInputStructure {
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

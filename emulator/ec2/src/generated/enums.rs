@@ -71,6 +71,12 @@ pub const CAPACITY_RESERVATION_PREFERENCE: &[&str] = &["capacity-reservations-on
 /// `CapacityReservationTenancy`
 pub const CAPACITY_RESERVATION_TENANCY: &[&str] = &["default", "dedicated"];
 
+/// `ClientVpnAuthenticationType`
+pub const CLIENT_VPN_AUTHENTICATION_TYPE: &[&str] = &["certificate-authentication", "directory-service-authentication", "federated-authentication"];
+
+/// `ClientVpnDeviceTrustProviderType`
+pub const CLIENT_VPN_DEVICE_TRUST_PROVIDER_TYPE: &[&str] = &["crowdstrike", "jamf", "jumpcloud"];
+
 /// `ConnectivityType`
 pub const CONNECTIVITY_TYPE: &[&str] = &["private", "public"];
 
@@ -112,6 +118,9 @@ pub const ENCRYPTION_SUPPORT_OPTION_VALUE: &[&str] = &["enable", "disable"];
 
 /// `EndDateType`
 pub const END_DATE_TYPE: &[&str] = &["unlimited", "limited"];
+
+/// `EndpointIpAddressType`
+pub const ENDPOINT_IP_ADDRESS_TYPE: &[&str] = &["ipv4", "ipv6", "dual-stack"];
 
 /// `FlowLogsResourceType`
 pub const FLOW_LOGS_RESOURCE_TYPE: &[&str] = &["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway", "CoreNetwork", "CoreNetworkEdge", "CoreNetworkAttachment"];
@@ -275,6 +284,9 @@ pub const SECONDARY_INTERFACE_TYPE: &[&str] = &["secondary"];
 /// `SecurityGroupReferencingSupportValue`
 pub const SECURITY_GROUP_REFERENCING_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
+/// `SelfServicePortal`
+pub const SELF_SERVICE_PORTAL: &[&str] = &["enabled", "disabled"];
+
 /// `ShutdownBehavior`
 pub const SHUTDOWN_BEHAVIOR: &[&str] = &["stop", "terminate"];
 
@@ -302,8 +314,14 @@ pub const TENANCY: &[&str] = &["default", "dedicated", "host"];
 /// `TpmSupportValues`
 pub const TPM_SUPPORT_VALUES: &[&str] = &["v2.0"];
 
+/// `TrafficIpAddressType`
+pub const TRAFFIC_IP_ADDRESS_TYPE: &[&str] = &["ipv4", "ipv6", "dual-stack"];
+
 /// `TrafficType`
 pub const TRAFFIC_TYPE: &[&str] = &["ACCEPT", "REJECT", "ALL"];
+
+/// `TransportProtocol`
+pub const TRANSPORT_PROTOCOL: &[&str] = &["tcp", "udp"];
 
 /// `TunnelInsideIpVersion`
 pub const TUNNEL_INSIDE_IP_VERSION: &[&str] = &["ipv4", "ipv6"];

@@ -19,6 +19,11 @@ pub fn cidr_limit_exceeded(id: impl std::fmt::Display, limit: impl std::fmt::Dis
     ApiError::new("CidrLimitExceeded", format!("This network '{id}' has met its maximum number of allowed CIDRs: {limit}"), 400)
 }
 
+/// `ClientVpnEndpointAssociationExists`: The endpoint that you're trying to delete has associations <associations>
+pub fn client_vpn_endpoint_association_exists(associations: impl std::fmt::Display) -> ApiError {
+    ApiError::new("ClientVpnEndpointAssociationExists", format!("The endpoint that you're trying to delete has associations {associations}"), 400)
+}
+
 /// `DefaultSubnetAlreadyExistsInAvailabilityZone`: A Default Subnet already exists in availability zone <zone>.
 pub fn default_subnet_already_exists_in_availability_zone(zone: impl std::fmt::Display) -> ApiError {
     ApiError::new("DefaultSubnetAlreadyExistsInAvailabilityZone", format!("A Default Subnet already exists in availability zone {zone}."), 400)
@@ -197,6 +202,71 @@ pub fn invalid_carrier_gateway_id_not_found(id: impl std::fmt::Display) -> ApiEr
 /// `InvalidCidrBlock.InUse`: The subnet IPv6 CIDR block with association ID <id> may not be disassociated, because <reason>.
 pub fn invalid_cidr_block_in_use(id: impl std::fmt::Display, reason: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidCidrBlock.InUse", format!("The subnet IPv6 CIDR block with association ID {id} may not be disassociated, because {reason}."), 400)
+}
+
+/// `InvalidClientVpnActiveAssociationNotFound`: You cannot perform this action on the Client VPN endpoint <id> while it is in the pending-associate state.
+pub fn invalid_client_vpn_active_association_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnActiveAssociationNotFound", format!("You cannot perform this action on the Client VPN endpoint {id} while it is in the pending-associate state."), 400)
+}
+
+/// `InvalidClientVpnAssociationIdNotFound`: Association <id> does not exist for endpoint <endpoint>
+pub fn invalid_client_vpn_association_id_not_found(endpoint: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnAssociationIdNotFound", format!("Association {id} does not exist for endpoint {endpoint}"), 400)
+}
+
+/// `InvalidClientVpnConnection.IdNotFound`: Connection <connection> does not exist for endpoint <id>
+pub fn invalid_client_vpn_connection_id_not_found(connection: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnConnection.IdNotFound", format!("Connection {connection} does not exist for endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnConnection.UserNotFound`: User <user> has no active connection to endpoint <id>
+pub fn invalid_client_vpn_connection_user_not_found(id: impl std::fmt::Display, user: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnConnection.UserNotFound", format!("User {user} has no active connection to endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnDuplicateAssociationException`: Subnet <subnet> is already associated with endpoint <id>
+pub fn invalid_client_vpn_duplicate_association_exception(id: impl std::fmt::Display, subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnDuplicateAssociationException", format!("Subnet {subnet} is already associated with endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnDuplicateAuthorizationRule`: An authorization rule for <cidr> and <group> already exists on endpoint <id>
+pub fn invalid_client_vpn_duplicate_authorization_rule(cidr: impl std::fmt::Display, group: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnDuplicateAuthorizationRule", format!("An authorization rule for {cidr} and {group} already exists on endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnDuplicateRoute`: A route to <cidr> through subnet <subnet> already exists on endpoint <id>
+pub fn invalid_client_vpn_duplicate_route(cidr: impl std::fmt::Display, id: impl std::fmt::Display, subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnDuplicateRoute", format!("A route to {cidr} through subnet {subnet} already exists on endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnEndpointAuthorizationRuleNotFound`: There is no authorization rule for <cidr> and <group> on endpoint <id>
+pub fn invalid_client_vpn_endpoint_authorization_rule_not_found(cidr: impl std::fmt::Display, group: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnEndpointAuthorizationRuleNotFound", format!("There is no authorization rule for {cidr} and {group} on endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnEndpointId.NotFound`: Endpoint <id> does not exist
+pub fn invalid_client_vpn_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnEndpointId.NotFound", format!("Endpoint {id} does not exist"), 400)
+}
+
+/// `InvalidClientVpnRouteNotFound`: There is no route to <cidr> on endpoint <id>
+pub fn invalid_client_vpn_route_not_found(cidr: impl std::fmt::Display, id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnRouteNotFound", format!("There is no route to {cidr} on endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnSubnetId.DuplicateAz`: A subnet of Availability Zone <zone> is already associated with endpoint <id>
+pub fn invalid_client_vpn_subnet_id_duplicate_az(id: impl std::fmt::Display, zone: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnSubnetId.DuplicateAz", format!("A subnet of Availability Zone {zone} is already associated with endpoint {id}"), 400)
+}
+
+/// `InvalidClientVpnSubnetId.NotFound`: <message>
+pub fn invalid_client_vpn_subnet_id_not_found(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnSubnetId.NotFound", format!("{message}"), 400)
+}
+
+/// `InvalidClientVpnSubnetId.OverlappingCidr`: The CIDR of subnet <subnet> overlaps with the client CIDR range <cidr> of endpoint <id>
+pub fn invalid_client_vpn_subnet_id_overlapping_cidr(cidr: impl std::fmt::Display, id: impl std::fmt::Display, subnet: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidClientVpnSubnetId.OverlappingCidr", format!("The CIDR of subnet {subnet} overlaps with the client CIDR range {cidr} of endpoint {id}"), 400)
 }
 
 /// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::client_vpn::ClientVpnRecord;
 use super::transit::Life;
 use crate::generated::dto;
 
@@ -53,6 +54,9 @@ pub struct ConnectivityState {
     /// Site-to-Site VPN connections by id; deleted ones stay an hour, as AWS shows them.
     #[serde(default)]
     pub vpn_connections: BTreeMap<String, VpnConnectionRecord>,
+    /// Client VPN endpoints by id; deleted ones stay an hour, as AWS shows them.
+    #[serde(default)]
+    pub client_vpn_endpoints: BTreeMap<String, ClientVpnRecord>,
 }
 
 impl ConnectivityState {
@@ -61,6 +65,7 @@ impl ConnectivityState {
     pub fn uses_vpc(&self, vpc_id: &str) -> bool {
         self.carrier_gateways.values().any(|g| g.vpc_id.as_deref() == Some(vpc_id))
             || self.instance_connect_endpoints.values().any(|e| e.vpc_id.as_deref() == Some(vpc_id))
+            || self.client_vpn_endpoints.values().any(|e| e.live() && e.endpoint.vpc_id.as_deref() == Some(vpc_id))
     }
 
     /// Live VPN connections.
@@ -99,5 +104,6 @@ impl ConnectivityState {
     /// Whether something of this family uses the security group.
     pub fn uses_security_group(&self, group_id: &str) -> bool {
         self.instance_connect_endpoints.values().any(|e| e.security_group_ids.iter().flatten().any(|g| g == group_id))
+            || self.client_vpn_endpoints.values().any(|e| e.uses_security_group(group_id))
     }
 }

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod capacity;
 pub mod cidr;
+pub mod client_vpn;
 pub mod connectivity;
 pub mod host;
 pub mod ipam;

@@ -38,6 +38,12 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("cr", "capacity-reservation", |s, id| s.capacity_reservations.contains_key(id), |id| {
         errors::invalid_capacity_reservation_id_not_found(id)
     }),
+    kind!(
+        "cvpn-endpoint",
+        "client-vpn-endpoint",
+        |s, id| s.connectivity.client_vpn_endpoints.get(id).is_some_and(|e| e.live()),
+        |id| { errors::invalid_client_vpn_endpoint_id_not_found(id) }
+    ),
     kind!("dopt", "dhcp-options", |s, id| s.dhcp_options.contains_key(id), |id| {
         errors::invalid_dhcp_option_id_not_found(id)
     }),
