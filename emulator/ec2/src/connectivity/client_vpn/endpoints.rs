@@ -204,6 +204,9 @@ pub fn create_client_vpn_endpoint(
         revocation_list: None,
         connect_options_changed: None,
     };
+    // Deleted endpoints AWS no longer shows are forgotten.
+    let delay = state.transition_delay();
+    state.connectivity.client_vpn_endpoints.retain(|_, e| e.life.visible(delay, ctx.now));
     state.connectivity.client_vpn_endpoints.insert(id.clone(), rec);
     state.set_tags(&id, tags);
     Ok(CreateClientVpnEndpointResult {

@@ -95,6 +95,11 @@ fn an_endpoint_becomes_available_with_its_first_association() {
     let deleted = call(&ec2, &after, "DeleteClientVpnEndpoint", json!({"ClientVpnEndpointId": id}));
     assert_eq!(deleted["Status"]["Code"], "deleting");
     assert_eq!(described(&ec2, &later(&after, 10), &id)["Status"]["Code"], "deleted");
+    // Shown for an hour, then forgotten when the next endpoint is made.
+    let hours = later(&after, 2 * 3600);
+    endpoint(&ec2, &hours, json!({}));
+    let listed = call(&ec2, &hours, "DescribeClientVpnEndpoints", json!({}));
+    assert!(listed["ClientVpnEndpoints"].as_array().unwrap().iter().all(|e| e["ClientVpnEndpointId"] != id.as_str()));
     let again = json!({"ClientVpnEndpointId": id});
     assert_eq!(refused(&ec2, &after, "DescribeClientVpnRoutes", again), "InvalidClientVpnEndpointId.NotFound");
 }
