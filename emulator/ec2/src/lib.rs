@@ -145,6 +145,7 @@ fn due_by(s: &Ec2State, now: chrono::DateTime<chrono::Utc>) -> bool {
         || ebs::volumes::lifecycle::needs_settling(s, now)
         || ebs::snapshots::needs_settling(s, now)
         || images::lookup::needs_settling(s, now)
+        || images::imports::needs_settling(s, now)
 }
 
 /// A century: later than any transition nimbus schedules (the longest is a terminated
@@ -267,6 +268,7 @@ impl Ec2 {
         ebs::volumes::lifecycle::settle(s, ctx.now);
         ebs::snapshots::settle(s, ctx.now);
         images::lookup::settle(s, ctx.now);
+        images::imports::settle(s, ctx);
         let shared = &self.shared;
         if dry_run {
             // The request is checked in full, on a copy, then answered as AWS does.

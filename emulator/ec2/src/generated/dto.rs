@@ -902,6 +902,26 @@ pub struct CancelCapacityReservationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelImportTaskRequest {
+    #[serde(rename = "CancelReason", skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelImportTaskResult {
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+    #[serde(rename = "PreviousState", skip_serializing_if = "Option::is_none")]
+    pub previous_state: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelSpotInstanceRequestsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -1129,6 +1149,18 @@ pub struct ClientConnectResponseOptions {
     pub lambda_function_arn: Option<String>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<ClientVpnEndpointAttributeStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientData {
+    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(rename = "UploadEnd", skip_serializing_if = "Option::is_none")]
+    pub upload_end: Option<Timestamp>,
+    #[serde(rename = "UploadSize", skip_serializing_if = "Option::is_none")]
+    pub upload_size: Option<f64>,
+    #[serde(rename = "UploadStart", skip_serializing_if = "Option::is_none")]
+    pub upload_start: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3746,6 +3778,61 @@ pub struct DescribeEgressOnlyInternetGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFastSnapshotRestoreSuccessItem {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateTransitionReason", skip_serializing_if = "Option::is_none")]
+    pub state_transition_reason: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "OwnerAlias", skip_serializing_if = "Option::is_none")]
+    pub owner_alias: Option<String>,
+    #[serde(rename = "EnablingTime", skip_serializing_if = "Option::is_none")]
+    pub enabling_time: Option<Timestamp>,
+    #[serde(rename = "OptimizingTime", skip_serializing_if = "Option::is_none")]
+    pub optimizing_time: Option<Timestamp>,
+    #[serde(rename = "EnabledTime", skip_serializing_if = "Option::is_none")]
+    pub enabled_time: Option<Timestamp>,
+    #[serde(rename = "DisablingTime", skip_serializing_if = "Option::is_none")]
+    pub disabling_time: Option<Timestamp>,
+    #[serde(rename = "DisabledTime", skip_serializing_if = "Option::is_none")]
+    pub disabled_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFastSnapshotRestoresRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeFastSnapshotRestoresRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((0, 200)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFastSnapshotRestoresResult {
+    #[serde(rename = "FastSnapshotRestores", skip_serializing_if = "Option::is_none")]
+    pub fast_snapshot_restores: Option<Vec<DescribeFastSnapshotRestoreSuccessItem>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeFlowLogsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3873,6 +3960,64 @@ pub struct DescribeImagesResult {
     pub next_token: Option<String>,
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<Image>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeImportImageTasksRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "ImportTaskIds", skip_serializing_if = "Option::is_none")]
+    pub import_task_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeImportImageTasksRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeImportImageTasksResult {
+    #[serde(rename = "ImportImageTasks", skip_serializing_if = "Option::is_none")]
+    pub import_image_tasks: Option<Vec<ImportImageTask>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeImportSnapshotTasksRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "ImportTaskIds", skip_serializing_if = "Option::is_none")]
+    pub import_task_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeImportSnapshotTasksRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeImportSnapshotTasksResult {
+    #[serde(rename = "ImportSnapshotTasks", skip_serializing_if = "Option::is_none")]
+    pub import_snapshot_tasks: Option<Vec<ImportSnapshotTask>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4336,6 +4481,35 @@ pub struct DescribeLaunchTemplatesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeLockedSnapshotsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SnapshotIds", skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeLockedSnapshotsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeLockedSnapshotsResult {
+    #[serde(rename = "Snapshots", skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Vec<LockedSnapshotsInfo>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeManagedPrefixListsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -4651,6 +4825,33 @@ pub struct DescribeSnapshotAttributeResult {
     pub snapshot_id: Option<String>,
     #[serde(rename = "CreateVolumePermissions", skip_serializing_if = "Option::is_none")]
     pub create_volume_permissions: Option<Vec<CreateVolumePermission>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSnapshotTierStatusRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeSnapshotTierStatusRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSnapshotTierStatusResult {
+    #[serde(rename = "SnapshotTierStatuses", skip_serializing_if = "Option::is_none")]
+    pub snapshot_tier_statuses: Option<Vec<SnapshotTierStatus>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5348,6 +5549,80 @@ pub struct DisableEbsEncryptionByDefaultResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoreErrorItem {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "FastSnapshotRestoreStateErrors", skip_serializing_if = "Option::is_none")]
+    pub fast_snapshot_restore_state_errors: Option<Vec<DisableFastSnapshotRestoreStateErrorItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoreStateError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoreStateErrorItem {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<DisableFastSnapshotRestoreStateError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoreSuccessItem {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateTransitionReason", skip_serializing_if = "Option::is_none")]
+    pub state_transition_reason: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "OwnerAlias", skip_serializing_if = "Option::is_none")]
+    pub owner_alias: Option<String>,
+    #[serde(rename = "EnablingTime", skip_serializing_if = "Option::is_none")]
+    pub enabling_time: Option<Timestamp>,
+    #[serde(rename = "OptimizingTime", skip_serializing_if = "Option::is_none")]
+    pub optimizing_time: Option<Timestamp>,
+    #[serde(rename = "EnabledTime", skip_serializing_if = "Option::is_none")]
+    pub enabled_time: Option<Timestamp>,
+    #[serde(rename = "DisablingTime", skip_serializing_if = "Option::is_none")]
+    pub disabling_time: Option<Timestamp>,
+    #[serde(rename = "DisabledTime", skip_serializing_if = "Option::is_none")]
+    pub disabled_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoresRequest {
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "SourceSnapshotIds")]
+    pub source_snapshot_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableFastSnapshotRestoresResult {
+    #[serde(rename = "Successful", skip_serializing_if = "Option::is_none")]
+    pub successful: Option<Vec<DisableFastSnapshotRestoreSuccessItem>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<DisableFastSnapshotRestoreErrorItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisableImageBlockPublicAccessRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -5871,6 +6146,80 @@ pub struct EnableEbsEncryptionByDefaultRequest {
 pub struct EnableEbsEncryptionByDefaultResult {
     #[serde(rename = "EbsEncryptionByDefault", skip_serializing_if = "Option::is_none")]
     pub ebs_encryption_by_default: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoreErrorItem {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "FastSnapshotRestoreStateErrors", skip_serializing_if = "Option::is_none")]
+    pub fast_snapshot_restore_state_errors: Option<Vec<EnableFastSnapshotRestoreStateErrorItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoreStateError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoreStateErrorItem {
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<EnableFastSnapshotRestoreStateError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoreSuccessItem {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "StateTransitionReason", skip_serializing_if = "Option::is_none")]
+    pub state_transition_reason: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "OwnerAlias", skip_serializing_if = "Option::is_none")]
+    pub owner_alias: Option<String>,
+    #[serde(rename = "EnablingTime", skip_serializing_if = "Option::is_none")]
+    pub enabling_time: Option<Timestamp>,
+    #[serde(rename = "OptimizingTime", skip_serializing_if = "Option::is_none")]
+    pub optimizing_time: Option<Timestamp>,
+    #[serde(rename = "EnabledTime", skip_serializing_if = "Option::is_none")]
+    pub enabled_time: Option<Timestamp>,
+    #[serde(rename = "DisablingTime", skip_serializing_if = "Option::is_none")]
+    pub disabling_time: Option<Timestamp>,
+    #[serde(rename = "DisabledTime", skip_serializing_if = "Option::is_none")]
+    pub disabled_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoresRequest {
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "SourceSnapshotIds")]
+    pub source_snapshot_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableFastSnapshotRestoresResult {
+    #[serde(rename = "Successful", skip_serializing_if = "Option::is_none")]
+    pub successful: Option<Vec<EnableFastSnapshotRestoreSuccessItem>>,
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<EnableFastSnapshotRestoreErrorItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6767,6 +7116,36 @@ pub struct ImageAttribute {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageDiskContainer {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Format", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "UserBucket", skip_serializing_if = "Option::is_none")]
+    pub user_bucket: Option<UserBucket>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecycleBinInfo {
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RecycleBinEnterTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_enter_time: Option<Timestamp>,
+    #[serde(rename = "RecycleBinExitTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_exit_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageWatermark {
     #[serde(rename = "WatermarkKey", skip_serializing_if = "Option::is_none")]
     pub watermark_key: Option<String>,
@@ -6797,6 +7176,128 @@ pub struct ImportClientVpnClientCertificateRevocationListResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportImageLicenseConfigurationRequest {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportImageLicenseConfigurationResponse {
+    #[serde(rename = "LicenseConfigurationArn", skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportImageRequest {
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "ClientData", skip_serializing_if = "Option::is_none")]
+    pub client_data: Option<ClientData>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DiskContainers", skip_serializing_if = "Option::is_none")]
+    pub disk_containers: Option<Vec<ImageDiskContainer>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "LicenseType", skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(rename = "RoleName", skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<ImportImageLicenseConfigurationRequest>>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "UsageOperation", skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportImageResult {
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "LicenseType", skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "SnapshotDetails", skip_serializing_if = "Option::is_none")]
+    pub snapshot_details: Option<Vec<SnapshotDetail>>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<ImportImageLicenseConfigurationResponse>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "UsageOperation", skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportImageTask {
+    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "Hypervisor", skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<String>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "LicenseType", skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "SnapshotDetails", skip_serializing_if = "Option::is_none")]
+    pub snapshot_details: Option<Vec<SnapshotDetail>>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "LicenseSpecifications", skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<ImportImageLicenseConfigurationResponse>>,
+    #[serde(rename = "UsageOperation", skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "BootMode", skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportKeyPairRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -6816,6 +7317,52 @@ pub struct ImportKeyPairResult {
     pub key_name: Option<String>,
     #[serde(rename = "KeyPairId", skip_serializing_if = "Option::is_none")]
     pub key_pair_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportSnapshotRequest {
+    #[serde(rename = "ClientData", skip_serializing_if = "Option::is_none")]
+    pub client_data: Option<ClientData>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DiskContainer", skip_serializing_if = "Option::is_none")]
+    pub disk_container: Option<SnapshotDiskContainer>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "RoleName", skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportSnapshotResult {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+    #[serde(rename = "SnapshotTaskDetail", skip_serializing_if = "Option::is_none")]
+    pub snapshot_task_detail: Option<SnapshotTaskDetail>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportSnapshotTask {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ImportTaskId", skip_serializing_if = "Option::is_none")]
+    pub import_task_id: Option<String>,
+    #[serde(rename = "SnapshotTaskDetail", skip_serializing_if = "Option::is_none")]
+    pub snapshot_task_detail: Option<SnapshotTaskDetail>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
@@ -8807,6 +9354,145 @@ pub struct LicenseConfigurationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListImagesInRecycleBinRequest {
+    #[serde(rename = "ImageIds", skip_serializing_if = "Option::is_none")]
+    pub image_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl ListImagesInRecycleBinRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListImagesInRecycleBinResult {
+    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<ImageRecycleBinInfo>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListSnapshotsInRecycleBinRequest {
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SnapshotIds", skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl ListSnapshotsInRecycleBinRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListSnapshotsInRecycleBinResult {
+    #[serde(rename = "Snapshots", skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Vec<SnapshotRecycleBinInfo>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListVolumesInRecycleBinRequest {
+    #[serde(rename = "VolumeIds", skip_serializing_if = "Option::is_none")]
+    pub volume_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl ListVolumesInRecycleBinRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListVolumesInRecycleBinResult {
+    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<VolumeRecycleBinInfo>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockSnapshotRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LockMode")]
+    pub lock_mode: String,
+    #[serde(rename = "CoolOffPeriod", skip_serializing_if = "Option::is_none")]
+    pub cool_off_period: Option<i32>,
+    #[serde(rename = "LockDuration", skip_serializing_if = "Option::is_none")]
+    pub lock_duration: Option<i32>,
+    #[serde(rename = "ExpirationDate", skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockSnapshotResult {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "LockState", skip_serializing_if = "Option::is_none")]
+    pub lock_state: Option<String>,
+    #[serde(rename = "LockDuration", skip_serializing_if = "Option::is_none")]
+    pub lock_duration: Option<i32>,
+    #[serde(rename = "CoolOffPeriod", skip_serializing_if = "Option::is_none")]
+    pub cool_off_period: Option<i32>,
+    #[serde(rename = "CoolOffPeriodExpiresOn", skip_serializing_if = "Option::is_none")]
+    pub cool_off_period_expires_on: Option<Timestamp>,
+    #[serde(rename = "LockCreatedOn", skip_serializing_if = "Option::is_none")]
+    pub lock_created_on: Option<Timestamp>,
+    #[serde(rename = "LockExpiresOn", skip_serializing_if = "Option::is_none")]
+    pub lock_expires_on: Option<Timestamp>,
+    #[serde(rename = "LockDurationStartTime", skip_serializing_if = "Option::is_none")]
+    pub lock_duration_start_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockedSnapshotsInfo {
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "LockState", skip_serializing_if = "Option::is_none")]
+    pub lock_state: Option<String>,
+    #[serde(rename = "LockDuration", skip_serializing_if = "Option::is_none")]
+    pub lock_duration: Option<i32>,
+    #[serde(rename = "CoolOffPeriod", skip_serializing_if = "Option::is_none")]
+    pub cool_off_period: Option<i32>,
+    #[serde(rename = "CoolOffPeriodExpiresOn", skip_serializing_if = "Option::is_none")]
+    pub cool_off_period_expires_on: Option<Timestamp>,
+    #[serde(rename = "LockCreatedOn", skip_serializing_if = "Option::is_none")]
+    pub lock_created_on: Option<Timestamp>,
+    #[serde(rename = "LockDurationStartTime", skip_serializing_if = "Option::is_none")]
+    pub lock_duration_start_time: Option<Timestamp>,
+    #[serde(rename = "LockExpiresOn", skip_serializing_if = "Option::is_none")]
+    pub lock_expires_on: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedPrefixList {
     #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
     pub prefix_list_id: Option<String>,
@@ -9386,6 +10072,24 @@ pub struct ModifySnapshotAttributeRequest {
     pub user_ids: Option<Vec<String>>,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifySnapshotTierRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "StorageTier", skip_serializing_if = "Option::is_none")]
+    pub storage_tier: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifySnapshotTierResult {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "TieringStartTime", skip_serializing_if = "Option::is_none")]
+    pub tiering_start_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11157,6 +11861,92 @@ pub struct ResponseLaunchTemplateData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreImageFromRecycleBinRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreImageFromRecycleBinResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSnapshotFromRecycleBinRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSnapshotFromRecycleBinResult {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "SseType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSnapshotTierRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "TemporaryRestoreDays", skip_serializing_if = "Option::is_none")]
+    pub temporary_restore_days: Option<i32>,
+    #[serde(rename = "PermanentRestore", skip_serializing_if = "Option::is_none")]
+    pub permanent_restore: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSnapshotTierResult {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "RestoreStartTime", skip_serializing_if = "Option::is_none")]
+    pub restore_start_time: Option<Timestamp>,
+    #[serde(rename = "RestoreDuration", skip_serializing_if = "Option::is_none")]
+    pub restore_duration: Option<i32>,
+    #[serde(rename = "IsPermanentRestore", skip_serializing_if = "Option::is_none")]
+    pub is_permanent_restore: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreVolumeFromRecycleBinRequest {
+    #[serde(rename = "VolumeId")]
+    pub volume_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreVolumeFromRecycleBinResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevokeClientVpnIngressRequest {
     #[serde(rename = "ClientVpnEndpointId")]
     pub client_vpn_endpoint_id: String,
@@ -11720,6 +12510,42 @@ pub struct Snapshot {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotDetail {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "DiskImageSize", skip_serializing_if = "Option::is_none")]
+    pub disk_image_size: Option<f64>,
+    #[serde(rename = "Format", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "UserBucket", skip_serializing_if = "Option::is_none")]
+    pub user_bucket: Option<UserBucketDetails>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotDiskContainer {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Format", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "UserBucket", skip_serializing_if = "Option::is_none")]
+    pub user_bucket: Option<UserBucket>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotInfo {
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -11747,6 +12573,74 @@ pub struct SnapshotInfo {
     pub sse_type: Option<String>,
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecycleBinInfo {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "RecycleBinEnterTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_enter_time: Option<Timestamp>,
+    #[serde(rename = "RecycleBinExitTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_exit_time: Option<Timestamp>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotTaskDetail {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DiskImageSize", skip_serializing_if = "Option::is_none")]
+    pub disk_image_size: Option<f64>,
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "Format", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(rename = "UserBucket", skip_serializing_if = "Option::is_none")]
+    pub user_bucket: Option<UserBucketDetails>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotTierStatus {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StorageTier", skip_serializing_if = "Option::is_none")]
+    pub storage_tier: Option<String>,
+    #[serde(rename = "LastTieringStartTime", skip_serializing_if = "Option::is_none")]
+    pub last_tiering_start_time: Option<Timestamp>,
+    #[serde(rename = "LastTieringProgress", skip_serializing_if = "Option::is_none")]
+    pub last_tiering_progress: Option<i32>,
+    #[serde(rename = "LastTieringOperationStatus", skip_serializing_if = "Option::is_none")]
+    pub last_tiering_operation_status: Option<String>,
+    #[serde(rename = "LastTieringOperationStatusDetail", skip_serializing_if = "Option::is_none")]
+    pub last_tiering_operation_status_detail: Option<String>,
+    #[serde(rename = "ArchivalCompleteTime", skip_serializing_if = "Option::is_none")]
+    pub archival_complete_time: Option<Timestamp>,
+    #[serde(rename = "RestoreExpiryTime", skip_serializing_if = "Option::is_none")]
+    pub restore_expiry_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12536,6 +13430,20 @@ pub struct UnassignPrivateNatGatewayAddressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnlockSnapshotRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnlockSnapshotResult {
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnmonitorInstancesRequest {
     #[serde(rename = "InstanceIds")]
     pub instance_ids: Vec<String>,
@@ -12621,6 +13529,22 @@ pub struct UpdateSecurityGroupRuleDescriptionsIngressRequest {
 pub struct UpdateSecurityGroupRuleDescriptionsIngressResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserBucket {
+    #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserBucketDetails {
+    #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12809,6 +13733,40 @@ pub struct VolumeModification {
     pub end_time: Option<Timestamp>,
     #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
     pub operator: Option<OperatorResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VolumeRecycleBinInfo {
+    #[serde(rename = "VolumeId", skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "OutpostArn", skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "SourceVolumeId", skip_serializing_if = "Option::is_none")]
+    pub source_volume_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "RecycleBinEnterTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_enter_time: Option<Timestamp>,
+    #[serde(rename = "RecycleBinExitTime", skip_serializing_if = "Option::is_none")]
+    pub recycle_bin_exit_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

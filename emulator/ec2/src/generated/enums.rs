@@ -233,6 +233,9 @@ pub const LOCAL_STORAGE_TYPE: &[&str] = &["hdd", "ssd"];
 /// `LocationType`
 pub const LOCATION_TYPE: &[&str] = &["region", "availability-zone", "availability-zone-id", "outpost"];
 
+/// `LockMode`
+pub const LOCK_MODE: &[&str] = &["compliance", "governance"];
+
 /// `LogDestinationType`
 pub const LOG_DESTINATION_TYPE: &[&str] = &["cloud-watch-logs", "s3", "kinesis-data-firehose"];
 
@@ -307,6 +310,9 @@ pub const SPREAD_LEVEL: &[&str] = &["host", "rack"];
 
 /// `TaggableResourceType`
 pub const TAGGABLE_RESOURCE_TYPE: &[&str] = &["network-interface", "instance", "auto-scaling-group"];
+
+/// `TargetStorageTier`
+pub const TARGET_STORAGE_TIER: &[&str] = &["archive"];
 
 /// `Tenancy`
 pub const TENANCY: &[&str] = &["default", "dedicated", "host"];

@@ -269,6 +269,16 @@ pub fn invalid_client_vpn_subnet_id_overlapping_cidr(cidr: impl std::fmt::Displa
     ApiError::new("InvalidClientVpnSubnetId.OverlappingCidr", format!("The CIDR of subnet {subnet} overlaps with the client CIDR range {cidr} of endpoint {id}"), 400)
 }
 
+/// `InvalidConversionTaskId`: The import task ID '<id>' does not exist.
+pub fn invalid_conversion_task_id(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidConversionTaskId", format!("The import task ID '{id}' does not exist."), 400)
+}
+
+/// `InvalidConversionTaskId.Malformed`: Invalid id: "<id>" (expecting "import-ami-..." or "import-snap-...")
+pub fn invalid_conversion_task_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidConversionTaskId.Malformed", format!("Invalid id: \"{id}\" (expecting \"import-ami-...\" or \"import-snap-...\")"), 400)
+}
+
 /// `InvalidCustomerGatewayID.NotFound`: The customerGateway ID '<id>' does not exist
 pub fn invalid_customer_gateway_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidCustomerGatewayID.NotFound", format!("The customerGateway ID '{id}' does not exist"), 400)

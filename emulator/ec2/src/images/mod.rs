@@ -4,7 +4,8 @@
 //! lookup RunInstances launches from; the AMI lifecycle: CreateImage (snapshots of the
 //! instance's volumes), RegisterImage, CopyImage (also from another region),
 //! DeregisterImage, the image attributes (launch permissions, public or shared),
-//! deprecation and deregistration protection.
+//! deprecation and deregistration protection; VM import tasks (`imports/`) and the
+//! Recycle Bin reads (`recycle_bin.rs`).
 //!
 //! A new image is stored `pending`, dated in `Ec2State::timestamps`, and shown
 //! `available` once the transition delay has passed; its snapshots follow the same clock.
@@ -13,7 +14,9 @@ pub mod aliases;
 pub mod attributes;
 pub mod copy;
 pub mod describe;
+pub mod imports;
 pub mod lookup;
+pub mod recycle_bin;
 pub mod register;
 pub mod rootfs;
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod cidr;
 pub mod client_vpn;
 pub mod connectivity;
+pub mod ebs;
 pub mod host;
 pub mod ipam;
 pub mod lifecycle;
@@ -151,6 +152,11 @@ pub struct SnapshotRecord {
     pub volume_users: Vec<String>,
     /// `all` when public.
     pub volume_groups: Vec<String>,
+    /// The move to the archive tier, once asked for (ModifySnapshotTier).
+    #[serde(default)]
+    pub tiering: Option<ebs::Tiering>,
+    #[serde(default)]
+    pub lock: Option<ebs::SnapshotLock>,
 }
 
 /// A launch template: its description (tags derived when described) and its versions.
@@ -283,6 +289,9 @@ pub struct Ec2State {
     /// On-Demand Capacity Reservations by id.
     #[serde(default)]
     pub capacity_reservations: BTreeMap<String, capacity::CapacityReservationRecord>,
+    /// Fast snapshot restores and VM import tasks (`state/ebs.rs`).
+    #[serde(default)]
+    pub ebs: ebs::EbsState,
 }
 
 impl Ec2State {

@@ -70,6 +70,12 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
         errors::invalid_internet_gateway_id_not_found(id)
     }),
+    kind!("import-ami", "import-image-task", |s, id| s.ebs.import_image_tasks.contains_key(id), |id| {
+        errors::invalid_conversion_task_id(id)
+    }),
+    kind!("import-snap", "import-snapshot-task", |s, id| s.ebs.import_snapshot_tasks.contains_key(id), |id| {
+        errors::invalid_conversion_task_id(id)
+    }),
     kind!("ipam", "ipam", |s, id| s.ipam.ipams.contains_key(id), |id| errors::invalid_ipam_id_not_found(id)),
     kind!("ipam-pool", "ipam-pool", |s, id| s.ipam.pools.contains_key(id), |id| {
         errors::invalid_ipam_pool_id_not_found(id)
