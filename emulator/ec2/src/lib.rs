@@ -270,6 +270,8 @@ impl Ec2 {
         images::lookup::settle(s, ctx.now);
         images::imports::settle(s, ctx);
         let shared = &self.shared;
+        // Maintain fleets replace what the clock terminated or stopped.
+        compute::fleets::engine::maintain_all(s, ctx, shared);
         if dry_run {
             // The request is checked in full, on a copy, then answered as AWS does.
             match handler {

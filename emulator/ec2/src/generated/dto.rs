@@ -80,6 +80,18 @@ pub struct AccountAttributeValue {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActiveInstance {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "SpotInstanceRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_instance_request_id: Option<String>,
+    #[serde(rename = "InstanceHealth", skip_serializing_if = "Option::is_none")]
+    pub instance_health: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddIpamOperatingRegion {
     #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
     pub region_name: Option<String>,
@@ -878,6 +890,18 @@ pub struct BlockDeviceMapping {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlockDeviceMappingResponse {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsBlockDeviceResponse>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<String>,
@@ -919,6 +943,50 @@ pub struct CancelImportTaskResult {
     pub previous_state: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelSpotFleetRequestsError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelSpotFleetRequestsErrorItem {
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<CancelSpotFleetRequestsError>,
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelSpotFleetRequestsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SpotFleetRequestIds")]
+    pub spot_fleet_request_ids: Vec<String>,
+    #[serde(rename = "TerminateInstances")]
+    pub terminate_instances: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelSpotFleetRequestsResponse {
+    #[serde(rename = "SuccessfulFleetRequests", skip_serializing_if = "Option::is_none")]
+    pub successful_fleet_requests: Option<Vec<CancelSpotFleetRequestsSuccessItem>>,
+    #[serde(rename = "UnsuccessfulFleetRequests", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful_fleet_requests: Option<Vec<CancelSpotFleetRequestsErrorItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CancelSpotFleetRequestsSuccessItem {
+    #[serde(rename = "CurrentSpotFleetRequestState", skip_serializing_if = "Option::is_none")]
+    pub current_spot_fleet_request_state: Option<String>,
+    #[serde(rename = "PreviousSpotFleetRequestState", skip_serializing_if = "Option::is_none")]
+    pub previous_spot_fleet_request_state: Option<String>,
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1062,6 +1130,18 @@ pub struct CapacityReservationCommitmentInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReservationOptions {
+    #[serde(rename = "UsageStrategy", skip_serializing_if = "Option::is_none")]
+    pub usage_strategy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReservationOptionsRequest {
+    #[serde(rename = "UsageStrategy", skip_serializing_if = "Option::is_none")]
+    pub usage_strategy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityReservationSpecification {
     #[serde(rename = "CapacityReservationPreference", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_preference: Option<String>,
@@ -1123,6 +1203,18 @@ pub struct CertificateAuthenticationRequest {
 pub struct CidrBlock {
     #[serde(rename = "CidrBlock", skip_serializing_if = "Option::is_none")]
     pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassicLoadBalancer {
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassicLoadBalancersConfig {
+    #[serde(rename = "ClassicLoadBalancers", skip_serializing_if = "Option::is_none")]
+    pub classic_load_balancers: Option<Vec<ClassicLoadBalancer>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1841,6 +1933,82 @@ pub struct CreateEgressOnlyInternetGatewayResult {
     pub client_token: Option<String>,
     #[serde(rename = "EgressOnlyInternetGateway", skip_serializing_if = "Option::is_none")]
     pub egress_only_internet_gateway: Option<EgressOnlyInternetGateway>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateFleetError {
+    #[serde(rename = "LaunchTemplateAndOverrides", skip_serializing_if = "Option::is_none")]
+    pub launch_template_and_overrides: Option<LaunchTemplateAndOverridesResponse>,
+    #[serde(rename = "Lifecycle", skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(rename = "ErrorMessage", skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateFleetInstance {
+    #[serde(rename = "LaunchTemplateAndOverrides", skip_serializing_if = "Option::is_none")]
+    pub launch_template_and_overrides: Option<LaunchTemplateAndOverridesResponse>,
+    #[serde(rename = "Lifecycle", skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateFleetRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<SpotOptionsRequest>,
+    #[serde(rename = "OnDemandOptions", skip_serializing_if = "Option::is_none")]
+    pub on_demand_options: Option<OnDemandOptionsRequest>,
+    #[serde(rename = "ReservedCapacityOptions", skip_serializing_if = "Option::is_none")]
+    pub reserved_capacity_options: Option<ReservedCapacityOptionsRequest>,
+    #[serde(rename = "ExcessCapacityTerminationPolicy", skip_serializing_if = "Option::is_none")]
+    pub excess_capacity_termination_policy: Option<String>,
+    #[serde(rename = "LaunchTemplateConfigs")]
+    pub launch_template_configs: Vec<FleetLaunchTemplateConfigRequest>,
+    #[serde(rename = "TargetCapacitySpecification")]
+    pub target_capacity_specification: TargetCapacitySpecificationRequest,
+    #[serde(rename = "TerminateInstancesWithExpiration", skip_serializing_if = "Option::is_none")]
+    pub terminate_instances_with_expiration: Option<bool>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ValidFrom", skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<Timestamp>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "ReplaceUnhealthyInstances", skip_serializing_if = "Option::is_none")]
+    pub replace_unhealthy_instances: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateFleetResult {
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+    #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<CreateFleetError>>,
+    #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<CreateFleetInstance>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2940,6 +3108,50 @@ pub struct DeleteEgressOnlyInternetGatewayResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFleetError {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFleetErrorItem {
+    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<DeleteFleetError>,
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFleetSuccessItem {
+    #[serde(rename = "CurrentFleetState", skip_serializing_if = "Option::is_none")]
+    pub current_fleet_state: Option<String>,
+    #[serde(rename = "PreviousFleetState", skip_serializing_if = "Option::is_none")]
+    pub previous_fleet_state: Option<String>,
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFleetsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "FleetIds")]
+    pub fleet_ids: Vec<String>,
+    #[serde(rename = "TerminateInstances")]
+    pub terminate_instances: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFleetsResult {
+    #[serde(rename = "SuccessfulFleetDeletions", skip_serializing_if = "Option::is_none")]
+    pub successful_fleet_deletions: Option<Vec<DeleteFleetSuccessItem>>,
+    #[serde(rename = "UnsuccessfulFleetDeletions", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful_fleet_deletions: Option<Vec<DeleteFleetErrorItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteFlowLogsRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3830,6 +4042,129 @@ pub struct DescribeFastSnapshotRestoresResult {
     pub fast_snapshot_restores: Option<Vec<DescribeFastSnapshotRestoreSuccessItem>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetError {
+    #[serde(rename = "LaunchTemplateAndOverrides", skip_serializing_if = "Option::is_none")]
+    pub launch_template_and_overrides: Option<LaunchTemplateAndOverridesResponse>,
+    #[serde(rename = "Lifecycle", skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(rename = "ErrorCode", skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(rename = "ErrorMessage", skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetHistoryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "FleetId")]
+    pub fleet_id: String,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+}
+
+impl DescribeFleetHistoryRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetHistoryResult {
+    #[serde(rename = "HistoryRecords", skip_serializing_if = "Option::is_none")]
+    pub history_records: Option<Vec<HistoryRecordEntry>>,
+    #[serde(rename = "LastEvaluatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_time: Option<Timestamp>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetInstancesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "FleetId")]
+    pub fleet_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl DescribeFleetInstancesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetInstancesResult {
+    #[serde(rename = "ActiveInstances", skip_serializing_if = "Option::is_none")]
+    pub active_instances: Option<Vec<ActiveInstance>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetsInstances {
+    #[serde(rename = "LaunchTemplateAndOverrides", skip_serializing_if = "Option::is_none")]
+    pub launch_template_and_overrides: Option<LaunchTemplateAndOverridesResponse>,
+    #[serde(rename = "Lifecycle", skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "FleetIds", skip_serializing_if = "Option::is_none")]
+    pub fleet_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl DescribeFleetsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeFleetsResult {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Fleets", skip_serializing_if = "Option::is_none")]
+    pub fleets: Option<Vec<FleetData>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4900,6 +5235,99 @@ pub struct DescribeSpotDatafeedSubscriptionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetInstancesRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SpotFleetRequestId")]
+    pub spot_fleet_request_id: String,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeSpotFleetInstancesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetInstancesResponse {
+    #[serde(rename = "ActiveInstances", skip_serializing_if = "Option::is_none")]
+    pub active_instances: Option<Vec<ActiveInstance>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetRequestHistoryRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SpotFleetRequestId")]
+    pub spot_fleet_request_id: String,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeSpotFleetRequestHistoryRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetRequestHistoryResponse {
+    #[serde(rename = "HistoryRecords", skip_serializing_if = "Option::is_none")]
+    pub history_records: Option<Vec<HistoryRecord>>,
+    #[serde(rename = "LastEvaluatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_time: Option<Timestamp>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetRequestsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SpotFleetRequestIds", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeSpotFleetRequestsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeSpotFleetRequestsResponse {
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SpotFleetRequestConfigs", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_configs: Option<Vec<SpotFleetRequestConfig>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeSpotInstanceRequestsRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5909,6 +6337,26 @@ pub struct EbsBlockDevice {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EbsBlockDeviceResponse {
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EbsCardInfo {
     #[serde(rename = "EbsCardIndex", skip_serializing_if = "Option::is_none")]
     pub ebs_card_index: Option<i32>,
@@ -6343,6 +6791,16 @@ pub struct EncryptionSupport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventInformation {
+    #[serde(rename = "EventDescription", skip_serializing_if = "Option::is_none")]
+    pub event_description: Option<String>,
+    #[serde(rename = "EventSubType", skip_serializing_if = "Option::is_none")]
+    pub event_sub_type: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExportClientVpnClientCertificateRevocationListRequest {
     #[serde(rename = "ClientVpnEndpointId")]
     pub client_vpn_endpoint_id: String,
@@ -6402,6 +6860,236 @@ pub struct Filter {
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetBlockDeviceMappingRequest {
+    #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<FleetEbsBlockDeviceRequest>,
+    #[serde(rename = "NoDevice", skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetCapacityReservationTargetRequest {
+    #[serde(rename = "CapacityReservationIds", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_ids: Option<Vec<String>>,
+    #[serde(rename = "CapacityReservationResourceGroupArns", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_resource_group_arns: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetData {
+    #[serde(rename = "ActivityStatus", skip_serializing_if = "Option::is_none")]
+    pub activity_status: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "FleetId", skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
+    #[serde(rename = "FleetState", skip_serializing_if = "Option::is_none")]
+    pub fleet_state: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "ExcessCapacityTerminationPolicy", skip_serializing_if = "Option::is_none")]
+    pub excess_capacity_termination_policy: Option<String>,
+    #[serde(rename = "FulfilledCapacity", skip_serializing_if = "Option::is_none")]
+    pub fulfilled_capacity: Option<f64>,
+    #[serde(rename = "FulfilledOnDemandCapacity", skip_serializing_if = "Option::is_none")]
+    pub fulfilled_on_demand_capacity: Option<f64>,
+    #[serde(rename = "LaunchTemplateConfigs", skip_serializing_if = "Option::is_none")]
+    pub launch_template_configs: Option<Vec<FleetLaunchTemplateConfig>>,
+    #[serde(rename = "TargetCapacitySpecification", skip_serializing_if = "Option::is_none")]
+    pub target_capacity_specification: Option<TargetCapacitySpecification>,
+    #[serde(rename = "TerminateInstancesWithExpiration", skip_serializing_if = "Option::is_none")]
+    pub terminate_instances_with_expiration: Option<bool>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ValidFrom", skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<Timestamp>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "ReplaceUnhealthyInstances", skip_serializing_if = "Option::is_none")]
+    pub replace_unhealthy_instances: Option<bool>,
+    #[serde(rename = "SpotOptions", skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<SpotOptions>,
+    #[serde(rename = "OnDemandOptions", skip_serializing_if = "Option::is_none")]
+    pub on_demand_options: Option<OnDemandOptions>,
+    #[serde(rename = "ReservedCapacityOptions", skip_serializing_if = "Option::is_none")]
+    pub reserved_capacity_options: Option<ReservedCapacityOptions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<DescribeFleetError>>,
+    #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<DescribeFleetsInstances>>,
+    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetEbsBlockDeviceRequest {
+    #[serde(rename = "Encrypted", skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Throughput", skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetIamInstanceProfileSpecificationRequest {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetInstanceMetadataOptionsRequest {
+    #[serde(rename = "HttpTokens", skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(rename = "HttpPutResponseHopLimit", skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateConfig {
+    #[serde(rename = "LaunchTemplateSpecification", skip_serializing_if = "Option::is_none")]
+    pub launch_template_specification: Option<FleetLaunchTemplateSpecification>,
+    #[serde(rename = "Overrides", skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<FleetLaunchTemplateOverrides>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateConfigRequest {
+    #[serde(rename = "LaunchTemplateSpecification", skip_serializing_if = "Option::is_none")]
+    pub launch_template_specification: Option<FleetLaunchTemplateSpecificationRequest>,
+    #[serde(rename = "Overrides", skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<FleetLaunchTemplateOverridesRequest>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateOverrides {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
+    pub weighted_capacity: Option<f64>,
+    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementResponse>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirements>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMappingResponse>>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateOverridesRequest {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
+    pub weighted_capacity: Option<f64>,
+    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<FleetBlockDeviceMappingRequest>>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<FleetIamInstanceProfileSpecificationRequest>,
+    #[serde(rename = "MetadataOptions", skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<FleetInstanceMetadataOptionsRequest>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateSpecification {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetLaunchTemplateSpecificationRequest {
+    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "LaunchTemplateSpecificationUserData", skip_serializing_if = "Option::is_none")]
+    pub launch_template_specification_user_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetSpotCapacityRebalance {
+    #[serde(rename = "ReplacementStrategy", skip_serializing_if = "Option::is_none")]
+    pub replacement_strategy: Option<String>,
+    #[serde(rename = "TerminationDelay", skip_serializing_if = "Option::is_none")]
+    pub termination_delay: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetSpotCapacityRebalanceRequest {
+    #[serde(rename = "ReplacementStrategy", skip_serializing_if = "Option::is_none")]
+    pub replacement_strategy: Option<String>,
+    #[serde(rename = "TerminationDelay", skip_serializing_if = "Option::is_none")]
+    pub termination_delay: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetSpotMaintenanceStrategies {
+    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
+    pub capacity_rebalance: Option<FleetSpotCapacityRebalance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetSpotMaintenanceStrategiesRequest {
+    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
+    pub capacity_rebalance: Option<FleetSpotCapacityRebalanceRequest>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6855,6 +7543,26 @@ pub struct HibernationOptions {
 pub struct HibernationOptionsRequest {
     #[serde(rename = "Configured", skip_serializing_if = "Option::is_none")]
     pub configured: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRecord {
+    #[serde(rename = "EventInformation", skip_serializing_if = "Option::is_none")]
+    pub event_information: Option<EventInformation>,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRecordEntry {
+    #[serde(rename = "EventInformation", skip_serializing_if = "Option::is_none")]
+    pub event_information: Option<EventInformation>,
+    #[serde(rename = "EventType", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8782,6 +9490,14 @@ pub struct LaunchTemplate {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplateAndOverridesResponse {
+    #[serde(rename = "LaunchTemplateSpecification", skip_serializing_if = "Option::is_none")]
+    pub launch_template_specification: Option<FleetLaunchTemplateSpecification>,
+    #[serde(rename = "Overrides", skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<FleetLaunchTemplateOverrides>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LaunchTemplateBlockDeviceMapping {
     #[serde(rename = "DeviceName", skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -8819,6 +9535,14 @@ pub struct LaunchTemplateCapacityReservationSpecificationResponse {
     pub capacity_reservation_preference: Option<String>,
     #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
     pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplateConfig {
+    #[serde(rename = "LaunchTemplateSpecification", skip_serializing_if = "Option::is_none")]
+    pub launch_template_specification: Option<FleetLaunchTemplateSpecification>,
+    #[serde(rename = "Overrides", skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<LaunchTemplateOverrides>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -9182,6 +9906,26 @@ pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplateOverrides {
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "SpotPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_price: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
+    pub weighted_capacity: Option<f64>,
+    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirements>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LaunchTemplatePlacement {
     #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
@@ -9432,6 +10176,14 @@ pub struct ListVolumesInRecycleBinResult {
     pub volumes: Option<Vec<VolumeRecycleBinInfo>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadBalancersConfig {
+    #[serde(rename = "ClassicLoadBalancersConfig", skip_serializing_if = "Option::is_none")]
+    pub classic_load_balancers_config: Option<ClassicLoadBalancersConfig>,
+    #[serde(rename = "TargetGroupsConfig", skip_serializing_if = "Option::is_none")]
+    pub target_groups_config: Option<TargetGroupsConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -9710,6 +10462,28 @@ pub struct ModifyEbsDefaultKmsKeyIdRequest {
 pub struct ModifyEbsDefaultKmsKeyIdResult {
     #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyFleetRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ExcessCapacityTerminationPolicy", skip_serializing_if = "Option::is_none")]
+    pub excess_capacity_termination_policy: Option<String>,
+    #[serde(rename = "LaunchTemplateConfigs", skip_serializing_if = "Option::is_none")]
+    pub launch_template_configs: Option<Vec<FleetLaunchTemplateConfigRequest>>,
+    #[serde(rename = "FleetId")]
+    pub fleet_id: String,
+    #[serde(rename = "TargetCapacitySpecification", skip_serializing_if = "Option::is_none")]
+    pub target_capacity_specification: Option<TargetCapacitySpecificationRequest>,
+    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyFleetResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -10090,6 +10864,28 @@ pub struct ModifySnapshotTierResult {
     pub snapshot_id: Option<String>,
     #[serde(rename = "TieringStartTime", skip_serializing_if = "Option::is_none")]
     pub tiering_start_time: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifySpotFleetRequestRequest {
+    #[serde(rename = "LaunchTemplateConfigs", skip_serializing_if = "Option::is_none")]
+    pub launch_template_configs: Option<Vec<LaunchTemplateConfig>>,
+    #[serde(rename = "OnDemandTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub on_demand_target_capacity: Option<i32>,
+    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(rename = "SpotFleetRequestId")]
+    pub spot_fleet_request_id: String,
+    #[serde(rename = "TargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub target_capacity: Option<i32>,
+    #[serde(rename = "ExcessCapacityTerminationPolicy", skip_serializing_if = "Option::is_none")]
+    pub excess_capacity_termination_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifySpotFleetRequestResponse {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -10887,6 +11683,38 @@ pub struct NitroTpmInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OnDemandOptions {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "CapacityReservationOptions", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_options: Option<CapacityReservationOptions>,
+    #[serde(rename = "SingleInstanceType", skip_serializing_if = "Option::is_none")]
+    pub single_instance_type: Option<bool>,
+    #[serde(rename = "SingleAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub single_availability_zone: Option<bool>,
+    #[serde(rename = "MinTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub min_target_capacity: Option<i32>,
+    #[serde(rename = "MaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub max_total_price: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OnDemandOptionsRequest {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "CapacityReservationOptions", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_options: Option<CapacityReservationOptionsRequest>,
+    #[serde(rename = "SingleInstanceType", skip_serializing_if = "Option::is_none")]
+    pub single_instance_type: Option<bool>,
+    #[serde(rename = "SingleAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub single_availability_zone: Option<bool>,
+    #[serde(rename = "MinTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub min_target_capacity: Option<i32>,
+    #[serde(rename = "MaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub max_total_price: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OperatorRequest {
     #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
@@ -11086,6 +11914,12 @@ pub struct PlacementGroup {
 pub struct PlacementGroupInfo {
     #[serde(rename = "SupportedStrategies", skip_serializing_if = "Option::is_none")]
     pub supported_strategies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlacementResponse {
+    #[serde(rename = "GroupName", skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11637,6 +12471,20 @@ pub struct RequestLaunchTemplateData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestSpotFleetRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SpotFleetRequestConfig")]
+    pub spot_fleet_request_config: SpotFleetRequestConfigData,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestSpotFleetResponse {
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestSpotInstancesRequest {
     #[serde(rename = "LaunchSpecification", skip_serializing_if = "Option::is_none")]
     pub launch_specification: Option<RequestSpotLaunchSpecification>,
@@ -11720,6 +12568,40 @@ pub struct Reservation {
     pub groups: Option<Vec<GroupIdentifier>>,
     #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
     pub instances: Option<Vec<Instance>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReservedCapacityFallbackOptions {
+    #[serde(rename = "MarketTypes", skip_serializing_if = "Option::is_none")]
+    pub market_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReservedCapacityFallbackOptionsRequest {
+    #[serde(rename = "MarketTypes", skip_serializing_if = "Option::is_none")]
+    pub market_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReservedCapacityOptions {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "ReservationTypes", skip_serializing_if = "Option::is_none")]
+    pub reservation_types: Option<Vec<String>>,
+    #[serde(rename = "ReservedCapacityFallbackOptions", skip_serializing_if = "Option::is_none")]
+    pub reserved_capacity_fallback_options: Option<ReservedCapacityFallbackOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReservedCapacityOptionsRequest {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "ReservationTypes", skip_serializing_if = "Option::is_none")]
+    pub reservation_types: Option<Vec<String>>,
+    #[serde(rename = "CapacityReservationTarget", skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<FleetCapacityReservationTargetRequest>,
+    #[serde(rename = "ReservedCapacityFallbackOptions", skip_serializing_if = "Option::is_none")]
+    pub reserved_capacity_fallback_options: Option<ReservedCapacityFallbackOptionsRequest>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12644,6 +13526,14 @@ pub struct SnapshotTierStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotCapacityRebalance {
+    #[serde(rename = "ReplacementStrategy", skip_serializing_if = "Option::is_none")]
+    pub replacement_strategy: Option<String>,
+    #[serde(rename = "TerminationDelay", skip_serializing_if = "Option::is_none")]
+    pub termination_delay: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpotDatafeedSubscription {
     #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
@@ -12655,6 +13545,134 @@ pub struct SpotDatafeedSubscription {
     pub prefix: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotFleetLaunchSpecification {
+    #[serde(rename = "AddressingType", skip_serializing_if = "Option::is_none")]
+    pub addressing_type: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "EbsOptimized", skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "IamInstanceProfile", skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
+    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "KernelId", skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "KeyName", skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "Monitoring", skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<SpotFleetMonitoring>,
+    #[serde(rename = "NetworkInterfaces", skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<InstanceNetworkInterfaceSpecification>>,
+    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
+    pub placement: Option<SpotPlacement>,
+    #[serde(rename = "RamdiskId", skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "SpotPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_price: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "UserData", skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
+    pub weighted_capacity: Option<f64>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<SpotFleetTagSpecification>>,
+    #[serde(rename = "InstanceRequirements", skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirements>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<GroupIdentifier>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotFleetMonitoring {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotFleetRequestConfig {
+    #[serde(rename = "ActivityStatus", skip_serializing_if = "Option::is_none")]
+    pub activity_status: Option<String>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Timestamp>,
+    #[serde(rename = "SpotFleetRequestConfig", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_config: Option<SpotFleetRequestConfigData>,
+    #[serde(rename = "SpotFleetRequestId", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_id: Option<String>,
+    #[serde(rename = "SpotFleetRequestState", skip_serializing_if = "Option::is_none")]
+    pub spot_fleet_request_state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotFleetRequestConfigData {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "OnDemandAllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub on_demand_allocation_strategy: Option<String>,
+    #[serde(rename = "SpotMaintenanceStrategies", skip_serializing_if = "Option::is_none")]
+    pub spot_maintenance_strategies: Option<SpotMaintenanceStrategies>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "ExcessCapacityTerminationPolicy", skip_serializing_if = "Option::is_none")]
+    pub excess_capacity_termination_policy: Option<String>,
+    #[serde(rename = "FulfilledCapacity", skip_serializing_if = "Option::is_none")]
+    pub fulfilled_capacity: Option<f64>,
+    #[serde(rename = "OnDemandFulfilledCapacity", skip_serializing_if = "Option::is_none")]
+    pub on_demand_fulfilled_capacity: Option<f64>,
+    #[serde(rename = "IamFleetRole")]
+    pub iam_fleet_role: String,
+    #[serde(rename = "LaunchSpecifications", skip_serializing_if = "Option::is_none")]
+    pub launch_specifications: Option<Vec<SpotFleetLaunchSpecification>>,
+    #[serde(rename = "LaunchTemplateConfigs", skip_serializing_if = "Option::is_none")]
+    pub launch_template_configs: Option<Vec<LaunchTemplateConfig>>,
+    #[serde(rename = "SpotPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_price: Option<String>,
+    #[serde(rename = "TargetCapacity")]
+    pub target_capacity: i32,
+    #[serde(rename = "OnDemandTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub on_demand_target_capacity: Option<i32>,
+    #[serde(rename = "OnDemandMaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_total_price: Option<String>,
+    #[serde(rename = "SpotMaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub spot_max_total_price: Option<String>,
+    #[serde(rename = "TerminateInstancesWithExpiration", skip_serializing_if = "Option::is_none")]
+    pub terminate_instances_with_expiration: Option<bool>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ValidFrom", skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<Timestamp>,
+    #[serde(rename = "ValidUntil", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(rename = "ReplaceUnhealthyInstances", skip_serializing_if = "Option::is_none")]
+    pub replace_unhealthy_instances: Option<bool>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+    #[serde(rename = "LoadBalancersConfig", skip_serializing_if = "Option::is_none")]
+    pub load_balancers_config: Option<LoadBalancersConfig>,
+    #[serde(rename = "InstancePoolsToUseCount", skip_serializing_if = "Option::is_none")]
+    pub instance_pools_to_use_count: Option<i32>,
+    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(rename = "TargetCapacityUnitType", skip_serializing_if = "Option::is_none")]
+    pub target_capacity_unit_type: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotFleetTagSpecification {
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12720,6 +13738,12 @@ pub struct SpotInstanceStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotMaintenanceStrategies {
+    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
+    pub capacity_rebalance: Option<SpotCapacityRebalance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpotMarketOptions {
     #[serde(rename = "MaxPrice", skip_serializing_if = "Option::is_none")]
     pub max_price: Option<String>,
@@ -12731,6 +13755,46 @@ pub struct SpotMarketOptions {
     pub valid_until: Option<Timestamp>,
     #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
     pub instance_interruption_behavior: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotOptions {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "MaintenanceStrategies", skip_serializing_if = "Option::is_none")]
+    pub maintenance_strategies: Option<FleetSpotMaintenanceStrategies>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+    #[serde(rename = "InstancePoolsToUseCount", skip_serializing_if = "Option::is_none")]
+    pub instance_pools_to_use_count: Option<i32>,
+    #[serde(rename = "SingleInstanceType", skip_serializing_if = "Option::is_none")]
+    pub single_instance_type: Option<bool>,
+    #[serde(rename = "SingleAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub single_availability_zone: Option<bool>,
+    #[serde(rename = "MinTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub min_target_capacity: Option<i32>,
+    #[serde(rename = "MaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub max_total_price: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpotOptionsRequest {
+    #[serde(rename = "AllocationStrategy", skip_serializing_if = "Option::is_none")]
+    pub allocation_strategy: Option<String>,
+    #[serde(rename = "MaintenanceStrategies", skip_serializing_if = "Option::is_none")]
+    pub maintenance_strategies: Option<FleetSpotMaintenanceStrategiesRequest>,
+    #[serde(rename = "InstanceInterruptionBehavior", skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<String>,
+    #[serde(rename = "InstancePoolsToUseCount", skip_serializing_if = "Option::is_none")]
+    pub instance_pools_to_use_count: Option<i32>,
+    #[serde(rename = "SingleInstanceType", skip_serializing_if = "Option::is_none")]
+    pub single_instance_type: Option<bool>,
+    #[serde(rename = "SingleAvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub single_availability_zone: Option<bool>,
+    #[serde(rename = "MinTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub min_target_capacity: Option<i32>,
+    #[serde(rename = "MaxTotalPrice", skip_serializing_if = "Option::is_none")]
+    pub max_total_price: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12945,6 +14009,46 @@ pub struct TagSpecification {
     pub resource_type: Option<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetCapacitySpecification {
+    #[serde(rename = "TotalTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub total_target_capacity: Option<i32>,
+    #[serde(rename = "OnDemandTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub on_demand_target_capacity: Option<i32>,
+    #[serde(rename = "SpotTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub spot_target_capacity: Option<i32>,
+    #[serde(rename = "DefaultTargetCapacityType", skip_serializing_if = "Option::is_none")]
+    pub default_target_capacity_type: Option<String>,
+    #[serde(rename = "TargetCapacityUnitType", skip_serializing_if = "Option::is_none")]
+    pub target_capacity_unit_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetCapacitySpecificationRequest {
+    #[serde(rename = "TotalTargetCapacity")]
+    pub total_target_capacity: i32,
+    #[serde(rename = "OnDemandTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub on_demand_target_capacity: Option<i32>,
+    #[serde(rename = "SpotTargetCapacity", skip_serializing_if = "Option::is_none")]
+    pub spot_target_capacity: Option<i32>,
+    #[serde(rename = "DefaultTargetCapacityType", skip_serializing_if = "Option::is_none")]
+    pub default_target_capacity_type: Option<String>,
+    #[serde(rename = "TargetCapacityUnitType", skip_serializing_if = "Option::is_none")]
+    pub target_capacity_unit_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroup {
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroupsConfig {
+    #[serde(rename = "TargetGroups", skip_serializing_if = "Option::is_none")]
+    pub target_groups: Option<Vec<TargetGroup>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,9 @@ pub const ADDRESS_ATTRIBUTE_NAME: &[&str] = &["domain-name"];
 /// `AddressFamily`
 pub const ADDRESS_FAMILY: &[&str] = &["ipv4", "ipv6"];
 
+/// `AllocationStrategy`
+pub const ALLOCATION_STRATEGY: &[&str] = &["lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized", "priceCapacityOptimized"];
+
 /// `AmdSevSnp`
 pub const AMD_SEV_SNP: &[&str] = &["enabled", "disabled"];
 
@@ -101,6 +104,9 @@ pub const DEFAULT_ROUTE_TABLE_ASSOCIATION_VALUE: &[&str] = &["enable", "disable"
 /// `DefaultRouteTablePropagationValue`
 pub const DEFAULT_ROUTE_TABLE_PROPAGATION_VALUE: &[&str] = &["enable", "disable"];
 
+/// `DefaultTargetCapacityType`
+pub const DEFAULT_TARGET_CAPACITY_TYPE: &[&str] = &["spot", "on-demand", "capacity-block", "reserved-capacity"];
+
 /// `DestinationFileFormat`
 pub const DESTINATION_FILE_FORMAT: &[&str] = &["plain-text", "parquet"];
 
@@ -121,6 +127,39 @@ pub const END_DATE_TYPE: &[&str] = &["unlimited", "limited"];
 
 /// `EndpointIpAddressType`
 pub const ENDPOINT_IP_ADDRESS_TYPE: &[&str] = &["ipv4", "ipv6", "dual-stack"];
+
+/// `EventType`
+pub const EVENT_TYPE: &[&str] = &["instanceChange", "fleetRequestChange", "error", "information"];
+
+/// `ExcessCapacityTerminationPolicy`
+pub const EXCESS_CAPACITY_TERMINATION_POLICY: &[&str] = &["noTermination", "default"];
+
+/// `FleetCapacityReservationUsageStrategy`
+pub const FLEET_CAPACITY_RESERVATION_USAGE_STRATEGY: &[&str] = &["use-capacity-reservations-first"];
+
+/// `FleetEventType`
+pub const FLEET_EVENT_TYPE: &[&str] = &["instance-change", "fleet-change", "service-error"];
+
+/// `FleetExcessCapacityTerminationPolicy`
+pub const FLEET_EXCESS_CAPACITY_TERMINATION_POLICY: &[&str] = &["no-termination", "termination"];
+
+/// `FleetHttpTokensState`
+pub const FLEET_HTTP_TOKENS_STATE: &[&str] = &["optional", "required"];
+
+/// `FleetInstanceMetadataEndpointState`
+pub const FLEET_INSTANCE_METADATA_ENDPOINT_STATE: &[&str] = &["disabled", "enabled"];
+
+/// `FleetOnDemandAllocationStrategy`
+pub const FLEET_ON_DEMAND_ALLOCATION_STRATEGY: &[&str] = &["lowest-price", "prioritized"];
+
+/// `FleetReplacementStrategy`
+pub const FLEET_REPLACEMENT_STRATEGY: &[&str] = &["launch", "launch-before-terminate"];
+
+/// `FleetReservationType`
+pub const FLEET_RESERVATION_TYPE: &[&str] = &["on-demand-capacity-reservation", "capacity-block", "interruptible-capacity-reservation"];
+
+/// `FleetType`
+pub const FLEET_TYPE: &[&str] = &["request", "maintain", "instant"];
 
 /// `FlowLogsResourceType`
 pub const FLOW_LOGS_RESOURCE_TYPE: &[&str] = &["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway", "CoreNetwork", "CoreNetworkEdge", "CoreNetworkAttachment"];
@@ -263,6 +302,9 @@ pub const NETWORK_INTERFACE_ATTRIBUTE: &[&str] = &["description", "groupSet", "s
 /// `NetworkInterfaceCreationType`
 pub const NETWORK_INTERFACE_CREATION_TYPE: &[&str] = &["efa", "efa-only", "branch", "trunk"];
 
+/// `OnDemandAllocationStrategy`
+pub const ON_DEMAND_ALLOCATION_STRATEGY: &[&str] = &["lowestPrice", "prioritized"];
+
 /// `OperationType`
 pub const OPERATION_TYPE: &[&str] = &["add", "remove"];
 
@@ -271,6 +313,15 @@ pub const PERMISSION_GROUP: &[&str] = &["all"];
 
 /// `PlacementStrategy`
 pub const PLACEMENT_STRATEGY: &[&str] = &["cluster", "spread", "partition", "precision-time"];
+
+/// `ReplacementStrategy`
+pub const REPLACEMENT_STRATEGY: &[&str] = &["launch", "launch-before-terminate"];
+
+/// `ReservedCapacityAllocationStrategy`
+pub const RESERVED_CAPACITY_ALLOCATION_STRATEGY: &[&str] = &["prioritized"];
+
+/// `ReservedCapacityFallbackMarketType`
+pub const RESERVED_CAPACITY_FALLBACK_MARKET_TYPE: &[&str] = &["on-demand"];
 
 /// `ResetImageAttributeName`
 pub const RESET_IMAGE_ATTRIBUTE_NAME: &[&str] = &["launchPermission"];
@@ -302,6 +353,12 @@ pub const SNAPSHOT_BLOCK_PUBLIC_ACCESS_STATE: &[&str] = &["block-all-sharing", "
 /// `SnapshotLocationEnum`
 pub const SNAPSHOT_LOCATION_ENUM: &[&str] = &["regional", "local"];
 
+/// `SpotAllocationStrategy`
+pub const SPOT_ALLOCATION_STRATEGY: &[&str] = &["lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"];
+
+/// `SpotInstanceInterruptionBehavior`
+pub const SPOT_INSTANCE_INTERRUPTION_BEHAVIOR: &[&str] = &["hibernate", "stop", "terminate"];
+
 /// `SpotInstanceType`
 pub const SPOT_INSTANCE_TYPE: &[&str] = &["one-time", "persistent"];
 
@@ -310,6 +367,9 @@ pub const SPREAD_LEVEL: &[&str] = &["host", "rack"];
 
 /// `TaggableResourceType`
 pub const TAGGABLE_RESOURCE_TYPE: &[&str] = &["network-interface", "instance", "auto-scaling-group"];
+
+/// `TargetCapacityUnitType`
+pub const TARGET_CAPACITY_UNIT_TYPE: &[&str] = &["vcpu", "memory-mib", "units"];
 
 /// `TargetStorageTier`
 pub const TARGET_STORAGE_TIER: &[&str] = &["archive"];

@@ -294,6 +294,21 @@ pub fn invalid_filter(name: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFilter", format!("The filter '{name}' is invalid"), 400)
 }
 
+/// `InvalidFleetConfig`: <message>
+pub fn invalid_fleet_config(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFleetConfig", format!("{message}"), 400)
+}
+
+/// `InvalidFleetId.Malformed`: Invalid id: "<id>" (expecting "fleet-...")
+pub fn invalid_fleet_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFleetId.Malformed", format!("Invalid id: \"{id}\" (expecting \"fleet-...\")"), 400)
+}
+
+/// `InvalidFleetId.NotFound`: The fleet ID '<id>' does not exist
+pub fn invalid_fleet_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidFleetId.NotFound", format!("The fleet ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidFlowLogId.NotFound`: These flow log ids in the input list are not found: [TotalCount: <count>] <ids>
 pub fn invalid_flow_log_id_not_found(count: impl std::fmt::Display, ids: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidFlowLogId.NotFound", format!("These flow log ids in the input list are not found: [TotalCount: {count}] {ids}"), 400)
@@ -604,6 +619,21 @@ pub fn invalid_spot_datafeed_not_found() -> ApiError {
     ApiError::new("InvalidSpotDatafeed.NotFound", format!("Spot datafeed subscription does not exist"), 400)
 }
 
+/// `InvalidSpotFleetRequestConfig`: <message>
+pub fn invalid_spot_fleet_request_config(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSpotFleetRequestConfig", format!("{message}"), 400)
+}
+
+/// `InvalidSpotFleetRequestId.Malformed`: Invalid id: "<id>" (expecting "sfr-...")
+pub fn invalid_spot_fleet_request_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSpotFleetRequestId.Malformed", format!("Invalid id: \"{id}\" (expecting \"sfr-...\")"), 400)
+}
+
+/// `InvalidSpotFleetRequestId.NotFound`: The spot fleet request ID '<id>' does not exist
+pub fn invalid_spot_fleet_request_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSpotFleetRequestId.NotFound", format!("The spot fleet request ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidSpotInstanceRequestID.Malformed`: Invalid id: "<id>" (expecting "sir-...")
 pub fn invalid_spot_instance_request_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSpotInstanceRequestID.Malformed", format!("Invalid id: \"{id}\" (expecting \"sir-...\")"), 400)
@@ -642,6 +672,11 @@ pub fn invalid_subnet_id_malformed(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidSubnetID.NotFound`: The subnet ID '<id>' does not exist
 pub fn invalid_subnet_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnetID.NotFound", format!("The subnet ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidTargetCapacitySpecification`: <message>
+pub fn invalid_target_capacity_specification(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTargetCapacitySpecification", format!("{message}"), 400)
 }
 
 /// `InvalidTransitGatewayAttachmentID.NotFound`: Transit Gateway <what> <id> was deleted or does not exist.

@@ -11,6 +11,7 @@ pub mod cidr;
 pub mod client_vpn;
 pub mod connectivity;
 pub mod ebs;
+pub mod fleet;
 pub mod host;
 pub mod ipam;
 pub mod lifecycle;
@@ -286,6 +287,9 @@ pub struct Ec2State {
     /// Spot Instance requests and the Spot data feed (`state/spot.rs`).
     #[serde(default)]
     pub spot: spot::SpotState,
+    /// EC2 Fleets and Spot Fleet requests (`state/fleet.rs`).
+    #[serde(default)]
+    pub fleets: fleet::FleetState,
     /// On-Demand Capacity Reservations by id.
     #[serde(default)]
     pub capacity_reservations: BTreeMap<String, capacity::CapacityReservationRecord>,

@@ -65,6 +65,7 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("fl", "vpc-flow-log", |s, id| s.flow_logs.contains_key(id), |id| errors::invalid_flow_log_id_not_found(
         1, id
     )),
+    kind!("fleet", "fleet", |s, id| s.fleets.fleets.contains_key(id), |id| errors::invalid_fleet_id_not_found(id)),
     kind!("h", "dedicated-host", |s, id| s.hosts.contains_key(id), |id| errors::invalid_host_id_not_found(id)),
     kind!("i", "instance", |s, id| s.instances.contains_key(id), |id| errors::invalid_instance_id_not_found(id)),
     kind!("igw", "internet-gateway", |s, id| s.internet_gateways.contains_key(id), |id| {
@@ -121,6 +122,9 @@ pub static KINDS: &[ResourceKind] = &[
     }),
     kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
         errors::invalid_route_table_id_not_found(id)
+    }),
+    kind!("sfr", "spot-fleet-request", |s, id| s.fleets.fleets.contains_key(id), |id| {
+        errors::invalid_spot_fleet_request_id_not_found(id)
     }),
     kind!("sg", "security-group", |s, id| s.security_groups.contains_key(id), |id| errors::invalid_group_not_found(id)),
     kind!(

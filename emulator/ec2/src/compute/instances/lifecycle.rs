@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use nimbus_core::{ApiError, RequestContext};
 
-use crate::compute::spot;
+use crate::compute::{fleets, spot};
 use crate::ebs::volumes;
 use crate::generated::dto::{
     InstanceStateChange, RebootInstancesRequest, StartInstancesRequest, StartInstancesResult, StopInstancesRequest,
@@ -199,6 +199,7 @@ pub fn start_instances(
 pub fn stop_instances(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: StopInstancesRequest,
 ) -> Result<StopInstancesResult, ApiError> {
     let changes = change_states(state, ctx, &input.instance_ids, |state, id, rec, shown| {
@@ -218,6 +219,8 @@ pub fn stop_instances(
             ))),
         }
     })?;
+    // A maintain fleet replaces an instance that stops.
+    fleets::engine::maintain_all(state, ctx, shared);
     Ok(StopInstancesResult { stopping_instances: Some(changes) })
 }
 
@@ -240,6 +243,8 @@ pub fn terminate_instances(
     })?;
     // A persistent Spot request launches a new instance for one that terminates.
     spot::requests::fulfil_open_requests(state, ctx, shared);
+    // So does a maintain fleet.
+    fleets::engine::maintain_all(state, ctx, shared);
     Ok(TerminateInstancesResult { terminating_instances: Some(changes) })
 }
 
