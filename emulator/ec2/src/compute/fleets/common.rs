@@ -24,9 +24,8 @@ pub enum Phase {
 
 pub fn phase(state: &Ec2State, rec: &FleetRecord, now: DateTime<Utc>) -> Phase {
     let Some((_, terminate)) = rec.deleted else { return Phase::Active };
-    let not_terminated = |id: &str| {
-        state.instances.get(id).is_some_and(|r| shown_state(state, r, now).0 != Name::Terminated)
-    };
+    let not_terminated =
+        |id: &str| state.instances.get(id).is_some_and(|r| shown_state(state, r, now).0 != Name::Terminated);
     if terminate && rec.members.iter().any(|m| not_terminated(&m.instance_id)) {
         Phase::EndedTerminating
     } else if !terminate && rec.members.iter().any(|m| live(state, &m.instance_id, now)) {
@@ -94,7 +93,9 @@ pub fn resolve_targets(
     spot: Option<i32>,
     default_type: &str,
 ) -> Result<Targets, ApiError> {
-    for (name, value) in [("TotalTargetCapacity", Some(total)), ("OnDemandTargetCapacity", on_demand), ("SpotTargetCapacity", spot)] {
+    for (name, value) in
+        [("TotalTargetCapacity", Some(total)), ("OnDemandTargetCapacity", on_demand), ("SpotTargetCapacity", spot)]
+    {
         if value.is_some_and(|v| v < 0) {
             return Err(errors::invalid_target_capacity_specification(format!(
                 "{name} must be greater than or equal to 0." // guessed wording

@@ -235,9 +235,10 @@ pub fn create_fleet(
         replace_unhealthy_instances: Some(input.replace_unhealthy_instances.unwrap_or(false)),
         spot_options: Some(SpotOptions {
             allocation_strategy: Some(echo_strategy(&spot_given)),
-            maintenance_strategies: spot_in.maintenance_strategies.as_ref().map(|m| {
-                serde_json::from_value(serde_json::to_value(m).unwrap_or_default()).unwrap_or_default()
-            }),
+            maintenance_strategies: spot_in
+                .maintenance_strategies
+                .as_ref()
+                .map(|m| serde_json::from_value(serde_json::to_value(m).unwrap_or_default()).unwrap_or_default()),
             instance_interruption_behavior: Some(interruption),
             instance_pools_to_use_count: (spot_strategy == "lowest-price").then_some(pools_to_use),
             single_instance_type: spot_in.single_instance_type,
@@ -251,9 +252,10 @@ pub fn create_fleet(
             single_availability_zone: od_in.single_availability_zone,
             min_target_capacity: od_in.min_target_capacity,
             max_total_price: od_in.max_total_price.clone(),
-            capacity_reservation_options: od_in.capacity_reservation_options.as_ref().map(|c| {
-                serde_json::from_value(serde_json::to_value(c).unwrap_or_default()).unwrap_or_default()
-            }),
+            capacity_reservation_options: od_in
+                .capacity_reservation_options
+                .as_ref()
+                .map(|c| serde_json::from_value(serde_json::to_value(c).unwrap_or_default()).unwrap_or_default()),
         }),
         context: input.context.clone(),
         ..Default::default()
@@ -289,7 +291,8 @@ pub fn create_fleet(
         .launched
         .iter()
         .map(|(pool, spot, ids)| {
-            let first = ids.first().and_then(|i| state.instances.get(i)).map(|r| r.instance.clone()).unwrap_or_default();
+            let first =
+                ids.first().and_then(|i| state.instances.get(i)).map(|r| r.instance.clone()).unwrap_or_default();
             CreateFleetInstance {
                 launch_template_and_overrides: rec.pools[*pool].template_and_overrides.clone(),
                 lifecycle: Some(lifecycle(*spot)),
@@ -356,7 +359,9 @@ pub fn modify_fleet(
         None => None,
     };
     let pools = match input.launch_template_configs.as_deref() {
-        Some(configs) if !configs.is_empty() => Some((pools::template_pools(state, &template_configs(configs))?, configs_echo(configs))),
+        Some(configs) if !configs.is_empty() => {
+            Some((pools::template_pools(state, &template_configs(configs))?, configs_echo(configs)))
+        }
         _ => None,
     };
     let id = input.fleet_id.clone();
@@ -451,8 +456,5 @@ pub fn delete_fleets(
             current_fleet_state: Some(now_state.into()),
         });
     }
-    Ok(DeleteFleetsResult {
-        successful_fleet_deletions: Some(done),
-        unsuccessful_fleet_deletions: Some(failed),
-    })
+    Ok(DeleteFleetsResult { successful_fleet_deletions: Some(done), unsuccessful_fleet_deletions: Some(failed) })
 }

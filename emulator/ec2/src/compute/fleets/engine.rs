@@ -34,7 +34,10 @@ pub struct Outcome {
 
 /// Whether an instance counts towards its fleet's capacity.
 pub fn live(state: &Ec2State, instance_id: &str, now: DateTime<Utc>) -> bool {
-    state.instances.get(instance_id).is_some_and(|r| matches!(shown_state(state, r, now).0, Name::Pending | Name::Running))
+    state
+        .instances
+        .get(instance_id)
+        .is_some_and(|r| matches!(shown_state(state, r, now).0, Name::Pending | Name::Running))
 }
 
 /// The fleet's members that still count.
@@ -44,9 +47,9 @@ pub fn live_members<'a>(state: &'a Ec2State, rec: &'a FleetRecord, now: DateTime
 
 /// Fulfilled capacity: (total, on-demand).
 pub fn fulfilled(state: &Ec2State, rec: &FleetRecord, now: DateTime<Utc>) -> (f64, f64) {
-    live_members(state, rec, now).iter().fold((0.0, 0.0), |(total, od), m| {
-        (total + m.weight, if m.spot { od } else { od + m.weight })
-    })
+    live_members(state, rec, now)
+        .iter()
+        .fold((0.0, 0.0), |(total, od), m| (total + m.weight, if m.spot { od } else { od + m.weight }))
 }
 
 /// Whether the fleet still launches (not deleted, not expired, not instant).
@@ -92,7 +95,9 @@ pub fn prune(state: &mut Ec2State, fleet_id: &str, now: DateTime<Utc>) {
 /// The zone a pool's price is read in: its own, else the first zone offering its type.
 fn price_zone(region: &str, rec: &FleetRecord, pool: usize) -> String {
     let p = &rec.pools[pool];
-    p.zone.clone().unwrap_or_else(|| catalogue::zones_offering(region, &p.instance_type).first().cloned().unwrap_or_default())
+    p.zone
+        .clone()
+        .unwrap_or_else(|| catalogue::zones_offering(region, &p.instance_type).first().cloned().unwrap_or_default())
 }
 
 /// The price per capacity unit nimbus's model gives a pool (Linux/UNIX): Spot in its
@@ -260,7 +265,8 @@ fn launch(
     let mut trial = state.clone();
     let reservation = run_instances(&mut trial, ctx, shared, request)?;
     *state = trial;
-    let ids: Vec<String> = reservation.instances.unwrap_or_default().into_iter().filter_map(|i| i.instance_id).collect();
+    let ids: Vec<String> =
+        reservation.instances.unwrap_or_default().into_iter().filter_map(|i| i.instance_id).collect();
     for id in &ids {
         state.set_tags(id, [(fleet_tag(api).to_string(), fleet_id.to_string())]);
     }
@@ -270,7 +276,12 @@ fn launch(
             let i = &state.instances[id].instance;
             let zone = i.placement.as_ref().and_then(|p| p.availability_zone.clone()).unwrap_or_default();
             let product = if i.platform.as_deref() == Some("windows") { "Windows" } else { "Linux/UNIX" };
-            (id.clone(), i.instance_type.clone().unwrap_or_default(), i.image_id.clone().unwrap_or_default(), format!("{product}|{zone}"))
+            (
+                id.clone(),
+                i.instance_type.clone().unwrap_or_default(),
+                i.image_id.clone().unwrap_or_default(),
+                format!("{product}|{zone}"),
+            )
         })
         .collect();
     let rec = state.fleets.fleets.get_mut(fleet_id).expect("looked up above");

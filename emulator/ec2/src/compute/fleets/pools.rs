@@ -83,13 +83,16 @@ pub fn template_pools(state: &Ec2State, configs: &[TemplateConfig]) -> Result<Ve
                     "nimbus does not select instance types by attributes (InstanceRequirements); name the instance types in the overrides.",
                 ));
             }
-            let max_price = o.max_price.as_deref().filter(|p| !p.is_empty()).map(|p| parse_price("MaxPrice", p)).transpose()?;
+            let max_price =
+                o.max_price.as_deref().filter(|p| !p.is_empty()).map(|p| parse_price("MaxPrice", p)).transpose()?;
             let subnet_zone = match o.subnet_id.as_deref() {
                 Some(id) => subnets::get(state, id)?.subnet.availability_zone.clone(),
                 None => None,
             };
-            let template_zone = data.placement.as_ref().and_then(|p| p.availability_zone.clone()).filter(|z| !z.is_empty());
-            let instance_type = o.instance_type.clone().or(data.instance_type.clone()).unwrap_or_else(|| "m1.small".into());
+            let template_zone =
+                data.placement.as_ref().and_then(|p| p.availability_zone.clone()).filter(|z| !z.is_empty());
+            let instance_type =
+                o.instance_type.clone().or(data.instance_type.clone()).unwrap_or_else(|| "m1.small".into());
             let launch = RunInstancesRequest {
                 launch_template: Some(LaunchTemplateSpecification {
                     launch_template_id: Some(template_id.clone()),

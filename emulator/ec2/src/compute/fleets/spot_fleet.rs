@@ -81,16 +81,24 @@ fn spec_pools(state: &Ec2State, specs: &[SpotFleetLaunchSpecification]) -> Resul
     let mut pools = Vec::new();
     for spec in specs {
         let Some(image_id) = spec.image_id.clone().filter(|i| !i.is_empty()) else {
-            return Err(invalid_config("The launch specification must specify an image ID.")); // guessed wording
+            return Err(invalid_config("The launch specification must specify an image ID."));
+            // guessed wording
         };
-        let max_price = spec.spot_price.as_deref().filter(|p| !p.is_empty()).map(|p| parse_price("SpotPrice", p)).transpose()?;
+        let max_price =
+            spec.spot_price.as_deref().filter(|p| !p.is_empty()).map(|p| parse_price("SpotPrice", p)).transpose()?;
         let weight = spec.weighted_capacity.unwrap_or(1.0);
         if weight <= 0.0 || !weight.is_finite() {
-            return Err(invalid_config(format!("Invalid WeightedCapacity: {weight}."))); // guessed wording
+            return Err(invalid_config(format!("Invalid WeightedCapacity: {weight}.")));
+            // guessed wording
         }
         let split = |v: &Option<String>| -> Vec<Option<String>> {
-            let list: Vec<Option<String>> =
-                v.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).map(Some).collect();
+            let list: Vec<Option<String>> = v
+                .iter()
+                .flat_map(|s| s.split(','))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(Some)
+                .collect();
             if list.is_empty() {
                 vec![None]
             } else {
@@ -187,7 +195,9 @@ pub fn request_spot_fleet(
     let fleet_type = config.r#type.clone().unwrap_or_else(|| "maintain".into());
     one_of("Type", &fleet_type, enums::FLEET_TYPE)?;
     if fleet_type == "instant" {
-        return Err(invalid_config("Parameter: SpotFleetRequestConfig.Type is invalid: instant fleets are made with CreateFleet.")); // guessed wording
+        return Err(invalid_config(
+            "Parameter: SpotFleetRequestConfig.Type is invalid: instant fleets are made with CreateFleet.",
+        )); // guessed wording
     }
     let specs = config.launch_specifications.clone().unwrap_or_default();
     let templates = config.launch_template_configs.clone().unwrap_or_default();
@@ -211,7 +221,9 @@ pub fn request_spot_fleet(
     if let Some(unit) = config.target_capacity_unit_type.as_deref() {
         one_of("TargetCapacityUnitType", unit, enums::TARGET_CAPACITY_UNIT_TYPE)?;
         if unit != "units" {
-            return Err(invalid_config(format!("TargetCapacityUnitType '{unit}' can be used only with InstanceRequirements."))); // guessed wording
+            return Err(invalid_config(format!(
+                "TargetCapacityUnitType '{unit}' can be used only with InstanceRequirements."
+            ))); // guessed wording
         }
     }
     let pools_to_use = config.instance_pools_to_use_count.unwrap_or(1);
@@ -293,7 +305,8 @@ pub fn modify_spot_fleet_request(
     let new_pools = match input.launch_template_configs.as_deref() {
         Some(configs) if !configs.is_empty() => {
             if rec.spot.as_ref().is_some_and(|c| c.launch_template_configs.is_none()) {
-                return Err(invalid_config("LaunchTemplateConfigs can be modified only for requests made with them.")); // guessed wording
+                return Err(invalid_config("LaunchTemplateConfigs can be modified only for requests made with them."));
+                // guessed wording
             }
             Some(pools::template_pools(state, &template_configs(configs))?)
         }
@@ -372,5 +385,8 @@ pub fn cancel_spot_fleet_requests(
             current_spot_fleet_request_state: Some(now_state.into()),
         });
     }
-    Ok(CancelSpotFleetRequestsResponse { successful_fleet_requests: Some(done), unsuccessful_fleet_requests: Some(failed) })
+    Ok(CancelSpotFleetRequestsResponse {
+        successful_fleet_requests: Some(done),
+        unsuccessful_fleet_requests: Some(failed),
+    })
 }

@@ -8,7 +8,8 @@ fn template(ec2: &Ec2, ctx: &RequestContext, instance_type: &str) -> String {
     let image = al2023(ec2, ctx);
     let data = json!({"ImageId": image, "InstanceType": instance_type,
         "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "from", "Value": "template"}]}]});
-    let out = call(ec2, ctx, "CreateLaunchTemplate", json!({"LaunchTemplateName": "fleet-lt", "LaunchTemplateData": data}));
+    let out =
+        call(ec2, ctx, "CreateLaunchTemplate", json!({"LaunchTemplateName": "fleet-lt", "LaunchTemplateData": data}));
     str_at(&out, "/LaunchTemplate/LaunchTemplateId")
 }
 
@@ -53,7 +54,12 @@ fn instant_fleet_launches_in_the_cheapest_pool_and_answers_its_instances() {
     assert_eq!(str_at(&f, "/OnDemandOptions/AllocationStrategy"), "lowestPrice");
     assert_eq!(refused(&ec2, &ctx, "DescribeFleetInstances", json!({"FleetId": id})), "Unsupported");
     assert_eq!(
-        refused(&ec2, &ctx, "ModifyFleet", json!({"FleetId": id, "TargetCapacitySpecification": {"TotalTargetCapacity": 3}})),
+        refused(
+            &ec2,
+            &ctx,
+            "ModifyFleet",
+            json!({"FleetId": id, "TargetCapacitySpecification": {"TotalTargetCapacity": 3}})
+        ),
         "Unsupported"
     );
     // Listed only when asked for by id, as AWS does.
@@ -96,8 +102,13 @@ fn maintain_fleet_replaces_a_terminated_instance_and_scales_down() {
     let now = active(&ec2, &ctx, &id);
     assert_eq!(now.len(), 3);
     assert!(!now.contains(&ids[0]));
-    let history = call(&ec2, &ctx, "DescribeFleetHistory", json!({"FleetId": id, "StartTime": 946684800,
-        "EventType": "instance-change"}));
+    let history = call(
+        &ec2,
+        &ctx,
+        "DescribeFleetHistory",
+        json!({"FleetId": id, "StartTime": 946684800,
+        "EventType": "instance-change"}),
+    );
     let subs: Vec<&str> = history["HistoryRecords"]
         .as_array()
         .unwrap()
@@ -109,8 +120,16 @@ fn maintain_fleet_replaces_a_terminated_instance_and_scales_down() {
     assert_eq!(active(&ec2, &ctx, &id).len(), 1);
     let f = fleet(&ec2, &ctx, &id);
     assert_eq!(f["TargetCapacitySpecification"]["TotalTargetCapacity"], json!(1));
-    assert_eq!(refused(&ec2, &ctx, "ModifyFleet", json!({"FleetId": id,
-        "TargetCapacitySpecification": {"TotalTargetCapacity": 2, "OnDemandTargetCapacity": 2}})), "InvalidTargetCapacitySpecification");
+    assert_eq!(
+        refused(
+            &ec2,
+            &ctx,
+            "ModifyFleet",
+            json!({"FleetId": id,
+        "TargetCapacitySpecification": {"TotalTargetCapacity": 2, "OnDemandTargetCapacity": 2}})
+        ),
+        "InvalidTargetCapacitySpecification"
+    );
     let deleted = call(&ec2, &ctx, "DeleteFleets", json!({"FleetIds": [id], "TerminateInstances": false}));
     assert_eq!(str_at(&deleted, "/SuccessfulFleetDeletions/0/CurrentFleetState"), "deleted_running");
     assert_eq!(str_at(&fleet(&ec2, &ctx, &id), "/FleetState"), "deleted_running");
@@ -126,23 +145,46 @@ fn fleets_refuse_bad_input() {
     let configs = json!([{"LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "1"}}]);
     let capacity = json!({"TotalTargetCapacity": 1, "DefaultTargetCapacityType": "on-demand"});
     assert_eq!(
-        refused(&ec2, &ctx, "CreateFleet", json!({"LaunchTemplateConfigs": [], "TargetCapacitySpecification": capacity})),
+        refused(
+            &ec2,
+            &ctx,
+            "CreateFleet",
+            json!({"LaunchTemplateConfigs": [], "TargetCapacitySpecification": capacity})
+        ),
         "MissingParameter"
     );
-    let missing = json!([{"LaunchTemplateSpecification": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"}}]);
+    let missing =
+        json!([{"LaunchTemplateSpecification": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"}}]);
     assert_eq!(
-        refused(&ec2, &ctx, "CreateFleet", json!({"LaunchTemplateConfigs": missing, "TargetCapacitySpecification": capacity})),
+        refused(
+            &ec2,
+            &ctx,
+            "CreateFleet",
+            json!({"LaunchTemplateConfigs": missing, "TargetCapacitySpecification": capacity})
+        ),
         "InvalidLaunchTemplateId.NotFound"
     );
     let over = json!({"TotalTargetCapacity": 1, "OnDemandTargetCapacity": 2, "DefaultTargetCapacityType": "on-demand"});
     assert_eq!(
-        refused(&ec2, &ctx, "CreateFleet", json!({"LaunchTemplateConfigs": configs, "TargetCapacitySpecification": over})),
+        refused(
+            &ec2,
+            &ctx,
+            "CreateFleet",
+            json!({"LaunchTemplateConfigs": configs, "TargetCapacitySpecification": over})
+        ),
         "InvalidTargetCapacitySpecification"
     );
-    assert_eq!(refused(&ec2, &ctx, "DescribeFleets", json!({"FleetIds": ["fleet-00000000-0000-4000-a000-000000000000"]})),
-        "InvalidFleetId.NotFound");
+    assert_eq!(
+        refused(&ec2, &ctx, "DescribeFleets", json!({"FleetIds": ["fleet-00000000-0000-4000-a000-000000000000"]})),
+        "InvalidFleetId.NotFound"
+    );
     assert_eq!(refused(&ec2, &ctx, "DescribeFleets", json!({"FleetIds": ["sfr-1"]})), "InvalidFleetId.Malformed");
-    let deleted = call(&ec2, &ctx, "DeleteFleets", json!({"FleetIds": ["fleet-00000000-0000-4000-a000-000000000000"], "TerminateInstances": true}));
+    let deleted = call(
+        &ec2,
+        &ctx,
+        "DeleteFleets",
+        json!({"FleetIds": ["fleet-00000000-0000-4000-a000-000000000000"], "TerminateInstances": true}),
+    );
     assert_eq!(str_at(&deleted, "/UnsuccessfulFleetDeletions/0/Error/Code"), "fleetIdDoesNotExist");
     let role = "arn:aws:iam::000000000000:role/fleet";
     let spot = |extra: Value| {
@@ -152,10 +194,21 @@ fn fleets_refuse_bad_input() {
         }
         json!({"SpotFleetRequestConfig": c})
     };
-    assert_eq!(refused(&ec2, &ctx, "RequestSpotFleet", spot(json!({"IamFleetRole": ""}))), "InvalidSpotFleetRequestConfig");
-    assert_eq!(refused(&ec2, &ctx, "RequestSpotFleet", spot(json!({"LaunchTemplateConfigs": []}))), "InvalidSpotFleetRequestConfig");
     assert_eq!(
-        refused(&ec2, &ctx, "DescribeSpotFleetRequests", json!({"SpotFleetRequestIds": ["sfr-00000000-0000-4000-a000-000000000000"]})),
+        refused(&ec2, &ctx, "RequestSpotFleet", spot(json!({"IamFleetRole": ""}))),
+        "InvalidSpotFleetRequestConfig"
+    );
+    assert_eq!(
+        refused(&ec2, &ctx, "RequestSpotFleet", spot(json!({"LaunchTemplateConfigs": []}))),
+        "InvalidSpotFleetRequestConfig"
+    );
+    assert_eq!(
+        refused(
+            &ec2,
+            &ctx,
+            "DescribeSpotFleetRequests",
+            json!({"SpotFleetRequestIds": ["sfr-00000000-0000-4000-a000-000000000000"]})
+        ),
         "InvalidSpotFleetRequestId.NotFound"
     );
 }
@@ -168,29 +221,51 @@ fn spot_fleet_lifecycle() {
         "LaunchTemplateConfigs": [{"LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "$Default"},
             "Overrides": [{"InstanceType": "t3.small", "WeightedCapacity": 2.0}]}],
         "TagSpecifications": [{"ResourceType": "spot-fleet-request", "Tags": [{"Key": "k", "Value": "v"}]}]});
-    let id = str_at(&call(&ec2, &ctx, "RequestSpotFleet", json!({"SpotFleetRequestConfig": config})), "/SpotFleetRequestId");
+    let id =
+        str_at(&call(&ec2, &ctx, "RequestSpotFleet", json!({"SpotFleetRequestConfig": config})), "/SpotFleetRequestId");
     assert!(id.starts_with("sfr-"));
-    let r = &call(&ec2, &ctx, "DescribeSpotFleetRequests", json!({"SpotFleetRequestIds": [id]}))["SpotFleetRequestConfigs"][0];
-    assert_eq!((str_at(r, "/SpotFleetRequestState"), str_at(r, "/ActivityStatus")), ("active".into(), "fulfilled".into()));
+    let r = &call(&ec2, &ctx, "DescribeSpotFleetRequests", json!({"SpotFleetRequestIds": [id]}))
+        ["SpotFleetRequestConfigs"][0];
+    assert_eq!(
+        (str_at(r, "/SpotFleetRequestState"), str_at(r, "/ActivityStatus")),
+        ("active".into(), "fulfilled".into())
+    );
     assert_eq!(r["SpotFleetRequestConfig"]["FulfilledCapacity"], json!(2.0));
     assert_eq!(str_at(r, "/SpotFleetRequestConfig/AllocationStrategy"), "lowestPrice");
     assert_eq!(r["Tags"], json!([{"Key": "k", "Value": "v"}]));
-    let instances = call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
+    let instances =
+        call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
     assert_eq!(instances.as_array().unwrap().len(), 1, "one instance of weight 2");
     assert!(str_at(&instances, "/0/SpotInstanceRequestId").starts_with("sir-"));
     call(&ec2, &ctx, "ModifySpotFleetRequest", json!({"SpotFleetRequestId": id, "TargetCapacity": 4}));
-    let instances = call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
+    let instances =
+        call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
     assert_eq!(instances.as_array().unwrap().len(), 2);
-    let history = call(&ec2, &ctx, "DescribeSpotFleetRequestHistory", json!({"SpotFleetRequestId": id,
-        "StartTime": 946684800, "EventType": "fleetRequestChange"}));
-    let subs: Vec<&str> =
-        history["HistoryRecords"].as_array().unwrap().iter().map(|r| r["EventInformation"]["EventSubType"].as_str().unwrap()).collect();
+    let history = call(
+        &ec2,
+        &ctx,
+        "DescribeSpotFleetRequestHistory",
+        json!({"SpotFleetRequestId": id,
+        "StartTime": 946684800, "EventType": "fleetRequestChange"}),
+    );
+    let subs: Vec<&str> = history["HistoryRecords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["EventInformation"]["EventSubType"].as_str().unwrap())
+        .collect();
     assert_eq!(subs, ["submitted", "active", "modify_in_progress", "modify_successful"]);
-    let out = call(&ec2, &ctx, "CancelSpotFleetRequests", json!({"SpotFleetRequestIds": [id, "sfr-x"], "TerminateInstances": true}));
+    let out = call(
+        &ec2,
+        &ctx,
+        "CancelSpotFleetRequests",
+        json!({"SpotFleetRequestIds": [id, "sfr-x"], "TerminateInstances": true}),
+    );
     assert_eq!(str_at(&out, "/SuccessfulFleetRequests/0/CurrentSpotFleetRequestState"), "cancelled_terminating");
     assert_eq!(str_at(&out, "/UnsuccessfulFleetRequests/0/Error/Code"), "fleetRequestIdDoesNotExist");
     let r = &call(&ec2, &ctx, "DescribeSpotFleetRequests", json!({}))["SpotFleetRequestConfigs"][0];
     assert_eq!(str_at(r, "/SpotFleetRequestState"), "cancelled");
-    let instances = call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
+    let instances =
+        call(&ec2, &ctx, "DescribeSpotFleetInstances", json!({"SpotFleetRequestId": id}))["ActiveInstances"].clone();
     assert_eq!(instances, json!([]));
 }
