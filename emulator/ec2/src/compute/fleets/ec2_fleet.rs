@@ -109,11 +109,10 @@ fn configs_echo(configs: &[FleetLaunchTemplateConfigRequest]) -> Vec<FleetLaunch
         .collect()
 }
 
+type Tags = Vec<(String, String)>;
+
 /// Tags for the fleet itself and, for instant fleets only, for its instances.
-fn tag_specs(
-    specs: Option<&[TagSpecification]>,
-    instant: bool,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>), ApiError> {
+fn tag_specs(specs: Option<&[TagSpecification]>, instant: bool) -> Result<(Tags, Tags), ApiError> {
     let (mut fleet, mut instance) = (Vec::new(), Vec::new());
     for spec in specs.unwrap_or_default() {
         match (spec.resource_type.as_deref(), instant) {
@@ -230,8 +229,8 @@ pub fn create_fleet(
         }),
         terminate_instances_with_expiration: Some(input.terminate_instances_with_expiration.unwrap_or(false)),
         r#type: Some(fleet_type.clone()),
-        valid_from: input.valid_from.clone(),
-        valid_until: input.valid_until.clone(),
+        valid_from: input.valid_from,
+        valid_until: input.valid_until,
         replace_unhealthy_instances: Some(input.replace_unhealthy_instances.unwrap_or(false)),
         spot_options: Some(SpotOptions {
             allocation_strategy: Some(echo_strategy(&spot_given)),
