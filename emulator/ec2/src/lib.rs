@@ -12,6 +12,7 @@ mod connectivity;
 mod ebs;
 mod generated;
 mod images;
+mod insights;
 mod ipam;
 mod keys;
 mod registry;

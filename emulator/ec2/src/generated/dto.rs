@@ -106,6 +106,26 @@ pub struct AddPrefixListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalDetail {
+    #[serde(rename = "AdditionalDetailType", skip_serializing_if = "Option::is_none")]
+    pub additional_detail_type: Option<String>,
+    #[serde(rename = "Component", skip_serializing_if = "Option::is_none")]
+    pub component: Option<AnalysisComponent>,
+    #[serde(rename = "VpcEndpointService", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_service: Option<AnalysisComponent>,
+    #[serde(rename = "RuleOptions", skip_serializing_if = "Option::is_none")]
+    pub rule_options: Option<Vec<RuleOption>>,
+    #[serde(rename = "RuleGroupTypePairs", skip_serializing_if = "Option::is_none")]
+    pub rule_group_type_pairs: Option<Vec<RuleGroupTypePair>>,
+    #[serde(rename = "RuleGroupRuleOptionsPairs", skip_serializing_if = "Option::is_none")]
+    pub rule_group_rule_options_pairs: Option<Vec<RuleGroupRuleOptionsPair>>,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "LoadBalancers", skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<AnalysisComponent>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalKeyExchangeMethodsListValue {
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<i32>,
@@ -269,6 +289,142 @@ pub struct AllocateIpamPoolCidrRequest {
 pub struct AllocateIpamPoolCidrResult {
     #[serde(rename = "IpamPoolAllocation", skip_serializing_if = "Option::is_none")]
     pub ipam_pool_allocation: Option<IpamPoolAllocation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlternatePathHint {
+    #[serde(rename = "ComponentId", skip_serializing_if = "Option::is_none")]
+    pub component_id: Option<String>,
+    #[serde(rename = "ComponentArn", skip_serializing_if = "Option::is_none")]
+    pub component_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisAclRule {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "Egress", skip_serializing_if = "Option::is_none")]
+    pub egress: Option<bool>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisComponent {
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisLoadBalancerListener {
+    #[serde(rename = "LoadBalancerPort", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_port: Option<i32>,
+    #[serde(rename = "InstancePort", skip_serializing_if = "Option::is_none")]
+    pub instance_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisLoadBalancerTarget {
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Instance", skip_serializing_if = "Option::is_none")]
+    pub instance: Option<AnalysisComponent>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisPacketHeader {
+    #[serde(rename = "DestinationAddresses", skip_serializing_if = "Option::is_none")]
+    pub destination_addresses: Option<Vec<String>>,
+    #[serde(rename = "DestinationPortRanges", skip_serializing_if = "Option::is_none")]
+    pub destination_port_ranges: Option<Vec<PortRange>>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "SourceAddresses", skip_serializing_if = "Option::is_none")]
+    pub source_addresses: Option<Vec<String>>,
+    #[serde(rename = "SourcePortRanges", skip_serializing_if = "Option::is_none")]
+    pub source_port_ranges: Option<Vec<PortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisRouteTableRoute {
+    #[serde(rename = "DestinationCidr", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr: Option<String>,
+    #[serde(rename = "DestinationPrefixListId", skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list_id: Option<String>,
+    #[serde(rename = "EgressOnlyInternetGatewayId", skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway_id: Option<String>,
+    #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "NatGatewayId", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CarrierGatewayId", skip_serializing_if = "Option::is_none")]
+    pub carrier_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkArn", skip_serializing_if = "Option::is_none")]
+    pub core_network_arn: Option<String>,
+    #[serde(rename = "LocalGatewayId", skip_serializing_if = "Option::is_none")]
+    pub local_gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSecurityGroupRule {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "Direction", skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(rename = "SecurityGroupId", skip_serializing_if = "Option::is_none")]
+    pub security_group_id: Option<String>,
+    #[serde(rename = "PortRange", skip_serializing_if = "Option::is_none")]
+    pub port_range: Option<PortRange>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisTransitGatewayPolicyTableEntry {
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "SourceCidr", skip_serializing_if = "Option::is_none")]
+    pub source_cidr: Option<String>,
+    #[serde(rename = "DestinationCidr", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr: Option<String>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<PortRange>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<PortRange>,
+    #[serde(rename = "TargetRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub target_route_table_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2390,6 +2546,38 @@ pub struct CreateNetworkAclResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateNetworkInsightsPathRequest {
+    #[serde(rename = "SourceIp", skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(rename = "DestinationIp", skip_serializing_if = "Option::is_none")]
+    pub destination_ip: Option<String>,
+    #[serde(rename = "Source")]
+    pub source: String,
+    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+    #[serde(rename = "DestinationPort", skip_serializing_if = "Option::is_none")]
+    pub destination_port: Option<i32>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken")]
+    pub client_token: String,
+    #[serde(rename = "FilterAtSource", skip_serializing_if = "Option::is_none")]
+    pub filter_at_source: Option<PathRequestFilter>,
+    #[serde(rename = "FilterAtDestination", skip_serializing_if = "Option::is_none")]
+    pub filter_at_destination: Option<PathRequestFilter>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateNetworkInsightsPathResult {
+    #[serde(rename = "NetworkInsightsPath", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path: Option<NetworkInsightsPath>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateNetworkInterfaceRequest {
     #[serde(rename = "Ipv4Prefixes", skip_serializing_if = "Option::is_none")]
     pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
@@ -3355,6 +3543,34 @@ pub struct DeleteNetworkAclRequest {
     pub dry_run: Option<bool>,
     #[serde(rename = "NetworkAclId")]
     pub network_acl_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteNetworkInsightsAnalysisRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInsightsAnalysisId")]
+    pub network_insights_analysis_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteNetworkInsightsAnalysisResult {
+    #[serde(rename = "NetworkInsightsAnalysisId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analysis_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteNetworkInsightsPathRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NetworkInsightsPathId")]
+    pub network_insights_path_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteNetworkInsightsPathResult {
+    #[serde(rename = "NetworkInsightsPathId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4927,6 +5143,70 @@ impl DescribeNetworkAclsRequest {
 pub struct DescribeNetworkAclsResult {
     #[serde(rename = "NetworkAcls", skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<Vec<NetworkAcl>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeNetworkInsightsAnalysesRequest {
+    #[serde(rename = "NetworkInsightsAnalysisIds", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analysis_ids: Option<Vec<String>>,
+    #[serde(rename = "NetworkInsightsPathId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_id: Option<String>,
+    #[serde(rename = "AnalysisStartTime", skip_serializing_if = "Option::is_none")]
+    pub analysis_start_time: Option<Timestamp>,
+    #[serde(rename = "AnalysisEndTime", skip_serializing_if = "Option::is_none")]
+    pub analysis_end_time: Option<Timestamp>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeNetworkInsightsAnalysesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 100)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeNetworkInsightsAnalysesResult {
+    #[serde(rename = "NetworkInsightsAnalyses", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analyses: Option<Vec<NetworkInsightsAnalysis>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeNetworkInsightsPathsRequest {
+    #[serde(rename = "NetworkInsightsPathIds", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeNetworkInsightsPathsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 100)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeNetworkInsightsPathsResult {
+    #[serde(rename = "NetworkInsightsPaths", skip_serializing_if = "Option::is_none")]
+    pub network_insights_paths: Option<Vec<NetworkInsightsPath>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -6801,6 +7081,122 @@ pub struct EventInformation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    #[serde(rename = "Acl", skip_serializing_if = "Option::is_none")]
+    pub acl: Option<AnalysisComponent>,
+    #[serde(rename = "AclRule", skip_serializing_if = "Option::is_none")]
+    pub acl_rule: Option<AnalysisAclRule>,
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<String>>,
+    #[serde(rename = "AttachedTo", skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<AnalysisComponent>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "Cidrs", skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+    #[serde(rename = "Component", skip_serializing_if = "Option::is_none")]
+    pub component: Option<AnalysisComponent>,
+    #[serde(rename = "CustomerGateway", skip_serializing_if = "Option::is_none")]
+    pub customer_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+    pub destination: Option<AnalysisComponent>,
+    #[serde(rename = "DestinationVpc", skip_serializing_if = "Option::is_none")]
+    pub destination_vpc: Option<AnalysisComponent>,
+    #[serde(rename = "Direction", skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(rename = "ExplanationCode", skip_serializing_if = "Option::is_none")]
+    pub explanation_code: Option<String>,
+    #[serde(rename = "IngressRouteTable", skip_serializing_if = "Option::is_none")]
+    pub ingress_route_table: Option<AnalysisComponent>,
+    #[serde(rename = "InternetGateway", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_arn: Option<String>,
+    #[serde(rename = "ClassicLoadBalancerListener", skip_serializing_if = "Option::is_none")]
+    pub classic_load_balancer_listener: Option<AnalysisLoadBalancerListener>,
+    #[serde(rename = "LoadBalancerListenerPort", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_listener_port: Option<i32>,
+    #[serde(rename = "LoadBalancerTarget", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_target: Option<AnalysisLoadBalancerTarget>,
+    #[serde(rename = "LoadBalancerTargetGroup", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_target_group: Option<AnalysisComponent>,
+    #[serde(rename = "LoadBalancerTargetGroups", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_target_groups: Option<Vec<AnalysisComponent>>,
+    #[serde(rename = "LoadBalancerTargetPort", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_target_port: Option<i32>,
+    #[serde(rename = "ElasticLoadBalancerListener", skip_serializing_if = "Option::is_none")]
+    pub elastic_load_balancer_listener: Option<AnalysisComponent>,
+    #[serde(rename = "MissingComponent", skip_serializing_if = "Option::is_none")]
+    pub missing_component: Option<String>,
+    #[serde(rename = "NatGateway", skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "NetworkInterface", skip_serializing_if = "Option::is_none")]
+    pub network_interface: Option<AnalysisComponent>,
+    #[serde(rename = "PacketField", skip_serializing_if = "Option::is_none")]
+    pub packet_field: Option<String>,
+    #[serde(rename = "VpcPeeringConnection", skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection: Option<AnalysisComponent>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<PortRange>>,
+    #[serde(rename = "PrefixList", skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<AnalysisComponent>,
+    #[serde(rename = "Protocols", skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<Vec<String>>,
+    #[serde(rename = "RouteTableRoute", skip_serializing_if = "Option::is_none")]
+    pub route_table_route: Option<AnalysisRouteTableRoute>,
+    #[serde(rename = "RouteTable", skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<AnalysisComponent>,
+    #[serde(rename = "SecurityGroup", skip_serializing_if = "Option::is_none")]
+    pub security_group: Option<AnalysisComponent>,
+    #[serde(rename = "SecurityGroupRule", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule: Option<AnalysisSecurityGroupRule>,
+    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<AnalysisComponent>>,
+    #[serde(rename = "SourceVpc", skip_serializing_if = "Option::is_none")]
+    pub source_vpc: Option<AnalysisComponent>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<AnalysisComponent>,
+    #[serde(rename = "SubnetRouteTable", skip_serializing_if = "Option::is_none")]
+    pub subnet_route_table: Option<AnalysisComponent>,
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<AnalysisComponent>,
+    #[serde(rename = "VpcEndpoint", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint: Option<AnalysisComponent>,
+    #[serde(rename = "VpnConnection", skip_serializing_if = "Option::is_none")]
+    pub vpn_connection: Option<AnalysisComponent>,
+    #[serde(rename = "VpnGateway", skip_serializing_if = "Option::is_none")]
+    pub vpn_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "TransitGateway", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "TransitGatewayRouteTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table: Option<AnalysisComponent>,
+    #[serde(rename = "TransitGatewayRouteTableRoute", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_route: Option<TransitGatewayRouteTableRoute>,
+    #[serde(rename = "TransitGatewayPolicyTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table: Option<AnalysisComponent>,
+    #[serde(rename = "TransitGatewayPolicyTableEntry", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_entry: Option<AnalysisTransitGatewayPolicyTableEntry>,
+    #[serde(rename = "TransitGatewayAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment: Option<AnalysisComponent>,
+    #[serde(rename = "ComponentAccount", skip_serializing_if = "Option::is_none")]
+    pub component_account: Option<String>,
+    #[serde(rename = "ComponentRegion", skip_serializing_if = "Option::is_none")]
+    pub component_region: Option<String>,
+    #[serde(rename = "FirewallStatelessRule", skip_serializing_if = "Option::is_none")]
+    pub firewall_stateless_rule: Option<FirewallStatelessRule>,
+    #[serde(rename = "FirewallStatefulRule", skip_serializing_if = "Option::is_none")]
+    pub firewall_stateful_rule: Option<FirewallStatefulRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExportClientVpnClientCertificateRevocationListRequest {
     #[serde(rename = "ClientVpnEndpointId")]
     pub client_vpn_endpoint_id: String,
@@ -6860,6 +7256,54 @@ pub struct Filter {
     pub name: Option<String>,
     #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilterPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FirewallStatefulRule {
+    #[serde(rename = "RuleGroupArn", skip_serializing_if = "Option::is_none")]
+    pub rule_group_arn: Option<String>,
+    #[serde(rename = "Sources", skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+    #[serde(rename = "Destinations", skip_serializing_if = "Option::is_none")]
+    pub destinations: Option<Vec<String>>,
+    #[serde(rename = "SourcePorts", skip_serializing_if = "Option::is_none")]
+    pub source_ports: Option<Vec<PortRange>>,
+    #[serde(rename = "DestinationPorts", skip_serializing_if = "Option::is_none")]
+    pub destination_ports: Option<Vec<PortRange>>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "Direction", skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FirewallStatelessRule {
+    #[serde(rename = "RuleGroupArn", skip_serializing_if = "Option::is_none")]
+    pub rule_group_arn: Option<String>,
+    #[serde(rename = "Sources", skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+    #[serde(rename = "Destinations", skip_serializing_if = "Option::is_none")]
+    pub destinations: Option<Vec<String>>,
+    #[serde(rename = "SourcePorts", skip_serializing_if = "Option::is_none")]
+    pub source_ports: Option<Vec<PortRange>>,
+    #[serde(rename = "DestinationPorts", skip_serializing_if = "Option::is_none")]
+    pub destination_ports: Option<Vec<PortRange>>,
+    #[serde(rename = "Protocols", skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<Vec<i32>>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11475,6 +11919,76 @@ pub struct NetworkInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInsightsAnalysis {
+    #[serde(rename = "NetworkInsightsAnalysisId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analysis_id: Option<String>,
+    #[serde(rename = "NetworkInsightsAnalysisArn", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analysis_arn: Option<String>,
+    #[serde(rename = "NetworkInsightsPathId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_id: Option<String>,
+    #[serde(rename = "AdditionalAccounts", skip_serializing_if = "Option::is_none")]
+    pub additional_accounts: Option<Vec<String>>,
+    #[serde(rename = "FilterInArns", skip_serializing_if = "Option::is_none")]
+    pub filter_in_arns: Option<Vec<String>>,
+    #[serde(rename = "FilterOutArns", skip_serializing_if = "Option::is_none")]
+    pub filter_out_arns: Option<Vec<String>>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "WarningMessage", skip_serializing_if = "Option::is_none")]
+    pub warning_message: Option<String>,
+    #[serde(rename = "NetworkPathFound", skip_serializing_if = "Option::is_none")]
+    pub network_path_found: Option<bool>,
+    #[serde(rename = "ForwardPathComponents", skip_serializing_if = "Option::is_none")]
+    pub forward_path_components: Option<Vec<PathComponent>>,
+    #[serde(rename = "ReturnPathComponents", skip_serializing_if = "Option::is_none")]
+    pub return_path_components: Option<Vec<PathComponent>>,
+    #[serde(rename = "Explanations", skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Vec<Explanation>>,
+    #[serde(rename = "AlternatePathHints", skip_serializing_if = "Option::is_none")]
+    pub alternate_path_hints: Option<Vec<AlternatePathHint>>,
+    #[serde(rename = "SuggestedAccounts", skip_serializing_if = "Option::is_none")]
+    pub suggested_accounts: Option<Vec<String>>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInsightsPath {
+    #[serde(rename = "NetworkInsightsPathId", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_id: Option<String>,
+    #[serde(rename = "NetworkInsightsPathArn", skip_serializing_if = "Option::is_none")]
+    pub network_insights_path_arn: Option<String>,
+    #[serde(rename = "CreatedDate", skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<Timestamp>,
+    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    #[serde(rename = "SourceArn", skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(rename = "DestinationArn", skip_serializing_if = "Option::is_none")]
+    pub destination_arn: Option<String>,
+    #[serde(rename = "SourceIp", skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(rename = "DestinationIp", skip_serializing_if = "Option::is_none")]
+    pub destination_ip: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "DestinationPort", skip_serializing_if = "Option::is_none")]
+    pub destination_port: Option<i32>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "FilterAtSource", skip_serializing_if = "Option::is_none")]
+    pub filter_at_source: Option<PathFilter>,
+    #[serde(rename = "FilterAtDestination", skip_serializing_if = "Option::is_none")]
+    pub filter_at_destination: Option<PathFilter>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkInterface {
     #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
     pub association: Option<NetworkInterfaceAssociation>,
@@ -11728,6 +12242,76 @@ pub struct OperatorResponse {
     pub principal: Option<String>,
     #[serde(rename = "HiddenByDefault", skip_serializing_if = "Option::is_none")]
     pub hidden_by_default: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathComponent {
+    #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<i32>,
+    #[serde(rename = "AclRule", skip_serializing_if = "Option::is_none")]
+    pub acl_rule: Option<AnalysisAclRule>,
+    #[serde(rename = "AttachedTo", skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<AnalysisComponent>,
+    #[serde(rename = "Component", skip_serializing_if = "Option::is_none")]
+    pub component: Option<AnalysisComponent>,
+    #[serde(rename = "DestinationVpc", skip_serializing_if = "Option::is_none")]
+    pub destination_vpc: Option<AnalysisComponent>,
+    #[serde(rename = "OutboundHeader", skip_serializing_if = "Option::is_none")]
+    pub outbound_header: Option<AnalysisPacketHeader>,
+    #[serde(rename = "InboundHeader", skip_serializing_if = "Option::is_none")]
+    pub inbound_header: Option<AnalysisPacketHeader>,
+    #[serde(rename = "RouteTableRoute", skip_serializing_if = "Option::is_none")]
+    pub route_table_route: Option<AnalysisRouteTableRoute>,
+    #[serde(rename = "SecurityGroupRule", skip_serializing_if = "Option::is_none")]
+    pub security_group_rule: Option<AnalysisSecurityGroupRule>,
+    #[serde(rename = "SourceVpc", skip_serializing_if = "Option::is_none")]
+    pub source_vpc: Option<AnalysisComponent>,
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<AnalysisComponent>,
+    #[serde(rename = "Vpc", skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<AnalysisComponent>,
+    #[serde(rename = "AdditionalDetails", skip_serializing_if = "Option::is_none")]
+    pub additional_details: Option<Vec<AdditionalDetail>>,
+    #[serde(rename = "TransitGateway", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<AnalysisComponent>,
+    #[serde(rename = "TransitGatewayRouteTableRoute", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_route_table_route: Option<TransitGatewayRouteTableRoute>,
+    #[serde(rename = "TransitGatewayPolicyTableEntry", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_entry: Option<AnalysisTransitGatewayPolicyTableEntry>,
+    #[serde(rename = "Explanations", skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Vec<Explanation>>,
+    #[serde(rename = "ElasticLoadBalancerListener", skip_serializing_if = "Option::is_none")]
+    pub elastic_load_balancer_listener: Option<AnalysisComponent>,
+    #[serde(rename = "FirewallStatelessRule", skip_serializing_if = "Option::is_none")]
+    pub firewall_stateless_rule: Option<FirewallStatelessRule>,
+    #[serde(rename = "FirewallStatefulRule", skip_serializing_if = "Option::is_none")]
+    pub firewall_stateful_rule: Option<FirewallStatefulRule>,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathFilter {
+    #[serde(rename = "SourceAddress", skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<FilterPortRange>,
+    #[serde(rename = "DestinationAddress", skip_serializing_if = "Option::is_none")]
+    pub destination_address: Option<String>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<FilterPortRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathRequestFilter {
+    #[serde(rename = "SourceAddress", skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<RequestFilterPortRange>,
+    #[serde(rename = "DestinationAddress", skip_serializing_if = "Option::is_none")]
+    pub destination_address: Option<String>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<RequestFilterPortRange>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12391,6 +12975,14 @@ pub struct ReplaceTransitGatewayRouteResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestFilterPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestIpamResourceTag {
     #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -13028,6 +13620,30 @@ pub struct RouteTableAssociationState {
     pub state: Option<String>,
     #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleGroupRuleOptionsPair {
+    #[serde(rename = "RuleGroupArn", skip_serializing_if = "Option::is_none")]
+    pub rule_group_arn: Option<String>,
+    #[serde(rename = "RuleOptions", skip_serializing_if = "Option::is_none")]
+    pub rule_options: Option<Vec<RuleOption>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleGroupTypePair {
+    #[serde(rename = "RuleGroupArn", skip_serializing_if = "Option::is_none")]
+    pub rule_group_arn: Option<String>,
+    #[serde(rename = "RuleGroupType", skip_serializing_if = "Option::is_none")]
+    pub rule_group_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleOption {
+    #[serde(rename = "Keyword", skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+    #[serde(rename = "Settings", skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13842,6 +14458,30 @@ pub struct StartInstancesResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartNetworkInsightsAnalysisRequest {
+    #[serde(rename = "NetworkInsightsPathId")]
+    pub network_insights_path_id: String,
+    #[serde(rename = "AdditionalAccounts", skip_serializing_if = "Option::is_none")]
+    pub additional_accounts: Option<Vec<String>>,
+    #[serde(rename = "FilterInArns", skip_serializing_if = "Option::is_none")]
+    pub filter_in_arns: Option<Vec<String>>,
+    #[serde(rename = "FilterOutArns", skip_serializing_if = "Option::is_none")]
+    pub filter_out_arns: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken")]
+    pub client_token: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartNetworkInsightsAnalysisResult {
+    #[serde(rename = "NetworkInsightsAnalysis", skip_serializing_if = "Option::is_none")]
+    pub network_insights_analysis: Option<NetworkInsightsAnalysis>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StateReason {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -14397,6 +15037,24 @@ pub struct TransitGatewayRouteTablePropagation {
     pub state: Option<String>,
     #[serde(rename = "TransitGatewayRouteTableAnnouncementId", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_route_table_announcement_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayRouteTableRoute {
+    #[serde(rename = "DestinationCidr", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "RouteOrigin", skip_serializing_if = "Option::is_none")]
+    pub route_origin: Option<String>,
+    #[serde(rename = "PrefixListId", skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "AttachmentId", skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

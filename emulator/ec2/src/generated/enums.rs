@@ -314,6 +314,9 @@ pub const PERMISSION_GROUP: &[&str] = &["all"];
 /// `PlacementStrategy`
 pub const PLACEMENT_STRATEGY: &[&str] = &["cluster", "spread", "partition", "precision-time"];
 
+/// `Protocol`
+pub const PROTOCOL: &[&str] = &["tcp", "udp"];
+
 /// `ReplacementStrategy`
 pub const REPLACEMENT_STRATEGY: &[&str] = &["launch", "launch-before-terminate"];
 

@@ -4,6 +4,11 @@
 
 use nimbus_core::ApiError;
 
+/// `AnalysisExistsForNetworkInsightsPath`: The network insights path '<id>' has analyses; delete them first
+pub fn analysis_exists_for_network_insights_path(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("AnalysisExistsForNetworkInsightsPath", format!("The network insights path '{id}' has analyses; delete them first"), 400)
+}
+
 /// `AuthFailure`: <message>
 pub fn auth_failure(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("AuthFailure", format!("{message}"), 400)
@@ -479,6 +484,26 @@ pub fn invalid_network_acl_id_not_found(id: impl std::fmt::Display) -> ApiError 
     ApiError::new("InvalidNetworkAclID.NotFound", format!("The networkAcl ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidNetworkInsightsAnalysisId.Malformed`: Invalid id: "<id>" (expecting "nia-...")
+pub fn invalid_network_insights_analysis_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInsightsAnalysisId.Malformed", format!("Invalid id: \"{id}\" (expecting \"nia-...\")"), 400)
+}
+
+/// `InvalidNetworkInsightsAnalysisId.NotFound`: The network insights analysis ID '<id>' does not exist
+pub fn invalid_network_insights_analysis_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInsightsAnalysisId.NotFound", format!("The network insights analysis ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidNetworkInsightsPathId.Malformed`: Invalid id: "<id>" (expecting "nip-...")
+pub fn invalid_network_insights_path_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInsightsPathId.Malformed", format!("Invalid id: \"{id}\" (expecting \"nip-...\")"), 400)
+}
+
+/// `InvalidNetworkInsightsPathId.NotFound`: The network insights path ID '<id>' does not exist
+pub fn invalid_network_insights_path_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidNetworkInsightsPathId.NotFound", format!("The network insights path ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidNetworkInterface.InUse`: Network interface '<id>' is currently in use.
 pub fn invalid_network_interface_in_use(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidNetworkInterface.InUse", format!("Network interface '{id}' is currently in use."), 400)
@@ -832,6 +857,16 @@ pub fn nat_gateway_not_found(id: impl std::fmt::Display) -> ApiError {
 /// `NetworkAclEntryAlreadyExists`: The network acl entry identified by <rule> already exists.
 pub fn network_acl_entry_already_exists(rule: impl std::fmt::Display) -> ApiError {
     ApiError::new("NetworkAclEntryAlreadyExists", format!("The network acl entry identified by {rule} already exists."), 400)
+}
+
+/// `NetworkInsightsDestination.NotFound`: The destination resource '<id>' does not exist
+pub fn network_insights_destination_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NetworkInsightsDestination.NotFound", format!("The destination resource '{id}' does not exist"), 400)
+}
+
+/// `NetworkInsightsSource.NotFound`: The source resource '<id>' does not exist
+pub fn network_insights_source_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("NetworkInsightsSource.NotFound", format!("The source resource '{id}' does not exist"), 400)
 }
 
 /// `NoDefaultVpcForAccount`: No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 332] = [
+pub(crate) static REGISTRY: [(&str, Handler); 338] = [
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
     ("AllocateAddress", handler!(write crate::vpc::addresses::allocate_address, dto::AllocateAddressRequest, dto::AllocateAddressResult)),
@@ -61,6 +61,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 332] = [
     ("CreateNatGateway", handler!(write crate::vpc::nat_gateways::create_nat_gateway, dto::CreateNatGatewayRequest, dto::CreateNatGatewayResult)),
     ("CreateNetworkAcl", handler!(write crate::vpc::network_acls::create_network_acl, dto::CreateNetworkAclRequest, dto::CreateNetworkAclResult)),
     ("CreateNetworkAclEntry", handler!(write crate::vpc::network_acls::create_network_acl_entry, dto::CreateNetworkAclEntryRequest, ())),
+    ("CreateNetworkInsightsPath", handler!(write crate::insights::paths::create_network_insights_path, dto::CreateNetworkInsightsPathRequest, dto::CreateNetworkInsightsPathResult)),
     ("CreateNetworkInterface", handler!(write crate::vpc::interfaces::create::create_network_interface, dto::CreateNetworkInterfaceRequest, dto::CreateNetworkInterfaceResult)),
     ("CreatePlacementGroup", handler!(write crate::compute::placement_groups::create_placement_group, dto::CreatePlacementGroupRequest, dto::CreatePlacementGroupResult)),
     ("CreateRoute", handler!(write crate::vpc::route_tables::create_route, dto::CreateRouteRequest, dto::CreateRouteResult)),
@@ -103,6 +104,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 332] = [
     ("DeleteNatGateway", handler!(write crate::vpc::nat_gateways::delete_nat_gateway, dto::DeleteNatGatewayRequest, dto::DeleteNatGatewayResult)),
     ("DeleteNetworkAcl", handler!(write crate::vpc::network_acls::delete_network_acl, dto::DeleteNetworkAclRequest, ())),
     ("DeleteNetworkAclEntry", handler!(write crate::vpc::network_acls::delete_network_acl_entry, dto::DeleteNetworkAclEntryRequest, ())),
+    ("DeleteNetworkInsightsAnalysis", handler!(write crate::insights::analyses::delete_network_insights_analysis, dto::DeleteNetworkInsightsAnalysisRequest, dto::DeleteNetworkInsightsAnalysisResult)),
+    ("DeleteNetworkInsightsPath", handler!(write crate::insights::paths::delete_network_insights_path, dto::DeleteNetworkInsightsPathRequest, dto::DeleteNetworkInsightsPathResult)),
     ("DeleteNetworkInterface", handler!(write crate::vpc::interfaces::create::delete_network_interface, dto::DeleteNetworkInterfaceRequest, ())),
     ("DeletePlacementGroup", handler!(write crate::compute::placement_groups::delete_placement_group, dto::DeletePlacementGroupRequest, ())),
     ("DeleteRoute", handler!(write crate::vpc::route_tables::delete_route, dto::DeleteRouteRequest, ())),
@@ -171,6 +174,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 332] = [
     ("DescribeManagedPrefixLists", handler!(read crate::vpc::prefix_lists::describe_managed_prefix_lists, dto::DescribeManagedPrefixListsRequest, dto::DescribeManagedPrefixListsResult)),
     ("DescribeNatGateways", handler!(read crate::vpc::nat_gateways::describe_nat_gateways, dto::DescribeNatGatewaysRequest, dto::DescribeNatGatewaysResult)),
     ("DescribeNetworkAcls", handler!(read crate::vpc::network_acls::describe_network_acls, dto::DescribeNetworkAclsRequest, dto::DescribeNetworkAclsResult)),
+    ("DescribeNetworkInsightsAnalyses", handler!(read crate::insights::analyses::describe_network_insights_analyses, dto::DescribeNetworkInsightsAnalysesRequest, dto::DescribeNetworkInsightsAnalysesResult)),
+    ("DescribeNetworkInsightsPaths", handler!(read crate::insights::paths::describe_network_insights_paths, dto::DescribeNetworkInsightsPathsRequest, dto::DescribeNetworkInsightsPathsResult)),
     ("DescribeNetworkInterfaceAttribute", handler!(read crate::vpc::interfaces::attributes::describe_network_interface_attribute, dto::DescribeNetworkInterfaceAttributeRequest, dto::DescribeNetworkInterfaceAttributeResult)),
     ("DescribeNetworkInterfaces", handler!(read crate::vpc::interfaces::describe::describe_network_interfaces, dto::DescribeNetworkInterfacesRequest, dto::DescribeNetworkInterfacesResult)),
     ("DescribePlacementGroups", handler!(read crate::compute::placement_groups::describe_placement_groups, dto::DescribePlacementGroupsRequest, dto::DescribePlacementGroupsResult)),
@@ -328,6 +333,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 332] = [
     ("RunInstances", handler!(write_shared crate::compute::instances::run::run_instances, dto::RunInstancesRequest, dto::Reservation)),
     ("SearchTransitGatewayRoutes", handler!(read_shared crate::transit::routes::search_transit_gateway_routes, dto::SearchTransitGatewayRoutesRequest, dto::SearchTransitGatewayRoutesResult)),
     ("StartInstances", handler!(write crate::compute::instances::lifecycle::start_instances, dto::StartInstancesRequest, dto::StartInstancesResult)),
+    ("StartNetworkInsightsAnalysis", handler!(write_shared crate::insights::analyses::start_network_insights_analysis, dto::StartNetworkInsightsAnalysisRequest, dto::StartNetworkInsightsAnalysisResult)),
     ("StopInstances", handler!(write_shared crate::compute::instances::lifecycle::stop_instances, dto::StopInstancesRequest, dto::StopInstancesResult)),
     ("TerminateClientVpnConnections", handler!(write crate::connectivity::client_vpn::connections::terminate_client_vpn_connections, dto::TerminateClientVpnConnectionsRequest, dto::TerminateClientVpnConnectionsResult)),
     ("TerminateInstances", handler!(write_shared crate::compute::instances::lifecycle::terminate_instances, dto::TerminateInstancesRequest, dto::TerminateInstancesResult)),

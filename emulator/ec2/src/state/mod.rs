@@ -13,6 +13,7 @@ pub mod connectivity;
 pub mod ebs;
 pub mod fleet;
 pub mod host;
+pub mod insights;
 pub mod ipam;
 pub mod lifecycle;
 pub mod lookup;
@@ -296,6 +297,9 @@ pub struct Ec2State {
     /// Fast snapshot restores and VM import tasks (`state/ebs.rs`).
     #[serde(default)]
     pub ebs: ebs::EbsState,
+    /// Network Insights paths and analyses (`state/insights.rs`).
+    #[serde(default)]
+    pub insights: insights::InsightsState,
 }
 
 impl Ec2State {

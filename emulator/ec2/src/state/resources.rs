@@ -108,6 +108,12 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("nat", "natgateway", |s, id| s.nat_gateways.contains_key(id), |id| {
         errors::invalid_nat_gateway_id_not_found(id)
     }),
+    kind!("nia", "network-insights-analysis", |s, id| s.insights.analyses.contains_key(id), |id| {
+        errors::invalid_network_insights_analysis_id_not_found(id)
+    }),
+    kind!("nip", "network-insights-path", |s, id| s.insights.paths.contains_key(id), |id| {
+        errors::invalid_network_insights_path_id_not_found(id)
+    }),
     kind!("pcx", "vpc-peering-connection", |s, id| s.vpc_peering_connections.contains_key(id), |id| {
         errors::invalid_vpc_peering_connection_id_not_found(id)
     }),
