@@ -304,6 +304,12 @@ impl<'a> Walker<'a> {
             (packet.dst.len == 32).then(|| network::interface_with(state, &dest_vpc, packet.dst.addr, false)).flatten();
         let Some(eni) = eni else { return Err(self.no_path()) };
         let dest_subnet = eni.subnet_id.clone().unwrap_or_default();
+        self.back.push(Back::Transit {
+            tgw: tgw.to_string(),
+            from: out_id.clone(),
+            to: att_id,
+            packet: packet.reply(),
+        });
         self.back.push(Back::Route { subnet: dest_subnet, target: tgw.to_string(), packet: packet.reply() });
         // Security group references do not cross a transit gateway here.
         self.arrive(eni, packet, true, &[])
@@ -312,7 +318,12 @@ impl<'a> Walker<'a> {
     /// The transit gateway route that carries `dst` from an attachment: the table the
     /// attachment is associated with, its longest matching route, the attachment it
     /// leads to.
-    fn tgw_route(&self, tgw: &str, attachment: &str, dst: Ipv4Cidr) -> Step<(TransitGatewayRouteTableRoute, String)> {
+    pub(super) fn tgw_route(
+        &self,
+        tgw: &str,
+        attachment: &str,
+        dst: Ipv4Cidr,
+    ) -> Step<(TransitGatewayRouteTableRoute, String)> {
         let (state, shared, ctx) = (self.state, self.shared, self.ctx);
         let table = tgw_common::association_of(state, ctx, attachment, tgw).filter(|(_, s)| *s == "associated");
         let Some((table_id, _)) = table else {

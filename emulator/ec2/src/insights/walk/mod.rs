@@ -52,6 +52,13 @@ enum Back {
         target: String,
         packet: Packet,
     },
+    /// The transit gateway must route the answer from attachment `from` back to `to`.
+    Transit {
+        tgw: String,
+        from: String,
+        to: String,
+        packet: Packet,
+    },
 }
 
 type Step<T> = Result<T, Box<Explanation>>;
@@ -275,11 +282,12 @@ impl<'a> Walker<'a> {
         if !inbound {
             parts.reverse();
         }
-        if let (Some(first), Some(p)) = (parts.first_mut(), header) {
+        for part in parts.iter_mut() {
+            let header = header.map(Packet::header);
             if inbound {
-                first.inbound_header = Some(p.header());
+                part.inbound_header = header;
             } else {
-                first.outbound_header = Some(p.header());
+                part.outbound_header = header;
             }
         }
         for c in parts {
@@ -475,6 +483,23 @@ impl<'a> Walker<'a> {
                         }
                         _ => return Err(self.no_route(&table, &subnet, &vpc)),
                     }
+                }
+                Back::Transit { tgw, from, to, packet } => {
+                    let (route, target) = self.tgw_route(&tgw, &from, packet.dst)?;
+                    if target != to {
+                        return Err(Box::new(Explanation {
+                            component: Some(self.comp(&tgw)),
+                            transit_gateway: Some(self.comp(&tgw)),
+                            transit_gateway_attachment: Some(self.comp(&to)),
+                            transit_gateway_route_table_route: Some(route),
+                            ..explain("TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT")
+                        }));
+                    }
+                    ret.push(PathComponent {
+                        component: Some(self.comp(&tgw)),
+                        transit_gateway_route_table_route: Some(route),
+                        ..Default::default()
+                    });
                 }
             }
         }
