@@ -239,6 +239,7 @@ impl Service for Ec2 {
                 .keys()
                 .chain(state.snapshots.keys())
                 .chain(state.transit.attachments.iter().filter(|(_, a)| a.peering().is_some()).map(|(id, _)| id))
+                .chain(state.transit.gateways.keys())
                 .cloned()
                 .collect();
             state.unpublished.extend(ids);

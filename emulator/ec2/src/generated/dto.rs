@@ -38,6 +38,20 @@ pub struct AcceleratorTotalMemoryMiBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayPeeringAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayPeeringAttachmentResult {
+    #[serde(rename = "TransitGatewayPeeringAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachment: Option<TransitGatewayPeeringAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptTransitGatewayVpcAttachmentRequest {
     #[serde(rename = "TransitGatewayAttachmentId")]
     pub transit_gateway_attachment_id: String,
@@ -665,6 +679,22 @@ pub struct AssociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayPolicyTableRequest {
+    #[serde(rename = "TransitGatewayPolicyTableId")]
+    pub transit_gateway_policy_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayPolicyTableResult {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<TransitGatewayPolicyTableAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -2854,6 +2884,104 @@ pub struct CreateTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayConnectPeerRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "TransitGatewayAddress", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_address: Option<String>,
+    #[serde(rename = "PeerAddress")]
+    pub peer_address: String,
+    #[serde(rename = "BgpOptions", skip_serializing_if = "Option::is_none")]
+    pub bgp_options: Option<TransitGatewayConnectRequestBgpOptions>,
+    #[serde(rename = "InsideCidrBlocks")]
+    pub inside_cidr_blocks: Vec<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayConnectPeerResult {
+    #[serde(rename = "TransitGatewayConnectPeer", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect_peer: Option<TransitGatewayConnectPeer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayConnectRequest {
+    #[serde(rename = "TransportTransitGatewayAttachmentId")]
+    pub transport_transit_gateway_attachment_id: String,
+    #[serde(rename = "Options")]
+    pub options: CreateTransitGatewayConnectRequestOptions,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayConnectRequestOptions {
+    #[serde(rename = "Protocol")]
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayConnectResult {
+    #[serde(rename = "TransitGatewayConnect", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect: Option<TransitGatewayConnect>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPeeringAttachmentRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "PeerTransitGatewayId")]
+    pub peer_transit_gateway_id: String,
+    #[serde(rename = "PeerAccountId")]
+    pub peer_account_id: String,
+    #[serde(rename = "PeerRegion")]
+    pub peer_region: String,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<CreateTransitGatewayPeeringAttachmentRequestOptions>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPeeringAttachmentRequestOptions {
+    #[serde(rename = "DynamicRouting", skip_serializing_if = "Option::is_none")]
+    pub dynamic_routing: Option<String>,
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPeeringAttachmentResult {
+    #[serde(rename = "TransitGatewayPeeringAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachment: Option<TransitGatewayPeeringAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPolicyTableRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayPolicyTableResult {
+    #[serde(rename = "TransitGatewayPolicyTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table: Option<TransitGatewayPolicyTable>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTransitGatewayPrefixListReferenceRequest {
     #[serde(rename = "TransitGatewayRouteTableId")]
     pub transit_gateway_route_table_id: String,
@@ -3667,6 +3795,62 @@ pub struct DeleteTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayConnectPeerRequest {
+    #[serde(rename = "TransitGatewayConnectPeerId")]
+    pub transit_gateway_connect_peer_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayConnectPeerResult {
+    #[serde(rename = "TransitGatewayConnectPeer", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect_peer: Option<TransitGatewayConnectPeer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayConnectRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayConnectResult {
+    #[serde(rename = "TransitGatewayConnect", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect: Option<TransitGatewayConnect>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPeeringAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPeeringAttachmentResult {
+    #[serde(rename = "TransitGatewayPeeringAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachment: Option<TransitGatewayPeeringAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPolicyTableRequest {
+    #[serde(rename = "TransitGatewayPolicyTableId")]
+    pub transit_gateway_policy_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayPolicyTableResult {
+    #[serde(rename = "TransitGatewayPolicyTable", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table: Option<TransitGatewayPolicyTable>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -5761,6 +5945,122 @@ pub struct DescribeTransitGatewayAttachmentsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayConnectPeersRequest {
+    #[serde(rename = "TransitGatewayConnectPeerIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect_peer_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayConnectPeersRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayConnectPeersResult {
+    #[serde(rename = "TransitGatewayConnectPeers", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect_peers: Option<Vec<TransitGatewayConnectPeer>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayConnectsRequest {
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayConnectsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayConnectsResult {
+    #[serde(rename = "TransitGatewayConnects", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connects: Option<Vec<TransitGatewayConnect>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayPeeringAttachmentsRequest {
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayPeeringAttachmentsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayPeeringAttachmentsResult {
+    #[serde(rename = "TransitGatewayPeeringAttachments", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachments: Option<Vec<TransitGatewayPeeringAttachment>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayPolicyTablesRequest {
+    #[serde(rename = "TransitGatewayPolicyTableIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayPolicyTablesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayPolicyTablesResult {
+    #[serde(rename = "TransitGatewayPolicyTables", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_tables: Option<Vec<TransitGatewayPolicyTable>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeTransitGatewayRouteTablesRequest {
     #[serde(rename = "TransitGatewayRouteTableIds", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_route_table_ids: Option<Vec<String>>,
@@ -6502,6 +6802,22 @@ pub struct DisassociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayPolicyTableRequest {
+    #[serde(rename = "TransitGatewayPolicyTableId")]
+    pub transit_gateway_policy_table_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayPolicyTableResult {
+    #[serde(rename = "Association", skip_serializing_if = "Option::is_none")]
+    pub association: Option<TransitGatewayPolicyTableAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7846,6 +8162,64 @@ impl GetTransitGatewayAttachmentPropagationsRequest {
 pub struct GetTransitGatewayAttachmentPropagationsResult {
     #[serde(rename = "TransitGatewayAttachmentPropagations", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_attachment_propagations: Option<Vec<TransitGatewayAttachmentPropagation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPolicyTableAssociationsRequest {
+    #[serde(rename = "TransitGatewayPolicyTableId")]
+    pub transit_gateway_policy_table_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayPolicyTableAssociationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPolicyTableAssociationsResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<Vec<TransitGatewayPolicyTableAssociation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPolicyTableEntriesRequest {
+    #[serde(rename = "TransitGatewayPolicyTableId")]
+    pub transit_gateway_policy_table_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayPolicyTableEntriesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayPolicyTableEntriesResult {
+    #[serde(rename = "TransitGatewayPolicyTableEntries", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_entries: Option<Vec<TransitGatewayPolicyTableEntry>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -11387,6 +11761,30 @@ pub struct ModifyTransitGatewayOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayPeeringAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<ModifyTransitGatewayPeeringAttachmentRequestOptions>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayPeeringAttachmentRequestOptions {
+    #[serde(rename = "AllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTransitGatewayPeeringAttachmentResult {
+    #[serde(rename = "TransitGatewayPeeringAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachment: Option<TransitGatewayPeeringAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyTransitGatewayPrefixListReferenceRequest {
     #[serde(rename = "TransitGatewayRouteTableId")]
     pub transit_gateway_route_table_id: String,
@@ -12323,6 +12721,14 @@ pub struct PayerResponsibilityEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeeringAttachmentStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeeringConnectionOptions {
     #[serde(rename = "AllowDnsResolutionFromRemoteVpc", skip_serializing_if = "Option::is_none")]
     pub allow_dns_resolution_from_remote_vpc: Option<bool>,
@@ -12348,6 +12754,18 @@ pub struct PeeringConnectionOptionsRequest {
     pub allow_multipath_resilience: Option<bool>,
     #[serde(rename = "MultipathResilienceMode", skip_serializing_if = "Option::is_none")]
     pub multipath_resilience_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeeringTgwInfo {
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "CoreNetworkId", skip_serializing_if = "Option::is_none")]
+    pub core_network_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12756,6 +13174,20 @@ pub struct RegisterImageRequest {
 pub struct RegisterImageResult {
     #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayPeeringAttachmentRequest {
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayPeeringAttachmentResult {
+    #[serde(rename = "TransitGatewayPeeringAttachment", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_peering_attachment: Option<TransitGatewayPeeringAttachment>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -14848,6 +15280,20 @@ pub struct TransitGatewayAttachmentAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayAttachmentBgpConfiguration {
+    #[serde(rename = "TransitGatewayAsn", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_asn: Option<i64>,
+    #[serde(rename = "PeerAsn", skip_serializing_if = "Option::is_none")]
+    pub peer_asn: Option<i64>,
+    #[serde(rename = "TransitGatewayAddress", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_address: Option<String>,
+    #[serde(rename = "PeerAddress", skip_serializing_if = "Option::is_none")]
+    pub peer_address: Option<String>,
+    #[serde(rename = "BgpStatus", skip_serializing_if = "Option::is_none")]
+    pub bgp_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TransitGatewayAttachmentPropagation {
     #[serde(rename = "TransitGatewayRouteTableId", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_route_table_id: Option<String>,
@@ -14878,6 +15324,66 @@ pub struct TransitGatewayConfigurationInputStructure {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConnect {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransportTransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transport_transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayConnectOptions>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConnectOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConnectPeer {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransitGatewayConnectPeerId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_connect_peer_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "ConnectPeerConfiguration", skip_serializing_if = "Option::is_none")]
+    pub connect_peer_configuration: Option<TransitGatewayConnectPeerConfiguration>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConnectPeerConfiguration {
+    #[serde(rename = "TransitGatewayAddress", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_address: Option<String>,
+    #[serde(rename = "PeerAddress", skip_serializing_if = "Option::is_none")]
+    pub peer_address: Option<String>,
+    #[serde(rename = "InsideCidrBlocks", skip_serializing_if = "Option::is_none")]
+    pub inside_cidr_blocks: Option<Vec<String>>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "BgpConfigurations", skip_serializing_if = "Option::is_none")]
+    pub bgp_configurations: Option<Vec<TransitGatewayAttachmentBgpConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayConnectRequestBgpOptions {
+    #[serde(rename = "PeerAsn", skip_serializing_if = "Option::is_none")]
+    pub peer_asn: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TransitGatewayOptions {
     #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
     pub amazon_side_asn: Option<i64>,
@@ -14903,6 +15409,108 @@ pub struct TransitGatewayOptions {
     pub multicast_support: Option<String>,
     #[serde(rename = "EncryptionSupport", skip_serializing_if = "Option::is_none")]
     pub encryption_support: Option<EncryptionSupport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPeeringAttachment {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "AccepterTransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub accepter_transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "RequesterTgwInfo", skip_serializing_if = "Option::is_none")]
+    pub requester_tgw_info: Option<PeeringTgwInfo>,
+    #[serde(rename = "AccepterTgwInfo", skip_serializing_if = "Option::is_none")]
+    pub accepter_tgw_info: Option<PeeringTgwInfo>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayPeeringAttachmentOptions>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<PeeringAttachmentStatus>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPeeringAttachmentOptions {
+    #[serde(rename = "DynamicRouting", skip_serializing_if = "Option::is_none")]
+    pub dynamic_routing: Option<String>,
+    #[serde(rename = "RequesterAllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub requester_allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "RequesterMultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub requester_multipath_resilience_mode: Option<String>,
+    #[serde(rename = "AccepterAllowMultipathResilience", skip_serializing_if = "Option::is_none")]
+    pub accepter_allow_multipath_resilience: Option<bool>,
+    #[serde(rename = "AccepterMultipathResilienceMode", skip_serializing_if = "Option::is_none")]
+    pub accepter_multipath_resilience_mode: Option<String>,
+    #[serde(rename = "MultipathResilienceStatus", skip_serializing_if = "Option::is_none")]
+    pub multipath_resilience_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPolicyRule {
+    #[serde(rename = "SourceCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub source_cidr_block: Option<String>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<String>,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "MetaData", skip_serializing_if = "Option::is_none")]
+    pub meta_data: Option<TransitGatewayPolicyRuleMetaData>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPolicyRuleMetaData {
+    #[serde(rename = "MetaDataKey", skip_serializing_if = "Option::is_none")]
+    pub meta_data_key: Option<String>,
+    #[serde(rename = "MetaDataValue", skip_serializing_if = "Option::is_none")]
+    pub meta_data_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPolicyTable {
+    #[serde(rename = "TransitGatewayPolicyTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPolicyTableAssociation {
+    #[serde(rename = "TransitGatewayPolicyTableId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_policy_table_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayPolicyTableEntry {
+    #[serde(rename = "PolicyRuleNumber", skip_serializing_if = "Option::is_none")]
+    pub policy_rule_number: Option<String>,
+    #[serde(rename = "PolicyRule", skip_serializing_if = "Option::is_none")]
+    pub policy_rule: Option<TransitGatewayPolicyRule>,
+    #[serde(rename = "TargetRouteTableId", skip_serializing_if = "Option::is_none")]
+    pub target_route_table_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

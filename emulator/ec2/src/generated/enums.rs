@@ -119,6 +119,9 @@ pub const DNS_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 /// `DomainType`
 pub const DOMAIN_TYPE: &[&str] = &["vpc", "standard"];
 
+/// `DynamicRoutingValue`
+pub const DYNAMIC_ROUTING_VALUE: &[&str] = &["enable", "disable"];
+
 /// `EncryptionSupportOptionValue`
 pub const ENCRYPTION_SUPPORT_OPTION_VALUE: &[&str] = &["enable", "disable"];
 
@@ -317,6 +320,9 @@ pub const PLACEMENT_STRATEGY: &[&str] = &["cluster", "spread", "partition", "pre
 /// `Protocol`
 pub const PROTOCOL: &[&str] = &["tcp", "udp"];
 
+/// `ProtocolValue`
+pub const PROTOCOL_VALUE: &[&str] = &["gre"];
+
 /// `ReplacementStrategy`
 pub const REPLACEMENT_STRATEGY: &[&str] = &["launch", "launch-before-terminate"];
 
@@ -388,6 +394,9 @@ pub const TRAFFIC_IP_ADDRESS_TYPE: &[&str] = &["ipv4", "ipv6", "dual-stack"];
 
 /// `TrafficType`
 pub const TRAFFIC_TYPE: &[&str] = &["ACCEPT", "REJECT", "ALL"];
+
+/// `TransitGatewayPeeringAttachmentMultipathResilienceMode`
+pub const TRANSIT_GATEWAY_PEERING_ATTACHMENT_MULTIPATH_RESILIENCE_MODE: &[&str] = &["always-on"];
 
 /// `TransportProtocol`
 pub const TRANSPORT_PROTOCOL: &[&str] = &["tcp", "udp"];

@@ -153,6 +153,18 @@ pub static KINDS: &[ResourceKind] = &[
         |s, id| s.transit.attachments.get(id).is_some_and(|a| !a.life.finished()),
         |id| { errors::invalid_transit_gateway_attachment_id_not_found(id, "Attachment") }
     ),
+    kind!(
+        "tgw-connect-peer",
+        "transit-gateway-connect-peer",
+        |s, id| s.transit.connect_peers.get(id).is_some_and(|p| !p.life.finished()),
+        |id| errors::invalid_transit_gateway_connect_peer_id_not_found(id)
+    ),
+    kind!(
+        "tgw-ptb",
+        "transit-gateway-policy-table",
+        |s, id| s.transit.policy_tables.get(id).is_some_and(|t| !t.life.finished()),
+        |id| errors::invalid_transit_gateway_policy_table_id_not_found(id)
+    ),
     kind!("tgw-rtb", "transit-gateway-route-table", |s, id| s.transit.route_tables.contains_key(id), |id| {
         ApiError::client(
             "InvalidRouteTableID.NotFound",

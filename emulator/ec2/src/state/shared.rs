@@ -95,6 +95,9 @@ pub struct Shared {
     images: RwLock<BTreeMap<Key, PublishedImage>>,
     snapshots: RwLock<BTreeMap<Key, PublishedSnapshot>>,
     peerings: RwLock<BTreeMap<(String, String, String), AttachmentRecord>>,
+    /// Every partition's live transit gateways, by (account, region, id): what a peering
+    /// request finds on the other side.
+    gateways: RwLock<std::collections::BTreeSet<(String, String, String)>>,
     host: HostSlot,
     parameters: Parameters,
 }
@@ -172,7 +175,16 @@ impl Shared {
         let mut images = write(&self.images);
         let mut snapshots = write(&self.snapshots);
         let mut peerings = write(&self.peerings);
+        let mut gateways = write(&self.gateways);
         for id in ids {
+            if state.transit.gateways.contains_key(&id) {
+                let key = (account.to_string(), region.to_string(), id.clone());
+                match state.transit.live_gateway(&id) {
+                    Some(_) => gateways.insert(key),
+                    None => gateways.remove(&key),
+                };
+                continue;
+            }
             if id.starts_with("tgw-attach-") {
                 let key = (id.clone(), account.to_string(), region.to_string());
                 match state.transit.attachments.get(&id).filter(|a| a.peering().is_some()) {
@@ -255,7 +267,13 @@ impl Shared {
             .collect()
     }
 
+    /// Whether `account` has the live transit gateway `id` in `region`.
+    pub fn gateway_exists(&self, account: &str, region: &str, id: &str) -> bool {
+        read(&self.gateways).contains(&(account.to_string(), region.to_string(), id.to_string()))
+    }
+
     pub fn clear(&self) {
+        write(&self.gateways).clear();
         write(&self.images).clear();
         write(&self.snapshots).clear();
         write(&self.peerings).clear();

@@ -156,6 +156,13 @@ pub struct PeeringRecord {
     pub request: Option<Life>,
     /// `Accepted`, `Rejected` or `Deleted`, by the accepter.
     pub answer: Option<Life>,
+    /// Within one partition AWS gives each side an attachment of its own: the other
+    /// side's id here.
+    #[serde(default)]
+    pub twin: Option<String>,
+    /// This side's AllowMultipathResilience (ModifyTransitGatewayPeeringAttachment).
+    #[serde(default)]
+    pub multipath: Option<bool>,
 }
 
 impl PeeringRecord {
@@ -219,21 +226,10 @@ impl AttachmentRecord {
         }
     }
 
-    /// The gateways the attachment belongs to in this partition: its own, and for a
-    /// peering of two gateways of the partition, the peer's too.
+    /// The gateway the attachment belongs to here (a peering within one partition is
+    /// two attachments, one per gateway).
     pub fn gateways(&self) -> Vec<&str> {
-        let mut out = vec![self.tgw_id.as_str()];
-        if let Some(p) = self.peering() {
-            for side in [&p.requester, &p.accepter] {
-                if side.tgw_id != self.tgw_id
-                    && p.requester.account == p.accepter.account
-                    && p.requester.region == p.accepter.region
-                {
-                    out.push(side.tgw_id.as_str());
-                }
-            }
-        }
-        out
+        vec![self.tgw_id.as_str()]
     }
 }
 
@@ -273,12 +269,42 @@ pub struct RouteTableRecord {
     pub prefix_list_references: BTreeMap<String, PrefixListReferenceRecord>,
 }
 
+/// A Connect peer: a GRE tunnel and a BGP session over a Connect attachment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectPeerRecord {
+    pub id: String,
+    pub attachment_id: String,
+    /// The GRE outer addresses: the gateway's (from its CIDR blocks) and the appliance's.
+    pub transit_gateway_address: String,
+    pub peer_address: String,
+    /// An IPv4 /29 of 169.254.0.0/16, and optionally an IPv6 /125 of fd00::/8.
+    pub inside_cidr_blocks: Vec<String>,
+    pub peer_asn: i64,
+    pub transit_gateway_asn: i64,
+    pub creation_time: DateTime<Utc>,
+    pub life: Life,
+}
+
+/// A policy table of a gateway and the attachments associated with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyTableRecord {
+    pub id: String,
+    pub tgw_id: String,
+    pub creation_time: DateTime<Utc>,
+    pub life: Life,
+    pub associations: BTreeMap<String, Life>,
+}
+
 /// The Transit Gateway family of one partition.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TransitState {
     pub gateways: BTreeMap<String, GatewayRecord>,
     pub attachments: BTreeMap<String, AttachmentRecord>,
     pub route_tables: BTreeMap<String, RouteTableRecord>,
+    #[serde(default)]
+    pub connect_peers: BTreeMap<String, ConnectPeerRecord>,
+    #[serde(default)]
+    pub policy_tables: BTreeMap<String, PolicyTableRecord>,
 }
 
 impl TransitState {
@@ -348,7 +374,12 @@ impl TransitState {
             t.associations.remove(attachment_id);
             t.propagations.remove(attachment_id);
         }
-        let _ = now;
+        for t in self.policy_tables.values_mut() {
+            t.associations.remove(attachment_id);
+        }
+        for p in self.connect_peers.values_mut().filter(|p| p.attachment_id == attachment_id && !p.life.finished()) {
+            p.life = Life::new(Stage::Deleted, now);
+        }
     }
 
     /// Makes the attachment of a VPN connection to a gateway (for the VPN family): the

@@ -106,18 +106,38 @@ pub fn available_route_table<'a>(
     Ok(t)
 }
 
-/// An attachment's life. A peering's comes from both halves: this partition's record
-/// and the other partition's, through the registry.
-pub fn attachment_life(shared: &Shared, ctx: &RequestContext, a: &AttachmentRecord) -> Life {
-    let Some(p) = a.peering() else { return a.life };
-    let (mut request, mut answer) = (p.request, p.answer);
+/// Every half of a peering this partition knows, the attachment's own first: its twin
+/// here (a peering within the partition), and the other partitions' halves.
+pub fn peering_halves(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    a: &AttachmentRecord,
+) -> Vec<AttachmentRecord> {
+    let mut out = vec![a.clone()];
+    let Some(p) = a.peering() else { return out };
+    if let Some(twin) = p.twin.as_ref().and_then(|t| state.transit.attachments.get(t)) {
+        out.push(twin.clone());
+    }
     for (account, region, half) in shared.peering_halves(&a.id) {
-        if account == ctx.account() && region == ctx.region {
-            continue;
+        if account != ctx.account() || region != ctx.region {
+            out.push(half);
         }
-        if let Some(other) = half.peering() {
-            request = request.or(other.request);
-            answer = answer.or(other.answer);
+    }
+    out
+}
+
+/// An attachment's life. A peering's comes from both halves: this partition's record
+/// and the other side's (its twin here, or the other partition's, through the registry).
+pub fn attachment_life(state: &Ec2State, shared: &Shared, ctx: &RequestContext, a: &AttachmentRecord) -> Life {
+    if a.peering().is_none() {
+        return a.life;
+    }
+    let (mut request, mut answer) = (None, None);
+    for half in peering_halves(state, shared, ctx, a) {
+        if let Some(p) = half.peering() {
+            request = request.or(p.request);
+            answer = answer.or(p.answer);
         }
     }
     PeeringRecord::merged(request.as_ref(), answer.as_ref())
@@ -126,7 +146,7 @@ pub fn attachment_life(shared: &Shared, ctx: &RequestContext, a: &AttachmentReco
 /// The state an attachment shows at `now`. A requested peering shows
 /// `initiatingRequest` while the request is on its way.
 pub fn attachment_state(state: &Ec2State, shared: &Shared, ctx: &RequestContext, a: &AttachmentRecord) -> &'static str {
-    let life = attachment_life(shared, ctx, a);
+    let life = attachment_life(state, shared, ctx, a);
     let shown = life.shown(delay(state), ctx.now);
     if a.peering().is_some() && shown == "pending" && life.stage == crate::state::transit::Stage::PendingAcceptance {
         return "initiatingRequest";
@@ -159,7 +179,7 @@ pub fn attachments_here(state: &Ec2State, shared: &Shared, ctx: &RequestContext)
         }
     }
     all.sort_by(|a, b| a.id.cmp(&b.id));
-    all.retain(|a| attachment_life(shared, ctx, a).visible(delay(state), ctx.now));
+    all.retain(|a| attachment_life(state, shared, ctx, a).visible(delay(state), ctx.now));
     all
 }
 
@@ -181,7 +201,7 @@ pub fn find_attachment(
             .map(|a| accepter_view(&a))
     });
     found
-        .filter(|a| attachment_life(shared, ctx, a).visible(delay(state), ctx.now))
+        .filter(|a| attachment_life(state, shared, ctx, a).visible(delay(state), ctx.now))
         .ok_or_else(|| errors::invalid_transit_gateway_attachment_id_not_found(id, what))
 }
 
@@ -194,7 +214,7 @@ pub fn live_attachment(
     what: &str,
 ) -> Result<AttachmentRecord, ApiError> {
     let a = find_attachment(state, shared, ctx, id, what)?;
-    if attachment_life(shared, ctx, &a).finished() {
+    if attachment_life(state, shared, ctx, &a).finished() {
         return Err(errors::invalid_transit_gateway_attachment_id_not_found(id, what));
     }
     Ok(a)
@@ -261,12 +281,22 @@ pub fn prune(state: &mut Ec2State, shared: &Shared, ctx: &RequestContext) {
     let attachments: Vec<String> = t
         .attachments
         .values()
-        .filter(|a| !attachment_life(shared, ctx, a).visible(d, now))
+        .filter(|a| !attachment_life(state, shared, ctx, a).visible(d, now))
+        .map(|a| a.id.clone())
+        .collect();
+    // A peering the other side ended leaves this side's tables too.
+    let ended: Vec<String> = t
+        .attachments
+        .values()
+        .filter(|a| a.peering().is_some() && !a.life.finished() && attachment_life(state, shared, ctx, a).finished())
         .map(|a| a.id.clone())
         .collect();
     let tables: Vec<String> =
         t.route_tables.values().filter(|r| !r.life.visible(d, now)).map(|r| r.id.clone()).collect();
     let t = &mut state.transit;
+    for id in &ended {
+        t.release_attachment(id, now);
+    }
     for id in &gateways {
         t.gateways.remove(id);
     }

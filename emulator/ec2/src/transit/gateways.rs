@@ -185,6 +185,7 @@ pub fn create_transit_gateway(
     }
     state.transit.gateways.insert(id.clone(), GatewayRecord { gateway, life: Life::new(Stage::Created, ctx.now) });
     state.set_tags(&id, tags);
+    state.unpublished.insert(id.clone());
     let mut shown = describe_one(state, ctx, &id);
     shown.state = Some("pending".into());
     Ok(CreateTransitGatewayResult { transit_gateway: Some(shown) })
@@ -377,11 +378,10 @@ pub fn delete_transit_gateway(
     if g.life.shown(delay(state), ctx.now) == "pending" {
         return Err(common::invalid_state(id));
     }
-    let remaining: Vec<&crate::state::transit::AttachmentRecord> = state
-        .transit
-        .attachments
-        .values()
-        .filter(|a| a.gateways().contains(&id) && !common::attachment_life(shared, ctx, a).finished())
+    let here = common::attachments_here(state, shared, ctx);
+    let remaining: Vec<&crate::state::transit::AttachmentRecord> = here
+        .iter()
+        .filter(|a| a.gateways().contains(&id) && !common::attachment_life(state, shared, ctx, a).finished())
         .collect();
     if let Some(first) = remaining.first() {
         let kind = match first.resource_type.as_str() {
@@ -406,6 +406,7 @@ pub fn delete_transit_gateway(
     for table in t.route_tables.values_mut().filter(|r| r.tgw_id == id && !r.life.finished()) {
         table.life = Life::new(Stage::Deleted, now);
     }
+    state.unpublished.insert(id.to_string());
     let mut shown = describe_one(state, ctx, id);
     shown.state = Some("deleting".into());
     Ok(DeleteTransitGatewayResult { transit_gateway: Some(shown) })
