@@ -33,6 +33,12 @@ fn describe_one(state: &Ec2State, ctx: &RequestContext, t: &PolicyTableRecord) -
     }
 }
 
+/// Whether Describe shows the table: AWS forgets a deleted one once it is gone (the
+/// Terraform provider waits for it to vanish, not for `deleted`).
+fn shown(t: &PolicyTableRecord, d: chrono::TimeDelta, now: chrono::DateTime<chrono::Utc>) -> bool {
+    !(t.life.finished() && t.life.settled(d, now))
+}
+
 /// A policy table that is not deleted.
 fn table<'a>(state: &'a Ec2State, id: &str) -> Result<&'a PolicyTableRecord, ApiError> {
     state
@@ -107,7 +113,7 @@ pub fn describe_transit_gateway_policy_tables(
     let ids = input.transit_gateway_policy_table_ids.unwrap_or_default();
     let (d, now) = (delay(state), ctx.now);
     for id in &ids {
-        if !state.transit.policy_tables.get(id).is_some_and(|t| t.life.visible(d, now)) {
+        if !state.transit.policy_tables.get(id).is_some_and(|t| shown(t, d, now)) {
             return Err(errors::invalid_transit_gateway_policy_table_id_not_found(id));
         }
     }
@@ -115,7 +121,7 @@ pub fn describe_transit_gateway_policy_tables(
         .transit
         .policy_tables
         .values()
-        .filter(|t| t.life.visible(d, now) && (ids.is_empty() || ids.contains(&t.id)))
+        .filter(|t| shown(t, d, now) && (ids.is_empty() || ids.contains(&t.id)))
         .map(|t| describe_one(state, ctx, t));
     let items = filtered(all, input.filters.as_deref())?;
     let (page, next) =
