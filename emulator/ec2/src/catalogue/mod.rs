@@ -103,6 +103,22 @@ pub fn zones_offering(region: &str, instance_type: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `Unsupported` unless `zone` offers `instance_type`: AWS names the zones that do, or,
+/// when no zone of the region does, answers its generic refusal.
+pub fn check_offered(region: &str, instance_type: &str, zone: &str) -> Result<(), nimbus_core::ApiError> {
+    let offered = zones_offering(region, instance_type);
+    if offered.iter().any(|z| z == zone) {
+        return Ok(());
+    }
+    if offered.is_empty() {
+        return Err(nimbus_core::ApiError::client(
+            "Unsupported",
+            "The requested configuration is currently not supported. Please check the documentation for supported configurations.",
+        ));
+    }
+    Err(crate::generated::errors::unsupported(instance_type, zone, offered.join(", ")))
+}
+
 /// Whether some zone of `region` offers `instance_type`.
 pub fn offered_in(region: &str, instance_type: &str) -> bool {
     offerings().get(region).is_some_and(|r| !r.zones_of(instance_type).is_empty())

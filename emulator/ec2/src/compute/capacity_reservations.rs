@@ -116,10 +116,7 @@ pub fn create_capacity_reservation(
             .ok_or_else(|| errors::invalid_parameter_value(format!("Invalid availability zone: [{id}]")))?,
         (None, None) => return Err(errors::missing_parameter("AvailabilityZone")),
     };
-    let offered = catalogue::zones_offering(&ctx.region, &input.instance_type);
-    if !offered.contains(&zone) {
-        return Err(errors::unsupported(&input.instance_type, &zone, offered.join(", ")));
-    }
+    catalogue::check_offered(&ctx.region, &input.instance_type, &zone)?;
     let tenancy = input.tenancy.clone().unwrap_or_else(|| "default".into());
     one_of("Tenancy", &tenancy, enums::CAPACITY_RESERVATION_TENANCY)?;
     let end_type = input.end_date_type.clone().unwrap_or_else(|| "unlimited".into());

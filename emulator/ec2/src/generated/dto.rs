@@ -7937,6 +7937,20 @@ pub struct GetConsoleOutputResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetDefaultCreditSpecificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceFamily")]
+    pub instance_family: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetDefaultCreditSpecificationResult {
+    #[serde(rename = "InstanceFamilyCreditSpecification", skip_serializing_if = "Option::is_none")]
+    pub instance_family_credit_specification: Option<InstanceFamilyCreditSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEbsDefaultKmsKeyIdRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -9165,6 +9179,14 @@ pub struct InstanceCreditSpecification {
 pub struct InstanceCreditSpecificationRequest {
     #[serde(rename = "InstanceId")]
     pub instance_id: String,
+    #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
+    pub cpu_credits: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceFamilyCreditSpecification {
+    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
     #[serde(rename = "CpuCredits", skip_serializing_if = "Option::is_none")]
     pub cpu_credits: Option<String>,
 }
@@ -11269,6 +11291,22 @@ pub struct ModifyClientVpnEndpointResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyDefaultCreditSpecificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceFamily")]
+    pub instance_family: String,
+    #[serde(rename = "CpuCredits")]
+    pub cpu_credits: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyDefaultCreditSpecificationResult {
+    #[serde(rename = "InstanceFamilyCreditSpecification", skip_serializing_if = "Option::is_none")]
+    pub instance_family_credit_specification: Option<InstanceFamilyCreditSpecification>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyEbsDefaultKmsKeyIdRequest {
     #[serde(rename = "KmsKeyId")]
     pub kms_key_id: String,
@@ -11399,6 +11437,22 @@ pub struct ModifyInstanceAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceCapacityReservationAttributesRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "CapacityReservationSpecification")]
+    pub capacity_reservation_specification: CapacityReservationSpecification,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceCapacityReservationAttributesResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyInstanceConnectEndpointRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -11419,6 +11473,32 @@ pub struct ModifyInstanceConnectEndpointResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceCpuOptionsRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceCpuOptionsResult {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "CoreCount", skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "NestedVirtualization", skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyInstanceCreditSpecificationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -11434,6 +11514,28 @@ pub struct ModifyInstanceCreditSpecificationResult {
     pub successful_instance_credit_specifications: Option<Vec<SuccessfulInstanceCreditSpecificationItem>>,
     #[serde(rename = "UnsuccessfulInstanceCreditSpecifications", skip_serializing_if = "Option::is_none")]
     pub unsuccessful_instance_credit_specifications: Option<Vec<UnsuccessfulInstanceCreditSpecificationItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceMaintenanceOptionsRequest {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+    #[serde(rename = "RebootMigration", skip_serializing_if = "Option::is_none")]
+    pub reboot_migration: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyInstanceMaintenanceOptionsResult {
+    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "AutoRecovery", skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<String>,
+    #[serde(rename = "RebootMigration", skip_serializing_if = "Option::is_none")]
+    pub reboot_migration: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11630,6 +11732,26 @@ pub struct ModifyNetworkInterfaceAttributeRequest {
     pub groups: Option<Vec<String>>,
     #[serde(rename = "Attachment", skip_serializing_if = "Option::is_none")]
     pub attachment: Option<NetworkInterfaceAttachmentChanges>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyPrivateDnsNameOptionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "PrivateDnsHostnameType", skip_serializing_if = "Option::is_none")]
+    pub private_dns_hostname_type: Option<String>,
+    #[serde(rename = "EnableResourceNameDnsARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyPrivateDnsNameOptionsResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11956,6 +12078,22 @@ pub struct ModifyVpcPeeringConnectionOptionsResult {
     pub accepter_peering_connection_options: Option<PeeringConnectionOptions>,
     #[serde(rename = "RequesterPeeringConnectionOptions", skip_serializing_if = "Option::is_none")]
     pub requester_peering_connection_options: Option<PeeringConnectionOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcTenancyRequest {
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "InstanceTenancy")]
+    pub instance_tenancy: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcTenancyResult {
+    #[serde(rename = "ReturnValue", skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13664,6 +13802,16 @@ pub struct ResetImageAttributeRequest {
     pub image_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetInstanceAttributeRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 357] = [
+pub(crate) static REGISTRY: [(&str, Handler); 365] = [
     ("AcceptTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::accept_transit_gateway_peering_attachment, dto::AcceptTransitGatewayPeeringAttachmentRequest, dto::AcceptTransitGatewayPeeringAttachmentResult)),
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcPeeringConnection", handler!(write crate::vpc::peering::accept_vpc_peering_connection, dto::AcceptVpcPeeringConnectionRequest, dto::AcceptVpcPeeringConnectionResult)),
@@ -258,6 +258,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 357] = [
     ("ExportClientVpnClientCertificateRevocationList", handler!(read crate::connectivity::client_vpn::connections::export_client_vpn_client_certificate_revocation_list, dto::ExportClientVpnClientCertificateRevocationListRequest, dto::ExportClientVpnClientCertificateRevocationListResult)),
     ("ExportClientVpnClientConfiguration", handler!(read crate::connectivity::client_vpn::config::export_client_vpn_client_configuration, dto::ExportClientVpnClientConfigurationRequest, dto::ExportClientVpnClientConfigurationResult)),
     ("GetConsoleOutput", handler!(read_shared crate::compute::attributes::get_console_output, dto::GetConsoleOutputRequest, dto::GetConsoleOutputResult)),
+    ("GetDefaultCreditSpecification", handler!(read crate::account::credits::get_default_credit_specification, dto::GetDefaultCreditSpecificationRequest, dto::GetDefaultCreditSpecificationResult)),
     ("GetEbsDefaultKmsKeyId", handler!(read crate::account::ebs::get_ebs_default_kms_key_id, dto::GetEbsDefaultKmsKeyIdRequest, dto::GetEbsDefaultKmsKeyIdResult)),
     ("GetEbsEncryptionByDefault", handler!(read crate::account::ebs::get_ebs_encryption_by_default, dto::GetEbsEncryptionByDefaultRequest, dto::GetEbsEncryptionByDefaultResult)),
     ("GetImageBlockPublicAccessState", handler!(read crate::account::public_access::get_image_block_public_access_state, dto::GetImageBlockPublicAccessStateRequest, dto::GetImageBlockPublicAccessStateResult)),
@@ -287,13 +288,17 @@ pub(crate) static REGISTRY: [(&str, Handler); 357] = [
     ("ModifyAvailabilityZoneGroup", handler!(write crate::catalogue::regions::modify_availability_zone_group, dto::ModifyAvailabilityZoneGroupRequest, dto::ModifyAvailabilityZoneGroupResult)),
     ("ModifyCapacityReservation", handler!(write crate::compute::capacity_reservations::modify_capacity_reservation, dto::ModifyCapacityReservationRequest, dto::ModifyCapacityReservationResult)),
     ("ModifyClientVpnEndpoint", handler!(write crate::connectivity::client_vpn::modify::modify_client_vpn_endpoint, dto::ModifyClientVpnEndpointRequest, dto::ModifyClientVpnEndpointResult)),
+    ("ModifyDefaultCreditSpecification", handler!(write crate::account::credits::modify_default_credit_specification, dto::ModifyDefaultCreditSpecificationRequest, dto::ModifyDefaultCreditSpecificationResult)),
     ("ModifyEbsDefaultKmsKeyId", handler!(write crate::account::ebs::modify_ebs_default_kms_key_id, dto::ModifyEbsDefaultKmsKeyIdRequest, dto::ModifyEbsDefaultKmsKeyIdResult)),
     ("ModifyFleet", handler!(write_shared crate::compute::fleets::ec2_fleet::modify_fleet, dto::ModifyFleetRequest, dto::ModifyFleetResult)),
     ("ModifyHosts", handler!(write crate::compute::hosts::modify_hosts, dto::ModifyHostsRequest, dto::ModifyHostsResult)),
     ("ModifyImageAttribute", handler!(write_shared crate::images::attributes::modify_image_attribute, dto::ModifyImageAttributeRequest, ())),
     ("ModifyInstanceAttribute", handler!(write crate::compute::attributes::modify_instance_attribute, dto::ModifyInstanceAttributeRequest, ())),
+    ("ModifyInstanceCapacityReservationAttributes", handler!(write crate::compute::instances::settings::modify_instance_capacity_reservation_attributes, dto::ModifyInstanceCapacityReservationAttributesRequest, dto::ModifyInstanceCapacityReservationAttributesResult)),
     ("ModifyInstanceConnectEndpoint", handler!(write crate::connectivity::instance_connect::modify_instance_connect_endpoint, dto::ModifyInstanceConnectEndpointRequest, dto::ModifyInstanceConnectEndpointResult)),
+    ("ModifyInstanceCpuOptions", handler!(write crate::compute::instances::settings::modify_instance_cpu_options, dto::ModifyInstanceCpuOptionsRequest, dto::ModifyInstanceCpuOptionsResult)),
     ("ModifyInstanceCreditSpecification", handler!(write crate::compute::attributes::modify_instance_credit_specification, dto::ModifyInstanceCreditSpecificationRequest, dto::ModifyInstanceCreditSpecificationResult)),
+    ("ModifyInstanceMaintenanceOptions", handler!(write crate::compute::instances::settings::modify_instance_maintenance_options, dto::ModifyInstanceMaintenanceOptionsRequest, dto::ModifyInstanceMaintenanceOptionsResult)),
     ("ModifyInstanceMetadataDefaults", handler!(write crate::account::serial_console_and_metadata::modify_instance_metadata_defaults, dto::ModifyInstanceMetadataDefaultsRequest, dto::ModifyInstanceMetadataDefaultsResult)),
     ("ModifyInstanceMetadataOptions", handler!(write crate::compute::attributes::modify_instance_metadata_options, dto::ModifyInstanceMetadataOptionsRequest, dto::ModifyInstanceMetadataOptionsResult)),
     ("ModifyIpam", handler!(write crate::ipam::ipams::modify_ipam, dto::ModifyIpamRequest, dto::ModifyIpamResult)),
@@ -302,6 +307,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 357] = [
     ("ModifyLaunchTemplate", handler!(write crate::compute::launch_templates::manage::modify_launch_template, dto::ModifyLaunchTemplateRequest, dto::ModifyLaunchTemplateResult)),
     ("ModifyManagedPrefixList", handler!(write crate::vpc::prefix_lists::modify_managed_prefix_list, dto::ModifyManagedPrefixListRequest, dto::ModifyManagedPrefixListResult)),
     ("ModifyNetworkInterfaceAttribute", handler!(write crate::vpc::interfaces::attributes::modify_network_interface_attribute, dto::ModifyNetworkInterfaceAttributeRequest, ())),
+    ("ModifyPrivateDnsNameOptions", handler!(write crate::compute::instances::settings::modify_private_dns_name_options, dto::ModifyPrivateDnsNameOptionsRequest, dto::ModifyPrivateDnsNameOptionsResult)),
     ("ModifySecurityGroupRules", handler!(write crate::vpc::security_groups::modify::modify_security_group_rules, dto::ModifySecurityGroupRulesRequest, dto::ModifySecurityGroupRulesResult)),
     ("ModifySnapshotAttribute", handler!(write crate::ebs::snapshots::modify_snapshot_attribute, dto::ModifySnapshotAttributeRequest, ())),
     ("ModifySnapshotTier", handler!(write crate::ebs::tiers::modify_snapshot_tier, dto::ModifySnapshotTierRequest, dto::ModifySnapshotTierResult)),
@@ -316,6 +322,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 357] = [
     ("ModifyVpcAttribute", handler!(write crate::vpc::vpcs::modify_vpc_attribute, dto::ModifyVpcAttributeRequest, ())),
     ("ModifyVpcEndpoint", handler!(write crate::vpc::endpoints::modify_vpc_endpoint, dto::ModifyVpcEndpointRequest, dto::ModifyVpcEndpointResult)),
     ("ModifyVpcPeeringConnectionOptions", handler!(write crate::vpc::peering::modify_vpc_peering_connection_options, dto::ModifyVpcPeeringConnectionOptionsRequest, dto::ModifyVpcPeeringConnectionOptionsResult)),
+    ("ModifyVpcTenancy", handler!(write crate::vpc::vpcs::modify_vpc_tenancy, dto::ModifyVpcTenancyRequest, dto::ModifyVpcTenancyResult)),
     ("ModifyVpnConnection", handler!(write crate::connectivity::vpn::modify::modify_vpn_connection, dto::ModifyVpnConnectionRequest, dto::ModifyVpnConnectionResult)),
     ("ModifyVpnConnectionOptions", handler!(write crate::connectivity::vpn::modify::modify_vpn_connection_options, dto::ModifyVpnConnectionOptionsRequest, dto::ModifyVpnConnectionOptionsResult)),
     ("ModifyVpnTunnelOptions", handler!(write crate::connectivity::vpn::modify::modify_vpn_tunnel_options, dto::ModifyVpnTunnelOptionsRequest, dto::ModifyVpnTunnelOptionsResult)),
@@ -340,6 +347,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 357] = [
     ("ResetAddressAttribute", handler!(write crate::vpc::addresses::reset_address_attribute, dto::ResetAddressAttributeRequest, dto::ResetAddressAttributeResult)),
     ("ResetEbsDefaultKmsKeyId", handler!(write crate::account::ebs::reset_ebs_default_kms_key_id, dto::ResetEbsDefaultKmsKeyIdRequest, dto::ResetEbsDefaultKmsKeyIdResult)),
     ("ResetImageAttribute", handler!(write_shared crate::images::attributes::reset_image_attribute, dto::ResetImageAttributeRequest, ())),
+    ("ResetInstanceAttribute", handler!(write crate::compute::instances::settings::reset_instance_attribute, dto::ResetInstanceAttributeRequest, ())),
     ("ResetNetworkInterfaceAttribute", handler!(write crate::vpc::interfaces::attributes::reset_network_interface_attribute, dto::ResetNetworkInterfaceAttributeRequest, ())),
     ("ResetSnapshotAttribute", handler!(write crate::ebs::snapshots::reset_snapshot_attribute, dto::ResetSnapshotAttributeRequest, ())),
     ("RestoreImageFromRecycleBin", handler!(write crate::images::recycle_bin::restore_image_from_recycle_bin, dto::RestoreImageFromRecycleBinRequest, dto::RestoreImageFromRecycleBinResult)),

@@ -20,6 +20,9 @@ pub struct AccountSettings {
     /// `unblocked`, `block-new-sharing` or `block-all-sharing` (unset: unblocked).
     pub snapshot_block_public_access: Option<String>,
     pub metadata_defaults: MetadataDefaults,
+    /// ModifyDefaultCreditSpecification's choice per burstable family (`t3` -> `standard`);
+    /// a family not here has AWS's default.
+    pub default_credits: std::collections::BTreeMap<String, String>,
 }
 
 /// ModifyInstanceMetadataDefaults' account-level values; `None` is "no preference".
@@ -51,4 +54,20 @@ pub fn check_snapshot_may_go_public(state: &Ec2State, snapshot_id: &str) -> Resu
         )));
     }
     Ok(())
+}
+
+/// A burstable family's default credit option: the account's choice, else AWS's
+/// (`standard` for T2, `unlimited` for the later families).
+pub fn current_default_credits(state: &Ec2State, family: &str) -> String {
+    let aws_default = if family == "t2" { "standard" } else { "unlimited" };
+    state.account.default_credits.get(family).cloned().unwrap_or_else(|| aws_default.to_string())
+}
+
+/// The credit option a new instance of `instance_type` gets when the request names none;
+/// `None` for types that are not burstable (`t1.micro` included: it has no credits).
+pub fn default_credits(state: &Ec2State, instance_type: &str) -> Option<String> {
+    let family = instance_type.split('.').next().unwrap_or_default();
+    crate::generated::enums::UNLIMITED_SUPPORTED_INSTANCE_FAMILY
+        .contains(&family)
+        .then(|| current_default_credits(state, family))
 }

@@ -9,8 +9,8 @@ use crate::generated::dto::{
     AssociateVpcCidrBlockRequest, AssociateVpcCidrBlockResult, BlockPublicAccessStates, CreateDefaultVpcRequest,
     CreateDefaultVpcResult, CreateVpcRequest, CreateVpcResult, DeleteVpcRequest, DescribeVpcAttributeRequest,
     DescribeVpcAttributeResult, DescribeVpcsRequest, DescribeVpcsResult, DisassociateVpcCidrBlockRequest,
-    DisassociateVpcCidrBlockResult, ModifyVpcAttributeRequest, Vpc, VpcCidrBlockAssociation, VpcCidrBlockState,
-    VpcIpv6CidrBlockAssociation,
+    DisassociateVpcCidrBlockResult, ModifyVpcAttributeRequest, ModifyVpcTenancyRequest, ModifyVpcTenancyResult, Vpc,
+    VpcCidrBlockAssociation, VpcCidrBlockState, VpcIpv6CidrBlockAssociation,
 };
 use crate::generated::errors;
 use crate::state::cidr::{Ipv4Cidr, Ipv6Cidr};
@@ -354,6 +354,20 @@ pub fn describe_vpc_attribute(
         other => return Err(invalid_value("attribute", other, "Unknown attribute.")),
     }
     Ok(out)
+}
+
+/// A VPC's instance tenancy goes from `dedicated` to `default` only (the model's enum has
+/// no other value); instances already running keep theirs, new ones default to the VPC's.
+pub fn modify_vpc_tenancy(
+    state: &mut Ec2State,
+    _ctx: &RequestContext,
+    input: ModifyVpcTenancyRequest,
+) -> Result<ModifyVpcTenancyResult, ApiError> {
+    get(state, &input.vpc_id)?;
+    crate::state::params::one_of("InstanceTenancy", &input.instance_tenancy, crate::generated::enums::VPC_TENANCY)?;
+    let rec = state.vpcs.get_mut(&input.vpc_id).expect("checked above");
+    rec.vpc.instance_tenancy = Some(input.instance_tenancy);
+    Ok(ModifyVpcTenancyResult { return_value: Some(true) })
 }
 
 pub fn modify_vpc_attribute(

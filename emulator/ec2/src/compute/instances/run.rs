@@ -12,12 +12,12 @@ use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CapacityReservationTargetResponse, CpuOptions, EnclaveOptions,
     GroupIdentifier, HibernationOptions, Image, Instance, InstanceMaintenanceOptions, InstanceMetadataOptionsResponse,
     InstanceNetworkInterfaceSpecification, InstanceNetworkPerformanceOptions, InstanceTypeInfo, Monitoring,
-    NetworkInterfaceAttachment, OperatorResponse, Placement, PrivateDnsNameOptionsResponse, Reservation,
-    RunInstancesRequest,
+    NetworkInterfaceAttachment, OperatorResponse, Placement, PrivateDnsNameOptionsOnLaunch,
+    PrivateDnsNameOptionsRequest, PrivateDnsNameOptionsResponse, Reservation, RunInstancesRequest,
 };
-use crate::generated::errors;
+use crate::generated::{enums, errors};
 use crate::state::lifecycle::InstanceStateName as Name;
-use crate::state::params::invalid_value;
+use crate::state::params::{invalid_value, one_of};
 use crate::state::shared::Shared;
 use crate::state::support::spec_tags;
 use crate::state::{Ec2State, InstanceRecord};
@@ -194,13 +194,32 @@ fn block_devices(image: &Image, input: &RunInstancesRequest) -> Result<Vec<(Stri
     Ok(out)
 }
 
-fn burstable_default(instance_type: &str) -> Option<String> {
-    let family = instance_type.split('.').next().unwrap_or("");
-    match family {
-        "t2" => Some("standard".into()),
-        f if f.starts_with('t') => Some("unlimited".into()),
-        _ => None,
-    }
+/// The hostname type and resource-name records: the request's, else the subnet's
+/// settings for launches, else `ip-name` with no resource-name records.
+fn dns_name_options(
+    wanted: Option<&PrivateDnsNameOptionsRequest>,
+    subnet: Option<&PrivateDnsNameOptionsOnLaunch>,
+) -> Result<PrivateDnsNameOptionsResponse, ApiError> {
+    let hostname_type = wanted
+        .and_then(|w| w.hostname_type.clone())
+        .or_else(|| subnet.and_then(|s| s.hostname_type.clone()))
+        .unwrap_or_else(|| "ip-name".into());
+    one_of("PrivateDnsNameOptions.HostnameType", &hostname_type, enums::HOSTNAME_TYPE)?;
+    Ok(PrivateDnsNameOptionsResponse {
+        hostname_type: Some(hostname_type),
+        enable_resource_name_dns_a_record: Some(
+            wanted
+                .and_then(|w| w.enable_resource_name_dns_a_record)
+                .or_else(|| subnet.and_then(|s| s.enable_resource_name_dns_a_record))
+                .unwrap_or(false),
+        ),
+        enable_resource_name_dns_aaaa_record: Some(
+            wanted
+                .and_then(|w| w.enable_resource_name_dns_aaaa_record)
+                .or_else(|| subnet.and_then(|s| s.enable_resource_name_dns_aaaa_record))
+                .unwrap_or(false),
+        ),
+    })
 }
 
 pub fn run_instances(
@@ -258,10 +277,7 @@ pub fn run_instances(
     let subnet_id = choose_subnet(state, ctx, &input, &instance_type)?;
     let subnet = state.subnets[&subnet_id].subnet.clone();
     let zone = subnet.availability_zone.clone().unwrap_or_default();
-    let offered = catalogue::zones_offering(&ctx.region, &instance_type);
-    if !offered.contains(&zone) {
-        return Err(errors::unsupported(&instance_type, &zone, offered.join(", ")));
-    }
+    catalogue::check_offered(&ctx.region, &instance_type, &zone)?;
     let spot_ask = spot::requests::market_ask(ctx.now, input.instance_market_options.as_ref())?;
     if let Some(ask) = &spot_ask {
         spot::requests::check_price(ask, &instance_type, &zone, image.platform.as_deref(), ctx.now)?;
@@ -311,6 +327,16 @@ pub fn run_instances(
     let reserved = capacity_reservations::place(state, ctx.now, capacity, &instance_type, &zone, platform, count)?;
     let targeted = capacity.and_then(|c| c.capacity_reservation_target.clone()).is_some();
     let host_id = hosts::capacity::place(state, input.placement.as_ref(), &zone, &instance_type, count, ctx.now)?;
+
+    // New instances take the VPC's tenancy (`dedicated` wins) and the subnet's hostname
+    // settings unless the request names its own.
+    let vpc_tenancy =
+        state.vpcs.get(&vpc_id).and_then(|v| v.vpc.instance_tenancy.clone()).unwrap_or_else(|| "default".into());
+    let dns_options =
+        dns_name_options(input.private_dns_name_options.as_ref(), subnet.private_dns_name_options_on_launch.as_ref())?;
+    let auto_recovery =
+        input.maintenance_options.as_ref().and_then(|m| m.auto_recovery.clone()).unwrap_or_else(|| "default".into());
+    one_of("MaintenanceOptions.AutoRecovery", &auto_recovery, enums::INSTANCE_AUTO_RECOVERY_STATE)?;
 
     let reservation_id = ids::resource_id("r");
     let zone_id = subnet.availability_zone_id.clone().unwrap_or_default();
@@ -422,13 +448,9 @@ pub fn run_instances(
             platform_details: image.platform_details.clone(),
             usage_operation: image.usage_operation.clone(),
             usage_operation_update_time: Some(Timestamp(ctx.now)),
-            private_dns_name_options: Some(PrivateDnsNameOptionsResponse {
-                hostname_type: Some("ip-name".into()),
-                enable_resource_name_dns_a_record: Some(false),
-                enable_resource_name_dns_aaaa_record: Some(false),
-            }),
+            private_dns_name_options: Some(dns_options.clone()),
             maintenance_options: Some(InstanceMaintenanceOptions {
-                auto_recovery: Some("default".into()),
+                auto_recovery: Some(auto_recovery.clone()),
                 reboot_migration: Some("default".into()),
             }),
             current_instance_boot_mode: Some(
@@ -455,6 +477,9 @@ pub fn run_instances(
                 partition_number: partition,
                 tenancy: Some(if host_id.is_some() {
                     "host".into()
+                } else if vpc_tenancy == "dedicated" {
+                    // AWS: an instance in a dedicated VPC is a Dedicated Instance, whatever it asked.
+                    vpc_tenancy.clone()
                 } else {
                     input.placement.as_ref().and_then(|p| p.tenancy.clone()).unwrap_or_else(|| "default".into())
                 }),
@@ -489,7 +514,7 @@ pub fn run_instances(
                 .credit_specification
                 .as_ref()
                 .map(|c| c.cpu_credits.clone())
-                .or_else(|| burstable_default(&instance_type)),
+                .or_else(|| crate::state::account::default_credits(state, &instance_type)),
             primary_interface: eni,
             auto_public_ip,
             reboots: 0,
