@@ -102,7 +102,8 @@ pub fn describe_instance_attribute(
     Ok(out)
 }
 
-fn require_stopped(state: &Ec2State, ctx: &RequestContext, id: &str) -> Result<(), ApiError> {
+/// `IncorrectInstanceState` unless the (existing) instance `id` is stopped.
+pub(crate) fn require_stopped(state: &Ec2State, ctx: &RequestContext, id: &str) -> Result<(), ApiError> {
     let rec = &state.instances[id];
     if shown_state(state, rec, ctx.now).0 != InstanceStateName::Stopped {
         return Err(errors::incorrect_instance_state(format!("The instance '{id}' is not in the 'stopped' state.")));

@@ -6,6 +6,7 @@
 use nimbus_core::{ApiError, RequestContext};
 
 use crate::catalogue;
+use crate::compute::attributes::require_stopped;
 use crate::compute::capacity_reservations;
 use crate::generated::dto::{
     CapacityReservationSpecificationResponse, CapacityReservationTargetResponse,
@@ -22,11 +23,7 @@ use crate::state::Ec2State;
 /// The instance, which must exist and be stopped (`IncorrectInstanceState` otherwise).
 fn stopped(state: &Ec2State, ctx: &RequestContext, id: &str) -> Result<(), ApiError> {
     crate::state::lookup::instance(state, id)?;
-    let rec = &state.instances[id];
-    if shown_state(state, rec, ctx.now).0 != InstanceStateName::Stopped {
-        return Err(errors::incorrect_instance_state(format!("The instance '{id}' is not in the 'stopped' state.")));
-    }
-    Ok(())
+    require_stopped(state, ctx, id)
 }
 
 /// The instance, which must exist and not be terminated.
