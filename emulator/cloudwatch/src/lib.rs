@@ -148,7 +148,12 @@ impl CloudWatch {
     /// Whether evaluations are due in the caller's partition (which any request runs).
     fn evaluations_due(&self, ctx: &RequestContext) -> bool {
         let now_ms = ctx.now.timestamp_millis();
-        self.state.read(ctx.account(), &ctx.region, |s| s.alarms.alarms.values().any(|a| a.next_eval_ms <= now_ms))
+        self.state.read(ctx.account(), &ctx.region, |s| {
+            s.alarms
+                .alarms
+                .values()
+                .any(|a| a.next_eval_ms <= now_ms || a.muted.as_ref().is_some_and(|m| m.until_ms <= now_ms))
+        })
     }
 
     /// Runs the alarm evaluations due up to `now` (only where alarms exist: a partition
@@ -273,6 +278,9 @@ impl CloudWatch {
                 self.dashboards.read(ctx.account(), GLOBAL, |d| d.dashboards.get(&r.name).is_some_and(|x| x.arn == arn))
             }
             "metric-stream" => self.read(ctx, |s| s.records.streams.get(&r.name).is_some_and(|x| x.arn == arn)),
+            "alarm-mute-rule" => {
+                self.read(ctx, |s| s.alarms.mute_rules.rules.get(&r.name).is_some_and(|x| x.arn == arn))
+            }
             "metric-query-definition" => {
                 self.read(ctx, |s| s.query_definitions.by_id.get(&r.name).is_some_and(|x| x.arn == arn))
             }

@@ -1,4 +1,4 @@
-//! Tags on alarms, dashboards, metric streams, Contributor Insights rules and metric data
+//! Tags on alarms, alarm mute rules, dashboards, metric streams, Contributor Insights rules and metric data
 //! query definitions, by ARN.
 
 use std::collections::BTreeMap;
@@ -74,6 +74,8 @@ pub fn parse_arn(arn: &str) -> Result<ResourceRef, ApiError> {
         ("metric-query-definition", name)
     } else if let Some(name) = resource.strip_prefix("insight-rule/") {
         ("insight-rule", name)
+    } else if let Some(name) = resource.strip_prefix("alarm-mute-rule:") {
+        ("alarm-mute-rule", name)
     } else {
         return Err(invalid());
     };
@@ -89,6 +91,7 @@ pub fn not_found(arn: &str, r: &ResourceRef) -> ApiError {
         "dashboard" => "Dashboard",
         "metric-stream" => "MetricStream",
         "metric-query-definition" => "MetricDataQueryDefinition",
+        "alarm-mute-rule" => "AlarmMuteRule",
         _ => "InsightRule",
     };
     ApiError::new("ResourceNotFoundException", format!("{kind} {} does not exist.", r.name), 404)

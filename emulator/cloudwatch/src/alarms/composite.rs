@@ -87,6 +87,7 @@ pub fn put_composite_alarm(
             configuration_updated_ms: now_ms,
             next_eval_ms: i64::MAX,
             actions_suppressed: None,
+            muted: None,
         },
     };
     record_configuration(

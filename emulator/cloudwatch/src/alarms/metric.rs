@@ -262,6 +262,7 @@ pub fn put_metric_alarm(
             configuration_updated_ms: now_ms,
             next_eval_ms,
             actions_suppressed: None,
+            muted: None,
         },
     };
     record_configuration(

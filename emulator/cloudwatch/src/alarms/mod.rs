@@ -6,7 +6,8 @@
 //! - `describe`: DescribeAlarms and DescribeAlarmsForMetric;
 //! - `actions`: EnableAlarmActions, DisableAlarmActions and SetAlarmState;
 //! - `delete`: DeleteAlarms;
-//! - `history`: the alarm history and DescribeAlarmHistory.
+//! - `history`: the alarm history and DescribeAlarmHistory;
+//! - `mute`: alarm mute rules, which hold back alarms' actions on a schedule.
 
 pub mod actions;
 pub mod composite;
@@ -14,6 +15,7 @@ pub mod delete;
 pub mod describe;
 pub mod history;
 pub mod metric;
+pub mod mute;
 pub mod rule;
 #[cfg(test)]
 mod tests;
@@ -87,6 +89,9 @@ pub struct Alarm {
     pub next_eval_ms: i64,
     /// Composite alarms: why actions were suppressed, when they were.
     pub actions_suppressed: Option<(String, String)>,
+    /// The actions an alarm mute rule is holding back, if one is.
+    #[serde(default)]
+    pub muted: Option<mute::HeldActions>,
 }
 
 impl Alarm {
@@ -138,6 +143,8 @@ pub struct HistoryItem {
 pub struct AlarmStore {
     pub alarms: BTreeMap<String, Alarm>,
     pub history: Vec<HistoryItem>,
+    #[serde(default)]
+    pub mute_rules: mute::MuteRules,
 }
 
 impl AlarmStore {

@@ -36,7 +36,7 @@ mod tests;
 mod transition;
 
 pub use format::json_time;
-pub use transition::{evaluate_composite, record_ec2_outcome, transition};
+pub use transition::{evaluate_composite, record_ec2_outcome, run_actions, transition};
 
 use std::collections::BTreeSet;
 
@@ -90,6 +90,7 @@ pub fn catch_up(state: &mut CwState, now_ms: i64, effects: &mut Effects) {
         .map(|a| (a.next_eval_ms, a.name.clone()))
         .collect();
     while let Some((t, name)) = queue.pop_first() {
+        alarms::mute::release_held(state, t, false, effects);
         let Some(alarm) = state.alarms.alarms.get(&name) else { continue };
         let Kind::Metric(config) = &alarm.kind else { continue };
         let period = alarms::alarm_period(&config.input);
@@ -120,4 +121,5 @@ pub fn catch_up(state: &mut CwState, now_ms: i64, effects: &mut Effects) {
             queue.insert((next, name));
         }
     }
+    alarms::mute::release_held(state, now_ms, false, effects);
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
+use crate::alarms::mute::HeldActions;
 use crate::alarms::{Alarm, HistoryItem, Kind, ALARM, OK};
 use crate::CwState;
 
@@ -77,8 +78,29 @@ fn transition_depth(
     }
 }
 
-fn run_actions(state: &mut CwState, alarm: &Alarm, old_state: &str, at_ms: i64, effects: &mut Effects) {
+/// Runs the actions of `alarm`'s change from `old_state`, unless an active mute rule
+/// holds them back (then they wait for the mute to end, see `alarms::mute`).
+pub fn run_actions(
+    state: &mut CwState,
+    alarm: &Alarm,
+    old_state: crate::snapshot::Known,
+    at_ms: i64,
+    effects: &mut Effects,
+) {
     if !alarm.actions_enabled {
+        return;
+    }
+    let held = state.alarms.mute_rules.muted_until(&alarm.name, at_ms).map(|until_ms| HeldActions {
+        state: alarm.state,
+        from: old_state,
+        at_ms,
+        until_ms,
+    });
+    if let Some(a) = state.alarms.alarms.get_mut(&alarm.name) {
+        // A newer change replaces what an earlier one held back.
+        a.muted = held.clone();
+    }
+    if held.is_some() {
         return;
     }
     if let Kind::Composite(c) = &alarm.kind {

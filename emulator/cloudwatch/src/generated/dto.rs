@@ -34,6 +34,20 @@ pub struct AlarmHistoryItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlarmMuteRuleSummary {
+    #[serde(rename = "AlarmMuteRuleArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_mute_rule_arn: Option<String>,
+    #[serde(rename = "ExpireDate", skip_serializing_if = "Option::is_none")]
+    pub expire_date: Option<Timestamp>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "MuteType", skip_serializing_if = "Option::is_none")]
+    pub mute_type: Option<String>,
+    #[serde(rename = "LastUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub last_updated_timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlarmPromQLCriteria {
     #[serde(rename = "Query")]
     pub query: String,
@@ -197,6 +211,12 @@ pub struct Datapoint {
     pub unit: Option<String>,
     #[serde(rename = "ExtendedStatistics", skip_serializing_if = "Option::is_none")]
     pub extended_statistics: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteAlarmMuteRuleInput {
+    #[serde(rename = "AlarmMuteRuleName")]
+    pub alarm_mute_rule_name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -516,6 +536,36 @@ pub struct EvaluationWindow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetAlarmMuteRuleInput {
+    #[serde(rename = "AlarmMuteRuleName")]
+    pub alarm_mute_rule_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetAlarmMuteRuleOutput {
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "AlarmMuteRuleArn", skip_serializing_if = "Option::is_none")]
+    pub alarm_mute_rule_arn: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Rule", skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    #[serde(rename = "MuteTargets", skip_serializing_if = "Option::is_none")]
+    pub mute_targets: Option<MuteTargets>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "ExpireDate", skip_serializing_if = "Option::is_none")]
+    pub expire_date: Option<Timestamp>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "LastUpdatedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub last_updated_timestamp: Option<Timestamp>,
+    #[serde(rename = "MuteType", skip_serializing_if = "Option::is_none")]
+    pub mute_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetDashboardInput {
     #[serde(rename = "DashboardName")]
     pub dashboard_name: String,
@@ -727,6 +777,26 @@ pub struct InsightRule {
 pub struct LabelOptions {
     #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListAlarmMuteRulesInput {
+    #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(rename = "Statuses", skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<String>>,
+    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
+    pub max_records: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListAlarmMuteRulesOutput {
+    #[serde(rename = "AlarmMuteRuleSummaries", skip_serializing_if = "Option::is_none")]
+    pub alarm_mute_rule_summaries: Option<Vec<AlarmMuteRuleSummary>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1108,6 +1178,12 @@ pub struct MetricStreamStatisticsMetric {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MuteTargets {
+    #[serde(rename = "AlarmNames")]
+    pub alarm_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OTelEnrichmentMetricSelector {
     #[serde(rename = "Namespace")]
     pub namespace: String,
@@ -1125,6 +1201,24 @@ pub struct PartialFailure {
     pub failure_code: Option<String>,
     #[serde(rename = "FailureDescription", skip_serializing_if = "Option::is_none")]
     pub failure_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutAlarmMuteRuleInput {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Rule")]
+    pub rule: Rule,
+    #[serde(rename = "MuteTargets", skip_serializing_if = "Option::is_none")]
+    pub mute_targets: Option<MuteTargets>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Timestamp>,
+    #[serde(rename = "ExpireDate", skip_serializing_if = "Option::is_none")]
+    pub expire_date: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1369,6 +1463,22 @@ pub struct ResourceMetricsConfiguration {
     pub updated_at: Timestamp,
     #[serde(rename = "MetricSelections", skip_serializing_if = "Option::is_none")]
     pub metric_selections: Option<Vec<ResourceMetricSelection>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    #[serde(rename = "Schedule")]
+    pub schedule: Schedule,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    #[serde(rename = "Expression")]
+    pub expression: String,
+    #[serde(rename = "Duration")]
+    pub duration: String,
+    #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,9 +5,10 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 50] = [
+pub(crate) static REGISTRY: [(&str, Handler); 54] = [
     ("AssociateDatasetKmsKey", handler!(write crate::datasets::associate_dataset_kms_key, dto::AssociateDatasetKmsKeyInput, dto::AssociateDatasetKmsKeyOutput)),
     ("CreateResourceMetricsConfiguration", handler!(write crate::resource_metrics::create_resource_metrics_configuration, dto::CreateResourceMetricsConfigurationInput, dto::CreateResourceMetricsConfigurationOutput)),
+    ("DeleteAlarmMuteRule", handler!(write_effects crate::alarms::mute::delete_alarm_mute_rule, dto::DeleteAlarmMuteRuleInput, ())),
     ("DeleteAlarms", handler!(write crate::alarms::delete::delete_alarms, dto::DeleteAlarmsInput, ())),
     ("DeleteAnomalyDetector", handler!(write crate::anomaly::delete_anomaly_detector, dto::DeleteAnomalyDetectorInput, dto::DeleteAnomalyDetectorOutput)),
     ("DeleteDashboards", handler!(dashboards_write crate::dashboards::delete_dashboards, dto::DeleteDashboardsInput, dto::DeleteDashboardsOutput)),
@@ -25,6 +26,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 50] = [
     ("DisassociateDatasetKmsKey", handler!(write crate::datasets::disassociate_dataset_kms_key, dto::DisassociateDatasetKmsKeyInput, dto::DisassociateDatasetKmsKeyOutput)),
     ("EnableAlarmActions", handler!(write crate::alarms::actions::enable_alarm_actions, dto::EnableAlarmActionsInput, ())),
     ("EnableInsightRules", handler!(write crate::records::enable_insight_rules, dto::EnableInsightRulesInput, dto::EnableInsightRulesOutput)),
+    ("GetAlarmMuteRule", handler!(read crate::alarms::mute::get_alarm_mute_rule, dto::GetAlarmMuteRuleInput, dto::GetAlarmMuteRuleOutput)),
     ("GetDashboard", handler!(dashboards_read crate::dashboards::get_dashboard, dto::GetDashboardInput, dto::GetDashboardOutput)),
     ("GetDataset", handler!(read crate::datasets::get_dataset, dto::GetDatasetInput, dto::GetDatasetOutput)),
     ("GetMetricData", handler!(read crate::metric_data::get_metric_data, dto::GetMetricDataInput, dto::GetMetricDataOutput)),
@@ -34,11 +36,13 @@ pub(crate) static REGISTRY: [(&str, Handler); 50] = [
     ("GetMetricWidgetImage", handler!(read crate::widget::get_metric_widget_image, dto::GetMetricWidgetImageInput, dto::GetMetricWidgetImageOutput)),
     ("GetOTelEnrichment", handler!(read crate::enrichment::get_otel_enrichment, dto::GetOTelEnrichmentInput, dto::GetOTelEnrichmentOutput)),
     ("GetResourceMetricsConfiguration", handler!(read crate::resource_metrics::get_resource_metrics_configuration, dto::GetResourceMetricsConfigurationInput, dto::GetResourceMetricsConfigurationOutput)),
+    ("ListAlarmMuteRules", handler!(read crate::alarms::mute::list_alarm_mute_rules, dto::ListAlarmMuteRulesInput, dto::ListAlarmMuteRulesOutput)),
     ("ListDashboards", handler!(dashboards_read crate::dashboards::list_dashboards, dto::ListDashboardsInput, dto::ListDashboardsOutput)),
     ("ListMetricDataQueryDefinitions", handler!(read crate::query_definitions::list_metric_data_query_definitions, dto::ListMetricDataQueryDefinitionsInput, dto::ListMetricDataQueryDefinitionsOutput)),
     ("ListMetricStreams", handler!(read crate::records::list_metric_streams, dto::ListMetricStreamsInput, dto::ListMetricStreamsOutput)),
     ("ListMetrics", handler!(read crate::metrics::list_metrics, dto::ListMetricsInput, dto::ListMetricsOutput)),
     ("ListTagsForResource", handler!(service_read crate::tags::list_tags_for_resource, dto::ListTagsForResourceInput, dto::ListTagsForResourceOutput)),
+    ("PutAlarmMuteRule", handler!(write_effects crate::alarms::mute::put_alarm_mute_rule, dto::PutAlarmMuteRuleInput, ())),
     ("PutAnomalyDetector", handler!(write crate::anomaly::put_anomaly_detector, dto::PutAnomalyDetectorInput, dto::PutAnomalyDetectorOutput)),
     ("PutCompositeAlarm", handler!(write_effects crate::alarms::composite::put_composite_alarm, dto::PutCompositeAlarmInput, ())),
     ("PutDashboard", handler!(dashboards_write crate::dashboards::put_dashboard, dto::PutDashboardInput, dto::PutDashboardOutput)),
