@@ -1,8 +1,12 @@
 //! STS: who am I, and temporary credentials that nimbus then verifies.
 
+mod authorization;
 mod generated;
 mod identity;
 mod registry;
+mod root;
+mod saml;
+mod scoped;
 mod sessions;
 mod web_identity;
 
@@ -14,6 +18,7 @@ use nimbus_core::service::Output;
 use nimbus_core::{ApiError, RequestContext, Service};
 use serde_json::Value;
 
+pub use authorization::encode as encode_authorization_message;
 pub use generated::dto::Credentials;
 pub use generated::model::MODEL;
 pub use sessions::instance_role_credentials;

@@ -16,7 +16,7 @@ use crate::generated::dto::{
 /// user; the range is enforced by the model.
 const SESSION_DEFAULT_SECS: i64 = 43_200;
 /// AssumeRole's default lifetime (1 hour).
-const ROLE_DEFAULT_SECS: i64 = 3_600;
+pub(crate) const ROLE_DEFAULT_SECS: i64 = 3_600;
 /// The longest (and the default) session an account's root user gets from
 /// GetSessionToken or GetFederationToken: a longer request is cut to one hour.
 const ROOT_MAX_SECS: i64 = 3_600;
@@ -45,20 +45,30 @@ fn refuse_session_credentials(ctx: &RequestContext, operation: &str) -> Result<(
 }
 
 /// The identity temporary credentials act as (an assumed role, a federated user).
-fn acting_as(account: &str, arn: &str, user_id: &str) -> Caller {
+pub(crate) fn acting_as(account: &str, arn: &str, user_id: &str) -> Caller {
     Caller { account: account.into(), arn: arn.into(), user_id: user_id.into(), ..Caller::default() }
 }
 
-fn issue(store: &CredentialStore, ctx: &RequestContext, caller: Caller, secs: i64) -> Credentials {
+pub(crate) fn issue(store: &CredentialStore, ctx: &RequestContext, caller: Caller, secs: i64) -> Credentials {
     issue_at(store, ctx.now, caller, secs)
 }
 
 fn issue_at(store: &CredentialStore, now: chrono::DateTime<chrono::Utc>, caller: Caller, secs: i64) -> Credentials {
+    issue_token(store, caller, now + Duration::seconds(secs), "")
+}
+
+/// Records credentials acting as `caller` until `expiration`; `suffix` ends the session
+/// token (what the token itself carries, as AWS's tokens carry their session's data).
+pub(crate) fn issue_token(
+    store: &CredentialStore,
+    caller: Caller,
+    expiration: chrono::DateTime<chrono::Utc>,
+    suffix: &str,
+) -> Credentials {
     let access_key = ids::key_id("ASIA", 16);
     let secret_key = ids::secret_key();
     // AWS session tokens are long opaque base64 strings; this one is random.
-    let session_token = format!("IQoJb3JpZ2luX2VjE{}", ids::secret_key().repeat(8).replace('/', "+"));
-    let expiration = now + Duration::seconds(secs);
+    let session_token = format!("IQoJb3JpZ2luX2VjE{}{suffix}", ids::secret_key().repeat(8).replace('/', "+"));
     store.add_temporary(TemporaryCredential {
         access_key: access_key.clone(),
         secret_key: secret_key.clone(),
@@ -109,7 +119,7 @@ pub fn get_federation_token(
 }
 
 /// A session or federated-user name: 2 to `max` characters of `[\w+=,.@-]`.
-fn check_name(name: &str, member: &str, max: usize) -> Result<(), ApiError> {
+pub(crate) fn check_name(name: &str, member: &str, max: usize) -> Result<(), ApiError> {
     if name.len() < 2 || name.len() > max || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
         return Err(ApiError::client(
             "ValidationError",
@@ -127,7 +137,7 @@ pub(crate) fn packed_policy_size(policy: Option<&str>) -> Option<i32> {
 }
 
 /// `arn:aws:iam::123456789012:role/path/Name` -> (account, role name).
-fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path = resource.strip_prefix("role/")?;
@@ -169,6 +179,17 @@ pub(crate) fn assume(
     session: &str,
     duration_seconds: Option<i32>,
 ) -> Result<(Credentials, AssumedRoleUser), ApiError> {
+    assume_for(store, ctx, role_arn, session, duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from))
+}
+
+/// [`assume`] for a session of `secs` seconds.
+pub(crate) fn assume_for(
+    store: &CredentialStore,
+    ctx: &RequestContext,
+    role_arn: &str,
+    session: &str,
+    secs: i64,
+) -> Result<(Credentials, AssumedRoleUser), ApiError> {
     let Some((account, role_name)) = parse_role_arn(role_arn) else {
         return Err(ApiError::client("ValidationError", format!("{role_arn} is invalid")));
     };
@@ -177,7 +198,6 @@ pub(crate) fn assume(
     let arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
     let assumed_role_id = format!("{role_id}:{session}");
     let caller = acting_as(account, &arn, &assumed_role_id);
-    let secs = duration_seconds.map_or(ROLE_DEFAULT_SECS, i64::from);
     let credentials = issue(store, ctx, caller, secs);
     Ok((credentials, AssumedRoleUser { assumed_role_id, arn }))
 }

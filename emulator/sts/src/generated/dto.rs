@@ -54,6 +54,52 @@ pub struct AssumeRoleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssumeRoleWithSAMLRequest {
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+    #[serde(rename = "PrincipalArn")]
+    pub principal_arn: String,
+    #[serde(rename = "SAMLAssertion")]
+    pub saml_assertion: String,
+    #[serde(rename = "PolicyArns", skip_serializing_if = "Option::is_none")]
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssumeRoleWithSAMLResponse {
+    #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
+    pub assumed_role_user: Option<AssumedRoleUser>,
+    #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+    pub packed_policy_size: Option<i32>,
+    #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(rename = "SubjectType", skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "Audience", skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(rename = "NameQualifier", skip_serializing_if = "Option::is_none")]
+    pub name_qualifier: Option<String>,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+    #[serde(rename = "TrustedIdentityPropagationContext", skip_serializing_if = "Option::is_none")]
+    pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssumeRoleWithWebIdentityRequest {
     #[serde(rename = "RoleArn")]
     pub role_arn: String,
@@ -98,6 +144,30 @@ pub struct AssumeRoleWithWebIdentityResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssumeRootRequest {
+    #[serde(rename = "TargetPrincipal")]
+    pub target_principal: String,
+    #[serde(rename = "TaskPolicyArn")]
+    pub task_policy_arn: PolicyDescriptorType,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssumeRootResponse {
+    #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssumedRoleUser {
     #[serde(rename = "AssumedRoleId")]
     pub assumed_role_id: String,
@@ -115,6 +185,18 @@ pub struct Credentials {
     pub session_token: String,
     #[serde(rename = "Expiration")]
     pub expiration: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecodeAuthorizationMessageRequest {
+    #[serde(rename = "EncodedMessage")]
+    pub encoded_message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecodeAuthorizationMessageResponse {
+    #[serde(rename = "DecodedMessage", skip_serializing_if = "Option::is_none")]
+    pub decoded_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -182,6 +264,34 @@ pub struct GetFederationTokenResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetScopedCredentialsRequest {
+    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "MinimumSessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+    #[serde(rename = "ScopedSessionDescription", skip_serializing_if = "Option::is_none")]
+    pub scoped_session_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetScopedCredentialsResponse {
+    #[serde(rename = "Credentials", skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "SessionInfo", skip_serializing_if = "Option::is_none")]
+    pub session_info: Option<ScopedSession>,
+    #[serde(rename = "SessionTokenUtilization", skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+    #[serde(rename = "ScopedPoliciesCount", skip_serializing_if = "Option::is_none")]
+    pub scoped_policies_count: Option<i32>,
+    #[serde(rename = "SourceIdentity", skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSessionTokenRequest {
     #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i32>,
@@ -227,6 +337,14 @@ pub struct ProvidedContext {
     pub provider_arn: Option<String>,
     #[serde(rename = "ContextAssertion", skip_serializing_if = "Option::is_none")]
     pub context_assertion: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopedSession {
+    #[serde(rename = "ScopedSessionId")]
+    pub scoped_session_id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,11 +5,15 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 6] = [
+pub(crate) static REGISTRY: [(&str, Handler); 10] = [
     ("AssumeRole", handler!(write crate::sessions::assume_role, dto::AssumeRoleRequest, dto::AssumeRoleResponse)),
+    ("AssumeRoleWithSAML", handler!(write crate::saml::assume_role_with_saml, dto::AssumeRoleWithSAMLRequest, dto::AssumeRoleWithSAMLResponse)),
     ("AssumeRoleWithWebIdentity", handler!(write crate::web_identity::assume_role_with_web_identity, dto::AssumeRoleWithWebIdentityRequest, dto::AssumeRoleWithWebIdentityResponse)),
+    ("AssumeRoot", handler!(write crate::root::assume_root, dto::AssumeRootRequest, dto::AssumeRootResponse)),
+    ("DecodeAuthorizationMessage", handler!(read crate::authorization::decode_authorization_message, dto::DecodeAuthorizationMessageRequest, dto::DecodeAuthorizationMessageResponse)),
     ("GetAccessKeyInfo", handler!(read crate::identity::get_access_key_info, dto::GetAccessKeyInfoRequest, dto::GetAccessKeyInfoResponse)),
     ("GetCallerIdentity", handler!(read crate::identity::get_caller_identity, dto::GetCallerIdentityRequest, dto::GetCallerIdentityResponse)),
     ("GetFederationToken", handler!(write crate::sessions::get_federation_token, dto::GetFederationTokenRequest, dto::GetFederationTokenResponse)),
+    ("GetScopedCredentials", handler!(write crate::scoped::get_scoped_credentials, dto::GetScopedCredentialsRequest, dto::GetScopedCredentialsResponse)),
     ("GetSessionToken", handler!(write crate::sessions::get_session_token, dto::GetSessionTokenRequest, dto::GetSessionTokenResponse)),
 ];
