@@ -9,6 +9,7 @@ mod datasets;
 mod enrichment;
 mod evaluation;
 mod generated;
+mod insight_report;
 mod math;
 mod metric_data;
 mod metrics;

@@ -3,6 +3,7 @@
 //!
 //! - `metric`: PutMetricAlarm and the checks of its request;
 //! - `composite`: PutCompositeAlarm; `rule`: the composite alarm rule language;
+//! - `contributors`: DescribeAlarmContributors;
 //! - `describe`: DescribeAlarms and DescribeAlarmsForMetric;
 //! - `actions`: EnableAlarmActions, DisableAlarmActions and SetAlarmState;
 //! - `delete`: DeleteAlarms;
@@ -11,6 +12,7 @@
 
 pub mod actions;
 pub mod composite;
+pub mod contributors;
 pub mod delete;
 pub mod describe;
 pub mod history;

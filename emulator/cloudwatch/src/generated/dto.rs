@@ -14,6 +14,18 @@ pub struct ActionConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlarmContributor {
+    #[serde(rename = "ContributorId")]
+    pub contributor_id: String,
+    #[serde(rename = "ContributorAttributes")]
+    pub contributor_attributes: BTreeMap<String, String>,
+    #[serde(rename = "StateReason")]
+    pub state_reason: String,
+    #[serde(rename = "StateTransitionedTimestamp", skip_serializing_if = "Option::is_none")]
+    pub state_transitioned_timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlarmHistoryItem {
     #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
@@ -297,6 +309,22 @@ pub struct DeleteResourceMetricsConfigurationInput {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteResourceMetricsConfigurationOutput {
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAlarmContributorsInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAlarmContributorsOutput {
+    #[serde(rename = "AlarmContributors")]
+    pub alarm_contributors: Vec<AlarmContributor>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -598,6 +626,40 @@ pub struct GetDatasetOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetInsightRuleReportInput {
+    #[serde(rename = "RuleName")]
+    pub rule_name: String,
+    #[serde(rename = "StartTime")]
+    pub start_time: Timestamp,
+    #[serde(rename = "EndTime")]
+    pub end_time: Timestamp,
+    #[serde(rename = "Period")]
+    pub period: i32,
+    #[serde(rename = "MaxContributorCount", skip_serializing_if = "Option::is_none")]
+    pub max_contributor_count: Option<i32>,
+    #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
+    #[serde(rename = "OrderBy", skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetInsightRuleReportOutput {
+    #[serde(rename = "KeyLabels", skip_serializing_if = "Option::is_none")]
+    pub key_labels: Option<Vec<String>>,
+    #[serde(rename = "AggregationStatistic", skip_serializing_if = "Option::is_none")]
+    pub aggregation_statistic: Option<String>,
+    #[serde(rename = "AggregateValue", skip_serializing_if = "Option::is_none")]
+    pub aggregate_value: Option<f64>,
+    #[serde(rename = "ApproximateUniqueCount", skip_serializing_if = "Option::is_none")]
+    pub approximate_unique_count: Option<i64>,
+    #[serde(rename = "Contributors", skip_serializing_if = "Option::is_none")]
+    pub contributors: Option<Vec<InsightRuleContributor>>,
+    #[serde(rename = "MetricDatapoints", skip_serializing_if = "Option::is_none")]
+    pub metric_datapoints: Option<Vec<InsightRuleMetricDatapoint>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMetricDataInput {
     #[serde(rename = "MetricDataQueries")]
     pub metric_data_queries: Vec<MetricDataQuery>,
@@ -771,6 +833,44 @@ pub struct InsightRule {
     pub managed_rule: Option<bool>,
     #[serde(rename = "ApplyOnTransformedLogs", skip_serializing_if = "Option::is_none")]
     pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsightRuleContributor {
+    #[serde(rename = "Keys")]
+    pub keys: Vec<String>,
+    #[serde(rename = "ApproximateAggregateValue")]
+    pub approximate_aggregate_value: f64,
+    #[serde(rename = "Datapoints")]
+    pub datapoints: Vec<InsightRuleContributorDatapoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsightRuleContributorDatapoint {
+    #[serde(rename = "Timestamp")]
+    pub timestamp: Timestamp,
+    #[serde(rename = "ApproximateValue")]
+    pub approximate_value: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsightRuleMetricDatapoint {
+    #[serde(rename = "Timestamp")]
+    pub timestamp: Timestamp,
+    #[serde(rename = "UniqueContributors", skip_serializing_if = "Option::is_none")]
+    pub unique_contributors: Option<f64>,
+    #[serde(rename = "MaxContributorValue", skip_serializing_if = "Option::is_none")]
+    pub max_contributor_value: Option<f64>,
+    #[serde(rename = "SampleCount", skip_serializing_if = "Option::is_none")]
+    pub sample_count: Option<f64>,
+    #[serde(rename = "Average", skip_serializing_if = "Option::is_none")]
+    pub average: Option<f64>,
+    #[serde(rename = "Sum", skip_serializing_if = "Option::is_none")]
+    pub sum: Option<f64>,
+    #[serde(rename = "Minimum", skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(rename = "Maximum", skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 54] = [
+pub(crate) static REGISTRY: [(&str, Handler); 56] = [
     ("AssociateDatasetKmsKey", handler!(write crate::datasets::associate_dataset_kms_key, dto::AssociateDatasetKmsKeyInput, dto::AssociateDatasetKmsKeyOutput)),
     ("CreateResourceMetricsConfiguration", handler!(write crate::resource_metrics::create_resource_metrics_configuration, dto::CreateResourceMetricsConfigurationInput, dto::CreateResourceMetricsConfigurationOutput)),
     ("DeleteAlarmMuteRule", handler!(write_effects crate::alarms::mute::delete_alarm_mute_rule, dto::DeleteAlarmMuteRuleInput, ())),
@@ -16,6 +16,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 54] = [
     ("DeleteMetricDataQueryDefinition", handler!(write crate::query_definitions::delete_metric_data_query_definition, dto::DeleteMetricDataQueryDefinitionInput, dto::DeleteMetricDataQueryDefinitionOutput)),
     ("DeleteMetricStream", handler!(write crate::records::delete_metric_stream, dto::DeleteMetricStreamInput, dto::DeleteMetricStreamOutput)),
     ("DeleteResourceMetricsConfiguration", handler!(write crate::resource_metrics::delete_resource_metrics_configuration, dto::DeleteResourceMetricsConfigurationInput, dto::DeleteResourceMetricsConfigurationOutput)),
+    ("DescribeAlarmContributors", handler!(read crate::alarms::contributors::describe_alarm_contributors, dto::DescribeAlarmContributorsInput, dto::DescribeAlarmContributorsOutput)),
     ("DescribeAlarmHistory", handler!(read crate::alarms::history::describe_alarm_history, dto::DescribeAlarmHistoryInput, dto::DescribeAlarmHistoryOutput)),
     ("DescribeAlarms", handler!(read crate::alarms::describe::describe_alarms, dto::DescribeAlarmsInput, dto::DescribeAlarmsOutput)),
     ("DescribeAlarmsForMetric", handler!(read crate::alarms::describe::describe_alarms_for_metric, dto::DescribeAlarmsForMetricInput, dto::DescribeAlarmsForMetricOutput)),
@@ -29,6 +30,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 54] = [
     ("GetAlarmMuteRule", handler!(read crate::alarms::mute::get_alarm_mute_rule, dto::GetAlarmMuteRuleInput, dto::GetAlarmMuteRuleOutput)),
     ("GetDashboard", handler!(dashboards_read crate::dashboards::get_dashboard, dto::GetDashboardInput, dto::GetDashboardOutput)),
     ("GetDataset", handler!(read crate::datasets::get_dataset, dto::GetDatasetInput, dto::GetDatasetOutput)),
+    ("GetInsightRuleReport", handler!(read crate::insight_report::get_insight_rule_report, dto::GetInsightRuleReportInput, dto::GetInsightRuleReportOutput)),
     ("GetMetricData", handler!(read crate::metric_data::get_metric_data, dto::GetMetricDataInput, dto::GetMetricDataOutput)),
     ("GetMetricDataQueryDefinition", handler!(read crate::query_definitions::get_metric_data_query_definition, dto::GetMetricDataQueryDefinitionInput, dto::GetMetricDataQueryDefinitionOutput)),
     ("GetMetricStatistics", handler!(read crate::metrics::get_metric_statistics, dto::GetMetricStatisticsInput, dto::GetMetricStatisticsOutput)),
