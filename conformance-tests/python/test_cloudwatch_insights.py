@@ -66,3 +66,50 @@ def test_the_aws_cli_reads_an_insight_report():
                   "--end-time", "2026-11-01T00:05:00Z", "--period", "60", "--metrics", "SampleCount")
     assert len(out["MetricDatapoints"]) == 5 and out["MetricDatapoints"][0]["SampleCount"] == 0.0
     aws_cli("cloudwatch", "delete-insight-rules", "--rule-names", rule)
+
+
+def log_alarm_args(name, **extra):
+    return {
+        "AlarmName": name, "AlarmDescription": "errors in the app log", "Threshold": 5.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold", "QueryResultsToEvaluate": 3, "QueryResultsToAlarm": 2,
+        "AlarmActions": ["arn:aws:sns:us-east-1:000000000000:pager"],
+        "ScheduledQueryConfiguration": {
+            "QueryString": "fields @timestamp, @message | filter @message like /ERROR/",
+            "LogGroupIdentifiers": ["/app/web"], "ScheduledQueryRoleARN": "arn:aws:iam::000000000000:role/log-alarms",
+            "ScheduleConfiguration": {"ScheduleExpression": "rate(5 minutes)", "StartTimeOffset": 300},
+            "AggregationExpression": "count(*)",
+        },
+        "Tags": [{"Key": "team", "Value": "web"}],
+        **extra,
+    }
+
+
+def test_log_alarms(cw):
+    name = unique("log-errors")
+    cw.put_log_alarm(**log_alarm_args(name, TreatMissingData="notBreaching"))
+    out = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["LogAlarm"])
+    assert out["MetricAlarms"] == [] and len(out["LogAlarms"]) == 1
+    got = out["LogAlarms"][0]
+    assert got["AlarmArn"].endswith(f":alarm:{name}")
+    assert (got["StateValue"], got["QueryResultsToEvaluate"], got["QueryResultsToAlarm"]) == ("INSUFFICIENT_DATA", 3, 2)
+    assert got["ScheduledQueryConfiguration"]["QueryARN"].startswith("arn:aws:logs:us-east-1:000000000000:scheduled-query:")
+    assert got["ScheduledQueryConfiguration"]["ScheduleConfiguration"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert cw.list_tags_for_resource(ResourceARN=got["AlarmArn"])["Tags"] == [{"Key": "team", "Value": "web"}]
+    # Not listed among metric alarms (the default AlarmTypes).
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+    for extra, want in (
+        ({"QueryResultsToAlarm": 4}, "ValidationError"),
+        ({"ComparisonOperator": "LessThanLowerThreshold"}, "ValidationError"),
+        ({"ActionLogLineCount": 3}, "ValidationError"),
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cw.put_log_alarm(**log_alarm_args(unique("bad"), **extra))
+        assert code(e) == want, extra
+    metric = unique("metric")
+    cw.put_metric_alarm(AlarmName=metric, Namespace="App", MetricName="Errors", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_log_alarm(**log_alarm_args(metric))
+    assert code(e) == "ResourceConflict"
+    cw.delete_alarms(AlarmNames=[name, metric])
+    assert cw.describe_alarms(AlarmNames=[name], AlarmTypes=["LogAlarm"])["LogAlarms"] == []

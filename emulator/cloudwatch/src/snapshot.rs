@@ -14,6 +14,7 @@ const KNOWN: &[&str] = &[
     "INSUFFICIENT_DATA",
     "MetricAlarm",
     "CompositeAlarm",
+    "LogAlarm",
     "StateUpdate",
     "ConfigurationUpdate",
     "Action",

@@ -50,10 +50,11 @@ pub fn put_composite_alarm(
         }
     }
     if let Some(existing) = state.alarms.alarms.get(&input.alarm_name) {
-        if matches!(existing.kind, Kind::Metric(_)) {
+        if !matches!(existing.kind, Kind::Composite(_)) {
             return Err(validation(format!(
-                "The alarm {} is a metric alarm; it cannot be changed into a composite alarm.",
-                input.alarm_name
+                "The alarm {} is a {}; it cannot be changed into a composite alarm.",
+                input.alarm_name,
+                if matches!(existing.kind, Kind::Log(_)) { "log alarm" } else { "metric alarm" }
             )));
         }
     }

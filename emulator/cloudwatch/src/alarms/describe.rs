@@ -4,7 +4,7 @@ use nimbus_core::{ApiError, RequestContext};
 
 use crate::generated::dto::{
     CompositeAlarm, DescribeAlarmsForMetricInput, DescribeAlarmsForMetricOutput, DescribeAlarmsInput,
-    DescribeAlarmsOutput, MetricAlarm,
+    DescribeAlarmsOutput, LogAlarm, MetricAlarm,
 };
 use crate::metric_data::validation;
 use crate::CwState;
@@ -131,6 +131,7 @@ pub fn describe_alarms(
     // Metric alarms first, then composite ones, paged together.
     let mut ordered: Vec<&Alarm> = selected.iter().copied().filter(|a| matches!(a.kind, Kind::Metric(_))).collect();
     ordered.extend(selected.iter().copied().filter(|a| matches!(a.kind, Kind::Composite(_))));
+    ordered.extend(selected.iter().copied().filter(|a| matches!(a.kind, Kind::Log(_))));
     let page: Vec<&Alarm> = ordered.iter().copied().skip(offset).take(max).collect();
     let more = offset + page.len() < ordered.len();
     let slim = |a: &Alarm| -> (Option<MetricAlarm>, Option<CompositeAlarm>) {
@@ -147,6 +148,7 @@ pub fn describe_alarms(
                 }),
                 None,
             ),
+            Kind::Log(_) => (None, None),
             Kind::Composite(_) => (
                 None,
                 Some(CompositeAlarm {
@@ -161,15 +163,30 @@ pub fn describe_alarms(
     };
     let mut metric_alarms = Vec::new();
     let mut composite_alarms = Vec::new();
+    let mut log_alarms = Vec::new();
     for a in page {
         let (m, c) = if family { slim(a) } else { (metric_alarm_out(a), composite_alarm_out(a)) };
         metric_alarms.extend(m);
         composite_alarms.extend(c);
+        let log = super::log::log_alarm_out(a);
+        if family {
+            // A log alarm named in a composite rule: name and ARN (and state for children).
+            let state = input.children_of_alarm_name.is_some();
+            log_alarms.extend(log.map(|l| LogAlarm {
+                alarm_name: l.alarm_name,
+                alarm_arn: l.alarm_arn,
+                state_value: if state { l.state_value } else { None },
+                state_updated_timestamp: if state { l.state_updated_timestamp } else { None },
+                ..Default::default()
+            }));
+        } else {
+            log_alarms.extend(log);
+        }
     }
     Ok(DescribeAlarmsOutput {
         metric_alarms: Some(metric_alarms),
         composite_alarms: Some(composite_alarms),
-        log_alarms: None,
+        log_alarms: (types.iter().any(|t| t == "LogAlarm") || !log_alarms.is_empty()).then_some(log_alarms),
         next_token: more.then(|| encode_token("describe-alarms", offset + max)),
     })
 }

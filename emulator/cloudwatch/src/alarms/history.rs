@@ -53,6 +53,20 @@ fn history_config(alarm: &Alarm) -> Value {
         Kind::Composite(c) => {
             v.insert("alarmRule".into(), json!(c.input.alarm_rule));
         }
+        Kind::Log(l) => {
+            let i = &l.input;
+            v.insert(
+                "scheduledQueryConfiguration".into(),
+                serde_json::to_value(&i.scheduled_query_configuration).unwrap_or_default(),
+            );
+            v.insert("queryResultsToEvaluate".into(), json!(i.query_results_to_evaluate));
+            v.insert("queryResultsToAlarm".into(), json!(i.query_results_to_alarm));
+            v.insert("threshold".into(), json!(i.threshold));
+            v.insert("comparisonOperator".into(), json!(i.comparison_operator));
+            if let Some(t) = &i.treat_missing_data {
+                v.insert("treatMissingData".into(), json!(t));
+            }
+        }
     }
     v.insert("stateValue".into(), json!(alarm.state));
     v.insert("stateUpdatedTimestamp".into(), json!(json_time(alarm.state_updated_ms)));

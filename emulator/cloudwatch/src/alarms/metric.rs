@@ -229,10 +229,11 @@ pub fn put_metric_alarm(
     let now_ms = ctx.now.timestamp_millis();
     check_metric_alarm(&state.metrics, &input, now_ms)?;
     if let Some(existing) = state.alarms.alarms.get(&input.alarm_name) {
-        if matches!(existing.kind, Kind::Composite(_)) {
+        if !matches!(existing.kind, Kind::Metric(_)) {
             return Err(validation(format!(
-                "The alarm {} is a composite alarm; it cannot be changed into a metric alarm.",
-                input.alarm_name
+                "The alarm {} is a {}; it cannot be changed into a metric alarm.",
+                input.alarm_name,
+                if matches!(existing.kind, Kind::Log(_)) { "log alarm" } else { "composite alarm" }
             )));
         }
     }

@@ -3,7 +3,7 @@
 //!
 //! - `metric`: PutMetricAlarm and the checks of its request;
 //! - `composite`: PutCompositeAlarm; `rule`: the composite alarm rule language;
-//! - `contributors`: DescribeAlarmContributors;
+//! - `contributors`: DescribeAlarmContributors; `log`: PutLogAlarm;
 //! - `describe`: DescribeAlarms and DescribeAlarmsForMetric;
 //! - `actions`: EnableAlarmActions, DisableAlarmActions and SetAlarmState;
 //! - `delete`: DeleteAlarms;
@@ -16,6 +16,7 @@ pub mod contributors;
 pub mod delete;
 pub mod describe;
 pub mod history;
+pub mod log;
 pub mod metric;
 pub mod mute;
 pub mod rule;
@@ -72,6 +73,7 @@ impl<'de> Deserialize<'de> for CompositeConfig {
 pub enum Kind {
     Metric(Box<MetricConfig>),
     Composite(Box<CompositeConfig>),
+    Log(Box<log::LogConfig>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +103,7 @@ impl Alarm {
         match self.kind {
             Kind::Metric(_) => "MetricAlarm",
             Kind::Composite(_) => "CompositeAlarm",
+            Kind::Log(_) => "LogAlarm",
         }
     }
 
@@ -108,6 +111,7 @@ impl Alarm {
         let (ok, alarm, insufficient) = match &self.kind {
             Kind::Metric(m) => (&m.input.ok_actions, &m.input.alarm_actions, &m.input.insufficient_data_actions),
             Kind::Composite(c) => (&c.input.ok_actions, &c.input.alarm_actions, &c.input.insufficient_data_actions),
+            Kind::Log(l) => (&l.input.ok_actions, &l.input.alarm_actions, &l.input.insufficient_data_actions),
         };
         let list = match state {
             OK => ok,
@@ -125,6 +129,7 @@ impl Alarm {
         match &self.kind {
             Kind::Metric(m) => m.input.alarm_description.clone(),
             Kind::Composite(c) => c.input.alarm_description.clone(),
+            Kind::Log(l) => l.input.alarm_description.clone(),
         }
     }
 }

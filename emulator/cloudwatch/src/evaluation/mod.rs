@@ -86,12 +86,16 @@ pub fn catch_up(state: &mut CwState, now_ms: i64, effects: &mut Effects) {
         .alarms
         .alarms
         .values()
-        .filter(|a| matches!(a.kind, Kind::Metric(_)) && a.next_eval_ms <= now_ms)
+        .filter(|a| matches!(a.kind, Kind::Metric(_) | Kind::Log(_)) && a.next_eval_ms <= now_ms)
         .map(|a| (a.next_eval_ms, a.name.clone()))
         .collect();
     while let Some((t, name)) = queue.pop_first() {
         alarms::mute::release_held(state, t, false, effects);
         let Some(alarm) = state.alarms.alarms.get(&name) else { continue };
+        if matches!(alarm.kind, Kind::Log(_)) {
+            alarms::log::evaluate_log(state, &name, t, effects);
+            continue;
+        }
         let Kind::Metric(config) = &alarm.kind else { continue };
         let period = alarms::alarm_period(&config.input);
         let (result, all_missing) = evaluate_metric(&state.metrics, alarm, t);

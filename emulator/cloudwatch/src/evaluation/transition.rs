@@ -121,7 +121,7 @@ pub fn run_actions(
                 Kind::Metric(m) => {
                     m.input.dimensions.iter().flatten().find(|d| d.name == "InstanceId").map(|d| d.value.clone())
                 }
-                Kind::Composite(_) => None,
+                Kind::Composite(_) | Kind::Log(_) => None,
             };
             effects.ec2.push(Ec2Action {
                 alarm_name: alarm.name.clone(),

@@ -1410,6 +1410,44 @@ pub struct PutInsightRuleOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutLogAlarmInput {
+    #[serde(rename = "AlarmName")]
+    pub alarm_name: String,
+    #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+    pub alarm_description: Option<String>,
+    #[serde(rename = "ScheduledQueryConfiguration")]
+    pub scheduled_query_configuration: ScheduledQueryConfiguration,
+    #[serde(rename = "ActionLogLineCount", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_count: Option<i32>,
+    #[serde(rename = "ActionLogLineRoleArn", skip_serializing_if = "Option::is_none")]
+    pub action_log_line_role_arn: Option<String>,
+    #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+    pub actions_enabled: Option<bool>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+    pub ok_actions: Option<Vec<String>>,
+    #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+    pub alarm_actions: Option<Vec<String>>,
+    #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+    pub insufficient_data_actions: Option<Vec<String>>,
+    #[serde(rename = "QueryResultsToEvaluate")]
+    pub query_results_to_evaluate: i32,
+    #[serde(rename = "QueryResultsToAlarm")]
+    pub query_results_to_alarm: i32,
+    #[serde(rename = "Threshold")]
+    pub threshold: f64,
+    #[serde(rename = "ComparisonOperator")]
+    pub comparison_operator: String,
+    #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+    pub warm_up_configuration: Option<WarmUpConfiguration>,
+    #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+    pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutMetricAlarmInput {
     #[serde(rename = "AlarmName")]
     pub alarm_name: String,

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 56] = [
+pub(crate) static REGISTRY: [(&str, Handler); 57] = [
     ("AssociateDatasetKmsKey", handler!(write crate::datasets::associate_dataset_kms_key, dto::AssociateDatasetKmsKeyInput, dto::AssociateDatasetKmsKeyOutput)),
     ("CreateResourceMetricsConfiguration", handler!(write crate::resource_metrics::create_resource_metrics_configuration, dto::CreateResourceMetricsConfigurationInput, dto::CreateResourceMetricsConfigurationOutput)),
     ("DeleteAlarmMuteRule", handler!(write_effects crate::alarms::mute::delete_alarm_mute_rule, dto::DeleteAlarmMuteRuleInput, ())),
@@ -49,6 +49,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 56] = [
     ("PutCompositeAlarm", handler!(write_effects crate::alarms::composite::put_composite_alarm, dto::PutCompositeAlarmInput, ())),
     ("PutDashboard", handler!(dashboards_write crate::dashboards::put_dashboard, dto::PutDashboardInput, dto::PutDashboardOutput)),
     ("PutInsightRule", handler!(write crate::records::put_insight_rule, dto::PutInsightRuleInput, dto::PutInsightRuleOutput)),
+    ("PutLogAlarm", handler!(write crate::alarms::log::put_log_alarm, dto::PutLogAlarmInput, ())),
     ("PutMetricAlarm", handler!(write crate::alarms::metric::put_metric_alarm, dto::PutMetricAlarmInput, ())),
     ("PutMetricData", handler!(write crate::metrics::put_metric_data, dto::PutMetricDataInput, ())),
     ("PutMetricDataQueryDefinition", handler!(write crate::query_definitions::put_metric_data_query_definition, dto::PutMetricDataQueryDefinitionInput, dto::PutMetricDataQueryDefinitionOutput)),
