@@ -54,7 +54,7 @@ def cloudwatch(protocol, dirname):
     take(dirname, "error-mutually-exclusive", lambda: cw.put_metric_data(Namespace=ns, MetricData=[
         {"MetricName": "X", "Value": 1, "Values": [1, 2]}]))
     take(dirname, "error-invalid-next-token", lambda: cw.list_metrics(NextToken="bogus"))
-    take(dirname, "error-not-implemented",
+    take(dirname, "list-managed-insight-rules",
          lambda: cw.list_managed_insight_rules(ResourceARN="arn:aws:ecs:us-east-1:000000000000:service/x"))
 
 

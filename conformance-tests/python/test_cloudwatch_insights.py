@@ -4,6 +4,7 @@ zero datapoint per period, and an alarm has no contributors; the checks are AWS'
 
 import datetime
 import json
+import uuid
 
 import botocore.exceptions
 import pytest
@@ -113,3 +114,35 @@ def test_log_alarms(cw):
     assert code(e) == "ResourceConflict"
     cw.delete_alarms(AlarmNames=[name, metric])
     assert cw.describe_alarms(AlarmNames=[name], AlarmTypes=["LogAlarm"])["LogAlarms"] == []
+
+
+def test_managed_insight_rules(cw):
+    service = f"arn:aws:ec2:us-east-1:000000000000:vpc-endpoint-service/vpce-svc-{uuid.uuid4().hex[:17]}"
+    listed = cw.list_managed_insight_rules(ResourceARN=service)["ManagedRules"]
+    assert [r["TemplateName"] for r in listed] == [
+        "VpcEndpointService-NewConnectionsByEndpointId-v1", "VpcEndpointService-BytesByEndpointId-v1",
+        "VpcEndpointService-RstPacketsByEndpointId-v1", "VpcEndpointService-ActiveConnectionsByEndpointId-v1",
+    ]
+    assert all("RuleState" not in r for r in listed)
+    out = cw.put_managed_insight_rules(ManagedRules=[
+        {"TemplateName": "VpcEndpointService-BytesByEndpointId-v1", "ResourceARN": service,
+         "Tags": [{"Key": "team", "Value": "net"}]},
+        {"TemplateName": "NoSuchTemplate-v1", "ResourceARN": service},
+    ])
+    assert [f["FailureResource"] for f in out["Failures"]] == ["NoSuchTemplate-v1"]
+    state = cw.list_managed_insight_rules(ResourceARN=service)["ManagedRules"][1]["RuleState"]
+    assert state["State"] == "ENABLED"
+    rules = {r["Name"]: r for r in cw.describe_insight_rules()["InsightRules"]}
+    assert rules[state["RuleName"]]["ManagedRule"] is True
+    cw.disable_insight_rules(RuleNames=[state["RuleName"]])
+    cw.put_managed_insight_rules(ManagedRules=[{"TemplateName": "VpcEndpointService-BytesByEndpointId-v1", "ResourceARN": service}])
+    assert cw.list_managed_insight_rules(ResourceARN=service)["ManagedRules"][1]["RuleState"]["State"] == "ENABLED"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_insight_rule(RuleName=state["RuleName"], RuleDefinition=DEFINITION)
+    assert code(e) == "InvalidParameterValue"
+    assert cw.list_managed_insight_rules(ResourceARN="arn:aws:ecs:us-east-1:000000000000:service/x")["ManagedRules"] == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.list_managed_insight_rules(ResourceARN="not-an-arn")
+    assert code(e) == "InvalidParameterValue"
+    cw.delete_insight_rules(RuleNames=[state["RuleName"]])
+    assert "RuleState" not in cw.list_managed_insight_rules(ResourceARN=service)["ManagedRules"][1]

@@ -54,14 +54,6 @@ def test_modeled_errors(cw):
     assert e.value.response["Error"]["Code"] == "InvalidNextToken"
 
 
-def test_unimplemented_operation_is_named(cw):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        cw.list_managed_insight_rules(ResourceARN="arn:aws:ecs:us-east-1:000000000000:service/x")
-    err = e.value.response["Error"]
-    assert err["Code"] == "NotImplemented"
-    assert "ListManagedInsightRules" in err["Message"]
-
-
 def test_state_is_per_region_and_account(cw):
     ns = unique("Regional")
     cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "X", "Value": 1}])

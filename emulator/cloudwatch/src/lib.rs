@@ -10,6 +10,7 @@ mod enrichment;
 mod evaluation;
 mod generated;
 mod insight_report;
+mod managed_rules;
 mod math;
 mod metric_data;
 mod metrics;

@@ -38,6 +38,9 @@ pub struct Rule {
     pub schema: String,
     pub definition: String,
     pub apply_on_transformed_logs: Option<bool>,
+    /// A managed rule's template and resource (PutManagedInsightRules).
+    #[serde(default)]
+    pub managed: Option<crate::managed_rules::Origin>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -46,11 +49,11 @@ pub struct Records {
     pub rules: BTreeMap<String, Rule>,
 }
 
-fn page_token(kind: &str, offset: usize) -> String {
+pub(crate) fn page_token(kind: &str, offset: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("nimbus-{kind}:{offset}"))
 }
 
-fn page_offset(kind: &str, token: &Option<String>) -> Result<usize, ApiError> {
+pub(crate) fn page_offset(kind: &str, token: &Option<String>) -> Result<usize, ApiError> {
     match token {
         None => Ok(0),
         Some(t) => base64::engine::general_purpose::STANDARD
@@ -232,6 +235,12 @@ pub fn put_insight_rule(
             "The rule definition must have a Schema with a Name and a Version.",
         ));
     };
+    if records.rules.get(&input.rule_name).is_some_and(|r| r.managed.is_some()) {
+        return Err(ApiError::invalid_parameter_value(format!(
+            "The rule {} is a managed rule: it cannot be changed with PutInsightRule.",
+            input.rule_name
+        )));
+    }
     let state = input.rule_state.clone().unwrap_or_else(|| "ENABLED".into());
     if state != "ENABLED" && state != "DISABLED" {
         return Err(ApiError::invalid_parameter_value(format!(
@@ -251,6 +260,7 @@ pub fn put_insight_rule(
             schema,
             definition: input.rule_definition,
             apply_on_transformed_logs: input.apply_on_transformed_logs,
+            managed: None,
         },
     );
     Ok(PutInsightRuleOutput::default())
@@ -274,7 +284,7 @@ pub fn describe_insight_rules(
             state: r.state.clone(),
             schema: r.schema.clone(),
             definition: r.definition.clone(),
-            managed_rule: Some(false),
+            managed_rule: Some(r.managed.is_some()),
             apply_on_transformed_logs: r.apply_on_transformed_logs,
         })
         .collect();

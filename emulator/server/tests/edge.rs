@@ -193,8 +193,13 @@ fn unimplemented_operations_are_named_in_each_protocol() {
     let r = s.request(&Req::form("ec2", "Action=DescribeFpgaImages&Version=2016-11-15"));
     assert_eq!(r.error_code().as_deref(), Some("NotImplemented"));
     assert!(r.text().contains("DescribeFpgaImages"));
-    let r =
-        s.request(&Req::json("ListManagedInsightRules", b"{\"ResourceARN\": \"arn:aws:ecs:us-east-1:0:service/x\"}"));
-    assert_eq!(r.header("x-amzn-query-error"), Some("NotImplemented;Receiver"));
-    assert!(r.text().contains("ListManagedInsightRules"));
+    // CloudWatch implements its whole model; SSM (JSON 1.1) does not.
+    let r = s.request(
+        &Req::post("/", b"{}".to_vec())
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header("X-Amz-Target", "AmazonSSM.ListOpsItemEvents")
+            .signed("ssm"),
+    );
+    assert!(r.text().contains("\"__type\":\"NotImplemented\""), "{}", r.text());
+    assert!(r.text().contains("ListOpsItemEvents"));
 }

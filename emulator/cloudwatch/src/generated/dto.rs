@@ -916,6 +916,31 @@ pub struct ListDashboardsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListManagedInsightRulesInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl ListManagedInsightRulesInput {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 500)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListManagedInsightRulesOutput {
+    #[serde(rename = "ManagedRules", skip_serializing_if = "Option::is_none")]
+    pub managed_rules: Option<Vec<ManagedRuleDescription>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListMetricDataQueryDefinitionsInput {
     #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
@@ -1051,6 +1076,34 @@ pub struct LogAlarm {
     pub warm_up_configuration: Option<WarmUpConfiguration>,
     #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedRule {
+    #[serde(rename = "TemplateName")]
+    pub template_name: String,
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: String,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedRuleDescription {
+    #[serde(rename = "TemplateName", skip_serializing_if = "Option::is_none")]
+    pub template_name: Option<String>,
+    #[serde(rename = "ResourceARN", skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "RuleState", skip_serializing_if = "Option::is_none")]
+    pub rule_state: Option<ManagedRuleState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedRuleState {
+    #[serde(rename = "RuleName")]
+    pub rule_name: String,
+    #[serde(rename = "State")]
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1445,6 +1498,18 @@ pub struct PutLogAlarmInput {
     pub warm_up_configuration: Option<WarmUpConfiguration>,
     #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutManagedInsightRulesInput {
+    #[serde(rename = "ManagedRules")]
+    pub managed_rules: Vec<ManagedRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutManagedInsightRulesOutput {
+    #[serde(rename = "Failures", skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<PartialFailure>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 57] = [
+pub(crate) static REGISTRY: [(&str, Handler); 59] = [
     ("AssociateDatasetKmsKey", handler!(write crate::datasets::associate_dataset_kms_key, dto::AssociateDatasetKmsKeyInput, dto::AssociateDatasetKmsKeyOutput)),
     ("CreateResourceMetricsConfiguration", handler!(write crate::resource_metrics::create_resource_metrics_configuration, dto::CreateResourceMetricsConfigurationInput, dto::CreateResourceMetricsConfigurationOutput)),
     ("DeleteAlarmMuteRule", handler!(write_effects crate::alarms::mute::delete_alarm_mute_rule, dto::DeleteAlarmMuteRuleInput, ())),
@@ -40,6 +40,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 57] = [
     ("GetResourceMetricsConfiguration", handler!(read crate::resource_metrics::get_resource_metrics_configuration, dto::GetResourceMetricsConfigurationInput, dto::GetResourceMetricsConfigurationOutput)),
     ("ListAlarmMuteRules", handler!(read crate::alarms::mute::list_alarm_mute_rules, dto::ListAlarmMuteRulesInput, dto::ListAlarmMuteRulesOutput)),
     ("ListDashboards", handler!(dashboards_read crate::dashboards::list_dashboards, dto::ListDashboardsInput, dto::ListDashboardsOutput)),
+    ("ListManagedInsightRules", handler!(read crate::managed_rules::list_managed_insight_rules, dto::ListManagedInsightRulesInput, dto::ListManagedInsightRulesOutput)),
     ("ListMetricDataQueryDefinitions", handler!(read crate::query_definitions::list_metric_data_query_definitions, dto::ListMetricDataQueryDefinitionsInput, dto::ListMetricDataQueryDefinitionsOutput)),
     ("ListMetricStreams", handler!(read crate::records::list_metric_streams, dto::ListMetricStreamsInput, dto::ListMetricStreamsOutput)),
     ("ListMetrics", handler!(read crate::metrics::list_metrics, dto::ListMetricsInput, dto::ListMetricsOutput)),
@@ -50,6 +51,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 57] = [
     ("PutDashboard", handler!(dashboards_write crate::dashboards::put_dashboard, dto::PutDashboardInput, dto::PutDashboardOutput)),
     ("PutInsightRule", handler!(write crate::records::put_insight_rule, dto::PutInsightRuleInput, dto::PutInsightRuleOutput)),
     ("PutLogAlarm", handler!(write crate::alarms::log::put_log_alarm, dto::PutLogAlarmInput, ())),
+    ("PutManagedInsightRules", handler!(write crate::managed_rules::put_managed_insight_rules, dto::PutManagedInsightRulesInput, dto::PutManagedInsightRulesOutput)),
     ("PutMetricAlarm", handler!(write crate::alarms::metric::put_metric_alarm, dto::PutMetricAlarmInput, ())),
     ("PutMetricData", handler!(write crate::metrics::put_metric_data, dto::PutMetricDataInput, ())),
     ("PutMetricDataQueryDefinition", handler!(write crate::query_definitions::put_metric_data_query_definition, dto::PutMetricDataQueryDefinitionInput, dto::PutMetricDataQueryDefinitionOutput)),
