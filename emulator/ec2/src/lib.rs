@@ -19,6 +19,7 @@ mod registry;
 mod state;
 mod tagging;
 mod transit;
+mod verified_access;
 mod vpc;
 
 use nimbus_core::model::{Protocol, ServiceModel};

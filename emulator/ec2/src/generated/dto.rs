@@ -806,6 +806,26 @@ pub struct AttachNetworkInterfaceResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttachVerifiedAccessTrustProviderRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "VerifiedAccessTrustProviderId")]
+    pub verified_access_trust_provider_id: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttachVerifiedAccessTrustProviderResult {
+    #[serde(rename = "VerifiedAccessTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider: Option<VerifiedAccessTrustProvider>,
+    #[serde(rename = "VerifiedAccessInstance", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance: Option<VerifiedAccessInstance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttachVolumeRequest {
     #[serde(rename = "Device")]
     pub device: String,
@@ -3090,6 +3110,240 @@ pub struct CreateTransitGatewayVpcAttachmentResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointCidrOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<CreateVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointEniOptions {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<CreateVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointLoadBalancerOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_arn: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<CreateVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointRdsOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "RdsDbInstanceArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_instance_arn: Option<String>,
+    #[serde(rename = "RdsDbClusterArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_cluster_arn: Option<String>,
+    #[serde(rename = "RdsDbProxyArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_proxy_arn: Option<String>,
+    #[serde(rename = "RdsEndpoint", skip_serializing_if = "Option::is_none")]
+    pub rds_endpoint: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointRequest {
+    #[serde(rename = "VerifiedAccessGroupId")]
+    pub verified_access_group_id: String,
+    #[serde(rename = "EndpointType")]
+    pub endpoint_type: String,
+    #[serde(rename = "AttachmentType")]
+    pub attachment_type: String,
+    #[serde(rename = "DomainCertificateArn", skip_serializing_if = "Option::is_none")]
+    pub domain_certificate_arn: Option<String>,
+    #[serde(rename = "ApplicationDomain", skip_serializing_if = "Option::is_none")]
+    pub application_domain: Option<String>,
+    #[serde(rename = "EndpointDomainPrefix", skip_serializing_if = "Option::is_none")]
+    pub endpoint_domain_prefix: Option<String>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "LoadBalancerOptions", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_options: Option<CreateVerifiedAccessEndpointLoadBalancerOptions>,
+    #[serde(rename = "NetworkInterfaceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_interface_options: Option<CreateVerifiedAccessEndpointEniOptions>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+    #[serde(rename = "RdsOptions", skip_serializing_if = "Option::is_none")]
+    pub rds_options: Option<CreateVerifiedAccessEndpointRdsOptions>,
+    #[serde(rename = "CidrOptions", skip_serializing_if = "Option::is_none")]
+    pub cidr_options: Option<CreateVerifiedAccessEndpointCidrOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessEndpointResult {
+    #[serde(rename = "VerifiedAccessEndpoint", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint: Option<VerifiedAccessEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessGroupRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessGroupResult {
+    #[serde(rename = "VerifiedAccessGroup", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group: Option<VerifiedAccessGroup>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessInstanceRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "FIPSEnabled", skip_serializing_if = "Option::is_none")]
+    pub fips_enabled: Option<bool>,
+    #[serde(rename = "CidrEndpointsCustomSubDomain", skip_serializing_if = "Option::is_none")]
+    pub cidr_endpoints_custom_sub_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessInstanceResult {
+    #[serde(rename = "VerifiedAccessInstance", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance: Option<VerifiedAccessInstance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessNativeApplicationOidcOptions {
+    #[serde(rename = "PublicSigningKeyEndpoint", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_endpoint: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessTrustProviderDeviceOptions {
+    #[serde(rename = "TenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(rename = "PublicSigningKeyUrl", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessTrustProviderOidcOptions {
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessTrustProviderRequest {
+    #[serde(rename = "TrustProviderType")]
+    pub trust_provider_type: String,
+    #[serde(rename = "UserTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub user_trust_provider_type: Option<String>,
+    #[serde(rename = "DeviceTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub device_trust_provider_type: Option<String>,
+    #[serde(rename = "OidcOptions", skip_serializing_if = "Option::is_none")]
+    pub oidc_options: Option<CreateVerifiedAccessTrustProviderOidcOptions>,
+    #[serde(rename = "DeviceOptions", skip_serializing_if = "Option::is_none")]
+    pub device_options: Option<CreateVerifiedAccessTrustProviderDeviceOptions>,
+    #[serde(rename = "PolicyReferenceName")]
+    pub policy_reference_name: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+    #[serde(rename = "NativeApplicationOidcOptions", skip_serializing_if = "Option::is_none")]
+    pub native_application_oidc_options: Option<CreateVerifiedAccessNativeApplicationOidcOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerifiedAccessTrustProviderResult {
+    #[serde(rename = "VerifiedAccessTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider: Option<VerifiedAccessTrustProvider>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVolumePermission {
     #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -3925,6 +4179,70 @@ pub struct DeleteTransitGatewayVpcAttachmentRequest {
 pub struct DeleteTransitGatewayVpcAttachmentResult {
     #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessEndpointRequest {
+    #[serde(rename = "VerifiedAccessEndpointId")]
+    pub verified_access_endpoint_id: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessEndpointResult {
+    #[serde(rename = "VerifiedAccessEndpoint", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint: Option<VerifiedAccessEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessGroupRequest {
+    #[serde(rename = "VerifiedAccessGroupId")]
+    pub verified_access_group_id: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessGroupResult {
+    #[serde(rename = "VerifiedAccessGroup", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group: Option<VerifiedAccessGroup>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessInstanceRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessInstanceResult {
+    #[serde(rename = "VerifiedAccessInstance", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance: Option<VerifiedAccessInstance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessTrustProviderRequest {
+    #[serde(rename = "VerifiedAccessTrustProviderId")]
+    pub verified_access_trust_provider_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVerifiedAccessTrustProviderResult {
+    #[serde(rename = "VerifiedAccessTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider: Option<VerifiedAccessTrustProvider>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6148,6 +6466,157 @@ pub struct DescribeTransitGatewaysResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessEndpointsRequest {
+    #[serde(rename = "VerifiedAccessEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_ids: Option<Vec<String>>,
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "VerifiedAccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_id: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeVerifiedAccessEndpointsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessEndpointsResult {
+    #[serde(rename = "VerifiedAccessEndpoints", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoints: Option<Vec<VerifiedAccessEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessGroupsRequest {
+    #[serde(rename = "VerifiedAccessGroupIds", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_ids: Option<Vec<String>>,
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeVerifiedAccessGroupsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessGroupsResult {
+    #[serde(rename = "VerifiedAccessGroups", skip_serializing_if = "Option::is_none")]
+    pub verified_access_groups: Option<Vec<VerifiedAccessGroup>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessInstanceLoggingConfigurationsRequest {
+    #[serde(rename = "VerifiedAccessInstanceIds", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeVerifiedAccessInstanceLoggingConfigurationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((1, 10)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessInstanceLoggingConfigurationsResult {
+    #[serde(rename = "LoggingConfigurations", skip_serializing_if = "Option::is_none")]
+    pub logging_configurations: Option<Vec<VerifiedAccessInstanceLoggingConfiguration>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessInstancesRequest {
+    #[serde(rename = "VerifiedAccessInstanceIds", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeVerifiedAccessInstancesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 200)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessInstancesResult {
+    #[serde(rename = "VerifiedAccessInstances", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instances: Option<Vec<VerifiedAccessInstance>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessTrustProvidersRequest {
+    #[serde(rename = "VerifiedAccessTrustProviderIds", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeVerifiedAccessTrustProvidersRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 200)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVerifiedAccessTrustProvidersResult {
+    #[serde(rename = "VerifiedAccessTrustProviders", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_providers: Option<Vec<VerifiedAccessTrustProvider>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeVolumeAttributeRequest {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -6475,6 +6944,26 @@ pub struct DetachNetworkInterfaceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetachVerifiedAccessTrustProviderRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "VerifiedAccessTrustProviderId")]
+    pub verified_access_trust_provider_id: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetachVerifiedAccessTrustProviderResult {
+    #[serde(rename = "VerifiedAccessTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider: Option<VerifiedAccessTrustProvider>,
+    #[serde(rename = "VerifiedAccessInstance", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance: Option<VerifiedAccessInstance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DetachVolumeRequest {
     #[serde(rename = "Device", skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
@@ -6496,6 +6985,14 @@ pub struct DetachVpnGatewayRequest {
     pub vpn_gateway_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceOptions {
+    #[serde(rename = "TenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(rename = "PublicSigningKeyUrl", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7543,6 +8040,30 @@ pub struct ExportClientVpnClientConfigurationResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportVerifiedAccessInstanceClientConfigurationRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportVerifiedAccessInstanceClientConfigurationResult {
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(rename = "DeviceTrustProviders", skip_serializing_if = "Option::is_none")]
+    pub device_trust_providers: Option<Vec<String>>,
+    #[serde(rename = "UserTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub user_trust_provider: Option<VerifiedAccessInstanceUserTrustProviderClientConfiguration>,
+    #[serde(rename = "OpenVpnConfigurations", skip_serializing_if = "Option::is_none")]
+    pub open_vpn_configurations: Option<Vec<VerifiedAccessInstanceOpenVpnClientConfiguration>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExternalAuthorityConfiguration {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -8323,6 +8844,65 @@ pub struct GetTransitGatewayRouteTablePropagationsResult {
     pub transit_gateway_route_table_propagations: Option<Vec<TransitGatewayRouteTablePropagation>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessEndpointPolicyRequest {
+    #[serde(rename = "VerifiedAccessEndpointId")]
+    pub verified_access_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessEndpointPolicyResult {
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessEndpointTargetsRequest {
+    #[serde(rename = "VerifiedAccessEndpointId")]
+    pub verified_access_endpoint_id: String,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetVerifiedAccessEndpointTargetsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessEndpointTargetsResult {
+    #[serde(rename = "VerifiedAccessEndpointTargets", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_targets: Option<Vec<VerifiedAccessEndpointTarget>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessGroupPolicyRequest {
+    #[serde(rename = "VerifiedAccessGroupId")]
+    pub verified_access_group_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetVerifiedAccessGroupPolicyResult {
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -11977,6 +12557,260 @@ pub struct ModifyTransitGatewayVpcAttachmentResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointCidrOptions {
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<ModifyVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointEniOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<ModifyVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointLoadBalancerOptions {
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<ModifyVerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointPolicyRequest {
+    #[serde(rename = "VerifiedAccessEndpointId")]
+    pub verified_access_endpoint_id: String,
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointPolicyResult {
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointRdsOptions {
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "RdsEndpoint", skip_serializing_if = "Option::is_none")]
+    pub rds_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointRequest {
+    #[serde(rename = "VerifiedAccessEndpointId")]
+    pub verified_access_endpoint_id: String,
+    #[serde(rename = "VerifiedAccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_id: Option<String>,
+    #[serde(rename = "LoadBalancerOptions", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_options: Option<ModifyVerifiedAccessEndpointLoadBalancerOptions>,
+    #[serde(rename = "NetworkInterfaceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_interface_options: Option<ModifyVerifiedAccessEndpointEniOptions>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "RdsOptions", skip_serializing_if = "Option::is_none")]
+    pub rds_options: Option<ModifyVerifiedAccessEndpointRdsOptions>,
+    #[serde(rename = "CidrOptions", skip_serializing_if = "Option::is_none")]
+    pub cidr_options: Option<ModifyVerifiedAccessEndpointCidrOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessEndpointResult {
+    #[serde(rename = "VerifiedAccessEndpoint", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint: Option<VerifiedAccessEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessGroupPolicyRequest {
+    #[serde(rename = "VerifiedAccessGroupId")]
+    pub verified_access_group_id: String,
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessGroupPolicyResult {
+    #[serde(rename = "PolicyEnabled", skip_serializing_if = "Option::is_none")]
+    pub policy_enabled: Option<bool>,
+    #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<String>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessGroupRequest {
+    #[serde(rename = "VerifiedAccessGroupId")]
+    pub verified_access_group_id: String,
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessGroupResult {
+    #[serde(rename = "VerifiedAccessGroup", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group: Option<VerifiedAccessGroup>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessInstanceLoggingConfigurationRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "AccessLogs")]
+    pub access_logs: VerifiedAccessLogOptions,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessInstanceLoggingConfigurationResult {
+    #[serde(rename = "LoggingConfiguration", skip_serializing_if = "Option::is_none")]
+    pub logging_configuration: Option<VerifiedAccessInstanceLoggingConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessInstanceRequest {
+    #[serde(rename = "VerifiedAccessInstanceId")]
+    pub verified_access_instance_id: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "CidrEndpointsCustomSubDomain", skip_serializing_if = "Option::is_none")]
+    pub cidr_endpoints_custom_sub_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessInstanceResult {
+    #[serde(rename = "VerifiedAccessInstance", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance: Option<VerifiedAccessInstance>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessNativeApplicationOidcOptions {
+    #[serde(rename = "PublicSigningKeyEndpoint", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_endpoint: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessTrustProviderDeviceOptions {
+    #[serde(rename = "PublicSigningKeyUrl", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessTrustProviderOidcOptions {
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessTrustProviderRequest {
+    #[serde(rename = "VerifiedAccessTrustProviderId")]
+    pub verified_access_trust_provider_id: String,
+    #[serde(rename = "OidcOptions", skip_serializing_if = "Option::is_none")]
+    pub oidc_options: Option<ModifyVerifiedAccessTrustProviderOidcOptions>,
+    #[serde(rename = "DeviceOptions", skip_serializing_if = "Option::is_none")]
+    pub device_options: Option<ModifyVerifiedAccessTrustProviderDeviceOptions>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationRequest>,
+    #[serde(rename = "NativeApplicationOidcOptions", skip_serializing_if = "Option::is_none")]
+    pub native_application_oidc_options: Option<ModifyVerifiedAccessNativeApplicationOidcOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVerifiedAccessTrustProviderResult {
+    #[serde(rename = "VerifiedAccessTrustProvider", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider: Option<VerifiedAccessTrustProvider>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyVolumeAttributeRequest {
     #[serde(rename = "AutoEnableIO", skip_serializing_if = "Option::is_none")]
     pub auto_enable_io: Option<AttributeBooleanValue>,
@@ -12312,6 +13146,24 @@ pub struct NatGatewayAttachedAppliance {
     pub failure_code: Option<String>,
     #[serde(rename = "FailureMessage", skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NativeApplicationOidcOptions {
+    #[serde(rename = "PublicSigningKeyEndpoint", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_endpoint: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12730,6 +13582,24 @@ pub struct NewDhcpConfiguration {
 pub struct NitroTpmInfo {
     #[serde(rename = "SupportedVersions", skip_serializing_if = "Option::is_none")]
     pub supported_versions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OidcOptions {
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -16125,6 +16995,390 @@ pub struct ValidationError {
 pub struct ValidationWarning {
     #[serde(rename = "Errors", skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ValidationError>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpoint {
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "VerifiedAccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_id: Option<String>,
+    #[serde(rename = "VerifiedAccessEndpointId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_id: Option<String>,
+    #[serde(rename = "ApplicationDomain", skip_serializing_if = "Option::is_none")]
+    pub application_domain: Option<String>,
+    #[serde(rename = "EndpointType", skip_serializing_if = "Option::is_none")]
+    pub endpoint_type: Option<String>,
+    #[serde(rename = "AttachmentType", skip_serializing_if = "Option::is_none")]
+    pub attachment_type: Option<String>,
+    #[serde(rename = "DomainCertificateArn", skip_serializing_if = "Option::is_none")]
+    pub domain_certificate_arn: Option<String>,
+    #[serde(rename = "EndpointDomain", skip_serializing_if = "Option::is_none")]
+    pub endpoint_domain: Option<String>,
+    #[serde(rename = "DeviceValidationDomain", skip_serializing_if = "Option::is_none")]
+    pub device_validation_domain: Option<String>,
+    #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "LoadBalancerOptions", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_options: Option<VerifiedAccessEndpointLoadBalancerOptions>,
+    #[serde(rename = "NetworkInterfaceOptions", skip_serializing_if = "Option::is_none")]
+    pub network_interface_options: Option<VerifiedAccessEndpointEniOptions>,
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<VerifiedAccessEndpointStatus>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(rename = "LastUpdatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<String>,
+    #[serde(rename = "DeletionTime", skip_serializing_if = "Option::is_none")]
+    pub deletion_time: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationResponse>,
+    #[serde(rename = "RdsOptions", skip_serializing_if = "Option::is_none")]
+    pub rds_options: Option<VerifiedAccessEndpointRdsOptions>,
+    #[serde(rename = "CidrOptions", skip_serializing_if = "Option::is_none")]
+    pub cidr_options: Option<VerifiedAccessEndpointCidrOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointCidrOptions {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<VerifiedAccessEndpointPortRange>>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointEniOptions {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<VerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointLoadBalancerOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_arn: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "PortRanges", skip_serializing_if = "Option::is_none")]
+    pub port_ranges: Option<Vec<VerifiedAccessEndpointPortRange>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointRdsOptions {
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(rename = "RdsDbInstanceArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_instance_arn: Option<String>,
+    #[serde(rename = "RdsDbClusterArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_cluster_arn: Option<String>,
+    #[serde(rename = "RdsDbProxyArn", skip_serializing_if = "Option::is_none")]
+    pub rds_db_proxy_arn: Option<String>,
+    #[serde(rename = "RdsEndpoint", skip_serializing_if = "Option::is_none")]
+    pub rds_endpoint: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessEndpointTarget {
+    #[serde(rename = "VerifiedAccessEndpointId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_id: Option<String>,
+    #[serde(rename = "VerifiedAccessEndpointTargetIpAddress", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_target_ip_address: Option<String>,
+    #[serde(rename = "VerifiedAccessEndpointTargetDns", skip_serializing_if = "Option::is_none")]
+    pub verified_access_endpoint_target_dns: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessGroup {
+    #[serde(rename = "VerifiedAccessGroupId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_id: Option<String>,
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(rename = "VerifiedAccessGroupArn", skip_serializing_if = "Option::is_none")]
+    pub verified_access_group_arn: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(rename = "LastUpdatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<String>,
+    #[serde(rename = "DeletionTime", skip_serializing_if = "Option::is_none")]
+    pub deletion_time: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationResponse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstance {
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "VerifiedAccessTrustProviders", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_providers: Option<Vec<VerifiedAccessTrustProviderCondensed>>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(rename = "LastUpdatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "FipsEnabled", skip_serializing_if = "Option::is_none")]
+    pub fips_enabled: Option<bool>,
+    #[serde(rename = "CidrEndpointsCustomSubDomain", skip_serializing_if = "Option::is_none")]
+    pub cidr_endpoints_custom_sub_domain: Option<VerifiedAccessInstanceCustomSubDomain>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstanceCustomSubDomain {
+    #[serde(rename = "SubDomain", skip_serializing_if = "Option::is_none")]
+    pub sub_domain: Option<String>,
+    #[serde(rename = "Nameservers", skip_serializing_if = "Option::is_none")]
+    pub nameservers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstanceLoggingConfiguration {
+    #[serde(rename = "VerifiedAccessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_instance_id: Option<String>,
+    #[serde(rename = "AccessLogs", skip_serializing_if = "Option::is_none")]
+    pub access_logs: Option<VerifiedAccessLogs>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstanceOpenVpnClientConfiguration {
+    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<VerifiedAccessInstanceOpenVpnClientConfigurationRoute>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstanceOpenVpnClientConfigurationRoute {
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessInstanceUserTrustProviderClientConfiguration {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Scopes", skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<String>,
+    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(rename = "AuthorizationEndpoint", skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(rename = "PublicSigningKeyEndpoint", skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_endpoint: Option<String>,
+    #[serde(rename = "TokenEndpoint", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(rename = "UserInfoEndpoint", skip_serializing_if = "Option::is_none")]
+    pub user_info_endpoint: Option<String>,
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(rename = "PkceEnabled", skip_serializing_if = "Option::is_none")]
+    pub pkce_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogCloudWatchLogsDestination {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "DeliveryStatus", skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<VerifiedAccessLogDeliveryStatus>,
+    #[serde(rename = "LogGroup", skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogCloudWatchLogsDestinationOptions {
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    #[serde(rename = "LogGroup", skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogDeliveryStatus {
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogKinesisDataFirehoseDestination {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "DeliveryStatus", skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<VerifiedAccessLogDeliveryStatus>,
+    #[serde(rename = "DeliveryStream", skip_serializing_if = "Option::is_none")]
+    pub delivery_stream: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogKinesisDataFirehoseDestinationOptions {
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    #[serde(rename = "DeliveryStream", skip_serializing_if = "Option::is_none")]
+    pub delivery_stream: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogOptions {
+    #[serde(rename = "S3", skip_serializing_if = "Option::is_none")]
+    pub s3: Option<VerifiedAccessLogS3DestinationOptions>,
+    #[serde(rename = "CloudWatchLogs", skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs: Option<VerifiedAccessLogCloudWatchLogsDestinationOptions>,
+    #[serde(rename = "KinesisDataFirehose", skip_serializing_if = "Option::is_none")]
+    pub kinesis_data_firehose: Option<VerifiedAccessLogKinesisDataFirehoseDestinationOptions>,
+    #[serde(rename = "LogVersion", skip_serializing_if = "Option::is_none")]
+    pub log_version: Option<String>,
+    #[serde(rename = "IncludeTrustContext", skip_serializing_if = "Option::is_none")]
+    pub include_trust_context: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogS3Destination {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "DeliveryStatus", skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<VerifiedAccessLogDeliveryStatus>,
+    #[serde(rename = "BucketName", skip_serializing_if = "Option::is_none")]
+    pub bucket_name: Option<String>,
+    #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(rename = "BucketOwner", skip_serializing_if = "Option::is_none")]
+    pub bucket_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogS3DestinationOptions {
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+    #[serde(rename = "BucketName", skip_serializing_if = "Option::is_none")]
+    pub bucket_name: Option<String>,
+    #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(rename = "BucketOwner", skip_serializing_if = "Option::is_none")]
+    pub bucket_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessLogs {
+    #[serde(rename = "S3", skip_serializing_if = "Option::is_none")]
+    pub s3: Option<VerifiedAccessLogS3Destination>,
+    #[serde(rename = "CloudWatchLogs", skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs: Option<VerifiedAccessLogCloudWatchLogsDestination>,
+    #[serde(rename = "KinesisDataFirehose", skip_serializing_if = "Option::is_none")]
+    pub kinesis_data_firehose: Option<VerifiedAccessLogKinesisDataFirehoseDestination>,
+    #[serde(rename = "LogVersion", skip_serializing_if = "Option::is_none")]
+    pub log_version: Option<String>,
+    #[serde(rename = "IncludeTrustContext", skip_serializing_if = "Option::is_none")]
+    pub include_trust_context: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessSseSpecificationRequest {
+    #[serde(rename = "CustomerManagedKeyEnabled", skip_serializing_if = "Option::is_none")]
+    pub customer_managed_key_enabled: Option<bool>,
+    #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessSseSpecificationResponse {
+    #[serde(rename = "CustomerManagedKeyEnabled", skip_serializing_if = "Option::is_none")]
+    pub customer_managed_key_enabled: Option<bool>,
+    #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessTrustProvider {
+    #[serde(rename = "VerifiedAccessTrustProviderId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub trust_provider_type: Option<String>,
+    #[serde(rename = "UserTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub user_trust_provider_type: Option<String>,
+    #[serde(rename = "DeviceTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub device_trust_provider_type: Option<String>,
+    #[serde(rename = "OidcOptions", skip_serializing_if = "Option::is_none")]
+    pub oidc_options: Option<OidcOptions>,
+    #[serde(rename = "DeviceOptions", skip_serializing_if = "Option::is_none")]
+    pub device_options: Option<DeviceOptions>,
+    #[serde(rename = "PolicyReferenceName", skip_serializing_if = "Option::is_none")]
+    pub policy_reference_name: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    #[serde(rename = "LastUpdatedTime", skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SseSpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<VerifiedAccessSseSpecificationResponse>,
+    #[serde(rename = "NativeApplicationOidcOptions", skip_serializing_if = "Option::is_none")]
+    pub native_application_oidc_options: Option<NativeApplicationOidcOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedAccessTrustProviderCondensed {
+    #[serde(rename = "VerifiedAccessTrustProviderId", skip_serializing_if = "Option::is_none")]
+    pub verified_access_trust_provider_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub trust_provider_type: Option<String>,
+    #[serde(rename = "UserTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub user_trust_provider_type: Option<String>,
+    #[serde(rename = "DeviceTrustProviderType", skip_serializing_if = "Option::is_none")]
+    pub device_trust_provider_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

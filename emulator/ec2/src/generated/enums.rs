@@ -110,6 +110,9 @@ pub const DEFAULT_TARGET_CAPACITY_TYPE: &[&str] = &["spot", "on-demand", "capaci
 /// `DestinationFileFormat`
 pub const DESTINATION_FILE_FORMAT: &[&str] = &["plain-text", "parquet"];
 
+/// `DeviceTrustProviderType`
+pub const DEVICE_TRUST_PROVIDER_TYPE: &[&str] = &["jamf", "crowdstrike", "jumpcloud"];
+
 /// `DnsRecordIpType`
 pub const DNS_RECORD_IP_TYPE: &[&str] = &["ipv4", "dualstack", "ipv6", "service-defined"];
 
@@ -404,14 +407,29 @@ pub const TRANSIT_GATEWAY_PEERING_ATTACHMENT_MULTIPATH_RESILIENCE_MODE: &[&str] 
 /// `TransportProtocol`
 pub const TRANSPORT_PROTOCOL: &[&str] = &["tcp", "udp"];
 
+/// `TrustProviderType`
+pub const TRUST_PROVIDER_TYPE: &[&str] = &["user", "device"];
+
 /// `TunnelInsideIpVersion`
 pub const TUNNEL_INSIDE_IP_VERSION: &[&str] = &["ipv4", "ipv6"];
 
 /// `UnlimitedSupportedInstanceFamily`
 pub const UNLIMITED_SUPPORTED_INSTANCE_FAMILY: &[&str] = &["t2", "t3", "t3a", "t4g", "t8i", "t9g"];
 
+/// `UserTrustProviderType`
+pub const USER_TRUST_PROVIDER_TYPE: &[&str] = &["iam-identity-center", "oidc"];
+
 /// `VerificationMethod`
 pub const VERIFICATION_METHOD: &[&str] = &["remarks-x509", "dns-token"];
+
+/// `VerifiedAccessEndpointAttachmentType`
+pub const VERIFIED_ACCESS_ENDPOINT_ATTACHMENT_TYPE: &[&str] = &["vpc"];
+
+/// `VerifiedAccessEndpointProtocol`
+pub const VERIFIED_ACCESS_ENDPOINT_PROTOCOL: &[&str] = &["http", "https", "tcp"];
+
+/// `VerifiedAccessEndpointType`
+pub const VERIFIED_ACCESS_ENDPOINT_TYPE: &[&str] = &["load-balancer", "network-interface", "rds", "cidr"];
 
 /// `VolumeAttributeName`
 pub const VOLUME_ATTRIBUTE_NAME: &[&str] = &["autoEnableIO", "productCodes"];

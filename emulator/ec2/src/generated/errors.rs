@@ -744,6 +744,26 @@ pub fn invalid_user_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidUserID.Malformed", format!("User ID '{id}' is invalid"), 400)
 }
 
+/// `InvalidVerifiedAccessEndpointId.NotFound`: The Verified Access endpoint ID '<id>' does not exist
+pub fn invalid_verified_access_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVerifiedAccessEndpointId.NotFound", format!("The Verified Access endpoint ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVerifiedAccessGroupId.NotFound`: The Verified Access group ID '<id>' does not exist
+pub fn invalid_verified_access_group_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVerifiedAccessGroupId.NotFound", format!("The Verified Access group ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVerifiedAccessInstanceId.NotFound`: The Verified Access instance ID '<id>' does not exist
+pub fn invalid_verified_access_instance_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVerifiedAccessInstanceId.NotFound", format!("The Verified Access instance ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidVerifiedAccessTrustProviderId.NotFound`: The Verified Access trust provider ID '<id>' does not exist
+pub fn invalid_verified_access_trust_provider_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVerifiedAccessTrustProviderId.NotFound", format!("The Verified Access trust provider ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidVolume.NotFound`: The volume '<id>' does not exist.
 pub fn invalid_volume_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVolume.NotFound", format!("The volume '{id}' does not exist."), 400)

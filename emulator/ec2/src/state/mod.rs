@@ -23,6 +23,7 @@ pub mod shared;
 pub mod spot;
 pub mod support;
 pub mod transit;
+pub mod verified_access;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -300,6 +301,10 @@ pub struct Ec2State {
     /// Network Insights paths and analyses (`state/insights.rs`).
     #[serde(default)]
     pub insights: insights::InsightsState,
+    /// AWS Verified Access instances, trust providers, groups and endpoints
+    /// (`state/verified_access.rs`).
+    #[serde(default)]
+    pub verified_access: verified_access::VerifiedAccessState,
 }
 
 impl Ec2State {

@@ -6,6 +6,7 @@
 
 use nimbus_core::ApiError;
 
+use super::verified_access::VaEndpointStage;
 use super::Ec2State;
 use crate::generated::errors;
 
@@ -170,6 +171,21 @@ pub static KINDS: &[ResourceKind] = &[
             "InvalidRouteTableID.NotFound",
             format!("Transit Gateway Route Table {id} was deleted or does not exist."),
         )
+    }),
+    kind!(
+        "vae",
+        "verified-access-endpoint",
+        |s, id| s.verified_access.endpoints.get(id).is_some_and(|e| e.stage != VaEndpointStage::Deleting),
+        |id| errors::invalid_verified_access_endpoint_id_not_found(id)
+    ),
+    kind!("vagr", "verified-access-group", |s, id| s.verified_access.groups.contains_key(id), |id| {
+        errors::invalid_verified_access_group_id_not_found(id)
+    }),
+    kind!("vai", "verified-access-instance", |s, id| s.verified_access.instances.contains_key(id), |id| {
+        errors::invalid_verified_access_instance_id_not_found(id)
+    }),
+    kind!("vatp", "verified-access-trust-provider", |s, id| s.verified_access.trust_providers.contains_key(id), |id| {
+        errors::invalid_verified_access_trust_provider_id_not_found(id)
     }),
     kind!("vgw", "vpn-gateway", |s, id| s.vpn_gateways.contains_key(id), |id| {
         errors::invalid_vpn_gateway_id_not_found(id)
