@@ -241,6 +241,8 @@ impl Service for Ec2 {
                 .chain(state.snapshots.keys())
                 .chain(state.transit.attachments.iter().filter(|(_, a)| a.peering().is_some()).map(|(id, _)| id))
                 .chain(state.transit.gateways.keys())
+                .chain(state.endpoint_services.services.keys())
+                .chain(state.endpoint_services.requests.keys())
                 .cloned()
                 .collect();
             state.unpublished.extend(ids);

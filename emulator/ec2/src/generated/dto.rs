@@ -66,6 +66,24 @@ pub struct AcceptTransitGatewayVpcAttachmentResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptVpcEndpointConnectionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "VpcEndpointIds")]
+    pub vpc_endpoint_ids: Vec<String>,
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptVpcEndpointConnectionsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptVpcPeeringConnectionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -117,6 +135,20 @@ pub struct AddPrefixListEntry {
     pub cidr: String,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddedPrincipal {
+    #[serde(rename = "PrincipalType", skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "ServicePermissionId", skip_serializing_if = "Option::is_none")]
+    pub service_permission_id: Option<String>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "PermissionType", skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -303,6 +335,22 @@ pub struct AllocateIpamPoolCidrRequest {
 pub struct AllocateIpamPoolCidrResult {
     #[serde(rename = "IpamPoolAllocation", skip_serializing_if = "Option::is_none")]
     pub ipam_pool_allocation: Option<IpamPoolAllocation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllowedPrincipal {
+    #[serde(rename = "PrincipalType", skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    #[serde(rename = "Principal", skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "ServicePermissionId", skip_serializing_if = "Option::is_none")]
+    pub service_permission_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "PermissionType", skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1745,6 +1793,26 @@ pub struct ConnectionLogResponseOptions {
     pub cloudwatch_log_stream: Option<String>,
     #[serde(rename = "IncludeAuthorizationPolicyContext", skip_serializing_if = "Option::is_none")]
     pub include_authorization_policy_context: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionNotification {
+    #[serde(rename = "ConnectionNotificationId", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_id: Option<String>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "ConnectionNotificationType", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_type: Option<String>,
+    #[serde(rename = "ConnectionNotificationArn", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_arn: Option<String>,
+    #[serde(rename = "ConnectionEvents", skip_serializing_if = "Option::is_none")]
+    pub connection_events: Option<Vec<String>>,
+    #[serde(rename = "ConnectionNotificationState", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_state: Option<String>,
+    #[serde(rename = "ServiceRegion", skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3396,6 +3464,30 @@ pub struct CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcEndpointConnectionNotificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "ConnectionNotificationArn")]
+    pub connection_notification_arn: String,
+    #[serde(rename = "ConnectionEvents")]
+    pub connection_events: Vec<String>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcEndpointConnectionNotificationResult {
+    #[serde(rename = "ConnectionNotification", skip_serializing_if = "Option::is_none")]
+    pub connection_notification: Option<ConnectionNotification>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVpcEndpointRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -3437,6 +3529,36 @@ pub struct CreateVpcEndpointRequest {
 pub struct CreateVpcEndpointResult {
     #[serde(rename = "VpcEndpoint", skip_serializing_if = "Option::is_none")]
     pub vpc_endpoint: Option<VpcEndpoint>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcEndpointServiceConfigurationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AcceptanceRequired", skip_serializing_if = "Option::is_none")]
+    pub acceptance_required: Option<bool>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "NetworkLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "GatewayLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub gateway_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "SupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_ip_address_types: Option<Vec<String>>,
+    #[serde(rename = "SupportedRegions", skip_serializing_if = "Option::is_none")]
+    pub supported_regions: Option<Vec<String>>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcEndpointServiceConfigurationResult {
+    #[serde(rename = "ServiceConfiguration", skip_serializing_if = "Option::is_none")]
+    pub service_configuration: Option<ServiceConfiguration>,
     #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
 }
@@ -4251,6 +4373,34 @@ pub struct DeleteVolumeRequest {
     pub volume_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcEndpointConnectionNotificationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ConnectionNotificationIds")]
+    pub connection_notification_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcEndpointConnectionNotificationsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcEndpointServiceConfigurationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceIds")]
+    pub service_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcEndpointServiceConfigurationsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6749,6 +6899,120 @@ pub struct DescribeVpcAttributeResult {
     pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
     #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointConnectionNotificationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ConnectionNotificationId", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_id: Option<String>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeVpcEndpointConnectionNotificationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointConnectionNotificationsResult {
+    #[serde(rename = "ConnectionNotificationSet", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_set: Option<Vec<ConnectionNotification>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointConnectionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeVpcEndpointConnectionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointConnectionsResult {
+    #[serde(rename = "VpcEndpointConnections", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_connections: Option<Vec<VpcEndpointConnection>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointServiceConfigurationsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceIds", skip_serializing_if = "Option::is_none")]
+    pub service_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeVpcEndpointServiceConfigurationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointServiceConfigurationsResult {
+    #[serde(rename = "ServiceConfigurations", skip_serializing_if = "Option::is_none")]
+    pub service_configurations: Option<Vec<ServiceConfiguration>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointServicePermissionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeVpcEndpointServicePermissionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcEndpointServicePermissionsResult {
+    #[serde(rename = "AllowedPrincipals", skip_serializing_if = "Option::is_none")]
+    pub allowed_principals: Option<Vec<AllowedPrincipal>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12857,6 +13121,24 @@ pub struct ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointConnectionNotificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ConnectionNotificationId")]
+    pub connection_notification_id: String,
+    #[serde(rename = "ConnectionNotificationArn", skip_serializing_if = "Option::is_none")]
+    pub connection_notification_arn: Option<String>,
+    #[serde(rename = "ConnectionEvents", skip_serializing_if = "Option::is_none")]
+    pub connection_events: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointConnectionNotificationResult {
+    #[serde(rename = "ReturnValue", skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyVpcEndpointRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -12892,6 +13174,80 @@ pub struct ModifyVpcEndpointRequest {
 pub struct ModifyVpcEndpointResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServiceConfigurationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "RemovePrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub remove_private_dns_name: Option<bool>,
+    #[serde(rename = "AcceptanceRequired", skip_serializing_if = "Option::is_none")]
+    pub acceptance_required: Option<bool>,
+    #[serde(rename = "AddNetworkLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub add_network_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "RemoveNetworkLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub remove_network_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "AddGatewayLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub add_gateway_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "RemoveGatewayLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub remove_gateway_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "AddSupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub add_supported_ip_address_types: Option<Vec<String>>,
+    #[serde(rename = "RemoveSupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub remove_supported_ip_address_types: Option<Vec<String>>,
+    #[serde(rename = "AddSupportedRegions", skip_serializing_if = "Option::is_none")]
+    pub add_supported_regions: Option<Vec<String>>,
+    #[serde(rename = "RemoveSupportedRegions", skip_serializing_if = "Option::is_none")]
+    pub remove_supported_regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServiceConfigurationResult {
+    #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServicePayerResponsibilityRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "PayerResponsibility")]
+    pub payer_responsibility: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServicePayerResponsibilityResult {
+    #[serde(rename = "ReturnValue", skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServicePermissionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "AddAllowedPrincipals", skip_serializing_if = "Option::is_none")]
+    pub add_allowed_principals: Option<Vec<String>>,
+    #[serde(rename = "RemoveAllowedPrincipals", skip_serializing_if = "Option::is_none")]
+    pub remove_allowed_principals: Option<Vec<String>>,
+    #[serde(rename = "PermissionType", skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcEndpointServicePermissionsResult {
+    #[serde(rename = "AddedPrincipals", skip_serializing_if = "Option::is_none")]
+    pub added_principals: Option<Vec<AddedPrincipal>>,
+    #[serde(rename = "ReturnValue", skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13973,6 +14329,18 @@ pub struct PrivateDnsDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrivateDnsNameConfiguration {
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrivateDnsNameOptionsOnLaunch {
     #[serde(rename = "HostnameType", skip_serializing_if = "Option::is_none")]
     pub hostname_type: Option<String>,
@@ -14210,6 +14578,24 @@ pub struct RejectTransitGatewayVpcAttachmentRequest {
 pub struct RejectTransitGatewayVpcAttachmentResult {
     #[serde(rename = "TransitGatewayVpcAttachment", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_vpc_attachment: Option<TransitGatewayVpcAttachment>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectVpcEndpointConnectionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+    #[serde(rename = "VpcEndpointIds")]
+    pub vpc_endpoint_ids: Vec<String>,
+    #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectVpcEndpointConnectionsResult {
+    #[serde(rename = "Unsuccessful", skip_serializing_if = "Option::is_none")]
+    pub unsuccessful: Option<Vec<UnsuccessfulItem>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -15362,6 +15748,46 @@ pub struct SecurityGroupRuleUpdate {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceConfiguration {
+    #[serde(rename = "ServiceType", skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<Vec<ServiceTypeDetail>>,
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(rename = "ServiceState", skip_serializing_if = "Option::is_none")]
+    pub service_state: Option<String>,
+    #[serde(rename = "AvailabilityZoneIds", skip_serializing_if = "Option::is_none")]
+    pub availability_zone_ids: Option<Vec<String>>,
+    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(rename = "AcceptanceRequired", skip_serializing_if = "Option::is_none")]
+    pub acceptance_required: Option<bool>,
+    #[serde(rename = "ManagesVpcEndpoints", skip_serializing_if = "Option::is_none")]
+    pub manages_vpc_endpoints: Option<bool>,
+    #[serde(rename = "NetworkLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "GatewayLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub gateway_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "SupportedIpAddressTypes", skip_serializing_if = "Option::is_none")]
+    pub supported_ip_address_types: Option<Vec<String>>,
+    #[serde(rename = "BaseEndpointDnsNames", skip_serializing_if = "Option::is_none")]
+    pub base_endpoint_dns_names: Option<Vec<String>>,
+    #[serde(rename = "PrivateDnsName", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateDnsNameConfiguration", skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_configuration: Option<PrivateDnsNameConfiguration>,
+    #[serde(rename = "PayerResponsibility", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibility: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SupportedRegions", skip_serializing_if = "Option::is_none")]
+    pub supported_regions: Option<Vec<SupportedRegionDetail>>,
+    #[serde(rename = "RemoteAccessEnabled", skip_serializing_if = "Option::is_none")]
+    pub remote_access_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceDetail {
     #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
@@ -15932,6 +16358,20 @@ pub struct StartNetworkInsightsAnalysisResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartVpcEndpointServicePrivateDnsVerificationRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ServiceId")]
+    pub service_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartVpcEndpointServicePrivateDnsVerificationResult {
+    #[serde(rename = "ReturnValue", skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StateReason {
     #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -16055,6 +16495,14 @@ pub struct SubnetIpv6CidrBlockAssociation {
 pub struct SuccessfulInstanceCreditSpecificationItem {
     #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupportedRegionDetail {
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(rename = "ServiceState", skip_serializing_if = "Option::is_none")]
+    pub service_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -17803,6 +18251,40 @@ pub struct VpcEndpoint {
     pub service_region: Option<String>,
     #[serde(rename = "PayerResponsibilities", skip_serializing_if = "Option::is_none")]
     pub payer_responsibilities: Option<Vec<PayerResponsibilityEntry>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpcEndpointConnection {
+    #[serde(rename = "ServiceId", skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(rename = "VpcEndpointId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    #[serde(rename = "VpcEndpointOwner", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_owner: Option<String>,
+    #[serde(rename = "VpcEndpointState", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_state: Option<String>,
+    #[serde(rename = "CreationTimestamp", skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Timestamp>,
+    #[serde(rename = "DnsEntries", skip_serializing_if = "Option::is_none")]
+    pub dns_entries: Option<Vec<DnsEntry>>,
+    #[serde(rename = "NetworkLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "GatewayLoadBalancerArns", skip_serializing_if = "Option::is_none")]
+    pub gateway_load_balancer_arns: Option<Vec<String>>,
+    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    #[serde(rename = "VpcEndpointConnectionId", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_connection_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcEndpointRegion", skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_region: Option<String>,
+    #[serde(rename = "PayerResponsibilities", skip_serializing_if = "Option::is_none")]
+    pub payer_responsibilities: Option<Vec<PayerResponsibilityEntry>>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentOwner", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -317,8 +317,14 @@ pub const ON_DEMAND_ALLOCATION_STRATEGY: &[&str] = &["lowestPrice", "prioritized
 /// `OperationType`
 pub const OPERATION_TYPE: &[&str] = &["add", "remove"];
 
+/// `PayerResponsibility`
+pub const PAYER_RESPONSIBILITY: &[&str] = &["ServiceOwner"];
+
 /// `PermissionGroup`
 pub const PERMISSION_GROUP: &[&str] = &["all"];
+
+/// `PermissionType`
+pub const PERMISSION_TYPE: &[&str] = &["vpc-endpoint", "transit-gateway-attachment"];
 
 /// `PlacementStrategy`
 pub const PLACEMENT_STRATEGY: &[&str] = &["cluster", "spread", "partition", "precision-time"];

@@ -59,6 +59,11 @@ pub fn duplicate_transit_gateway_attachment(tgw: impl std::fmt::Display) -> ApiE
     ApiError::new("DuplicateTransitGatewayAttachment", format!("{tgw} has non-deleted Transit Gateway Attachments with same VPC ID."), 400)
 }
 
+/// `ExistingVpcEndpointConnections`: Service has existing active VPC Endpoint connections!
+pub fn existing_vpc_endpoint_connections() -> ApiError {
+    ApiError::new("ExistingVpcEndpointConnections", format!("Service has existing active VPC Endpoint connections!"), 400)
+}
+
 /// `FlowLogAlreadyExists`: Error. There is an existing Flow Log with the same configuration and log destination.
 pub fn flow_log_already_exists() -> ApiError {
     ApiError::new("FlowLogAlreadyExists", format!("Error. There is an existing Flow Log with the same configuration and log destination."), 400)
@@ -272,6 +277,11 @@ pub fn invalid_client_vpn_subnet_id_not_found(message: impl std::fmt::Display) -
 /// `InvalidClientVpnSubnetId.OverlappingCidr`: The CIDR of subnet <subnet> overlaps with the client CIDR range <cidr> of endpoint <id>
 pub fn invalid_client_vpn_subnet_id_overlapping_cidr(cidr: impl std::fmt::Display, id: impl std::fmt::Display, subnet: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidClientVpnSubnetId.OverlappingCidr", format!("The CIDR of subnet {subnet} overlaps with the client CIDR range {cidr} of endpoint {id}"), 400)
+}
+
+/// `InvalidConnectionNotification`: The connection notification ID '<id>' does not exist
+pub fn invalid_connection_notification(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidConnectionNotification", format!("The connection notification ID '{id}' does not exist"), 400)
 }
 
 /// `InvalidConversionTaskId`: The import task ID '<id>' does not exist.
@@ -594,6 +604,11 @@ pub fn invalid_prefix_list_id_not_found(id: impl std::fmt::Display) -> ApiError 
     ApiError::new("InvalidPrefixListID.NotFound", format!("The prefix list ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidPrincipal`: <message>
+pub fn invalid_principal(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidPrincipal", format!("{message}"), 400)
+}
+
 /// `InvalidRegion.NotFound`: The region '<region>' does not exist
 pub fn invalid_region_not_found(region: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidRegion.NotFound", format!("The region '{region}' does not exist"), 400)
@@ -802,6 +817,21 @@ pub fn invalid_vpc_endpoint_not_found(id: impl std::fmt::Display) -> ApiError {
 /// `InvalidVpcEndpointId.NotFound`: The Vpc Endpoint Id '<id>' does not exist
 pub fn invalid_vpc_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcEndpointId.NotFound", format!("The Vpc Endpoint Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointService.NotFound`: The VpcEndpointService Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_service_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointService.NotFound", format!("The VpcEndpointService Id '{id}' does not exist"), 400)
+}
+
+/// `InvalidVpcEndpointServiceId.Malformed`: Invalid id: "<id>" (expecting "vpce-svc-...")
+pub fn invalid_vpc_endpoint_service_id_malformed(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointServiceId.Malformed", format!("Invalid id: \"{id}\" (expecting \"vpce-svc-...\")"), 400)
+}
+
+/// `InvalidVpcEndpointServiceId.NotFound`: The VpcEndpointService Id '<id>' does not exist
+pub fn invalid_vpc_endpoint_service_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcEndpointServiceId.NotFound", format!("The VpcEndpointService Id '{id}' does not exist"), 400)
 }
 
 /// `InvalidVpcEndpointType`: <message>

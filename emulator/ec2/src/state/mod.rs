@@ -12,6 +12,7 @@ pub mod client_vpn;
 pub mod connectivity;
 pub mod ebs;
 pub mod fleet;
+pub mod endpoint_services;
 pub mod host;
 pub mod insights;
 pub mod ipam;
@@ -286,6 +287,10 @@ pub struct Ec2State {
     /// endpoints (`state/connectivity.rs`).
     #[serde(default)]
     pub connectivity: connectivity::ConnectivityState,
+    /// Endpoint services this account offers and this partition's endpoints to them
+    /// (`state/endpoint_services.rs`).
+    #[serde(default)]
+    pub endpoint_services: endpoint_services::EndpointServicesState,
     /// Spot Instance requests and the Spot data feed (`state/spot.rs`).
     #[serde(default)]
     pub spot: spot::SpotState,

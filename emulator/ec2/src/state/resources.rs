@@ -195,6 +195,9 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("vpce", "vpc-endpoint", |s, id| s.vpc_endpoints.contains_key(id), |id| {
         errors::invalid_vpc_endpoint_id_not_found(id)
     }),
+    kind!("vpce-svc", "vpc-endpoint-service", |s, id| s.endpoint_services.services.contains_key(id), |id| {
+        errors::invalid_vpc_endpoint_service_id_not_found(id)
+    }),
     kind!("vpn", "vpn-connection", |s, id| s.connectivity.vpn_connections.contains_key(id), |id| {
         errors::invalid_vpn_connection_id_not_found(id)
     }),

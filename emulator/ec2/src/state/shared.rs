@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use nimbus_core::state::{read, write};
 
 use crate::generated::dto::{Image, Snapshot};
+use crate::state::endpoint_services::{ConnectionRequest, EndpointServiceRecord};
 use crate::state::host::InstanceHost;
 use crate::state::transit::AttachmentRecord;
 use crate::state::{Ec2State, ImageRecord, SnapshotRecord};
@@ -86,8 +87,27 @@ impl PublishedSnapshot {
 
 type Key = (String, String);
 
+/// An endpoint service as other partitions see it: its owner and record.
+#[derive(Debug, Clone)]
+pub struct PublishedService {
+    pub account: String,
+    pub region: String,
+    pub record: EndpointServiceRecord,
+}
+
+/// A VPC endpoint's connection to an endpoint service, as the provider's partition sees
+/// it: the consumer, the endpoint as stored and its request.
+#[derive(Debug, Clone)]
+pub struct PublishedConnection {
+    pub account: String,
+    pub region: String,
+    pub endpoint: crate::generated::dto::VpcEndpoint,
+    pub request: ConnectionRequest,
+}
+
 /// Every partition's images and snapshots, by (region, id), and each partition's half
-/// of every transit gateway peering, by (attachment id, account, region).
+/// of every transit gateway peering, by (attachment id, account, region); endpoint
+/// services by id and endpoints' connections to them by endpoint id.
 /// Also the host that runs instances, when there is one (`--instances run`): set once,
 /// kept across resets; and where `resolve:ssm:` image ids are looked up.
 #[derive(Debug, Default)]
@@ -98,6 +118,8 @@ pub struct Shared {
     /// Every partition's live transit gateways, by (account, region, id): what a peering
     /// request finds on the other side.
     gateways: RwLock<std::collections::BTreeSet<(String, String, String)>>,
+    endpoint_services: RwLock<BTreeMap<String, PublishedService>>,
+    endpoint_connections: RwLock<BTreeMap<String, PublishedConnection>>,
     host: HostSlot,
     parameters: Parameters,
 }
@@ -183,6 +205,10 @@ impl Shared {
                     Some(_) => gateways.insert(key),
                     None => gateways.remove(&key),
                 };
+                continue;
+            }
+            if id.starts_with("vpce-") {
+                self.publish_endpoint_side(account, region, state, &id);
                 continue;
             }
             if id.starts_with("tgw-attach-") {
@@ -272,7 +298,54 @@ impl Shared {
         read(&self.gateways).contains(&(account.to_string(), region.to_string(), id.to_string()))
     }
 
+    /// Publishes an endpoint service or an endpoint's connection request (or forgets it).
+    fn publish_endpoint_side(&self, account: &str, region: &str, state: &Ec2State, id: &str) {
+        let side = &state.endpoint_services;
+        if id.starts_with("vpce-svc-") {
+            let mut services = write(&self.endpoint_services);
+            match side.services.get(id) {
+                Some(record) => {
+                    let published =
+                        PublishedService { account: account.into(), region: region.into(), record: record.clone() };
+                    services.insert(id.to_string(), published)
+                }
+                None => services.remove(id),
+            };
+            return;
+        }
+        let mut connections = write(&self.endpoint_connections);
+        match (side.requests.get(id), state.vpc_endpoints.get(id)) {
+            (Some(request), Some(endpoint)) => {
+                let published = PublishedConnection {
+                    account: account.into(),
+                    region: region.into(),
+                    endpoint: endpoint.clone(),
+                    request: request.clone(),
+                };
+                connections.insert(id.to_string(), published)
+            }
+            _ => connections.remove(id),
+        };
+    }
+
+    /// An endpoint service of any partition.
+    pub fn endpoint_service(&self, id: &str) -> Option<PublishedService> {
+        read(&self.endpoint_services).get(id).cloned()
+    }
+
+    /// The endpoint services of a region owned by other accounts.
+    pub fn endpoint_services_of_others(&self, region: &str, account: &str) -> Vec<PublishedService> {
+        read(&self.endpoint_services).values().filter(|p| p.region == region && p.account != account).cloned().collect()
+    }
+
+    /// Every partition's endpoint connections to the service.
+    pub fn connections_to(&self, service_id: &str) -> Vec<PublishedConnection> {
+        read(&self.endpoint_connections).values().filter(|c| c.request.service_id == service_id).cloned().collect()
+    }
+
     pub fn clear(&self) {
+        write(&self.endpoint_services).clear();
+        write(&self.endpoint_connections).clear();
         write(&self.gateways).clear();
         write(&self.images).clear();
         write(&self.snapshots).clear();

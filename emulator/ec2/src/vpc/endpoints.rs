@@ -1,26 +1,31 @@
-//! VPC endpoints to AWS services. A gateway endpoint (S3, DynamoDB) adds a route to the
-//! service's prefix list in each of its route tables, with the endpoint as the target,
-//! as AWS does; an interface endpoint sits in subnets (one per zone) behind security
-//! groups and gets the service's DNS names. The region's endpoint services are AWS's
-//! own service names.
+//! VPC endpoints, the consumer side of PrivateLink. A gateway endpoint (S3, DynamoDB)
+//! adds a route to the service's prefix list in each of its route tables, with the
+//! endpoint as the target, as AWS does; an interface endpoint sits in subnets (one per
+//! zone) behind security groups and gets the service's DNS names. An endpoint connects to
+//! one of AWS's services or to an account's endpoint service (`vpc/endpoint_services/`),
+//! which may have to accept it first (`pendingAcceptance`); a Gateway Load Balancer
+//! endpoint connects to a Gateway Load Balancer service, from one subnet.
 //!
 //! Interface endpoints have no network interfaces yet: `NetworkInterfaceIds` stays empty
 //! until the state has interfaces to create them in.
 
 use chrono::{DateTime, Utc};
 use nimbus_core::filter::Filterable;
-use nimbus_core::{ids, regions, ApiError, RequestContext};
+use nimbus_core::{ids, ApiError, RequestContext};
 
 use crate::generated::dto::{
     CreateVpcEndpointRequest, CreateVpcEndpointResult, DeleteVpcEndpointsRequest, DeleteVpcEndpointsResult,
-    DescribeVpcEndpointServicesRequest, DescribeVpcEndpointServicesResult, DescribeVpcEndpointsRequest,
-    DescribeVpcEndpointsResult, DnsEntry, DnsOptions, ModifyVpcEndpointRequest, ModifyVpcEndpointResult,
-    PrivateDnsDetails, Route, SecurityGroupIdentifier, ServiceDetail, ServiceTypeDetail, VpcEndpoint,
+    DescribeVpcEndpointsRequest, DescribeVpcEndpointsResult, DnsEntry, DnsOptions, ModifyVpcEndpointRequest,
+    ModifyVpcEndpointResult, Route, SecurityGroupIdentifier, VpcEndpoint,
 };
 use crate::generated::errors;
+use crate::state::endpoint_services::{ConnectionRequest, EndpointServiceRecord};
+use crate::state::shared::Shared;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, mark_changed, paginate, settled, spec_tags, stable_hash, unsuccessful};
 use crate::state::Ec2State;
+use crate::vpc::endpoint_services::aws::{find_service, private_dns_name, vpce_hosted_zone, Service};
+use crate::vpc::endpoint_services::{connections, id_in_name};
 use crate::vpc::vpcs;
 use crate::{vpc::prefix_lists, vpc::subnets};
 
@@ -30,131 +35,70 @@ const GATEWAY_DEFAULT_POLICY: &str =
 /// The policy an interface endpoint gets when the request gives none (AWS's own layout).
 const INTERFACE_DEFAULT_POLICY: &str = "{\n  \"Statement\": [\n    {\n      \"Action\": \"*\", \n      \"Effect\": \"Allow\", \n      \"Principal\": \"*\", \n      \"Resource\": \"*\"\n    }\n  ]\n}";
 
-/// One AWS service offered through endpoints: the name after `com.amazonaws.<region>.`,
-/// whether it has gateway endpoints, the DNS label of its interface endpoints
-/// (`<label>.<region>.vpce.amazonaws.com`) and its private DNS name (`{r}` = region).
-struct Service {
-    suffix: &'static str,
-    gateway: bool,
-    label: &'static str,
-    private_dns: Option<&'static str>,
+/// What an endpoint connects to: one of AWS's services, or an account's endpoint service.
+enum Target {
+    Aws(&'static Service),
+    Custom(Box<EndpointServiceRecord>),
 }
 
-const fn svc(suffix: &'static str, label: &'static str, private_dns: Option<&'static str>) -> Service {
-    Service { suffix, gateway: false, label, private_dns }
-}
+impl Target {
+    /// The label of the endpoint's DNS names (`<label>.<region>.vpce.amazonaws.com`).
+    fn label(&self) -> &str {
+        match self {
+            Target::Aws(s) => s.label,
+            Target::Custom(r) => r.id(),
+        }
+    }
 
-const SERVICES: &[Service] = &[
-    Service { suffix: "s3", gateway: true, label: "s3", private_dns: Some("*.s3.{r}.amazonaws.com") },
-    Service { suffix: "dynamodb", gateway: true, label: "dynamodb", private_dns: None },
-    svc("application-autoscaling", "application-autoscaling", Some("application-autoscaling.{r}.amazonaws.com")),
-    svc("athena", "athena", Some("athena.{r}.amazonaws.com")),
-    svc("autoscaling", "autoscaling", Some("autoscaling.{r}.amazonaws.com")),
-    svc("cloudformation", "cloudformation", Some("cloudformation.{r}.amazonaws.com")),
-    svc("codebuild", "codebuild", Some("codebuild.{r}.amazonaws.com")),
-    svc("ebs", "ebs", Some("ebs.{r}.amazonaws.com")),
-    svc("ec2", "ec2", Some("ec2.{r}.amazonaws.com")),
-    svc("ec2messages", "ec2messages", Some("ec2messages.{r}.amazonaws.com")),
-    svc("ecr.api", "api.ecr", Some("api.ecr.{r}.amazonaws.com")),
-    svc("ecr.dkr", "dkr.ecr", Some("*.dkr.ecr.{r}.amazonaws.com")),
-    svc("ecs", "ecs", Some("ecs.{r}.amazonaws.com")),
-    svc("ecs-agent", "ecs-a", Some("ecs-a.{r}.amazonaws.com")),
-    svc("ecs-telemetry", "ecs-t", Some("ecs-t.{r}.amazonaws.com")),
-    svc("elasticfilesystem", "elasticfilesystem", Some("elasticfilesystem.{r}.amazonaws.com")),
-    svc("elasticloadbalancing", "elasticloadbalancing", Some("elasticloadbalancing.{r}.amazonaws.com")),
-    svc("email-smtp", "email-smtp", Some("email-smtp.{r}.amazonaws.com")),
-    svc("events", "events", Some("events.{r}.amazonaws.com")),
-    svc("execute-api", "execute-api", Some("*.execute-api.{r}.amazonaws.com")),
-    svc("glue", "glue", Some("glue.{r}.amazonaws.com")),
-    svc("kinesis-streams", "kinesis", Some("kinesis.{r}.amazonaws.com")),
-    svc("kms", "kms", Some("kms.{r}.amazonaws.com")),
-    svc("lambda", "lambda", Some("lambda.{r}.amazonaws.com")),
-    svc("logs", "logs", Some("logs.{r}.amazonaws.com")),
-    svc("monitoring", "monitoring", Some("monitoring.{r}.amazonaws.com")),
-    svc("rds", "rds", Some("rds.{r}.amazonaws.com")),
-    svc("sagemaker.api", "api.sagemaker", Some("api.sagemaker.{r}.amazonaws.com")),
-    svc("secretsmanager", "secretsmanager", Some("secretsmanager.{r}.amazonaws.com")),
-    svc("sns", "sns", Some("sns.{r}.amazonaws.com")),
-    svc("sqs", "sqs", Some("sqs.{r}.amazonaws.com")),
-    svc("ssm", "ssm", Some("ssm.{r}.amazonaws.com")),
-    svc("ssmmessages", "ssmmessages", Some("ssmmessages.{r}.amazonaws.com")),
-    svc("states", "states", Some("states.{r}.amazonaws.com")),
-    svc("sts", "sts", Some("sts.{r}.amazonaws.com")),
-    svc("xray", "xray", Some("xray.{r}.amazonaws.com")),
-];
-
-/// Route 53 zones of `*.vpce.amazonaws.com` names, where known; a stable look-alike elsewhere.
-fn vpce_hosted_zone(region: &str) -> String {
-    match region {
-        "us-east-1" => "Z7HUB22UULQXV".into(),
-        _ => {
-            const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-            let mut h = (u64::from(stable_hash(region)) << 32) | u64::from(stable_hash(&format!("{region}.vpce")));
-            let mut id = String::from("Z");
-            for _ in 0..12 {
-                id.push(ALPHABET[(h % ALPHABET.len() as u64) as usize] as char);
-                h /= ALPHABET.len() as u64;
-                h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(7);
+    /// The private DNS name endpoints may take: AWS's, or the service's once verified.
+    fn private_name(&self, state: &Ec2State, region: &str, now: DateTime<Utc>) -> Option<String> {
+        match self {
+            Target::Aws(s) => private_dns_name(region, s),
+            Target::Custom(r) => {
+                r.config.private_dns_name.clone().filter(|_| r.dns_verified(state.transition_delay(), now))
             }
-            id
         }
     }
 }
 
-fn find_service(region: &str, name: &str) -> Option<&'static Service> {
-    let suffix = name.strip_prefix(&format!("com.amazonaws.{region}."))?;
-    SERVICES.iter().find(|s| s.suffix == suffix)
-}
-
-fn private_dns_name(region: &str, s: &Service) -> Option<String> {
-    s.private_dns.map(|p| p.replace("{r}", region))
-}
-
-fn service_id(region: &str, name: &str, kind: &str) -> String {
-    let a = stable_hash(&format!("{region}/{name}/{kind}"));
-    let b = stable_hash(&format!("{kind}/{name}/{region}"));
-    format!("vpce-svc-{a:08x}{:09x}", (u64::from(b) << 4) | u64::from(a >> 28))
-}
-
-/// The region's endpoint services, one detail per (service, type), in name order.
-fn service_details(region: &str) -> Vec<ServiceDetail> {
-    let zones = regions::availability_zones(region);
-    let mut out = Vec::new();
-    for s in SERVICES {
-        let name = format!("com.amazonaws.{region}.{}", s.suffix);
-        let mut kinds = vec!["Interface"];
-        if s.gateway {
-            kinds.insert(0, "Gateway");
-        }
-        for kind in kinds {
-            let private = if kind == "Interface" { private_dns_name(region, s) } else { None };
-            let base = if kind == "Gateway" {
-                format!("{}.{region}.amazonaws.com", s.suffix)
-            } else {
-                format!("{}.{region}.vpce.amazonaws.com", s.label)
-            };
-            out.push(ServiceDetail {
-                service_name: Some(name.clone()),
-                service_id: Some(service_id(region, &name, kind)),
-                service_type: Some(vec![ServiceTypeDetail { service_type: Some(kind.into()) }]),
-                service_region: Some(region.to_string()),
-                availability_zone_ids: Some(zones.iter().map(|z| z.zone_id.clone()).collect()),
-                availability_zones: Some(zones.iter().map(|z| z.zone_name.clone()).collect()),
-                owner: Some("amazon".into()),
-                base_endpoint_dns_names: Some(vec![base]),
-                private_dns_names: private.clone().map(|p| vec![PrivateDnsDetails { private_dns_name: Some(p) }]),
-                private_dns_name_verification_state: private.as_ref().map(|_| "verified".into()),
-                private_dns_name: private,
-                vpc_endpoint_policy_supported: Some(true),
-                acceptance_required: Some(false),
-                manages_vpc_endpoints: Some(false),
-                supported_ip_address_types: Some(vec!["ipv4".into()]),
-                tags: None,
-                payer_responsibility: None,
-            });
-        }
+/// The target of an existing endpoint (`None` for a custom service since deleted).
+fn target_of(state: &Ec2State, shared: &Shared, ctx: &RequestContext, e: &VpcEndpoint) -> Option<Target> {
+    let id = e.vpc_endpoint_id.as_deref().unwrap_or_default();
+    match state.endpoint_services.requests.get(id) {
+        Some(request) => connections::provider_record(state, shared, ctx, request).map(|r| Target::Custom(Box::new(r))),
+        None => e.service_name.as_deref().and_then(|n| find_service(&ctx.region, n)).map(Target::Aws),
     }
-    out
+}
+
+/// The endpoint service a CreateVpcEndpoint names, if the caller may connect to it: in
+/// its region (or `ServiceRegion`, when the service supports the caller's region),
+/// available, and allowing the caller; AWS answers `InvalidServiceName` otherwise.
+fn custom_target(
+    state: &Ec2State,
+    shared: &Shared,
+    ctx: &RequestContext,
+    name: &str,
+    service_region: &str,
+) -> Result<Option<(EndpointServiceRecord, String)>, ApiError> {
+    let Some(id) = id_in_name(service_region, name) else { return Ok(None) };
+    let found = if service_region == ctx.region {
+        match state.endpoint_services.services.get(id) {
+            Some(r) => Some((r.clone(), ctx.account().to_string(), ctx.region.clone())),
+            None => shared.endpoint_service(id).map(|p| (p.record, p.account, p.region)),
+        }
+    } else {
+        shared.endpoint_service(id).map(|p| (p.record, p.account, p.region))
+    };
+    let usable = found.filter(|(r, owner, region)| {
+        region == service_region
+            && r.life.settled(state.transition_delay(), ctx.now)
+            && r.allows(owner, ctx.account(), &ctx.caller.arn)
+            && r.config.supported_regions.iter().flatten().any(|s| s.region.as_deref() == Some(ctx.region.as_str()))
+    });
+    match usable {
+        Some((r, owner, _)) => Ok(Some((r, owner))),
+        None => Err(errors::invalid_service_name(name)),
+    }
 }
 
 fn get<'a>(state: &'a Ec2State, id: &str) -> Result<&'a VpcEndpoint, ApiError> {
@@ -177,12 +121,13 @@ fn is_interface(e: &VpcEndpoint) -> bool {
 
 /// The DNS names of an interface endpoint: the regional name, one per zone of its
 /// subnets, and the service's own name when private DNS is on.
-fn dns_entries(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Vec<DnsEntry> {
+fn dns_entries(state: &Ec2State, ctx: &RequestContext, e: &VpcEndpoint, target: Option<&Target>) -> Vec<DnsEntry> {
     let id = e.vpc_endpoint_id.as_deref().unwrap_or_default();
-    let Some(s) = e.service_name.as_deref().and_then(|n| find_service(region, n)) else { return Vec::new() };
+    let Some(target) = target else { return Vec::new() };
+    let region = ctx.region.as_str();
     let zone_id = vpce_hosted_zone(region);
     let token = format!("{:08x}", stable_hash(id));
-    let base = format!("{}.{region}.vpce.amazonaws.com", s.label);
+    let base = format!("{}.{region}.vpce.amazonaws.com", target.label());
     let mut out =
         vec![DnsEntry { dns_name: Some(format!("{id}-{token}.{base}")), hosted_zone_id: Some(zone_id.clone()) }];
     for subnet in e.subnet_ids.iter().flatten() {
@@ -194,7 +139,7 @@ fn dns_entries(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Vec<DnsEntry>
         }
     }
     if e.private_dns_enabled == Some(true) {
-        if let Some(name) = private_dns_name(region, s) {
+        if let Some(name) = target.private_name(state, region, ctx.now) {
             let private_zone = format!("Z{:08X}{:08X}", stable_hash(&format!("{id}/private")), stable_hash(id));
             out.push(DnsEntry { dns_name: Some(name), hosted_zone_id: Some(private_zone) });
         }
@@ -202,17 +147,21 @@ fn dns_entries(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Vec<DnsEntry>
     out
 }
 
-/// An endpoint as Describe shows it at `now`.
-pub fn describe_one(state: &Ec2State, region: &str, id: &str, now: DateTime<Utc>) -> VpcEndpoint {
+/// An endpoint as Describe shows it at `now`. An endpoint to an endpoint service shows
+/// where its connection stands (`pendingAcceptance`, `pending`, `available`, `rejected`).
+pub fn describe_one(state: &Ec2State, shared: &Shared, ctx: &RequestContext, id: &str) -> VpcEndpoint {
     let mut e = state.vpc_endpoints[id].clone();
-    if !settled(state, id, now) {
+    if let Some(life) = connections::endpoint_life(state, shared, ctx, id) {
+        e.state = Some(life.shown(state.transition_delay(), ctx.now).into());
+    } else if !settled(state, id, ctx.now) {
         e.state = Some("pending".into());
     }
     if let Some(t) = e.route_table_ids.as_mut() {
         t.retain(|rtb| state.route_tables.contains_key(rtb));
     }
     if is_interface(&e) {
-        e.dns_entries = Some(dns_entries(state, region, &e));
+        let target = target_of(state, shared, ctx, &e);
+        e.dns_entries = Some(dns_entries(state, ctx, &e, target.as_ref()));
     }
     e.tags = state.dto_tags(id);
     e
@@ -306,7 +255,7 @@ fn group_identifiers(
 
 /// Private DNS needs the VPC's DNS support and hostnames, and no other endpoint of the
 /// same service in the VPC with private DNS.
-fn check_private_dns(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Result<(), ApiError> {
+fn check_private_dns(state: &Ec2State, private_name: Option<&str>, e: &VpcEndpoint) -> Result<(), ApiError> {
     if e.private_dns_enabled != Some(true) {
         return Ok(());
     }
@@ -324,11 +273,9 @@ fn check_private_dns(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Result<
             && o.private_dns_enabled == Some(true)
     });
     if conflict {
-        let name =
-            e.service_name.as_deref().and_then(|n| find_service(region, n)).and_then(|s| private_dns_name(region, s));
         return Err(errors::invalid_parameter(format!(
             "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {} in the VPC {vpc_id}",
-            name.unwrap_or_default()
+            private_name.unwrap_or_default()
         )));
     }
     Ok(())
@@ -337,13 +284,14 @@ fn check_private_dns(state: &Ec2State, region: &str, e: &VpcEndpoint) -> Result<
 pub fn create_vpc_endpoint(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: CreateVpcEndpointRequest,
 ) -> Result<CreateVpcEndpointResult, ApiError> {
     let vpc = vpcs::get(state, &input.vpc_id)?.clone();
     let kind = input.vpc_endpoint_type.clone().unwrap_or_else(|| "Gateway".into());
     match kind.as_str() {
-        "Gateway" | "Interface" => {}
-        "GatewayLoadBalancer" | "Resource" | "ServiceNetwork" => {
+        "Gateway" | "Interface" | "GatewayLoadBalancer" => {}
+        "Resource" | "ServiceNetwork" => {
             return Err(errors::invalid_parameter(format!("VPC endpoints of type {kind} are not supported by nimbus.")))
         }
         other => return Err(errors::invalid_vpc_endpoint_type(format!("{other} is not a valid VPC endpoint type."))),
@@ -351,13 +299,25 @@ pub fn create_vpc_endpoint(
     let Some(service_name) = input.service_name.clone() else {
         return Err(errors::missing_parameter("serviceName"));
     };
-    let Some(service) = find_service(&ctx.region, &service_name) else {
-        return Err(errors::invalid_service_name(&service_name));
+    let service_region = input.service_region.clone().unwrap_or_else(|| ctx.region.clone());
+    let (target, owner) = match custom_target(state, shared, ctx, &service_name, &service_region)? {
+        Some((record, owner)) => (Target::Custom(Box::new(record)), Some(owner)),
+        None if service_region == ctx.region => match find_service(&ctx.region, &service_name) {
+            Some(s) => (Target::Aws(s), None),
+            None => return Err(errors::invalid_service_name(&service_name)),
+        },
+        None => return Err(errors::invalid_service_name(&service_name)),
     };
-    if kind == "Gateway" && !service.gateway {
-        return Err(errors::invalid_parameter(
-            "Endpoint type (Gateway) does not match available service types ([Interface]).",
-        ));
+    let offered: Vec<&str> = match &target {
+        Target::Aws(s) if s.gateway => vec!["Gateway", "Interface"],
+        Target::Aws(_) => vec!["Interface"],
+        Target::Custom(r) => vec![r.service_type()],
+    };
+    if !offered.contains(&kind.as_str()) {
+        return Err(errors::invalid_parameter(format!(
+            "Endpoint type ({kind}) does not match available service types ([{}]).",
+            offered.join(", ")
+        )));
     }
     if let Some(doc) = &input.policy_document {
         check_policy(doc)?;
@@ -382,10 +342,22 @@ pub fn create_vpc_endpoint(
         dns_entries: Some(Vec::new()),
         creation_timestamp: Some(ctx.now.into()),
         owner_id: Some(ctx.account().to_string()),
-        service_region: Some(ctx.region.clone()),
+        service_region: Some(service_region.clone()),
         ..Default::default()
     };
-    let pl = if kind == "Gateway" {
+    let pl = if kind == "GatewayLoadBalancer" {
+        if !route_tables.is_empty() || !group_ids.is_empty() || input.private_dns_enabled == Some(true) {
+            return Err(errors::invalid_parameter(
+                "Route tables, security groups and private DNS are not supported for GatewayLoadBalancer type VPC endpoints.",
+            ));
+        }
+        if subnet_ids.len() != 1 {
+            return Err(errors::invalid_parameter("A GatewayLoadBalancer type VPC endpoint takes exactly one subnet."));
+        }
+        check_subnets(state, &input.vpc_id, &subnet_ids)?;
+        e.subnet_ids = Some(subnet_ids);
+        None
+    } else if kind == "Gateway" {
         if !subnet_ids.is_empty() || !group_ids.is_empty() || input.private_dns_enabled == Some(true) {
             return Err(errors::invalid_parameter(
                 "Subnets, security groups and private DNS are only supported for Interface type VPC endpoints.",
@@ -410,14 +382,15 @@ pub fn create_vpc_endpoint(
         };
         e.subnet_ids = Some(subnet_ids);
         e.groups = Some(groups);
-        e.private_dns_enabled = Some(input.private_dns_enabled.unwrap_or(true) && service.private_dns.is_some());
+        let private_name = target.private_name(state, &ctx.region, ctx.now);
+        e.private_dns_enabled = Some(input.private_dns_enabled.unwrap_or(true) && private_name.is_some());
         e.dns_options = Some(DnsOptions {
             dns_record_ip_type: Some("ipv4".into()),
             private_dns_only_for_inbound_resolver_endpoint: None,
             ..Default::default()
         });
         e.policy_document = Some(input.policy_document.clone().unwrap_or_else(|| INTERFACE_DEFAULT_POLICY.into()));
-        check_private_dns(state, &ctx.region, &e)?;
+        check_private_dns(state, private_name.as_deref(), &e)?;
         None
     };
     let tags = spec_tags(input.tag_specifications.as_deref(), "vpc-endpoint")?;
@@ -427,28 +400,49 @@ pub fn create_vpc_endpoint(
     }
     state.set_tags(&id, tags);
     mark_changed(state, &id, ctx.now);
-    let mut shown = describe_one(state, &ctx.region, &id, ctx.now);
-    // A gateway endpoint is ready at once; an interface endpoint starts `pending`, as at AWS.
-    shown.state = Some(if kind == "Gateway" { "available" } else { "pending" }.into());
+    let mut acceptance = false;
+    if let (Target::Custom(record), Some(owner)) = (&target, owner) {
+        acceptance = record.config.acceptance_required == Some(true);
+        let request = ConnectionRequest {
+            service_id: record.id().to_string(),
+            service_owner: owner,
+            service_region,
+            auto_accepted: !acceptance,
+            created: ctx.now,
+        };
+        state.endpoint_services.requests.insert(id.clone(), request);
+        state.unpublished.insert(id.clone());
+    }
+    let mut shown = describe_one(state, shared, ctx, &id);
+    // A gateway endpoint is ready at once; an interface endpoint starts `pending`, as at
+    // AWS, or waits for the service to accept it.
+    let first = match kind.as_str() {
+        "Gateway" => "available",
+        _ if acceptance => "pendingAcceptance",
+        _ => "pending",
+    };
+    shown.state = Some(first.into());
     Ok(CreateVpcEndpointResult { vpc_endpoint: Some(shown), client_token: input.client_token })
 }
 
 pub fn modify_vpc_endpoint(
     state: &mut Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: ModifyVpcEndpointRequest,
 ) -> Result<ModifyVpcEndpointResult, ApiError> {
     let mut e = get(state, &input.vpc_endpoint_id)?.clone();
     let id = input.vpc_endpoint_id.clone();
     let vpc_id = e.vpc_id.clone().unwrap_or_default();
     let interface = is_interface(&e);
+    let gateway = e.vpc_endpoint_type.as_deref() == Some("Gateway");
     let add_rt = input.add_route_table_ids.unwrap_or_default();
     let remove_rt = input.remove_route_table_ids.unwrap_or_default();
     let add_sn = input.add_subnet_ids.unwrap_or_default();
     let remove_sn = input.remove_subnet_ids.unwrap_or_default();
     let add_sg = input.add_security_group_ids.unwrap_or_default();
     let remove_sg = input.remove_security_group_ids.unwrap_or_default();
-    if interface && (!add_rt.is_empty() || !remove_rt.is_empty()) {
+    if !gateway && (!add_rt.is_empty() || !remove_rt.is_empty()) {
         return Err(errors::invalid_parameter("Route table IDs are only supported for Gateway type VPC endpoints."));
     }
     if !interface
@@ -494,21 +488,20 @@ pub fn modify_vpc_endpoint(
             return Err(errors::invalid_parameter("An interface endpoint must keep at least one security group."));
         }
         e.groups = Some(group_identifiers(state, &vpc_id, &group_ids)?);
+        let private_name = target_of(state, shared, ctx, &e).and_then(|t| t.private_name(state, &ctx.region, ctx.now));
         if let Some(p) = input.private_dns_enabled {
-            let has_name = e
-                .service_name
-                .as_deref()
-                .and_then(|n| find_service(&ctx.region, n))
-                .is_some_and(|s| s.private_dns.is_some());
-            e.private_dns_enabled = Some(p && has_name);
+            e.private_dns_enabled = Some(p && private_name.is_some());
         }
-        check_private_dns(state, &ctx.region, &e)?;
+        check_private_dns(state, private_name.as_deref(), &e)?;
     }
     remove_routes(state, &id, &pl, Some(&remove_rt));
     add_routes(state, &id, &pl, &new_tables);
     state.vpc_endpoints.insert(id.clone(), e);
     if interface {
         mark_changed(state, &id, ctx.now);
+    }
+    if state.endpoint_services.requests.contains_key(&id) {
+        state.unpublished.insert(id);
     }
     Ok(ModifyVpcEndpointResult { r#return: Some(true) })
 }
@@ -528,6 +521,10 @@ pub fn delete_vpc_endpoints(
         if let Some(pl) = prefix_lists::for_service(&ctx.region, e.service_name.as_deref().unwrap_or_default()) {
             remove_routes(state, id, &pl.id, None);
         }
+        if state.endpoint_services.requests.remove(id).is_some() {
+            state.unpublished.insert(id.clone());
+        }
+        state.endpoint_services.notifications.retain(|_, n| n.vpc_endpoint_id.as_deref() != Some(id.as_str()));
         state.forget(id);
     }
     Ok(DeleteVpcEndpointsResult { unsuccessful: Some(failed) })
@@ -556,6 +553,7 @@ impl Filterable for VpcEndpoint {
 pub fn describe_vpc_endpoints(
     state: &Ec2State,
     ctx: &RequestContext,
+    shared: &Shared,
     input: DescribeVpcEndpointsRequest,
 ) -> Result<DescribeVpcEndpointsResult, ApiError> {
     let paging = input.page();
@@ -567,58 +565,10 @@ pub fn describe_vpc_endpoints(
         .vpc_endpoints
         .keys()
         .filter(|id| ids.is_empty() || ids.contains(id))
-        .map(|id| describe_one(state, &ctx.region, id, ctx.now));
+        .map(|id| describe_one(state, shared, ctx, id));
     let items = filtered(all, input.filters.as_deref())?;
     let (page, next) = paginate(items, |e| e.vpc_endpoint_id.clone().unwrap_or_default(), paging, !ids.is_empty())?;
     Ok(DescribeVpcEndpointsResult { vpc_endpoints: Some(page), next_token: next })
-}
-
-impl Filterable for ServiceDetail {
-    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
-        let opt = |s: &Option<String>| s.iter().cloned().collect::<Vec<_>>();
-        Some(match name {
-            "owner" => opt(&self.owner),
-            "service-name" => opt(&self.service_name),
-            "service-region" => opt(&self.service_region),
-            "service-type" => self.service_type.iter().flatten().filter_map(|t| t.service_type.clone()).collect(),
-            "supported-ip-address-types" => self.supported_ip_address_types.clone().unwrap_or_default(),
-            _ => return None,
-        })
-    }
-
-    fn tags(&self) -> Vec<(String, String)> {
-        tag_pairs(&self.tags)
-    }
-}
-
-pub fn describe_vpc_endpoint_services(
-    _state: &Ec2State,
-    ctx: &RequestContext,
-    input: DescribeVpcEndpointServicesRequest,
-) -> Result<DescribeVpcEndpointServicesResult, ApiError> {
-    let mut all = service_details(&ctx.region);
-    let paging = input.page();
-    let names = input.service_names.unwrap_or_default();
-    for name in &names {
-        if find_service(&ctx.region, name).is_none() {
-            return Err(errors::invalid_service_name(name));
-        }
-    }
-    all.retain(|d| names.is_empty() || d.service_name.as_ref().is_some_and(|n| names.contains(n)));
-    let key = |d: &ServiceDetail| {
-        let kind = d.service_type.iter().flatten().find_map(|t| t.service_type.clone()).unwrap_or_default();
-        format!("{}\u{1}{kind}", d.service_name.as_deref().unwrap_or_default())
-    };
-    all.sort_by_key(key);
-    let items = filtered(all, input.filters.as_deref())?;
-    let (page, next) = paginate(items, key, paging, false)?;
-    let mut service_names: Vec<String> = page.iter().filter_map(|d| d.service_name.clone()).collect();
-    service_names.dedup();
-    Ok(DescribeVpcEndpointServicesResult {
-        service_names: Some(service_names),
-        service_details: Some(page),
-        next_token: next,
-    })
 }
 
 #[cfg(test)]
@@ -631,6 +581,7 @@ mod tests {
     #[test]
     fn a_gateway_endpoint_routes_the_service_prefix_list_through_itself() {
         let (mut s, ctx) = setup();
+        let shared = Shared::default();
         let v = vpc(&mut s, &ctx, "10.0.0.0/16");
         let (rtb, rtb2) = (route_table(&mut s, &ctx, &v), route_table(&mut s, &ctx, &v));
         let input = CreateVpcEndpointRequest {
@@ -639,7 +590,7 @@ mod tests {
             route_table_ids: Some(vec![rtb.clone()]),
             ..Default::default()
         };
-        let e = create_vpc_endpoint(&mut s, &ctx, input.clone()).unwrap().vpc_endpoint.unwrap();
+        let e = create_vpc_endpoint(&mut s, &ctx, &shared, input.clone()).unwrap().vpc_endpoint.unwrap();
         let id = e.vpc_endpoint_id.clone().unwrap();
         assert_eq!((e.vpc_endpoint_type.as_deref(), e.state.as_deref()), (Some("Gateway"), Some("available")));
         assert_eq!(e.policy_document.as_deref(), Some(GATEWAY_DEFAULT_POLICY));
@@ -647,7 +598,7 @@ mod tests {
         assert_eq!(route.destination_prefix_list_id.as_deref(), Some("pl-63a5400a"));
         assert_eq!((route.gateway_id.as_deref(), route.origin.as_deref()), (Some(id.as_str()), Some("CreateRoute")));
         // One gateway endpoint per service and table.
-        assert_eq!(create_vpc_endpoint(&mut s, &ctx, input).unwrap_err().code, "RouteAlreadyExists");
+        assert_eq!(create_vpc_endpoint(&mut s, &ctx, &shared, input).unwrap_err().code, "RouteAlreadyExists");
 
         let modify = ModifyVpcEndpointRequest {
             vpc_endpoint_id: id.clone(),
@@ -655,7 +606,7 @@ mod tests {
             remove_route_table_ids: Some(vec![rtb.clone()]),
             ..Default::default()
         };
-        modify_vpc_endpoint(&mut s, &ctx, modify).unwrap();
+        modify_vpc_endpoint(&mut s, &ctx, &shared, modify).unwrap();
         assert_eq!(routes(&s, &ctx, &rtb).len(), 1, "only the local route");
         assert_eq!(routes(&s, &ctx, &rtb2).len(), 2);
         assert_eq!(delete_vpc(&mut s, &ctx, &v).unwrap_err().code, "DependencyViolation");
@@ -672,6 +623,7 @@ mod tests {
     #[test]
     fn an_interface_endpoint_takes_one_subnet_per_zone_and_needs_dns_for_private_names() {
         let (mut s, ctx) = setup();
+        let shared = Shared::default();
         let v = vpc(&mut s, &ctx, "10.0.0.0/16");
         let a = subnet(&mut s, &ctx, &v, "10.0.1.0/24", "us-east-1a");
         let a2 = subnet(&mut s, &ctx, &v, "10.0.2.0/24", "us-east-1a");
@@ -684,9 +636,9 @@ mod tests {
             private_dns_enabled: private,
             ..Default::default()
         };
-        let err = create_vpc_endpoint(&mut s, &ctx, input(vec![&a, &a2], Some(false))).unwrap_err();
+        let err = create_vpc_endpoint(&mut s, &ctx, &shared, input(vec![&a, &a2], Some(false))).unwrap_err();
         assert_eq!(err.code, "DuplicateSubnetsInSameZone");
-        let err = create_vpc_endpoint(&mut s, &ctx, input(vec![&a, &b], None)).unwrap_err();
+        let err = create_vpc_endpoint(&mut s, &ctx, &shared, input(vec![&a, &b], None)).unwrap_err();
         assert_eq!(err.code, "InvalidParameter", "private DNS needs DNS hostnames");
         let hostnames = ModifyVpcAttributeRequest {
             vpc_id: v.clone(),
@@ -694,7 +646,7 @@ mod tests {
             ..Default::default()
         };
         vpcs::modify_vpc_attribute(&mut s, &ctx, hostnames).unwrap();
-        let e = create_vpc_endpoint(&mut s, &ctx, input(vec![&a, &b], None)).unwrap().vpc_endpoint.unwrap();
+        let e = create_vpc_endpoint(&mut s, &ctx, &shared, input(vec![&a, &b], None)).unwrap().vpc_endpoint.unwrap();
         assert_eq!(e.state.as_deref(), Some("pending"));
         assert_eq!(e.private_dns_enabled, Some(true));
         assert_eq!(e.groups.as_ref().unwrap()[0].group_name.as_deref(), Some("default"));
@@ -703,10 +655,10 @@ mod tests {
         assert!(dns[0].dns_name.as_deref().unwrap().ends_with(".ssm.us-east-1.vpce.amazonaws.com"));
         assert_eq!(dns[3].dns_name.as_deref(), Some("ssm.us-east-1.amazonaws.com"));
         assert!(e.network_interface_ids.unwrap().is_empty());
-        let err = create_vpc_endpoint(&mut s, &ctx, input(vec![], Some(true))).unwrap_err();
+        let err = create_vpc_endpoint(&mut s, &ctx, &shared, input(vec![], Some(true))).unwrap_err();
         assert!(err.message.contains("conflicting DNS domain"), "{}", err.message);
         let id = e.vpc_endpoint_id.unwrap();
-        let shown = describe_vpc_endpoints(&s, &ctx, Default::default()).unwrap().vpc_endpoints.unwrap();
+        let shown = describe_vpc_endpoints(&s, &ctx, &shared, Default::default()).unwrap().vpc_endpoints.unwrap();
         assert_eq!(shown[0].state.as_deref(), Some("available"));
         let delete = subnets::delete_subnet(
             &mut s,
@@ -718,40 +670,18 @@ mod tests {
             service_name: Some("com.amazonaws.us-east-1.nope".into()),
             ..input(vec![], None)
         };
-        assert_eq!(create_vpc_endpoint(&mut s, &ctx, bad).unwrap_err().code, "InvalidServiceName");
+        assert_eq!(create_vpc_endpoint(&mut s, &ctx, &shared, bad).unwrap_err().code, "InvalidServiceName");
         let gateway_ec2 = CreateVpcEndpointRequest {
             vpc_endpoint_type: Some("Gateway".into()),
             service_name: Some("com.amazonaws.us-east-1.ec2".into()),
             ..input(vec![], None)
         };
-        assert_eq!(create_vpc_endpoint(&mut s, &ctx, gateway_ec2).unwrap_err().code, "InvalidParameter");
+        assert_eq!(create_vpc_endpoint(&mut s, &ctx, &shared, gateway_ec2).unwrap_err().code, "InvalidParameter");
         let described =
             DescribeVpcEndpointsRequest { vpc_endpoint_ids: Some(vec![id, "vpce-0".into()]), ..Default::default() };
-        assert_eq!(describe_vpc_endpoints(&s, &ctx, described).unwrap_err().code, "InvalidVpcEndpointId.NotFound");
-    }
-
-    #[test]
-    fn the_region_offers_aws_services_with_their_dns_names() {
-        let details = service_details("eu-west-1");
-        let find = |name: &str, kind: &str| {
-            details.iter().find(|d| {
-                d.service_name.as_deref() == Some(name)
-                    && d.service_type.iter().flatten().any(|t| t.service_type.as_deref() == Some(kind))
-            })
-        };
-        let s3 = find("com.amazonaws.eu-west-1.s3", "Gateway").expect("s3 gateway");
-        assert_eq!(s3.base_endpoint_dns_names.as_deref(), Some(&["s3.eu-west-1.amazonaws.com".to_string()][..]));
-        assert!(find("com.amazonaws.eu-west-1.s3", "Interface").is_some());
-        assert!(find("com.amazonaws.eu-west-1.dynamodb", "Gateway").is_some());
-        let ecr = find("com.amazonaws.eu-west-1.ecr.dkr", "Interface").expect("ecr.dkr");
-        assert_eq!(ecr.private_dns_name.as_deref(), Some("*.dkr.ecr.eu-west-1.amazonaws.com"));
-        assert!(find("com.amazonaws.eu-west-1.ec2", "Gateway").is_none());
-        for name in ["ec2", "ssm", "ssmmessages", "ec2messages", "sts", "monitoring", "logs", "kms", "secretsmanager"] {
-            assert!(find(&format!("com.amazonaws.eu-west-1.{name}"), "Interface").is_some(), "{name}");
-        }
-        let id = service_id("eu-west-1", "com.amazonaws.eu-west-1.s3", "Gateway");
-        assert_eq!(id.len(), "vpce-svc-".len() + 17);
-        assert_eq!(id, service_id("eu-west-1", "com.amazonaws.eu-west-1.s3", "Gateway"));
-        assert_eq!(vpce_hosted_zone("eu-west-1").len(), 13);
+        assert_eq!(
+            describe_vpc_endpoints(&s, &ctx, &shared, described).unwrap_err().code,
+            "InvalidVpcEndpointId.NotFound"
+        );
     }
 }

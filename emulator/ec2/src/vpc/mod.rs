@@ -5,6 +5,7 @@
 pub mod addresses;
 pub mod dependents;
 pub mod dhcp;
+pub mod endpoint_services;
 pub mod endpoints;
 pub mod flow_logs;
 pub mod interfaces;
