@@ -267,9 +267,9 @@ pub fn modify_vpc_endpoint_service_configuration(
         (list(&input.add_network_load_balancer_arns), list(&input.remove_network_load_balancer_arns));
     let (add_gwlb, remove_gwlb) =
         (list(&input.add_gateway_load_balancer_arns), list(&input.remove_gateway_load_balancer_arns));
-    if !interface && !(add_nlb.is_empty() && remove_nlb.is_empty())
-        || interface && !(add_gwlb.is_empty() && remove_gwlb.is_empty())
-    {
+    let nlb_change = !add_nlb.is_empty() || !remove_nlb.is_empty();
+    let gwlb_change = !add_gwlb.is_empty() || !remove_gwlb.is_empty();
+    if (interface && gwlb_change) || (!interface && nlb_change) {
         return Err(errors::invalid_parameter(
             "A service cannot have both Network Load Balancers and Gateway Load Balancers.",
         ));

@@ -109,7 +109,7 @@ fn shown(
         vpc_endpoint_id: Some(id.clone()),
         vpc_endpoint_owner: Some(c.account.clone()),
         vpc_endpoint_state: Some(life.shown(state.transition_delay(), ctx.now).to_string()),
-        creation_timestamp: c.endpoint.creation_timestamp.clone().or(Some(Timestamp(c.request.created))),
+        creation_timestamp: c.endpoint.creation_timestamp.or(Some(Timestamp(c.request.created))),
         dns_entries: Some(vec![dns]),
         network_load_balancer_arns: record.config.network_load_balancer_arns.clone(),
         gateway_load_balancer_arns: record.config.gateway_load_balancer_arns.clone(),
