@@ -1,24 +1,9 @@
-# PrivateLink across two accounts: the provider (the default credentials, account
-# 000000000000) offers an endpoint service behind a Network Load Balancer ARN (nimbus has
-# no Elastic Load Balancing and takes a well-formed ARN on trust), allows the consumer
-# account (AKIACONFORMANCE00001, 111111111111), is told of connection events, and accepts
-# the consumer's interface endpoint.
-
-provider "aws" {
-  alias                   = "consumer"
-  region                  = "eu-central-1"
-  access_key              = "AKIACONFORMANCE00001"
-  secret_key              = "conformance/secret/one"
-  skip_metadata_api_check = true
-  endpoints {
-    ec2 = var.endpoint
-    sts = var.endpoint
-  }
-}
-
-data "aws_caller_identity" "consumer" {
-  provider = aws.consumer
-}
+# PrivateLink: the provider (account 000000000000) offers an endpoint service behind a
+# Network Load Balancer ARN (nimbus has no Elastic Load Balancing and takes a well-formed
+# ARN on trust), allows another account, is told of connection events, and accepts an
+# interface endpoint to it. The consumer is the owner's own VPC: a second (aliased)
+# provider would cost a provider start per phase, and test_endpoint_services.py covers
+# the cross-account path.
 
 resource "aws_vpc_endpoint_service" "api" {
   acceptance_required        = true
@@ -28,9 +13,9 @@ resource "aws_vpc_endpoint_service" "api" {
   }
 }
 
-resource "aws_vpc_endpoint_service_allowed_principal" "consumer" {
+resource "aws_vpc_endpoint_service_allowed_principal" "partner" {
   vpc_endpoint_service_id = aws_vpc_endpoint_service.api.id
-  principal_arn           = "arn:aws:iam::${data.aws_caller_identity.consumer.account_id}:root"
+  principal_arn           = "arn:aws:iam::111111111111:root"
 }
 
 resource "aws_vpc_endpoint_connection_notification" "api" {
@@ -40,7 +25,6 @@ resource "aws_vpc_endpoint_connection_notification" "api" {
 }
 
 resource "aws_vpc" "consumer" {
-  provider   = aws.consumer
   cidr_block = "10.41.0.0/16"
   tags = {
     Name = "nimbus-tf-privatelink-consumer"
@@ -48,14 +32,12 @@ resource "aws_vpc" "consumer" {
 }
 
 resource "aws_subnet" "consumer" {
-  provider          = aws.consumer
   vpc_id            = aws_vpc.consumer.id
   cidr_block        = "10.41.1.0/24"
   availability_zone = "eu-central-1a"
 }
 
 resource "aws_vpc_endpoint" "api" {
-  provider            = aws.consumer
   vpc_id              = aws_vpc.consumer.id
   service_name        = aws_vpc_endpoint_service.api.service_name
   vpc_endpoint_type   = "Interface"
@@ -64,7 +46,6 @@ resource "aws_vpc_endpoint" "api" {
   tags = {
     Name = "nimbus-tf-privatelink-endpoint"
   }
-  depends_on = [aws_vpc_endpoint_service_allowed_principal.consumer]
 }
 
 resource "aws_vpc_endpoint_connection_accepter" "api" {
