@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 406] = [
+pub(crate) static REGISTRY: [(&str, Handler); 407] = [
     ("AcceptTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::accept_transit_gateway_peering_attachment, dto::AcceptTransitGatewayPeeringAttachmentRequest, dto::AcceptTransitGatewayPeeringAttachmentResult)),
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcEndpointConnections", handler!(write_shared crate::vpc::endpoint_services::connections::accept_vpc_endpoint_connections, dto::AcceptVpcEndpointConnectionsRequest, dto::AcceptVpcEndpointConnectionsResult)),
@@ -195,6 +195,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 406] = [
     ("DescribeLaunchTemplateVersions", handler!(read_shared crate::compute::launch_templates::describe::describe_launch_template_versions, dto::DescribeLaunchTemplateVersionsRequest, dto::DescribeLaunchTemplateVersionsResult)),
     ("DescribeLaunchTemplates", handler!(read crate::compute::launch_templates::describe::describe_launch_templates, dto::DescribeLaunchTemplatesRequest, dto::DescribeLaunchTemplatesResult)),
     ("DescribeLockedSnapshots", handler!(read crate::ebs::locks::describe_locked_snapshots, dto::DescribeLockedSnapshotsRequest, dto::DescribeLockedSnapshotsResult)),
+    ("DescribeMacHosts", handler!(read crate::compute::hosts::describe_mac_hosts, dto::DescribeMacHostsRequest, dto::DescribeMacHostsResult)),
     ("DescribeManagedPrefixLists", handler!(read crate::vpc::prefix_lists::describe_managed_prefix_lists, dto::DescribeManagedPrefixListsRequest, dto::DescribeManagedPrefixListsResult)),
     ("DescribeNatGateways", handler!(read crate::vpc::nat_gateways::describe_nat_gateways, dto::DescribeNatGatewaysRequest, dto::DescribeNatGatewaysResult)),
     ("DescribeNetworkAcls", handler!(read crate::vpc::network_acls::describe_network_acls, dto::DescribeNetworkAclsRequest, dto::DescribeNetworkAclsResult)),

@@ -4,6 +4,7 @@
 //! ReleaseHosts page says) but take no instances and no changes.
 
 pub mod capacity;
+mod mac;
 #[cfg(test)]
 mod tests;
 
@@ -11,6 +12,8 @@ use nimbus_core::filter::Filterable;
 use nimbus_core::regions;
 use nimbus_core::types::Timestamp;
 use nimbus_core::{ids, ApiError, RequestContext};
+
+pub use mac::describe_mac_hosts;
 
 use crate::catalogue;
 use crate::generated::dto::{

@@ -168,3 +168,45 @@ fn tenancy_host_finds_a_host_with_auto_placement() {
         "InvalidParameterValue"
     );
 }
+
+#[test]
+fn mac_hosts_are_listed_with_the_macos_releases_they_launch() {
+    let ec2 = Ec2::default();
+    let ctx = RequestContext::for_tests();
+    let mac1 = allocate(&ec2, &ctx, json!({"InstanceType": "mac1.metal"}))[0].clone();
+    let mac2 = allocate(&ec2, &ctx, json!({"InstanceFamily": "mac2"}))[0].clone();
+    let other = allocate(&ec2, &ctx, json!({"InstanceType": "m5.large"}))[0].clone();
+
+    let all = call(&ec2, &ctx, "DescribeMacHosts", json!({}));
+    let listed: Vec<&str> = all["MacHosts"].as_array().unwrap().iter().map(|h| h["HostId"].as_str().unwrap()).collect();
+    let mut want = vec![mac1.as_str(), mac2.as_str()];
+    want.sort();
+    assert_eq!(listed, want, "only Mac hosts, in id order");
+    let versions = |id: &str| {
+        let out = call(&ec2, &ctx, "DescribeMacHosts", json!({"HostIds": [id]}));
+        out["MacHosts"][0]["MacOSLatestSupportedVersions"].as_array().unwrap().len()
+    };
+    assert!(versions(&mac2) > versions(&mac1), "Apple silicon launches newer macOS than Intel");
+    let none = call(&ec2, &ctx, "DescribeMacHosts", json!({"HostIds": [other]}));
+    assert_eq!(none["MacHosts"], json!([]), "a host of another family is no Mac host");
+
+    let by_type =
+        call(&ec2, &ctx, "DescribeMacHosts", json!({"Filters": [{"Name": "instance-type", "Values": ["mac1.metal"]}]}));
+    assert_eq!(str_at(&by_type, "/MacHosts/0/HostId"), mac1);
+    assert_eq!(by_type["MacHosts"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        refused(&ec2, &ctx, "DescribeMacHosts", json!({"Filters": [{"Name": "bogus", "Values": ["x"]}]})),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        refused(&ec2, &ctx, "DescribeMacHosts", json!({"HostIds": ["h-0123456789abcdef0"]})),
+        "InvalidHostID.NotFound"
+    );
+    assert_eq!(refused(&ec2, &ctx, "DescribeMacHosts", json!({"MaxResults": 4})), "InvalidParameterValue");
+
+    let page = call(&ec2, &ctx, "DescribeMacHosts", json!({"MaxResults": 5}));
+    assert!(page.get("NextToken").is_none());
+    call(&ec2, &ctx, "ReleaseHosts", json!({"HostIds": [mac1]}));
+    let left = call(&ec2, &ctx, "DescribeMacHosts", json!({}));
+    assert_eq!(str_at(&left, "/MacHosts/0/HostId"), mac2, "a released host launches nothing");
+}
