@@ -299,6 +299,8 @@ def test_groups_endpoints_policies_and_lifecycle(ec2):
         AttachmentType="vpc",
         CidrOptions={"Cidr": "10.60.1.0/24", "SubnetIds": [subnet], "Protocol": "tcp", "PortRanges": [{"FromPort": 22, "ToPort": 22}]},
     )["VerifiedAccessEndpoint"]["VerifiedAccessEndpointId"]
+    assert error_code(ec2.delete_subnet, SubnetId=subnet) == "DependencyViolation"
+    assert error_code(ec2.delete_security_group, GroupId=sg) == "DependencyViolation"
     targets = ec2.get_verified_access_endpoint_targets(VerifiedAccessEndpointId=cidr)["VerifiedAccessEndpointTargets"]
     assert [t["VerifiedAccessEndpointTargetIpAddress"] for t in targets] == ["10.60.1.10"]
     in_group = ec2.describe_verified_access_endpoints(VerifiedAccessGroupId=vagr)["VerifiedAccessEndpoints"]

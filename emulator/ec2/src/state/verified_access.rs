@@ -59,3 +59,26 @@ pub struct VerifiedAccessState {
     pub groups: BTreeMap<String, VaGroupRecord>,
     pub endpoints: BTreeMap<String, VaEndpointRecord>,
 }
+
+impl VerifiedAccessState {
+    /// Endpoints not being deleted: AWS places their network interfaces in their subnets,
+    /// behind their security groups.
+    fn live_endpoints(&self) -> impl Iterator<Item = &dto::VerifiedAccessEndpoint> {
+        self.endpoints.values().filter(|e| e.stage != VaEndpointStage::Deleting).map(|e| &e.endpoint)
+    }
+
+    /// Whether an endpoint reaches into the subnet (which then cannot be deleted).
+    pub fn uses_subnet(&self, subnet_id: &str) -> bool {
+        self.live_endpoints().any(|e| {
+            let lb = e.load_balancer_options.as_ref().and_then(|o| o.subnet_ids.as_ref());
+            let rds = e.rds_options.as_ref().and_then(|o| o.subnet_ids.as_ref());
+            let cidr = e.cidr_options.as_ref().and_then(|o| o.subnet_ids.as_ref());
+            [lb, rds, cidr].into_iter().flatten().flatten().any(|s| s == subnet_id)
+        })
+    }
+
+    /// Whether an endpoint is behind the security group (which then cannot be deleted).
+    pub fn uses_security_group(&self, group_id: &str) -> bool {
+        self.live_endpoints().any(|e| e.security_group_ids.iter().flatten().any(|g| g == group_id))
+    }
+}

@@ -254,7 +254,7 @@ fn groups_and_endpoints_chain_with_their_policies_and_lifecycle() {
 fn cidr_and_load_balancer_endpoints_check_their_network() {
     let ec2 = Ec2::default();
     let ctx = RequestContext::for_tests();
-    let (_vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
+    let (vpc, subnet) = network(&ec2, &ctx, "10.0.1.0/24", false);
     let vai = instance(&ec2, &ctx);
     let made = call(&ec2, &ctx, "CreateVerifiedAccessGroup", json!({"VerifiedAccessInstanceId": vai}));
     let vagr = id(&made, "VerifiedAccessGroup", "VerifiedAccessGroupId");
@@ -270,6 +270,7 @@ fn cidr_and_load_balancer_endpoints_check_their_network() {
     assert_eq!(refused(&ec2, &ctx, op, cidr("10.0.1.5/24", &subnet)), "InvalidParameterValue");
     let made = call(&ec2, &ctx, op, cidr("10.0.1.0/24", &subnet));
     let vae = id(&made, "VerifiedAccessEndpoint", "VerifiedAccessEndpointId");
+    assert_eq!(refused(&ec2, &ctx, "DeleteSubnet", json!({"SubnetId": subnet})), "DependencyViolation");
     call(&ec2, &ctx, "CreateNetworkInterface", json!({"SubnetId": subnet, "PrivateIpAddress": "10.0.1.20"}));
     let targets = call(&ec2, &ctx, "GetVerifiedAccessEndpointTargets", json!({"VerifiedAccessEndpointId": vae}));
     assert_eq!(targets["VerifiedAccessEndpointTargets"][0]["VerifiedAccessEndpointTargetIpAddress"], "10.0.1.20");
@@ -283,10 +284,17 @@ fn cidr_and_load_balancer_endpoints_check_their_network() {
                     "LoadBalancerOptions": {"LoadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/a/1",
                                             "Protocol": "http", "Port": 80, "SubnetIds": [subnet]}});
     assert_eq!(refused(&ec2, &ctx, op, lb.clone()), "InvalidGroup.NotFound");
+    let sg = call(&ec2, &ctx, "CreateSecurityGroup", json!({"VpcId": vpc, "GroupName": "va", "Description": "va"}))
+        ["GroupId"]
+        .clone();
     let mut lb = lb;
-    lb.as_object_mut().unwrap().remove("SecurityGroupIds");
+    lb["SecurityGroupIds"] = json!([sg]);
     let made = call(&ec2, &ctx, op, lb);
     assert_eq!(made["VerifiedAccessEndpoint"]["LoadBalancerOptions"]["Port"], 80);
+    assert_eq!(refused(&ec2, &ctx, "DeleteSecurityGroup", json!({"GroupId": sg})), "DependencyViolation");
+    let lb_id = id(&made, "VerifiedAccessEndpoint", "VerifiedAccessEndpointId");
+    call(&ec2, &ctx, "DeleteVerifiedAccessEndpoint", json!({"VerifiedAccessEndpointId": lb_id}));
+    call(&ec2, &ctx, "DeleteSecurityGroup", json!({"GroupId": sg}));
     let by_type = json!({"Filters": [{"Name": "endpoint-type", "Values": ["cidr"]}]});
     let shown = call(&ec2, &ctx, "DescribeVerifiedAccessEndpoints", by_type);
     assert_eq!(shown["VerifiedAccessEndpoints"].as_array().unwrap().len(), 1);

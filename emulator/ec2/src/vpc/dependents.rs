@@ -22,7 +22,8 @@ pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted: network
-/// interfaces, NAT gateways not yet deleted, interface endpoints placed in it.
+/// interfaces, NAT gateways not yet deleted, interface endpoints and Verified Access
+/// endpoints placed in it.
 pub fn subnet_has_dependents(state: &Ec2State, subnet_id: &str) -> bool {
     state.network_interfaces.values().any(|e| e.subnet_id.as_deref() == Some(subnet_id))
         || state
@@ -31,6 +32,7 @@ pub fn subnet_has_dependents(state: &Ec2State, subnet_id: &str) -> bool {
             .any(|n| n.subnet_id.as_deref() == Some(subnet_id) && nat_gateways::holds_network(n))
         || endpoints::uses_subnet(state, subnet_id)
         || state.connectivity.uses_subnet(subnet_id)
+        || state.verified_access.uses_subnet(subnet_id)
 }
 
 /// Elastic IPs mapped in the VPC (an internet gateway cannot be detached under them).
@@ -38,7 +40,8 @@ pub fn vpc_has_public_addresses(state: &Ec2State, vpc_id: &str) -> bool {
     addresses::vpc_has_associations(state, vpc_id)
 }
 
-/// Whether a security group is attached to an interface, instance or interface endpoint.
+/// Whether a security group is attached to an interface, instance, interface endpoint or
+/// Verified Access endpoint.
 pub fn security_group_in_use(state: &Ec2State, group_id: &str) -> bool {
     state
         .network_interfaces
@@ -46,6 +49,7 @@ pub fn security_group_in_use(state: &Ec2State, group_id: &str) -> bool {
         .any(|e| e.groups.iter().flatten().any(|g| g.group_id.as_deref() == Some(group_id)))
         || endpoints::uses_security_group(state, group_id)
         || state.connectivity.uses_security_group(group_id)
+        || state.verified_access.uses_security_group(group_id)
 }
 
 /// Whether a route's target is usable, so that the route is `active` rather than
