@@ -69,7 +69,7 @@ def main():
     take("ec2", "error-unknown-zone", lambda: ec2.describe_availability_zones(ZoneNames=["us-east-1z"]))
     take("ec2", "error-invalid-filter", lambda: ec2.describe_regions(Filters=[{"Name": "bogus", "Values": ["x"]}]))
     take("ec2", "error-dry-run", lambda: ec2.describe_regions(DryRun=True))
-    take("ec2", "error-not-implemented", lambda: ec2.describe_hosts())
+    take("ec2", "error-not-implemented", lambda: ec2.describe_fpga_images())
     # A small network: ids are deterministic (nimbus runs with --id-seed), so later
     # requests can name what earlier ones created.
     vpc = {}
