@@ -2972,6 +2972,122 @@ pub struct CreateTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorFilterRequest {
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorFilterResult {
+    #[serde(rename = "TrafficMirrorFilter", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter: Option<TrafficMirrorFilter>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorFilterRuleRequest {
+    #[serde(rename = "TrafficMirrorFilterId")]
+    pub traffic_mirror_filter_id: String,
+    #[serde(rename = "TrafficDirection")]
+    pub traffic_direction: String,
+    #[serde(rename = "RuleNumber")]
+    pub rule_number: i32,
+    #[serde(rename = "RuleAction")]
+    pub rule_action: String,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<TrafficMirrorPortRangeRequest>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<TrafficMirrorPortRangeRequest>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<i32>,
+    #[serde(rename = "DestinationCidrBlock")]
+    pub destination_cidr_block: String,
+    #[serde(rename = "SourceCidrBlock")]
+    pub source_cidr_block: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorFilterRuleResult {
+    #[serde(rename = "TrafficMirrorFilterRule", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rule: Option<TrafficMirrorFilterRule>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorSessionRequest {
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: String,
+    #[serde(rename = "TrafficMirrorTargetId")]
+    pub traffic_mirror_target_id: String,
+    #[serde(rename = "TrafficMirrorFilterId")]
+    pub traffic_mirror_filter_id: String,
+    #[serde(rename = "PacketLength", skip_serializing_if = "Option::is_none")]
+    pub packet_length: Option<i32>,
+    #[serde(rename = "SessionNumber")]
+    pub session_number: i32,
+    #[serde(rename = "VirtualNetworkId", skip_serializing_if = "Option::is_none")]
+    pub virtual_network_id: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorSessionResult {
+    #[serde(rename = "TrafficMirrorSession", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_session: Option<TrafficMirrorSession>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorTargetRequest {
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "NetworkLoadBalancerArn", skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer_arn: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "GatewayLoadBalancerEndpointId", skip_serializing_if = "Option::is_none")]
+    pub gateway_load_balancer_endpoint_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTrafficMirrorTargetResult {
+    #[serde(rename = "TrafficMirrorTarget", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target: Option<TrafficMirrorTarget>,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTransitGatewayConnectPeerRequest {
     #[serde(rename = "TransitGatewayAttachmentId")]
     pub transit_gateway_attachment_id: String,
@@ -4171,6 +4287,62 @@ pub struct DeleteTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorFilterRequest {
+    #[serde(rename = "TrafficMirrorFilterId")]
+    pub traffic_mirror_filter_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorFilterResult {
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorFilterRuleRequest {
+    #[serde(rename = "TrafficMirrorFilterRuleId")]
+    pub traffic_mirror_filter_rule_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorFilterRuleResult {
+    #[serde(rename = "TrafficMirrorFilterRuleId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rule_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorSessionRequest {
+    #[serde(rename = "TrafficMirrorSessionId")]
+    pub traffic_mirror_session_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorSessionResult {
+    #[serde(rename = "TrafficMirrorSessionId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_session_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorTargetRequest {
+    #[serde(rename = "TrafficMirrorTargetId")]
+    pub traffic_mirror_target_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTrafficMirrorTargetResult {
+    #[serde(rename = "TrafficMirrorTargetId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6408,6 +6580,124 @@ pub struct DescribeTagsResult {
     pub next_token: Option<String>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagDescription>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorFilterRulesRequest {
+    #[serde(rename = "TrafficMirrorFilterRuleIds", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeTrafficMirrorFilterRulesRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorFilterRulesResult {
+    #[serde(rename = "TrafficMirrorFilterRules", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rules: Option<Vec<TrafficMirrorFilterRule>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorFiltersRequest {
+    #[serde(rename = "TrafficMirrorFilterIds", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeTrafficMirrorFiltersRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorFiltersResult {
+    #[serde(rename = "TrafficMirrorFilters", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filters: Option<Vec<TrafficMirrorFilter>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorSessionsRequest {
+    #[serde(rename = "TrafficMirrorSessionIds", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_session_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeTrafficMirrorSessionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorSessionsResult {
+    #[serde(rename = "TrafficMirrorSessions", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_sessions: Option<Vec<TrafficMirrorSession>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorTargetsRequest {
+    #[serde(rename = "TrafficMirrorTargetIds", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl DescribeTrafficMirrorTargetsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTrafficMirrorTargetsResult {
+    #[serde(rename = "TrafficMirrorTargets", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_targets: Option<Vec<TrafficMirrorTarget>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12734,6 +13024,86 @@ pub struct ModifySubnetAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorFilterNetworkServicesRequest {
+    #[serde(rename = "TrafficMirrorFilterId")]
+    pub traffic_mirror_filter_id: String,
+    #[serde(rename = "AddNetworkServices", skip_serializing_if = "Option::is_none")]
+    pub add_network_services: Option<Vec<String>>,
+    #[serde(rename = "RemoveNetworkServices", skip_serializing_if = "Option::is_none")]
+    pub remove_network_services: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorFilterNetworkServicesResult {
+    #[serde(rename = "TrafficMirrorFilter", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter: Option<TrafficMirrorFilter>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorFilterRuleRequest {
+    #[serde(rename = "TrafficMirrorFilterRuleId")]
+    pub traffic_mirror_filter_rule_id: String,
+    #[serde(rename = "TrafficDirection", skip_serializing_if = "Option::is_none")]
+    pub traffic_direction: Option<String>,
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<TrafficMirrorPortRangeRequest>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<TrafficMirrorPortRangeRequest>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<i32>,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "SourceCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub source_cidr_block: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RemoveFields", skip_serializing_if = "Option::is_none")]
+    pub remove_fields: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorFilterRuleResult {
+    #[serde(rename = "TrafficMirrorFilterRule", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rule: Option<TrafficMirrorFilterRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorSessionRequest {
+    #[serde(rename = "TrafficMirrorSessionId")]
+    pub traffic_mirror_session_id: String,
+    #[serde(rename = "TrafficMirrorTargetId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target_id: Option<String>,
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+    #[serde(rename = "PacketLength", skip_serializing_if = "Option::is_none")]
+    pub packet_length: Option<i32>,
+    #[serde(rename = "SessionNumber", skip_serializing_if = "Option::is_none")]
+    pub session_number: Option<i32>,
+    #[serde(rename = "VirtualNetworkId", skip_serializing_if = "Option::is_none")]
+    pub virtual_network_id: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "RemoveFields", skip_serializing_if = "Option::is_none")]
+    pub remove_fields: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyTrafficMirrorSessionResult {
+    #[serde(rename = "TrafficMirrorSession", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_session: Option<TrafficMirrorSession>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyTransitGatewayOptions {
     #[serde(rename = "AddTransitGatewayCidrBlocks", skip_serializing_if = "Option::is_none")]
     pub add_transit_gateway_cidr_blocks: Option<Vec<String>>,
@@ -16708,6 +17078,110 @@ pub struct TotalLocalStorageGBRequest {
     pub min: Option<f64>,
     #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorFilter {
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+    #[serde(rename = "IngressFilterRules", skip_serializing_if = "Option::is_none")]
+    pub ingress_filter_rules: Option<Vec<TrafficMirrorFilterRule>>,
+    #[serde(rename = "EgressFilterRules", skip_serializing_if = "Option::is_none")]
+    pub egress_filter_rules: Option<Vec<TrafficMirrorFilterRule>>,
+    #[serde(rename = "NetworkServices", skip_serializing_if = "Option::is_none")]
+    pub network_services: Option<Vec<String>>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorFilterRule {
+    #[serde(rename = "TrafficMirrorFilterRuleId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_rule_id: Option<String>,
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+    #[serde(rename = "TrafficDirection", skip_serializing_if = "Option::is_none")]
+    pub traffic_direction: Option<String>,
+    #[serde(rename = "RuleNumber", skip_serializing_if = "Option::is_none")]
+    pub rule_number: Option<i32>,
+    #[serde(rename = "RuleAction", skip_serializing_if = "Option::is_none")]
+    pub rule_action: Option<String>,
+    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<i32>,
+    #[serde(rename = "DestinationPortRange", skip_serializing_if = "Option::is_none")]
+    pub destination_port_range: Option<TrafficMirrorPortRange>,
+    #[serde(rename = "SourcePortRange", skip_serializing_if = "Option::is_none")]
+    pub source_port_range: Option<TrafficMirrorPortRange>,
+    #[serde(rename = "DestinationCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub destination_cidr_block: Option<String>,
+    #[serde(rename = "SourceCidrBlock", skip_serializing_if = "Option::is_none")]
+    pub source_cidr_block: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorPortRange {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorPortRangeRequest {
+    #[serde(rename = "FromPort", skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorSession {
+    #[serde(rename = "TrafficMirrorSessionId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_session_id: Option<String>,
+    #[serde(rename = "TrafficMirrorTargetId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target_id: Option<String>,
+    #[serde(rename = "TrafficMirrorFilterId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PacketLength", skip_serializing_if = "Option::is_none")]
+    pub packet_length: Option<i32>,
+    #[serde(rename = "SessionNumber", skip_serializing_if = "Option::is_none")]
+    pub session_number: Option<i32>,
+    #[serde(rename = "VirtualNetworkId", skip_serializing_if = "Option::is_none")]
+    pub virtual_network_id: Option<i32>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrafficMirrorTarget {
+    #[serde(rename = "TrafficMirrorTargetId", skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_target_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "NetworkLoadBalancerArn", skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer_arn: Option<String>,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "GatewayLoadBalancerEndpointId", skip_serializing_if = "Option::is_none")]
+    pub gateway_load_balancer_endpoint_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

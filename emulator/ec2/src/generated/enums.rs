@@ -401,8 +401,23 @@ pub const TENANCY: &[&str] = &["default", "dedicated", "host"];
 /// `TpmSupportValues`
 pub const TPM_SUPPORT_VALUES: &[&str] = &["v2.0"];
 
+/// `TrafficDirection`
+pub const TRAFFIC_DIRECTION: &[&str] = &["ingress", "egress"];
+
 /// `TrafficIpAddressType`
 pub const TRAFFIC_IP_ADDRESS_TYPE: &[&str] = &["ipv4", "ipv6", "dual-stack"];
+
+/// `TrafficMirrorFilterRuleField`
+pub const TRAFFIC_MIRROR_FILTER_RULE_FIELD: &[&str] = &["destination-port-range", "source-port-range", "protocol", "description"];
+
+/// `TrafficMirrorNetworkService`
+pub const TRAFFIC_MIRROR_NETWORK_SERVICE: &[&str] = &["amazon-dns"];
+
+/// `TrafficMirrorRuleAction`
+pub const TRAFFIC_MIRROR_RULE_ACTION: &[&str] = &["accept", "reject"];
+
+/// `TrafficMirrorSessionField`
+pub const TRAFFIC_MIRROR_SESSION_FIELD: &[&str] = &["packet-length", "description", "virtual-network-id"];
 
 /// `TrafficType`
 pub const TRAFFIC_TYPE: &[&str] = &["ACCEPT", "REJECT", "ALL"];

@@ -719,6 +719,26 @@ pub fn invalid_target_capacity_specification(message: impl std::fmt::Display) ->
     ApiError::new("InvalidTargetCapacitySpecification", format!("{message}"), 400)
 }
 
+/// `InvalidTrafficMirrorFilterId.NotFound`: The traffic mirror filter ID '<id>' does not exist.
+pub fn invalid_traffic_mirror_filter_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTrafficMirrorFilterId.NotFound", format!("The traffic mirror filter ID '{id}' does not exist."), 400)
+}
+
+/// `InvalidTrafficMirrorFilterRuleId.NotFound`: The traffic mirror filter rule ID '<id>' does not exist.
+pub fn invalid_traffic_mirror_filter_rule_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTrafficMirrorFilterRuleId.NotFound", format!("The traffic mirror filter rule ID '{id}' does not exist."), 400)
+}
+
+/// `InvalidTrafficMirrorSessionId.NotFound`: The traffic mirror session ID '<id>' does not exist.
+pub fn invalid_traffic_mirror_session_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTrafficMirrorSessionId.NotFound", format!("The traffic mirror session ID '{id}' does not exist."), 400)
+}
+
+/// `InvalidTrafficMirrorTargetId.NotFound`: The traffic mirror target ID '<id>' does not exist.
+pub fn invalid_traffic_mirror_target_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidTrafficMirrorTargetId.NotFound", format!("The traffic mirror target ID '{id}' does not exist."), 400)
+}
+
 /// `InvalidTransitGatewayAttachmentID.NotFound`: Transit Gateway <what> <id> was deleted or does not exist.
 pub fn invalid_transit_gateway_attachment_id_not_found(id: impl std::fmt::Display, what: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidTransitGatewayAttachmentID.NotFound", format!("Transit Gateway {what} {id} was deleted or does not exist."), 400)
@@ -967,6 +987,31 @@ pub fn ssm_invalid_parameter(message: impl std::fmt::Display) -> ApiError {
 /// `TagLimitExceeded`: The maximum number of Tags for a resource has been reached.
 pub fn tag_limit_exceeded() -> ApiError {
     ApiError::new("TagLimitExceeded", format!("The maximum number of Tags for a resource has been reached."), 400)
+}
+
+/// `TrafficMirrorFilterInUse`: The Traffic Mirror filter <id> cannot be deleted because a Traffic Mirror session is currently using it.
+pub fn traffic_mirror_filter_in_use(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TrafficMirrorFilterInUse", format!("The Traffic Mirror filter {id} cannot be deleted because a Traffic Mirror session is currently using it."), 400)
+}
+
+/// `TrafficMirrorFilterRuleAlreadyExists`: The Traffic Mirror filter rule already exists: <filter> has <direction> rule number <number>.
+pub fn traffic_mirror_filter_rule_already_exists(direction: impl std::fmt::Display, filter: impl std::fmt::Display, number: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TrafficMirrorFilterRuleAlreadyExists", format!("The Traffic Mirror filter rule already exists: {filter} has {direction} rule number {number}."), 400)
+}
+
+/// `TrafficMirrorFilterRuleLimitExceeded`: The maximum number of Traffic Mirror filter rules has been exceeded: <filter> has <limit> <direction> rules.
+pub fn traffic_mirror_filter_rule_limit_exceeded(direction: impl std::fmt::Display, filter: impl std::fmt::Display, limit: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TrafficMirrorFilterRuleLimitExceeded", format!("The maximum number of Traffic Mirror filter rules has been exceeded: {filter} has {limit} {direction} rules."), 400)
+}
+
+/// `TrafficMirrorSessionsPerInterfaceLimitExceeded`: The allowed number of Traffic Mirror sessions for the specified network interface has been exceeded: <eni> has <limit> sessions.
+pub fn traffic_mirror_sessions_per_interface_limit_exceeded(eni: impl std::fmt::Display, limit: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TrafficMirrorSessionsPerInterfaceLimitExceeded", format!("The allowed number of Traffic Mirror sessions for the specified network interface has been exceeded: {eni} has {limit} sessions."), 400)
+}
+
+/// `TrafficMirrorTargetInUseException`: The Traffic Mirror target <id> cannot be deleted because a Traffic Mirror session is currently using it.
+pub fn traffic_mirror_target_in_use_exception(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("TrafficMirrorTargetInUseException", format!("The Traffic Mirror target {id} cannot be deleted because a Traffic Mirror session is currently using it."), 400)
 }
 
 /// `TransitGatewayMulticastGroupMember.NotFound`: <message>

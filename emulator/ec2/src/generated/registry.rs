@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 407] = [
+pub(crate) static REGISTRY: [(&str, Handler); 422] = [
     ("AcceptTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::accept_transit_gateway_peering_attachment, dto::AcceptTransitGatewayPeeringAttachmentRequest, dto::AcceptTransitGatewayPeeringAttachmentResult)),
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
     ("AcceptVpcEndpointConnections", handler!(write_shared crate::vpc::endpoint_services::connections::accept_vpc_endpoint_connections, dto::AcceptVpcEndpointConnectionsRequest, dto::AcceptVpcEndpointConnectionsResult)),
@@ -76,6 +76,10 @@ pub(crate) static REGISTRY: [(&str, Handler); 407] = [
     ("CreateSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::create_spot_datafeed_subscription, dto::CreateSpotDatafeedSubscriptionRequest, dto::CreateSpotDatafeedSubscriptionResult)),
     ("CreateSubnet", handler!(write crate::vpc::subnets::create_subnet, dto::CreateSubnetRequest, dto::CreateSubnetResult)),
     ("CreateTags", handler!(write crate::tagging::create_tags, dto::CreateTagsRequest, ())),
+    ("CreateTrafficMirrorFilter", handler!(write crate::vpc::mirroring::filters::create_traffic_mirror_filter, dto::CreateTrafficMirrorFilterRequest, dto::CreateTrafficMirrorFilterResult)),
+    ("CreateTrafficMirrorFilterRule", handler!(write crate::vpc::mirroring::rules::create_traffic_mirror_filter_rule, dto::CreateTrafficMirrorFilterRuleRequest, dto::CreateTrafficMirrorFilterRuleResult)),
+    ("CreateTrafficMirrorSession", handler!(write crate::vpc::mirroring::sessions::create_traffic_mirror_session, dto::CreateTrafficMirrorSessionRequest, dto::CreateTrafficMirrorSessionResult)),
+    ("CreateTrafficMirrorTarget", handler!(write crate::vpc::mirroring::targets::create_traffic_mirror_target, dto::CreateTrafficMirrorTargetRequest, dto::CreateTrafficMirrorTargetResult)),
     ("CreateTransitGateway", handler!(write_shared crate::transit::gateways::create_transit_gateway, dto::CreateTransitGatewayRequest, dto::CreateTransitGatewayResult)),
     ("CreateTransitGatewayConnect", handler!(write_shared crate::transit::connect::create_transit_gateway_connect, dto::CreateTransitGatewayConnectRequest, dto::CreateTransitGatewayConnectResult)),
     ("CreateTransitGatewayConnectPeer", handler!(write_shared crate::transit::connect::create_transit_gateway_connect_peer, dto::CreateTransitGatewayConnectPeerRequest, dto::CreateTransitGatewayConnectPeerResult)),
@@ -129,6 +133,10 @@ pub(crate) static REGISTRY: [(&str, Handler); 407] = [
     ("DeleteSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::delete_spot_datafeed_subscription, dto::DeleteSpotDatafeedSubscriptionRequest, ())),
     ("DeleteSubnet", handler!(write crate::vpc::subnets::delete_subnet, dto::DeleteSubnetRequest, ())),
     ("DeleteTags", handler!(write crate::tagging::delete_tags, dto::DeleteTagsRequest, ())),
+    ("DeleteTrafficMirrorFilter", handler!(write crate::vpc::mirroring::filters::delete_traffic_mirror_filter, dto::DeleteTrafficMirrorFilterRequest, dto::DeleteTrafficMirrorFilterResult)),
+    ("DeleteTrafficMirrorFilterRule", handler!(write crate::vpc::mirroring::rules::delete_traffic_mirror_filter_rule, dto::DeleteTrafficMirrorFilterRuleRequest, dto::DeleteTrafficMirrorFilterRuleResult)),
+    ("DeleteTrafficMirrorSession", handler!(write crate::vpc::mirroring::sessions::delete_traffic_mirror_session, dto::DeleteTrafficMirrorSessionRequest, dto::DeleteTrafficMirrorSessionResult)),
+    ("DeleteTrafficMirrorTarget", handler!(write crate::vpc::mirroring::targets::delete_traffic_mirror_target, dto::DeleteTrafficMirrorTargetRequest, dto::DeleteTrafficMirrorTargetResult)),
     ("DeleteTransitGateway", handler!(write_shared crate::transit::gateways::delete_transit_gateway, dto::DeleteTransitGatewayRequest, dto::DeleteTransitGatewayResult)),
     ("DeleteTransitGatewayConnect", handler!(write_shared crate::transit::connect::delete_transit_gateway_connect, dto::DeleteTransitGatewayConnectRequest, dto::DeleteTransitGatewayConnectResult)),
     ("DeleteTransitGatewayConnectPeer", handler!(write_shared crate::transit::connect::delete_transit_gateway_connect_peer, dto::DeleteTransitGatewayConnectPeerRequest, dto::DeleteTransitGatewayConnectPeerResult)),
@@ -220,6 +228,10 @@ pub(crate) static REGISTRY: [(&str, Handler); 407] = [
     ("DescribeSpotPriceHistory", handler!(read crate::compute::spot::prices::describe_spot_price_history, dto::DescribeSpotPriceHistoryRequest, dto::DescribeSpotPriceHistoryResult)),
     ("DescribeSubnets", handler!(read crate::vpc::subnets::describe_subnets, dto::DescribeSubnetsRequest, dto::DescribeSubnetsResult)),
     ("DescribeTags", handler!(read crate::tagging::describe_tags, dto::DescribeTagsRequest, dto::DescribeTagsResult)),
+    ("DescribeTrafficMirrorFilterRules", handler!(read crate::vpc::mirroring::rules::describe_traffic_mirror_filter_rules, dto::DescribeTrafficMirrorFilterRulesRequest, dto::DescribeTrafficMirrorFilterRulesResult)),
+    ("DescribeTrafficMirrorFilters", handler!(read crate::vpc::mirroring::filters::describe_traffic_mirror_filters, dto::DescribeTrafficMirrorFiltersRequest, dto::DescribeTrafficMirrorFiltersResult)),
+    ("DescribeTrafficMirrorSessions", handler!(read crate::vpc::mirroring::sessions::describe_traffic_mirror_sessions, dto::DescribeTrafficMirrorSessionsRequest, dto::DescribeTrafficMirrorSessionsResult)),
+    ("DescribeTrafficMirrorTargets", handler!(read crate::vpc::mirroring::targets::describe_traffic_mirror_targets, dto::DescribeTrafficMirrorTargetsRequest, dto::DescribeTrafficMirrorTargetsResult)),
     ("DescribeTransitGatewayAttachments", handler!(read_shared crate::transit::attachments::describe_transit_gateway_attachments, dto::DescribeTransitGatewayAttachmentsRequest, dto::DescribeTransitGatewayAttachmentsResult)),
     ("DescribeTransitGatewayConnectPeers", handler!(read_shared crate::transit::connect::describe_transit_gateway_connect_peers, dto::DescribeTransitGatewayConnectPeersRequest, dto::DescribeTransitGatewayConnectPeersResult)),
     ("DescribeTransitGatewayConnects", handler!(read_shared crate::transit::connect::describe_transit_gateway_connects, dto::DescribeTransitGatewayConnectsRequest, dto::DescribeTransitGatewayConnectsResult)),
@@ -342,6 +354,9 @@ pub(crate) static REGISTRY: [(&str, Handler); 407] = [
     ("ModifySnapshotTier", handler!(write crate::ebs::tiers::modify_snapshot_tier, dto::ModifySnapshotTierRequest, dto::ModifySnapshotTierResult)),
     ("ModifySpotFleetRequest", handler!(write_shared crate::compute::fleets::spot_fleet::modify_spot_fleet_request, dto::ModifySpotFleetRequestRequest, dto::ModifySpotFleetRequestResponse)),
     ("ModifySubnetAttribute", handler!(write crate::vpc::subnets::modify_subnet_attribute, dto::ModifySubnetAttributeRequest, ())),
+    ("ModifyTrafficMirrorFilterNetworkServices", handler!(write crate::vpc::mirroring::filters::modify_traffic_mirror_filter_network_services, dto::ModifyTrafficMirrorFilterNetworkServicesRequest, dto::ModifyTrafficMirrorFilterNetworkServicesResult)),
+    ("ModifyTrafficMirrorFilterRule", handler!(write crate::vpc::mirroring::rules::modify_traffic_mirror_filter_rule, dto::ModifyTrafficMirrorFilterRuleRequest, dto::ModifyTrafficMirrorFilterRuleResult)),
+    ("ModifyTrafficMirrorSession", handler!(write crate::vpc::mirroring::sessions::modify_traffic_mirror_session, dto::ModifyTrafficMirrorSessionRequest, dto::ModifyTrafficMirrorSessionResult)),
     ("ModifyTransitGateway", handler!(write_shared crate::transit::gateways::modify_transit_gateway, dto::ModifyTransitGatewayRequest, dto::ModifyTransitGatewayResult)),
     ("ModifyTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::modify_transit_gateway_peering_attachment, dto::ModifyTransitGatewayPeeringAttachmentRequest, dto::ModifyTransitGatewayPeeringAttachmentResult)),
     ("ModifyTransitGatewayPrefixListReference", handler!(write_shared crate::transit::prefix_list_references::modify_transit_gateway_prefix_list_reference, dto::ModifyTransitGatewayPrefixListReferenceRequest, dto::ModifyTransitGatewayPrefixListReferenceResult)),

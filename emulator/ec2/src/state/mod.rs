@@ -18,6 +18,7 @@ pub mod insights;
 pub mod ipam;
 pub mod lifecycle;
 pub mod lookup;
+pub mod mirroring;
 pub mod params;
 pub mod resources;
 pub mod shared;
@@ -310,6 +311,9 @@ pub struct Ec2State {
     /// (`state/verified_access.rs`).
     #[serde(default)]
     pub verified_access: verified_access::VerifiedAccessState,
+    /// Traffic Mirroring filters, rules, targets and sessions (`state/mirroring.rs`).
+    #[serde(default)]
+    pub mirroring: mirroring::MirroringState,
 }
 
 impl Ec2State {

@@ -172,6 +172,18 @@ pub static KINDS: &[ResourceKind] = &[
             format!("Transit Gateway Route Table {id} was deleted or does not exist."),
         )
     }),
+    kind!("tmf", "traffic-mirror-filter", |s, id| s.mirroring.filters.contains_key(id), |id| {
+        errors::invalid_traffic_mirror_filter_id_not_found(id)
+    }),
+    kind!("tmfr", "traffic-mirror-filter-rule", |s, id| s.mirroring.rules.contains_key(id), |id| {
+        errors::invalid_traffic_mirror_filter_rule_id_not_found(id)
+    }),
+    kind!("tms", "traffic-mirror-session", |s, id| s.mirroring.sessions.contains_key(id), |id| {
+        errors::invalid_traffic_mirror_session_id_not_found(id)
+    }),
+    kind!("tmt", "traffic-mirror-target", |s, id| s.mirroring.targets.contains_key(id), |id| {
+        errors::invalid_traffic_mirror_target_id_not_found(id)
+    }),
     kind!(
         "vae",
         "verified-access-endpoint",

@@ -1,6 +1,6 @@
 //! VPC networking: VPCs, subnets, gateways, route tables, network ACLs, DHCP options,
 //! peering, endpoints, prefix lists, flow logs, NAT and VPN gateways, and the network
-//! side of EC2 (security groups, Elastic IPs, network interfaces).
+//! side of EC2 (security groups, Elastic IPs, network interfaces), Traffic Mirroring.
 
 pub mod addresses;
 pub mod dependents;
@@ -11,6 +11,7 @@ pub mod flow_logs;
 pub mod interfaces;
 pub mod internet_gateways;
 pub mod ipam_blocks;
+pub mod mirroring;
 pub mod nat_gateway_addresses;
 pub mod nat_gateways;
 pub mod network_acls;
