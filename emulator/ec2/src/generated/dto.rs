@@ -38,6 +38,24 @@ pub struct AcceleratorTotalMemoryMiBRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayMulticastDomainAssociationsRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptTransitGatewayMulticastDomainAssociationsResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<TransitGatewayMulticastDomainAssociations>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptTransitGatewayPeeringAttachmentRequest {
     #[serde(rename = "TransitGatewayAttachmentId")]
     pub transit_gateway_attachment_id: String,
@@ -727,6 +745,24 @@ pub struct AssociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayMulticastDomainRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "SubnetIds")]
+    pub subnet_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateTransitGatewayMulticastDomainResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<TransitGatewayMulticastDomainAssociations>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3136,6 +3172,34 @@ pub struct CreateTransitGatewayConnectResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayMulticastDomainRequest {
+    #[serde(rename = "TransitGatewayId")]
+    pub transit_gateway_id: String,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<CreateTransitGatewayMulticastDomainRequestOptions>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayMulticastDomainRequestOptions {
+    #[serde(rename = "Igmpv2Support", skip_serializing_if = "Option::is_none")]
+    pub igmpv2_support: Option<String>,
+    #[serde(rename = "StaticSourcesSupport", skip_serializing_if = "Option::is_none")]
+    pub static_sources_support: Option<String>,
+    #[serde(rename = "AutoAcceptSharedAssociations", skip_serializing_if = "Option::is_none")]
+    pub auto_accept_shared_associations: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTransitGatewayMulticastDomainResult {
+    #[serde(rename = "TransitGatewayMulticastDomain", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain: Option<TransitGatewayMulticastDomain>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTransitGatewayPeeringAttachmentRequest {
     #[serde(rename = "TransitGatewayId")]
     pub transit_gateway_id: String,
@@ -4374,6 +4438,20 @@ pub struct DeleteTransitGatewayConnectResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayMulticastDomainRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTransitGatewayMulticastDomainResult {
+    #[serde(rename = "TransitGatewayMulticastDomain", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain: Option<TransitGatewayMulticastDomain>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteTransitGatewayPeeringAttachmentRequest {
     #[serde(rename = "TransitGatewayAttachmentId")]
     pub transit_gateway_attachment_id: String,
@@ -4667,6 +4745,42 @@ pub struct DeregisterImageResult {
     pub r#return: Option<bool>,
     #[serde(rename = "DeleteSnapshotResults", skip_serializing_if = "Option::is_none")]
     pub delete_snapshot_results: Option<Vec<DeleteSnapshotReturnCode>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeregisterTransitGatewayMulticastGroupMembersRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeregisterTransitGatewayMulticastGroupMembersResult {
+    #[serde(rename = "DeregisteredMulticastGroupMembers", skip_serializing_if = "Option::is_none")]
+    pub deregistered_multicast_group_members: Option<TransitGatewayMulticastDeregisteredGroupMembers>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeregisterTransitGatewayMulticastGroupSourcesRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeregisterTransitGatewayMulticastGroupSourcesResult {
+    #[serde(rename = "DeregisteredMulticastGroupSources", skip_serializing_if = "Option::is_none")]
+    pub deregistered_multicast_group_sources: Option<TransitGatewayMulticastDeregisteredGroupSources>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6788,6 +6902,35 @@ pub struct DescribeTransitGatewayConnectsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayMulticastDomainsRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainIds", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_ids: Option<Vec<String>>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeTransitGatewayMulticastDomainsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTransitGatewayMulticastDomainsResult {
+    #[serde(rename = "TransitGatewayMulticastDomains", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domains: Option<Vec<TransitGatewayMulticastDomain>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeTransitGatewayPeeringAttachmentsRequest {
     #[serde(rename = "TransitGatewayAttachmentIds", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_attachment_ids: Option<Vec<String>>,
@@ -7880,6 +8023,24 @@ pub struct DisassociateSubnetCidrBlockResult {
     pub ipv6_cidr_block_association: Option<SubnetIpv6CidrBlockAssociation>,
     #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayMulticastDomainRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "TransitGatewayAttachmentId")]
+    pub transit_gateway_attachment_id: String,
+    #[serde(rename = "SubnetIds")]
+    pub subnet_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateTransitGatewayMulticastDomainResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<TransitGatewayMulticastDomainAssociations>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -9278,6 +9439,35 @@ impl GetTransitGatewayAttachmentPropagationsRequest {
 pub struct GetTransitGatewayAttachmentPropagationsResult {
     #[serde(rename = "TransitGatewayAttachmentPropagations", skip_serializing_if = "Option::is_none")]
     pub transit_gateway_attachment_propagations: Option<Vec<TransitGatewayAttachmentPropagation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayMulticastDomainAssociationsRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GetTransitGatewayMulticastDomainAssociationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTransitGatewayMulticastDomainAssociationsResult {
+    #[serde(rename = "MulticastDomainAssociations", skip_serializing_if = "Option::is_none")]
+    pub multicast_domain_associations: Option<Vec<TransitGatewayMulticastDomainAssociation>>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
@@ -14958,6 +15148,60 @@ pub struct RegisterImageResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterTransitGatewayMulticastGroupMembersRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceIds")]
+    pub network_interface_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterTransitGatewayMulticastGroupMembersResult {
+    #[serde(rename = "RegisteredMulticastGroupMembers", skip_serializing_if = "Option::is_none")]
+    pub registered_multicast_group_members: Option<TransitGatewayMulticastRegisteredGroupMembers>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterTransitGatewayMulticastGroupSourcesRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceIds")]
+    pub network_interface_ids: Vec<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterTransitGatewayMulticastGroupSourcesResult {
+    #[serde(rename = "RegisteredMulticastGroupSources", skip_serializing_if = "Option::is_none")]
+    pub registered_multicast_group_sources: Option<TransitGatewayMulticastRegisteredGroupSources>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayMulticastDomainAssociationsRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "SubnetIds", skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectTransitGatewayMulticastDomainAssociationsResult {
+    #[serde(rename = "Associations", skip_serializing_if = "Option::is_none")]
+    pub associations: Option<TransitGatewayMulticastDomainAssociations>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RejectTransitGatewayPeeringAttachmentRequest {
     #[serde(rename = "TransitGatewayAttachmentId")]
     pub transit_gateway_attachment_id: String,
@@ -16006,6 +16250,35 @@ pub struct ScanResults {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchTransitGatewayMulticastGroupsRequest {
+    #[serde(rename = "TransitGatewayMulticastDomainId")]
+    pub transit_gateway_multicast_domain_id: String,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl SearchTransitGatewayMulticastGroupsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchTransitGatewayMulticastGroupsResult {
+    #[serde(rename = "MulticastGroups", skip_serializing_if = "Option::is_none")]
+    pub multicast_groups: Option<Vec<TransitGatewayMulticastGroup>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchTransitGatewayRoutesRequest {
     #[serde(rename = "TransitGatewayRouteTableId")]
     pub transit_gateway_route_table_id: String,
@@ -16857,6 +17130,14 @@ pub struct Subnet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubnetAssociation {
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubnetCidrBlockState {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -17356,6 +17637,132 @@ pub struct TransitGatewayConnectPeerConfiguration {
 pub struct TransitGatewayConnectRequestBgpOptions {
     #[serde(rename = "PeerAsn", skip_serializing_if = "Option::is_none")]
     pub peer_asn: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDeregisteredGroupMembers {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "DeregisteredNetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub deregistered_network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDeregisteredGroupSources {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "DeregisteredNetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub deregistered_network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDomain {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "TransitGatewayId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_id: Option<String>,
+    #[serde(rename = "TransitGatewayMulticastDomainArn", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_arn: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<TransitGatewayMulticastDomainOptions>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "CreationTime", skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDomainAssociation {
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub resource_owner_id: Option<String>,
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<SubnetAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDomainAssociations {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub resource_owner_id: Option<String>,
+    #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<SubnetAssociation>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastDomainOptions {
+    #[serde(rename = "Igmpv2Support", skip_serializing_if = "Option::is_none")]
+    pub igmpv2_support: Option<String>,
+    #[serde(rename = "StaticSourcesSupport", skip_serializing_if = "Option::is_none")]
+    pub static_sources_support: Option<String>,
+    #[serde(rename = "AutoAcceptSharedAssociations", skip_serializing_if = "Option::is_none")]
+    pub auto_accept_shared_associations: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastGroup {
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+    #[serde(rename = "TransitGatewayAttachmentId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "ResourceOwnerId", skip_serializing_if = "Option::is_none")]
+    pub resource_owner_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "GroupMember", skip_serializing_if = "Option::is_none")]
+    pub group_member: Option<bool>,
+    #[serde(rename = "GroupSource", skip_serializing_if = "Option::is_none")]
+    pub group_source: Option<bool>,
+    #[serde(rename = "MemberType", skip_serializing_if = "Option::is_none")]
+    pub member_type: Option<String>,
+    #[serde(rename = "SourceType", skip_serializing_if = "Option::is_none")]
+    pub source_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastRegisteredGroupMembers {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "RegisteredNetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub registered_network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitGatewayMulticastRegisteredGroupSources {
+    #[serde(rename = "TransitGatewayMulticastDomainId", skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_multicast_domain_id: Option<String>,
+    #[serde(rename = "RegisteredNetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
+    pub registered_network_interface_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupIpAddress", skip_serializing_if = "Option::is_none")]
+    pub group_ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -41,6 +41,9 @@ pub const APPLY_CANCELLATION_CHARGES: &[&str] = &["commitment-wind-down"];
 /// `ArchitectureValues`
 pub const ARCHITECTURE_VALUES: &[&str] = &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
 
+/// `AutoAcceptSharedAssociationsValue`
+pub const AUTO_ACCEPT_SHARED_ASSOCIATIONS_VALUE: &[&str] = &["enable", "disable"];
+
 /// `AutoAcceptSharedAttachmentsValue`
 pub const AUTO_ACCEPT_SHARED_ATTACHMENTS_VALUE: &[&str] = &["enable", "disable"];
 
@@ -184,6 +187,9 @@ pub const HOSTNAME_TYPE: &[&str] = &["ip-name", "resource-name"];
 
 /// `HttpTokensState`
 pub const HTTP_TOKENS_STATE: &[&str] = &["optional", "required"];
+
+/// `Igmpv2SupportValue`
+pub const IGMPV2_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
 /// `ImageAttributeName`
 pub const IMAGE_ATTRIBUTE_NAME: &[&str] = &["description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"];
@@ -385,6 +391,9 @@ pub const SPOT_INSTANCE_TYPE: &[&str] = &["one-time", "persistent"];
 
 /// `SpreadLevel`
 pub const SPREAD_LEVEL: &[&str] = &["host", "rack"];
+
+/// `StaticSourcesSupportValue`
+pub const STATIC_SOURCES_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
 /// `TaggableResourceType`
 pub const TAGGABLE_RESOURCE_TYPE: &[&str] = &["network-interface", "instance", "auto-scaling-group"];

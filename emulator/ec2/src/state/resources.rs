@@ -161,6 +161,12 @@ pub static KINDS: &[ResourceKind] = &[
         |id| errors::invalid_transit_gateway_connect_peer_id_not_found(id)
     ),
     kind!(
+        "tgw-mcast-domain",
+        "transit-gateway-multicast-domain",
+        |s, id| s.transit.multicast_domains.get(id).is_some_and(|d| !d.life.finished()),
+        |id| errors::invalid_transit_gateway_multicast_domain_id_not_found(id)
+    ),
+    kind!(
         "tgw-ptb",
         "transit-gateway-policy-table",
         |s, id| s.transit.policy_tables.get(id).is_some_and(|t| !t.life.finished()),

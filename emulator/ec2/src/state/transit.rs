@@ -295,6 +295,75 @@ pub struct PolicyTableRecord {
     pub associations: BTreeMap<String, Life>,
 }
 
+/// A subnet of a VPC attachment associated with a multicast domain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MulticastAssociation {
+    pub attachment_id: String,
+    /// `Created` (associating, then associated), `PendingAcceptance` (an attachment of
+    /// another account, until accepted), `Rejected`, `Deleted` (disassociating).
+    pub life: Life,
+}
+
+impl MulticastAssociation {
+    /// The association's state at `now` (`None` once it is gone).
+    pub fn shown(&self, delay: TimeDelta, now: DateTime<Utc>) -> Option<&'static str> {
+        let done = self.life.settled(delay, now);
+        match self.life.stage {
+            Stage::PendingAcceptance => Some("pendingAcceptance"),
+            Stage::Rejected if now <= self.life.since + delay + FINISHED_VISIBLE => Some("rejected"),
+            Stage::Rejected | Stage::Failed => None,
+            Stage::Deleted => (!done).then_some("disassociating"),
+            _ if done => Some("associated"),
+            _ => Some("associating"),
+        }
+    }
+}
+
+/// The interfaces registered in one multicast group of a domain, each with its subnet.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MulticastGroupRecord {
+    pub members: BTreeMap<String, String>,
+    pub sources: BTreeMap<String, String>,
+}
+
+/// A multicast domain of a gateway: its options, subnet associations (by subnet id) and
+/// groups (by group address).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MulticastDomainRecord {
+    pub id: String,
+    pub tgw_id: String,
+    pub owner_id: String,
+    pub options: dto::TransitGatewayMulticastDomainOptions,
+    pub creation_time: DateTime<Utc>,
+    pub life: Life,
+    pub associations: BTreeMap<String, MulticastAssociation>,
+    pub groups: BTreeMap<String, MulticastGroupRecord>,
+}
+
+impl MulticastDomainRecord {
+    /// Ends the associations of an attachment's subnets (all of them, or `only` these)
+    /// and the group registrations of interfaces in them.
+    pub fn release(&mut self, attachment_id: &str, only: Option<&[String]>, now: DateTime<Utc>) {
+        let subnets: Vec<String> = self
+            .associations
+            .iter()
+            .filter(|(_, a)| a.attachment_id == attachment_id && a.life.stage != Stage::Deleted)
+            .filter(|(s, _)| only.is_none_or(|o| o.contains(s)))
+            .map(|(s, _)| s.clone())
+            .collect();
+        for subnet in subnets {
+            if let Some(a) = self.associations.get_mut(&subnet) {
+                a.life = Life::new(Stage::Deleted, now);
+            }
+            for g in self.groups.values_mut() {
+                g.members.retain(|_, s| *s != subnet);
+                g.sources.retain(|_, s| *s != subnet);
+            }
+        }
+        self.groups.retain(|_, g| !g.members.is_empty() || !g.sources.is_empty());
+    }
+}
+
 /// The Transit Gateway family of one partition.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TransitState {
@@ -305,6 +374,8 @@ pub struct TransitState {
     pub connect_peers: BTreeMap<String, ConnectPeerRecord>,
     #[serde(default)]
     pub policy_tables: BTreeMap<String, PolicyTableRecord>,
+    #[serde(default)]
+    pub multicast_domains: BTreeMap<String, MulticastDomainRecord>,
 }
 
 impl TransitState {
@@ -379,6 +450,9 @@ impl TransitState {
         }
         for p in self.connect_peers.values_mut().filter(|p| p.attachment_id == attachment_id && !p.life.finished()) {
             p.life = Life::new(Stage::Deleted, now);
+        }
+        for d in self.multicast_domains.values_mut() {
+            d.release(attachment_id, None, now);
         }
     }
 

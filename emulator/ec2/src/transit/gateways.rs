@@ -406,6 +406,10 @@ pub fn delete_transit_gateway(
     for table in t.route_tables.values_mut().filter(|r| r.tgw_id == id && !r.life.finished()) {
         table.life = Life::new(Stage::Deleted, now);
     }
+    for domain in t.multicast_domains.values_mut().filter(|d| d.tgw_id == id && !d.life.finished()) {
+        domain.life = Life::new(Stage::Deleted, now);
+        domain.groups.clear();
+    }
     state.unpublished.insert(id.to_string());
     let mut shown = describe_one(state, ctx, id);
     shown.state = Some("deleting".into());

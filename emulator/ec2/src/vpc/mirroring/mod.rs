@@ -14,11 +14,12 @@ use nimbus_core::ApiError;
 use crate::generated::errors;
 use crate::state::Ec2State;
 
-/// `description` of a Describe call's items, for their `description` filter.
+/// An optional string as filter values.
 fn opt(v: &Option<String>) -> Vec<String> {
     v.iter().cloned().collect()
 }
 
+/// An optional number as filter values.
 fn num(v: Option<i32>) -> Vec<String> {
     v.map(|n| n.to_string()).into_iter().collect()
 }
