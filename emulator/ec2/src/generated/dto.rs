@@ -2962,6 +2962,28 @@ pub struct CreateSpotDatafeedSubscriptionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateSubnetCidrReservationRequest {
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "Cidr")]
+    pub cidr: String,
+    #[serde(rename = "ReservationType")]
+    pub reservation_type: String,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateSubnetCidrReservationResult {
+    #[serde(rename = "SubnetCidrReservation", skip_serializing_if = "Option::is_none")]
+    pub subnet_cidr_reservation: Option<SubnetCidrReservation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateSubnetRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -4333,6 +4355,20 @@ pub struct DeleteSnapshotReturnCode {
 pub struct DeleteSpotDatafeedSubscriptionRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteSubnetCidrReservationRequest {
+    #[serde(rename = "SubnetCidrReservationId")]
+    pub subnet_cidr_reservation_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteSubnetCidrReservationResult {
+    #[serde(rename = "DeletedSubnetCidrReservation", skip_serializing_if = "Option::is_none")]
+    pub deleted_subnet_cidr_reservation: Option<SubnetCidrReservation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -9412,6 +9448,37 @@ pub struct GetSnapshotBlockPublicAccessStateResult {
     pub state: Option<String>,
     #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSubnetCidrReservationsRequest {
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl GetSubnetCidrReservationsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetSubnetCidrReservationsResult {
+    #[serde(rename = "SubnetIpv4CidrReservations", skip_serializing_if = "Option::is_none")]
+    pub subnet_ipv4_cidr_reservations: Option<Vec<SubnetCidrReservation>>,
+    #[serde(rename = "SubnetIpv6CidrReservations", skip_serializing_if = "Option::is_none")]
+    pub subnet_ipv6_cidr_reservations: Option<Vec<SubnetCidrReservation>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -17143,6 +17210,24 @@ pub struct SubnetCidrBlockState {
     pub state: Option<String>,
     #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubnetCidrReservation {
+    #[serde(rename = "SubnetCidrReservationId", skip_serializing_if = "Option::is_none")]
+    pub subnet_cidr_reservation_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "Cidr", skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(rename = "ReservationType", skip_serializing_if = "Option::is_none")]
+    pub reservation_type: Option<String>,
+    #[serde(rename = "OwnerId", skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -395,6 +395,9 @@ pub const SPREAD_LEVEL: &[&str] = &["host", "rack"];
 /// `StaticSourcesSupportValue`
 pub const STATIC_SOURCES_SUPPORT_VALUE: &[&str] = &["enable", "disable"];
 
+/// `SubnetCidrReservationType`
+pub const SUBNET_CIDR_RESERVATION_TYPE: &[&str] = &["prefix", "explicit"];
+
 /// `TaggableResourceType`
 pub const TAGGABLE_RESOURCE_TYPE: &[&str] = &["network-interface", "instance", "auto-scaling-group"];
 

@@ -704,6 +704,11 @@ pub fn invalid_subnet_cidr_block_association_id_not_found(id: impl std::fmt::Dis
     ApiError::new("InvalidSubnetCidrBlockAssociationID.NotFound", format!("The subnet CIDR block with association ID '{id}' does not exist"), 400)
 }
 
+/// `InvalidSubnetCidrReservationID.NotFound`: The subnet CIDR reservation ID '<id>' does not exist
+pub fn invalid_subnet_cidr_reservation_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidSubnetCidrReservationID.NotFound", format!("The subnet CIDR reservation ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidSubnetID.Malformed`: Invalid id: "<id>" (expecting "subnet-...")
 pub fn invalid_subnet_id_malformed(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidSubnetID.Malformed", format!("Invalid id: \"{id}\" (expecting \"subnet-...\")"), 400)

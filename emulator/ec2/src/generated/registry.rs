@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 435] = [
+pub(crate) static REGISTRY: [(&str, Handler); 438] = [
     ("AcceptTransitGatewayMulticastDomainAssociations", handler!(write_shared crate::transit::multicast::accept_transit_gateway_multicast_domain_associations, dto::AcceptTransitGatewayMulticastDomainAssociationsRequest, dto::AcceptTransitGatewayMulticastDomainAssociationsResult)),
     ("AcceptTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::accept_transit_gateway_peering_attachment, dto::AcceptTransitGatewayPeeringAttachmentRequest, dto::AcceptTransitGatewayPeeringAttachmentResult)),
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
@@ -77,6 +77,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 435] = [
     ("CreateSnapshots", handler!(write crate::ebs::snapshots::create_snapshots, dto::CreateSnapshotsRequest, dto::CreateSnapshotsResult)),
     ("CreateSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::create_spot_datafeed_subscription, dto::CreateSpotDatafeedSubscriptionRequest, dto::CreateSpotDatafeedSubscriptionResult)),
     ("CreateSubnet", handler!(write crate::vpc::subnets::create_subnet, dto::CreateSubnetRequest, dto::CreateSubnetResult)),
+    ("CreateSubnetCidrReservation", handler!(write crate::vpc::subnet_cidr_reservations::create_subnet_cidr_reservation, dto::CreateSubnetCidrReservationRequest, dto::CreateSubnetCidrReservationResult)),
     ("CreateTags", handler!(write crate::tagging::create_tags, dto::CreateTagsRequest, ())),
     ("CreateTrafficMirrorFilter", handler!(write crate::vpc::mirroring::filters::create_traffic_mirror_filter, dto::CreateTrafficMirrorFilterRequest, dto::CreateTrafficMirrorFilterResult)),
     ("CreateTrafficMirrorFilterRule", handler!(write crate::vpc::mirroring::rules::create_traffic_mirror_filter_rule, dto::CreateTrafficMirrorFilterRuleRequest, dto::CreateTrafficMirrorFilterRuleResult)),
@@ -135,6 +136,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 435] = [
     ("DeleteSnapshot", handler!(write crate::ebs::snapshots::delete_snapshot, dto::DeleteSnapshotRequest, ())),
     ("DeleteSpotDatafeedSubscription", handler!(write crate::compute::spot::datafeed::delete_spot_datafeed_subscription, dto::DeleteSpotDatafeedSubscriptionRequest, ())),
     ("DeleteSubnet", handler!(write crate::vpc::subnets::delete_subnet, dto::DeleteSubnetRequest, ())),
+    ("DeleteSubnetCidrReservation", handler!(write crate::vpc::subnet_cidr_reservations::delete_subnet_cidr_reservation, dto::DeleteSubnetCidrReservationRequest, dto::DeleteSubnetCidrReservationResult)),
     ("DeleteTags", handler!(write crate::tagging::delete_tags, dto::DeleteTagsRequest, ())),
     ("DeleteTrafficMirrorFilter", handler!(write crate::vpc::mirroring::filters::delete_traffic_mirror_filter, dto::DeleteTrafficMirrorFilterRequest, dto::DeleteTrafficMirrorFilterResult)),
     ("DeleteTrafficMirrorFilterRule", handler!(write crate::vpc::mirroring::rules::delete_traffic_mirror_filter_rule, dto::DeleteTrafficMirrorFilterRuleRequest, dto::DeleteTrafficMirrorFilterRuleResult)),
@@ -316,6 +318,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 435] = [
     ("GetPasswordData", handler!(read crate::compute::attributes::get_password_data, dto::GetPasswordDataRequest, dto::GetPasswordDataResult)),
     ("GetSerialConsoleAccessStatus", handler!(read crate::account::serial_console_and_metadata::get_serial_console_access_status, dto::GetSerialConsoleAccessStatusRequest, dto::GetSerialConsoleAccessStatusResult)),
     ("GetSnapshotBlockPublicAccessState", handler!(read crate::account::public_access::get_snapshot_block_public_access_state, dto::GetSnapshotBlockPublicAccessStateRequest, dto::GetSnapshotBlockPublicAccessStateResult)),
+    ("GetSubnetCidrReservations", handler!(read crate::vpc::subnet_cidr_reservations::get_subnet_cidr_reservations, dto::GetSubnetCidrReservationsRequest, dto::GetSubnetCidrReservationsResult)),
     ("GetTransitGatewayAttachmentPropagations", handler!(read_shared crate::transit::associations::get_transit_gateway_attachment_propagations, dto::GetTransitGatewayAttachmentPropagationsRequest, dto::GetTransitGatewayAttachmentPropagationsResult)),
     ("GetTransitGatewayMulticastDomainAssociations", handler!(read_shared crate::transit::multicast::get_transit_gateway_multicast_domain_associations, dto::GetTransitGatewayMulticastDomainAssociationsRequest, dto::GetTransitGatewayMulticastDomainAssociationsResult)),
     ("GetTransitGatewayPolicyTableAssociations", handler!(read_shared crate::transit::policy_tables::get_transit_gateway_policy_table_associations, dto::GetTransitGatewayPolicyTableAssociationsRequest, dto::GetTransitGatewayPolicyTableAssociationsResult)),

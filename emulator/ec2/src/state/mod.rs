@@ -51,6 +51,10 @@ pub struct SubnetRecord {
     pub subnet: dto::Subnet,
     /// Private IPv4 addresses taken in the subnet (by interfaces, NAT gateways, ...).
     pub used_ips: BTreeSet<u32>,
+    /// Subnet CIDR reservations by id (`vpc/subnet_cidr_reservations.rs`); they go with
+    /// the subnet.
+    #[serde(default)]
+    pub cidr_reservations: BTreeMap<String, dto::SubnetCidrReservation>,
 }
 
 /// One security group rule, as DescribeSecurityGroupRules shows it.

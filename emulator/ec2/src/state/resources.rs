@@ -130,6 +130,12 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
         errors::invalid_route_table_id_not_found(id)
     }),
+    kind!(
+        "scr",
+        "subnet-cidr-reservation",
+        |s, id| s.subnets.values().any(|r| r.cidr_reservations.contains_key(id)),
+        |id| errors::invalid_subnet_cidr_reservation_id_not_found(id)
+    ),
     kind!("sfr", "spot-fleet-request", |s, id| s.fleets.fleets.contains_key(id), |id| {
         errors::invalid_spot_fleet_request_id_not_found(id)
     }),

@@ -19,6 +19,7 @@ pub mod peering;
 pub mod prefix_lists;
 pub mod route_tables;
 pub mod security_groups;
+pub mod subnet_cidr_reservations;
 pub mod subnets;
 pub mod vpcs;
 pub mod vpn_gateways;

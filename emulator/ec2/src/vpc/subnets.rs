@@ -20,7 +20,7 @@ use crate::state::params::invalid_value;
 use crate::state::support::tag_pairs;
 use crate::state::support::{filtered, paginate, spec_tags};
 use crate::state::{Ec2State, SubnetRecord};
-use crate::vpc::{interfaces, vpcs};
+use crate::vpc::{interfaces, subnet_cidr_reservations, vpcs};
 use crate::{vpc::network_acls, vpc::route_tables};
 
 /// Addresses AWS keeps in every subnet: network, router, DNS, future use, broadcast.
@@ -45,6 +45,19 @@ fn lowest_free(used: &std::collections::BTreeSet<u32>, first: u32, last: u32) ->
         candidate = candidate.checked_add(1)?;
     }
     (candidate <= last).then_some(candidate)
+}
+
+/// The lowest free address that no subnet CIDR reservation holds (automatic assignment
+/// leaves reserved ranges to those who ask for their addresses).
+fn lowest_unreserved(rec: &SubnetRecord, mut first: u32, last: u32) -> Option<u32> {
+    let reserved = subnet_cidr_reservations::reserved_ipv4(rec);
+    loop {
+        let candidate = lowest_free(&rec.used_ips, first, last)?;
+        match reserved.iter().find(|(lo, hi)| (*lo..=*hi).contains(&candidate)) {
+            Some(&(_, hi)) => first = hi.checked_add(1)?,
+            None => return Some(candidate),
+        }
+    }
 }
 
 pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) -> Result<String, ApiError> {
@@ -77,7 +90,7 @@ pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) 
             }
             addr
         }
-        None => lowest_free(&rec.used_ips, first, last)
+        None => lowest_unreserved(rec, first, last)
             .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?,
     };
     state.subnets.get_mut(subnet_id).expect("checked above").used_ips.insert(addr);
@@ -148,7 +161,10 @@ pub fn create_subnet_record(
         map_public_ip_on_launch: Some(default_for_az),
         ..Default::default()
     };
-    state.subnets.insert(subnet_id.clone(), SubnetRecord { subnet, used_ips: Default::default() });
+    state.subnets.insert(
+        subnet_id.clone(),
+        SubnetRecord { subnet, used_ips: Default::default(), cidr_reservations: Default::default() },
+    );
     let acl = state.vpcs.get(vpc_id).map(|v| v.default_network_acl_id.clone()).unwrap_or_default();
     network_acls::associate_subnet(state, &acl, &subnet_id);
     subnet_id
@@ -413,7 +429,11 @@ pub fn delete_subnet(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteS
     }
     route_tables::forget_subnet(state, &input.subnet_id);
     network_acls::forget_subnet(state, &input.subnet_id);
-    state.subnets.remove(&input.subnet_id);
+    if let Some(gone) = state.subnets.remove(&input.subnet_id) {
+        for reservation in gone.cidr_reservations.keys() {
+            state.forget(reservation);
+        }
+    }
     state.forget(&input.subnet_id);
     Ok(())
 }
