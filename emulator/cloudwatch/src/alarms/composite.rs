@@ -7,9 +7,8 @@ use crate::generated::dto::PutCompositeAlarmInput;
 use crate::metric_data::validation;
 use crate::CwState;
 
-use super::history::record_configuration;
 use super::rule::{self};
-use super::{alarm_arn, tag_map, Alarm, CompositeConfig, Kind, INSUFFICIENT_DATA};
+use super::{store_put_alarm, CompositeConfig, Kind};
 
 pub fn put_composite_alarm(
     state: &mut CwState,
@@ -66,42 +65,9 @@ pub fn put_composite_alarm(
     }
     let tags = input.tags.take();
     let name = input.alarm_name.clone();
-    let before = state.alarms.alarms.get(&name).cloned();
-    let config = CompositeConfig { input: input.clone(), rule };
-    let alarm = match &before {
-        Some(old) => Alarm {
-            kind: Kind::Composite(Box::new(config)),
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            configuration_updated_ms: now_ms,
-            ..old.clone()
-        },
-        None => Alarm {
-            name: name.clone(),
-            arn: alarm_arn(ctx, &name),
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            kind: Kind::Composite(Box::new(config)),
-            state: INSUFFICIENT_DATA,
-            reason: "Unchecked: Initial alarm creation".into(),
-            reason_data: None,
-            state_updated_ms: now_ms,
-            state_transitioned_ms: now_ms,
-            configuration_updated_ms: now_ms,
-            next_eval_ms: i64::MAX,
-            actions_suppressed: None,
-            muted: None,
-        },
-    };
-    record_configuration(
-        &mut state.alarms,
-        &alarm,
-        before.as_ref(),
-        if before.is_some() { "Update" } else { "Create" },
-        now_ms,
-    );
-    if before.is_none() {
-        state.tags.set(&alarm.arn, tag_map(&tags));
-    }
-    state.alarms.alarms.insert(name.clone(), alarm);
+    let kind = Kind::Composite(Box::new(CompositeConfig { input: input.clone(), rule }));
+    let enabled = input.actions_enabled.unwrap_or(true);
+    store_put_alarm(state, ctx, (&name, kind), enabled, None, &tags, now_ms);
     // A composite alarm is evaluated as soon as it is created or updated.
     evaluation::evaluate_composite(state, &name, now_ms, None, effects);
     Ok(())

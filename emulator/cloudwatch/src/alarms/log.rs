@@ -15,8 +15,7 @@ use crate::generated::dto::{LogAlarm, PutLogAlarmInput};
 use crate::metric_data::validation;
 use crate::CwState;
 
-use super::history::record_configuration;
-use super::{alarm_arn, tag_map, ts, Alarm, Kind, ALARM, INSUFFICIENT_DATA, OK};
+use super::{store_put_alarm, ts, Alarm, Kind, ALARM, OK};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogConfig {
@@ -125,41 +124,8 @@ pub fn put_log_alarm(state: &mut CwState, ctx: &RequestContext, mut input: PutLo
     let first_run = (now_ms + warm_up_ms).div_euclid(rate) * rate + rate;
     let name = input.alarm_name.clone();
     let kind = Kind::Log(Box::new(LogConfig { input: input.clone() }));
-    let alarm = match &before {
-        Some(old) => Alarm {
-            kind,
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            configuration_updated_ms: now_ms,
-            next_eval_ms: first_run,
-            ..old.clone()
-        },
-        None => Alarm {
-            name: name.clone(),
-            arn: alarm_arn(ctx, &name),
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            kind,
-            state: INSUFFICIENT_DATA,
-            reason: "Unchecked: Initial alarm creation".into(),
-            reason_data: None,
-            state_updated_ms: now_ms,
-            state_transitioned_ms: now_ms,
-            configuration_updated_ms: now_ms,
-            next_eval_ms: first_run,
-            actions_suppressed: None,
-            muted: None,
-        },
-    };
-    record_configuration(
-        &mut state.alarms,
-        &alarm,
-        before.as_ref(),
-        if before.is_some() { "Update" } else { "Create" },
-        now_ms,
-    );
-    if before.is_none() {
-        state.tags.set(&alarm.arn, tag_map(&tags));
-    }
-    state.alarms.alarms.insert(name, alarm);
+    let enabled = input.actions_enabled.unwrap_or(true);
+    store_put_alarm(state, ctx, (&name, kind), enabled, Some(first_run), &tags, now_ms);
     Ok(())
 }
 

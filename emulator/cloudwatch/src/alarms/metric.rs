@@ -11,8 +11,7 @@ use crate::statistics::Stat;
 use crate::store::{unit_index, MetricStore};
 use crate::CwState;
 
-use super::history::record_configuration;
-use super::{alarm_arn, tag_map, Alarm, Kind, MetricConfig, INSUFFICIENT_DATA};
+use super::{store_put_alarm, Kind, MetricConfig};
 
 const OPERATORS: [&str; 7] = [
     "GreaterThanOrEqualToThreshold",
@@ -241,41 +240,8 @@ pub fn put_metric_alarm(
     let name = input.alarm_name.clone();
     let period = alarm_period(&input);
     let next_eval_ms = evaluation::next_tick(now_ms, period);
-    let before = state.alarms.alarms.get(&name).cloned();
-    let alarm = match &before {
-        Some(old) => Alarm {
-            kind: Kind::Metric(Box::new(MetricConfig { input: input.clone() })),
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            configuration_updated_ms: now_ms,
-            next_eval_ms,
-            ..old.clone()
-        },
-        None => Alarm {
-            name: name.clone(),
-            arn: alarm_arn(ctx, &name),
-            actions_enabled: input.actions_enabled.unwrap_or(true),
-            kind: Kind::Metric(Box::new(MetricConfig { input: input.clone() })),
-            state: INSUFFICIENT_DATA,
-            reason: "Unchecked: Initial alarm creation".into(),
-            reason_data: None,
-            state_updated_ms: now_ms,
-            state_transitioned_ms: now_ms,
-            configuration_updated_ms: now_ms,
-            next_eval_ms,
-            actions_suppressed: None,
-            muted: None,
-        },
-    };
-    record_configuration(
-        &mut state.alarms,
-        &alarm,
-        before.as_ref(),
-        if before.is_some() { "Update" } else { "Create" },
-        now_ms,
-    );
-    if before.is_none() {
-        state.tags.set(&alarm.arn, tag_map(&tags));
-    }
-    state.alarms.alarms.insert(name, alarm);
+    let kind = Kind::Metric(Box::new(MetricConfig { input: input.clone() }));
+    let enabled = input.actions_enabled.unwrap_or(true);
+    store_put_alarm(state, ctx, (&name, kind), enabled, Some(next_eval_ms), &tags, now_ms);
     Ok(())
 }

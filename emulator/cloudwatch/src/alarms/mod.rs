@@ -182,6 +182,52 @@ fn ts(ms: i64) -> Option<Timestamp> {
     Timestamp::from_epoch_millis(ms)
 }
 
+/// Stores the alarm a Put*Alarm call describes, as its history records it. An update keeps
+/// the alarm's name, ARN, state and tags and takes the new configuration (`next_eval_ms`,
+/// where given, schedules its next evaluation); a new alarm starts in INSUFFICIENT_DATA
+/// with the call's tags.
+fn store_put_alarm(
+    state: &mut crate::CwState,
+    ctx: &RequestContext,
+    (name, kind): (&str, Kind),
+    actions_enabled: bool,
+    next_eval_ms: Option<i64>,
+    tags: &Option<Vec<crate::generated::dto::Tag>>,
+    now_ms: i64,
+) {
+    let before = state.alarms.alarms.get(name).cloned();
+    let alarm = match &before {
+        Some(old) => Alarm {
+            kind,
+            actions_enabled,
+            configuration_updated_ms: now_ms,
+            next_eval_ms: next_eval_ms.unwrap_or(old.next_eval_ms),
+            ..old.clone()
+        },
+        None => Alarm {
+            name: name.to_string(),
+            arn: alarm_arn(ctx, name),
+            actions_enabled,
+            kind,
+            state: INSUFFICIENT_DATA,
+            reason: "Unchecked: Initial alarm creation".into(),
+            reason_data: None,
+            state_updated_ms: now_ms,
+            state_transitioned_ms: now_ms,
+            configuration_updated_ms: now_ms,
+            next_eval_ms: next_eval_ms.unwrap_or(i64::MAX),
+            actions_suppressed: None,
+            muted: None,
+        },
+    };
+    let event = if before.is_some() { "Update" } else { "Create" };
+    history::record_configuration(&mut state.alarms, &alarm, before.as_ref(), event, now_ms);
+    if before.is_none() {
+        state.tags.set(&alarm.arn, tag_map(tags));
+    }
+    state.alarms.alarms.insert(name.to_string(), alarm);
+}
+
 fn tag_map(tags: &Option<Vec<crate::generated::dto::Tag>>) -> Vec<(String, String)> {
     tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())).collect()
 }
