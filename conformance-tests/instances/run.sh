@@ -2,7 +2,8 @@
 # The seed story on instances that really run: a nimbus of its own with --instances run
 # (root, runc, nftables, the base image of emulator/runtime/images/build-base.sh), and
 # Ansible's immutable.yml against it. Afterwards nothing of what nimbus made may remain:
-# no network namespace, nftables table, cgroup, mount or sandbox process with its prefix.
+# no network namespace, nftables table, cgroup, mount, loop device (EBS volume) or
+# sandbox process with its prefix.
 #   NIMBUS_BIN                      the nimbus binary
 #   NIMBUS_ANSIBLE_ACCESS_KEY/_SECRET_KEY   a credential pair of its own
 set -euo pipefail
@@ -49,6 +50,7 @@ leftovers=""
 ip netns list 2>/dev/null | grep -q "^$prefix" && leftovers+=" namespaces:$(ip netns list | grep "^$prefix" | tr '\n' ' ')"
 nft list tables 2>/dev/null | grep -q "$prefix" && leftovers+=" nftables:$(nft list tables | grep "$prefix" | tr '\n' ' ')"
 grep -q "$work" /proc/mounts && leftovers+=" mounts:$(grep -c "$work" /proc/mounts)"
+losetup -l -n -O BACK-FILE 2>/dev/null | grep -q "$work" && leftovers+=" loop-devices:$(losetup -l -n -O NAME,BACK-FILE | grep "$work" | tr '\n' ' ')"
 find /sys/fs/cgroup -maxdepth 4 -name "$prefix*" 2>/dev/null | grep -q . && leftovers+=" cgroups"
 pgrep -f -- "$prefix" >/dev/null && leftovers+=" processes:$(pgrep -f -- "$prefix" | tr '\n' ' ')"
 if [ -n "$leftovers" ]; then

@@ -65,6 +65,7 @@ fn instance(n: u8) -> Instance {
         vcpus: 2,
         memory_mib: 1024,
         iam: None,
+        volumes: vec![],
     }
 }
 

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 out=${1:-${NIMBUS_IMAGE_CACHE:-$repo/target/nimbus-images/debian-bookworm}}
 mirror=${NIMBUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=openssh-server,curl,python3,sudo,tini,iproute2,procps,ca-certificates,netcat-openbsd,iputils-ping,less
+packages=openssh-server,curl,python3,sudo,tini,iproute2,procps,ca-certificates,netcat-openbsd,iputils-ping,less,e2fsprogs,mount
 
 if [ -f "$out/rootfs/.nimbus-base" ]; then
     echo "base image: $out/rootfs (cached)"

@@ -111,6 +111,18 @@ impl Mode {
         (read, write)
     }
 
+    /// Lets `cgroup` use (or no longer use) block device `major:minor`. With v1's devices
+    /// controller that is one device; v2 controls devices by a BPF program runc loads at
+    /// boot, which then allows every loop device (`sandbox::oci_config`), so there is
+    /// nothing to change.
+    pub fn allow_block_device(&self, cgroup: &str, major: u32, minor: u32, allow: bool) -> crate::Result<()> {
+        let Mode::V1(_) = self else { return Ok(()) };
+        let Some(dir) = self.dir("devices", cgroup) else { return Ok(()) };
+        let file = dir.join(if allow { "devices.allow" } else { "devices.deny" });
+        std::fs::write(&file, format!("b {major}:{minor} rwm"))
+            .map_err(crate::error::io(format!("write {}", file.display())))
+    }
+
     /// Removes `parent` and everything below it in every hierarchy (the cgroups must be
     /// empty: their processes gone). Returns the directories it could not remove.
     pub fn remove_tree(&self, parent: &str) -> Vec<PathBuf> {

@@ -1,4 +1,5 @@
-//! Finding and removing everything a runtime with this prefix made: after a clean
+//! Finding and removing everything a runtime with this prefix made (processes, mounts,
+//! namespaces, cgroups, the loop devices of EBS volumes, and the files): after a clean
 //! shutdown there is nothing to find; after a crash, the next start removes the leftovers.
 
 use std::time::Duration;
@@ -16,11 +17,17 @@ pub struct Leftovers {
     pub mounts: Vec<String>,
     pub namespaces: Vec<String>,
     pub cgroups: Vec<String>,
+    /// Loop devices on EBS volumes' files.
+    pub loop_devices: Vec<String>,
 }
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.mounts.is_empty() && self.namespaces.is_empty() && self.cgroups.is_empty()
+        self.containers.is_empty()
+            && self.mounts.is_empty()
+            && self.namespaces.is_empty()
+            && self.cgroups.is_empty()
+            && self.loop_devices.is_empty()
     }
 }
 
@@ -50,6 +57,7 @@ pub fn survey(names: &Names) -> Leftovers {
             .collect(),
         namespaces: ns::list().into_iter().filter(|n| names.owns(n)).collect(),
         cgroups: cgroup_dirs,
+        loop_devices: crate::volumes::loops_on(&names.volumes_dir()).into_iter().map(|(d, _)| d).collect(),
     }
 }
 
@@ -68,6 +76,20 @@ pub fn sweep(names: &Names, keep_disks: bool) -> Result<Leftovers> {
         let m = m.to_string_lossy().into_owned();
         let _ = crate::cmd::run("umount", &[&m]).or_else(|_| crate::cmd::run("umount", &["-l", &m]));
     }
+    // With their sandboxes gone, nothing holds the volumes' loop devices any more.
+    for d in &found.loop_devices {
+        if let Err(e) = crate::cmd::run("losetup", &["-d", d]) {
+            tracing::warn!(device = %d, error = %e, "could not detach a leftover loop device");
+        }
+    }
+    // A loop device still in use (its filesystem going with a sandbox's mount namespace)
+    // is cleared by the kernel a moment later.
+    for _ in 0..100 {
+        if crate::volumes::loops_on(&names.volumes_dir()).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for n in &found.namespaces {
         ns::delete(n)?;
     }
@@ -84,6 +106,8 @@ pub fn sweep(names: &Names, keep_disks: bool) -> Result<Leftovers> {
     if !keep_disks {
         let _ = std::fs::remove_dir_all(names.instances_dir());
         let _ = std::fs::remove_dir_all(names.images_dir());
+        let _ = std::fs::remove_dir_all(names.volumes_dir());
+        let _ = std::fs::remove_dir_all(names.snapshots_dir());
         let _ = std::fs::remove_dir(names.data_dir());
     }
     Ok(found)

@@ -65,6 +65,34 @@ pub struct Desired {
     pub peerings: Vec<Peering>,
     pub nat_gateways: Vec<NatGateway>,
     pub instances: Vec<Instance>,
+    /// EBS data volumes (not root volumes, which are the instances' overlayfs disks).
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    /// Snapshots of those volumes: each is captured once, when it first appears.
+    #[serde(default)]
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// An EBS volume: a blank disk of `size_gib`, or a copy of `snapshot`'s data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    pub id: String,
+    pub size_gib: u64,
+    pub snapshot: Option<String>,
+}
+
+/// An EBS snapshot of volume `volume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    pub volume: String,
+}
+
+/// A volume attached to an instance at `device` (`/dev/sdf`, `/dev/xvdf`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct VolumeAttachment {
+    pub volume: String,
+    pub device: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,6 +260,9 @@ pub struct Instance {
     pub vcpus: u32,
     pub memory_mib: u64,
     pub iam: Option<IamProfile>,
+    /// Data volumes attached (attaching or attached), each a block device at its name.
+    #[serde(default)]
+    pub volumes: Vec<VolumeAttachment>,
 }
 
 /// `MetadataOptions` as EC2 keeps them.

@@ -9,7 +9,8 @@
 //!
 //! Sandboxes run on runc (see docs/runtime.md for why); nimbus owns the AWS parts: the
 //! network in namespaces it made ([`net`]), the image store ([`images`]), boot
-//! ([`boot`]), IMDS ([`imds`]), metrics ([`metrics`]) and cleanup ([`cleanup`]).
+//! ([`boot`]), EBS volumes ([`volumes`]), IMDS ([`imds`]), metrics ([`metrics`]) and
+//! cleanup ([`cleanup`]).
 //! Nothing is ever added to the host's own network namespace.
 
 pub mod boot;
@@ -28,6 +29,7 @@ pub mod proxy;
 pub mod sandbox;
 #[cfg(test)]
 mod testing;
+pub mod volumes;
 
 mod runtime;
 

@@ -7,6 +7,8 @@
 //! | runc container | `{prefix}-{instance-id}` under runc's root `{run_dir}/runc` |
 //! | cgroup | `/{prefix}-sandboxes/{instance-id}` in every hierarchy |
 //! | overlay mount | `{data_dir}/instances/{instance-id}/rootfs` |
+//! | EBS volume | `{data_dir}/volumes/{vol-id}.img`, through a loop device whose backing file it is |
+//! | EBS snapshot | `{data_dir}/snapshots/{snap-id}.img` |
 //!
 //! Interfaces, bridges and nftables tables live inside those namespaces, so they go with
 //! them and their names only need to be unique per namespace.
@@ -91,6 +93,16 @@ impl Names {
 
     pub fn images_dir(&self) -> PathBuf {
         self.data_dir.join("images")
+    }
+
+    /// EBS volumes: one sparse file each (`{id}.img`).
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.data_dir.join("volumes")
+    }
+
+    /// EBS snapshots: a sparse copy of their volume's file each.
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.data_dir.join("snapshots")
     }
 
     pub fn lock_file(&self) -> PathBuf {

@@ -19,6 +19,7 @@ use crate::metrics::{self, Sample};
 use crate::names::Names;
 use crate::net::{ns, Network};
 use crate::sandbox;
+use crate::volumes;
 
 /// How the runtime is set up.
 pub struct RuntimeConfig {
@@ -81,6 +82,8 @@ struct Inner {
     listeners: Listeners,
     applied: BTreeMap<String, Applied>,
     desired: BTreeMap<String, Instance>,
+    /// EBS volumes attached to running sandboxes, by instance.
+    attached: BTreeMap<String, Vec<volumes::Attached>>,
 }
 
 /// Instances that run. Create with [`Runtime::start`]; [`Runtime::shutdown`] (or drop)
@@ -134,6 +137,7 @@ impl Runtime {
             listeners: Listeners::new()?,
             applied: BTreeMap::new(),
             desired: BTreeMap::new(),
+            attached: BTreeMap::new(),
         };
         Ok(Runtime {
             names,
@@ -163,6 +167,17 @@ impl Runtime {
             sandbox::destroy(&self.names, id)?;
             inner.applied.remove(id);
         }
+        let gone_volumes: Vec<String> =
+            inner.attached.keys().filter(|id| !desired.instances.iter().any(|i| &i.id == *id)).cloned().collect();
+        for id in gone_volumes {
+            for a in inner.attached.remove(&id).unwrap_or_default() {
+                volumes::detach(&self.names, &self.cgroups, &id, &a, None);
+            }
+        }
+        // Snapshots are taken before anything detaches or goes, as CreateSnapshot's
+        // moment; then new volumes get their disks (from a snapshot just taken, too).
+        volumes::converge_snapshots(&self.names, &desired.snapshots)?;
+        volumes::create_missing(&self.names, &desired.volumes)?;
         inner.net.converge(desired)?;
         let routers: Vec<(String, String)> = inner.net.routers().map(|(v, n)| (v.to_string(), n.to_string())).collect();
         let imds = self.imds.clone();
@@ -215,11 +230,42 @@ impl Runtime {
                 inst.id.clone(),
                 Applied { power: inst.power, generation: inst.boot_generation, error, booted },
             );
+            self.sync_volumes(&mut inner, inst);
         }
+        volumes::remove_gone(&self.names, &desired.volumes)?;
         inner.desired = desired.instances.iter().map(|i| (i.id.clone(), i.clone())).collect();
         let ids: Vec<String> = inner.desired.keys().cloned().collect();
         drop(inner);
         Ok(ids.iter().filter_map(|id| self.report(id)).collect())
+    }
+
+    /// Makes instance `inst`'s attached volumes match what it should have: devices in a
+    /// running sandbox for each attachment, none while it is stopped; a new boot (a new
+    /// init) gets new nodes. A volume that cannot be attached is logged and left out.
+    fn sync_volumes(&self, inner: &mut Inner, inst: &Instance) {
+        let pid = sandbox::state(&self.names, &inst.id).filter(|(s, _)| s == "running").map(|(_, p)| p);
+        let mut have = inner.attached.remove(&inst.id).unwrap_or_default();
+        let wanted = |a: &volumes::Attached| {
+            Some(a.pid) == pid && inst.volumes.iter().any(|w| w.volume == a.volume && w.device == a.device)
+        };
+        for a in have.iter().filter(|a| !wanted(a)) {
+            volumes::detach(&self.names, &self.cgroups, &inst.id, a, pid);
+        }
+        have.retain(wanted);
+        if let Some(pid) = pid {
+            for w in &inst.volumes {
+                if have.iter().any(|a| a.volume == w.volume && a.device == w.device) {
+                    continue;
+                }
+                match volumes::attach(&self.names, &self.cgroups, &inst.id, pid, w) {
+                    Ok(a) => have.push(a),
+                    Err(e) => tracing::warn!(instance = %inst.id, volume = %w.volume, error = %e, "attaching a volume"),
+                }
+            }
+        }
+        if !have.is_empty() {
+            inner.attached.insert(inst.id.clone(), have);
+        }
     }
 
     /// The runtime's view of instance `id`.
@@ -286,7 +332,7 @@ impl Runtime {
     /// CreateImage: captures instance `instance_id`'s disk as image `image_id`. Without
     /// `no_reboot` the instance is shut down for the copy and booted again, as EC2 does.
     pub fn capture_image(&self, instance_id: &str, image_id: &str, no_reboot: bool) -> Result<ImageRecord> {
-        let inner = self.inner.lock().expect("runtime lock");
+        let mut inner = self.inner.lock().expect("runtime lock");
         let inst =
             inner.desired.get(instance_id).cloned().ok_or_else(|| RuntimeError::UnknownInstance(instance_id.into()))?;
         let netns = inner.net.namespace_of(instance_id).map(String::from);
@@ -303,6 +349,7 @@ impl Runtime {
                 sandbox::boot(&self.names, &self.store, &inst, &netns)?;
             }
         }
+        self.sync_volumes(&mut inner, &inst);
         record
     }
 
@@ -362,6 +409,11 @@ impl Runtime {
         let ids: Vec<String> = inner.applied.keys().cloned().collect();
         for id in ids {
             let _ = sandbox::halt(&self.names, &id, Duration::ZERO);
+        }
+        for (id, list) in std::mem::take(&mut inner.attached) {
+            for a in list {
+                volumes::detach(&self.names, &self.cgroups, &id, &a, None);
+            }
         }
         inner.applied.clear();
         inner.desired.clear();

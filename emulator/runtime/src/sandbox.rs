@@ -119,7 +119,16 @@ fn oci_config(names: &Names, inst: &Instance, p: &Paths, netns: &str) -> serde_j
         "CAP_SYS_CHROOT",
         "CAP_KILL",
         "CAP_AUDIT_WRITE",
+        // mount(8) of an attached EBS volume's filesystem (see docs/runtime.md, EBS volumes).
+        "CAP_SYS_ADMIN",
     ];
+    // Attached volumes are loop devices. cgroup v1 lets the sandbox use each one as it is
+    // attached (`volumes::attach`); v2's device filter is fixed at boot, so it allows loop
+    // devices (major 7) from the start.
+    let devices = match crate::cgroups::detect() {
+        Some(crate::cgroups::Mode::V2(_)) => json!([{"allow": true, "type": "b", "major": 7, "access": "rwm"}]),
+        _ => json!([]),
+    };
     let tini = p.rootfs.join("usr/bin/tini").exists();
     let args: Vec<&str> = if tini {
         vec!["/usr/bin/tini", "-s", "--", "/bin/sh", "/run/nimbus/init"]
@@ -162,7 +171,8 @@ fn oci_config(names: &Names, inst: &Instance, p: &Paths, netns: &str) -> serde_j
             "resources": {
                 "memory": {"limit": memory},
                 "cpu": {"quota": period * u64::from(inst.vcpus.max(1)), "period": period},
-                "pids": {"limit": 4096}
+                "pids": {"limit": 4096},
+                "devices": devices
             },
             "maskedPaths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
                             "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],

@@ -36,5 +36,6 @@ pub fn instance() -> Instance {
         vcpus: 2,
         memory_mib: 1024,
         iam: None,
+        volumes: vec![],
     }
 }

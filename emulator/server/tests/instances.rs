@@ -247,7 +247,49 @@ fn run_instances_boots_a_sandbox_that_follows_the_api() {
     wait("the replacement boots", || runtime.report(&replacement).is_some_and(|r| r.ssh_ready));
     let (code, out) = runtime.exec(&replacement, &["cat", "/opt/app/version"]).unwrap();
     assert_eq!((code, out.as_str()), (0, "baked-v1\n"));
+
+    // EBS: a new volume is a blank disk at its device name; formatted, mounted and
+    // written on one instance, detached, attached to the other, it has the data; a
+    // volume from its snapshot too; DeleteVolume removes its disk.
+    let sh = |instance: &str, script: &str| {
+        let (code, out) = runtime.exec(instance, &["sh", "-c", script]).unwrap();
+        assert_eq!(code, 0, "{instance}: {script}: {out}");
+        out
+    };
+    let zone = between(&described, "<availabilityZone>", "</availabilityZone>").unwrap().to_string();
+    let created = ec2(&server, &format!("Action=CreateVolume&AvailabilityZone={zone}&Size=1"));
+    let vol = between(&created, "<volumeId>", "</volumeId>").unwrap().to_string();
+    let disk = dir.join(&prefix).join("volumes").join(format!("{vol}.img"));
+    ec2(&server, &format!("Action=AttachVolume&VolumeId={vol}&InstanceId={id}&Device=/dev/sdf"));
+    let attached =
+        wait("the volume's device appears", || runtime.exec(&id, &["test", "-b", "/dev/sdf"]).unwrap().0 == 0);
+    println!("AttachVolume to a block device in the instance: {attached:?}");
+    sh(
+        &id,
+        "mkfs.ext4 -q /dev/sdf && mkdir -p /data && mount /dev/xvdf /data && echo on-ebs > /data/f && umount /data",
+    );
+    ec2(&server, &format!("Action=DetachVolume&VolumeId={vol}"));
+    wait("the device goes", || runtime.exec(&id, &["test", "-e", "/dev/sdf"]).unwrap().0 != 0);
+    advance(60); // detaching -> available
+    ec2(&server, &format!("Action=AttachVolume&VolumeId={vol}&InstanceId={replacement}&Device=/dev/sdg"));
+    wait("attached to the other", || runtime.exec(&replacement, &["test", "-b", "/dev/sdg"]).unwrap().0 == 0);
+    sh(&replacement, "mkdir -p /mnt/v && mount /dev/sdg /mnt/v");
+    assert_eq!(sh(&replacement, "cat /mnt/v/f"), "on-ebs\n");
+    let snap = ec2(&server, &format!("Action=CreateSnapshot&VolumeId={vol}"));
+    let snap = between(&snap, "<snapshotId>", "</snapshotId>").unwrap().to_string();
+    advance(3600); // pending -> completed
+    let copy = ec2(&server, &format!("Action=CreateVolume&AvailabilityZone={zone}&SnapshotId={snap}"));
+    let copy = between(&copy, "<volumeId>", "</volumeId>").unwrap().to_string();
+    advance(60); // creating -> available
+    ec2(&server, &format!("Action=AttachVolume&VolumeId={copy}&InstanceId={id}&Device=/dev/sdh"));
+    wait("the copy's device appears", || runtime.exec(&id, &["test", "-b", "/dev/sdh"]).unwrap().0 == 0);
+    assert_eq!(sh(&id, "mkdir -p /mnt/c && mount /dev/sdh /mnt/c && cat /mnt/c/f"), "on-ebs\n");
     ec2(&server, &format!("Action=TerminateInstances&InstanceId.1={replacement}"));
+    wait("terminate detaches (no DeleteOnTermination: the volume stays)", || runtime.report(&replacement).is_none());
+    assert!(disk.exists());
+    advance(60);
+    ec2(&server, &format!("Action=DeleteVolume&VolumeId={vol}"));
+    wait("DeleteVolume removes the disk", || !disk.exists());
 
     // A root filesystem of one's own as an AMI (RegisterImage with a file:// location):
     // the base image's files (hard links, used read-only) plus a marker.

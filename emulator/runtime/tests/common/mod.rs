@@ -139,6 +139,7 @@ pub fn instance(id: &str, vpc: u8, subnet: &str, host: u8, public: bool) -> Inst
         vcpus: 2,
         memory_mib: 256,
         iam: None,
+        volumes: vec![],
     }
 }
 

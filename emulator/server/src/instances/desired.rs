@@ -343,9 +343,11 @@ fn partition(
             vcpus,
             memory_mib,
             iam,
+            volumes: vec![],
         });
         vpcs_in_use.insert(vpc);
     }
+    volumes(d, p);
     for (id, n) in map(p, "nat_gateways") {
         let nat = if n.get("nat").is_some() { &n["nat"] } else { &n };
         if !matches!(s(nat, "State"), "available" | "pending") {
@@ -392,6 +394,37 @@ fn partition(
             network_acls: acls_by_vpc.remove(&id).unwrap_or_default(),
             security_groups: groups_by_vpc.remove(&id).unwrap_or_default(),
         });
+    }
+}
+
+/// EBS data volumes and their snapshots. A root volume (attached at its instance's root
+/// device name) is the instance's overlayfs disk, not a block device; an attachment that
+/// is attaching or attached is a device in the instance (detaching is already gone).
+fn volumes(d: &mut Desired, p: &Value) {
+    let roots: BTreeMap<String, String> =
+        map(p, "instances").into_iter().map(|(id, r)| (id, s(&r["instance"], "RootDeviceName").to_string())).collect();
+    for (id, v) in map(p, "volumes") {
+        if matches!(s(&v, "State"), "deleting" | "deleted" | "error") {
+            continue;
+        }
+        let attachments: Vec<(&str, &str, &str)> =
+            list(&v, "Attachments").map(|a| (s(a, "InstanceId"), s(a, "Device"), s(a, "State"))).collect();
+        if attachments.iter().any(|(i, dev, _)| roots.get(*i).is_some_and(|r| r == dev)) {
+            continue;
+        }
+        for (instance, device, _) in attachments.iter().filter(|(_, _, st)| matches!(*st, "attaching" | "attached")) {
+            if let Some(inst) = d.instances.iter_mut().find(|i| i.id == *instance) {
+                inst.volumes.push(VolumeAttachment { volume: id.clone(), device: device.to_string() });
+            }
+        }
+        let snapshot = Some(s(&v, "SnapshotId").to_string()).filter(|s| !s.is_empty());
+        d.volumes.push(Volume { id, size_gib: v["Size"].as_u64().unwrap_or(1), snapshot });
+    }
+    for (id, r) in map(p, "snapshots") {
+        let volume = s(&r["snapshot"], "VolumeId");
+        if !volume.is_empty() && s(&r["snapshot"], "State") != "error" {
+            d.snapshots.push(Snapshot { id, volume: volume.to_string() });
+        }
     }
 }
 
@@ -482,6 +515,30 @@ mod tests {
         let group = v.security_groups.iter().find(|g| g.id == sg).unwrap();
         assert_eq!(group.ingress[0].ports, Ports::Range(22, 22));
         assert_eq!(group.egress[0].peers, vec![SgPeer::Cidr(Cidr::any())]);
+
+        // EBS: the root volume is the instance's disk, not a device; a data volume
+        // attached is; a snapshot names its volume; a volume from it, its snapshot.
+        assert!(d.volumes.is_empty() && inst.volumes.is_empty(), "{:?}", d.volumes);
+        let zone = inst.identity.availability_zone.clone();
+        let vol = call("CreateVolume", json!({"AvailabilityZone": zone, "Size": 3}))["VolumeId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        call("AttachVolume", json!({"VolumeId": vol, "InstanceId": id, "Device": "/dev/sdf"}));
+        let snap = call("CreateSnapshot", json!({"VolumeId": vol}))["SnapshotId"].as_str().unwrap().to_string();
+        let copy = call("CreateVolume", json!({"AvailabilityZone": zone, "SnapshotId": snap}))["VolumeId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
+        let inst = d.instances.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(inst.volumes, vec![VolumeAttachment { volume: vol.clone(), device: "/dev/sdf".into() }]);
+        assert_eq!(d.snapshots, vec![Snapshot { id: snap.clone(), volume: vol.clone() }]);
+        assert!(d.volumes.contains(&Volume { id: vol.clone(), size_gib: 3, snapshot: None }), "{:?}", d.volumes);
+        assert!(d.volumes.contains(&Volume { id: copy, size_gib: 3, snapshot: Some(snap) }), "{:?}", d.volumes);
+        call("DetachVolume", json!({"VolumeId": vol}));
+        let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
+        assert!(d.instances.iter().find(|i| i.id == id).unwrap().volumes.is_empty(), "detaching: no device");
 
         call("StopInstances", json!({"InstanceIds": [id]}));
         let image =
