@@ -66,6 +66,7 @@ fn instance(n: u8) -> Instance {
         memory_mib: 1024,
         iam: None,
         volumes: vec![],
+        secondary_ips: vec![],
     }
 }
 

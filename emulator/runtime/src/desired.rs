@@ -263,6 +263,10 @@ pub struct Instance {
     /// Data volumes attached (attaching or attached), each a block device at its name.
     #[serde(default)]
     pub volumes: Vec<VolumeAttachment>,
+    /// The primary interface's secondary private addresses (AssignPrivateIpAddresses),
+    /// in its subnet: more addresses on eth0.
+    #[serde(default)]
+    pub secondary_ips: Vec<Ipv4Addr>,
 }
 
 /// `MetadataOptions` as EC2 keeps them.

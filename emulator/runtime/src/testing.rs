@@ -37,5 +37,6 @@ pub fn instance() -> Instance {
         memory_mib: 1024,
         iam: None,
         volumes: vec![],
+        secondary_ips: vec![],
     }
 }

@@ -162,3 +162,33 @@ fn security_groups_acls_nat_and_peering_carry_real_tcp() {
     rt.shutdown().unwrap();
     assert!(nimbus_runtime::cleanup::survey(rt.names()).is_empty());
 }
+
+#[test]
+fn secondary_private_addresses_answer_tcp_and_go_when_unassigned() {
+    let Some(rt) = runtime("secip") else { return };
+    let mut v = vpc(6);
+    v.security_groups[0].ingress.push(tcp(8080, SgPeer::Cidr(cidr("10.6.0.0/16"))));
+    let mut server = instance("i-srv", 6, "public", 10, false);
+    let client = instance("i-cli", 6, "public", 11, false);
+    let secondary = ip("10.6.1.50");
+    server.secondary_ips = vec![secondary];
+    let mut d = Desired { vpcs: vec![v], instances: vec![server.clone(), client], ..Desired::default() };
+    rt.converge(&d).unwrap();
+    wait_ready(&rt, &["i-srv", "i-cli"]);
+    let (_, addrs) = rt.exec("i-srv", &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).unwrap();
+    assert!(addrs.contains("10.6.1.10/24") && addrs.contains("10.6.1.50/24"), "{addrs}");
+    serve(&rt, "i-srv", 8080);
+    assert!(tcp_open(&rt, "i-cli", secondary, 8080), "TCP to the secondary address");
+    assert!(tcp_open(&rt, "i-cli", ip("10.6.1.10"), 8080), "and to the primary");
+    assert!(host_mentions(&["10.6."]).is_empty(), "{:?}", host_mentions(&["10.6."]));
+
+    // UnassignPrivateIpAddresses: the address is gone from the instance.
+    server.secondary_ips.clear();
+    d.instances[0] = server;
+    rt.converge(&d).unwrap();
+    let (_, addrs) = rt.exec("i-srv", &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).unwrap();
+    assert!(!addrs.contains("10.6.1.50"), "{addrs}");
+    assert!(!tcp_open(&rt, "i-cli", secondary, 8080));
+    assert!(tcp_open(&rt, "i-cli", ip("10.6.1.10"), 8080));
+    rt.shutdown().unwrap();
+}

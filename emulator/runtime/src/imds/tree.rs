@@ -58,7 +58,16 @@ pub fn meta_data(inst: &Instance, credentials: Option<String>, info: Option<Stri
         ("device-number", leaf("0")),
         ("interface-id", leaf(inst.interface_id.clone())),
         ("local-hostname", leaf(local_hostname.clone())),
-        ("local-ipv4s", leaf(inst.private_ip.to_string())),
+        (
+            "local-ipv4s",
+            leaf(
+                std::iter::once(inst.private_ip)
+                    .chain(inst.secondary_ips.iter().copied())
+                    .map(|ip| ip.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        ),
         ("mac", leaf(inst.mac.clone())),
         ("owner-id", leaf(id.account_id.clone())),
         ("security-group-ids", leaf(inst.security_groups.join("\n"))),

@@ -42,6 +42,8 @@ struct Port {
     vpc: String,
     subnet: String,
     ip: Ipv4Addr,
+    /// Secondary private addresses on eth0.
+    secondary: BTreeSet<Ipv4Addr>,
     nft: String,
 }
 
@@ -158,6 +160,7 @@ impl Network {
         for inst in &desired.instances {
             if vpcs.contains_key(inst.vpc.as_str()) {
                 self.converge_port(&inst.id, &inst.vpc, &inst.subnet, inst.private_ip, Some(&inst.mac))?;
+                self.converge_secondary_ips(&inst.id, &inst.vpc, &inst.subnet, &inst.secondary_ips)?;
             }
         }
         for vpc in &desired.vpcs {
@@ -292,8 +295,32 @@ impl Network {
         cmd::ip_in(&name, &["route", "add", "default", "via", &gw.to_string()])?;
         self.ports.insert(
             id.to_string(),
-            Port { ns: name, vpc: vpc.to_string(), subnet: subnet.to_string(), ip, nft: String::new() },
+            Port {
+                ns: name,
+                vpc: vpc.to_string(),
+                subnet: subnet.to_string(),
+                ip,
+                secondary: BTreeSet::new(),
+                nft: String::new(),
+            },
         );
+        Ok(())
+    }
+
+    /// Secondary private addresses: added to and removed from eth0 as assigned (only
+    /// addresses inside the subnet, as EC2 assigns them).
+    fn converge_secondary_ips(&mut self, id: &str, vpc: &str, subnet: &str, ips: &[Ipv4Addr]) -> Result<()> {
+        let Some(cidr) = self.subnet_cidr(vpc, subnet) else { return Ok(()) };
+        let Some(port) = self.ports.get_mut(id) else { return Ok(()) };
+        let want: BTreeSet<Ipv4Addr> = ips.iter().copied().filter(|ip| cidr.contains(*ip) && *ip != port.ip).collect();
+        for ip in port.secondary.difference(&want).copied().collect::<Vec<_>>() {
+            cmd::ip_in(&port.ns, &["addr", "del", &format!("{ip}/{}", cidr.len), "dev", "eth0"])?;
+            port.secondary.remove(&ip);
+        }
+        for ip in want.difference(&port.secondary.clone()) {
+            cmd::ip_in(&port.ns, &["addr", "add", &format!("{ip}/{}", cidr.len), "dev", "eth0"])?;
+            port.secondary.insert(*ip);
+        }
         Ok(())
     }
 
@@ -438,7 +465,9 @@ impl Network {
         let mut members: BTreeMap<String, Vec<Ipv4Addr>> = BTreeMap::new();
         for inst in &desired.instances {
             for g in &inst.security_groups {
-                members.entry(g.clone()).or_default().push(inst.private_ip);
+                let list = members.entry(g.clone()).or_default();
+                list.push(inst.private_ip);
+                list.extend(inst.secondary_ips.iter().copied());
             }
         }
         let mut jobs: Vec<(String, String)> = Vec::new();

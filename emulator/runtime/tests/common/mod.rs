@@ -140,6 +140,7 @@ pub fn instance(id: &str, vpc: u8, subnet: &str, host: u8, public: bool) -> Inst
         memory_mib: 256,
         iam: None,
         volumes: vec![],
+        secondary_ips: vec![],
     }
 }
 

@@ -344,6 +344,10 @@ fn partition(
             memory_mib,
             iam,
             volumes: vec![],
+            secondary_ips: list(eni, "PrivateIpAddresses")
+                .filter(|a| !a["Primary"].as_bool().unwrap_or(false))
+                .filter_map(|a| s(a, "PrivateIpAddress").parse().ok())
+                .collect(),
         });
         vpcs_in_use.insert(vpc);
     }
@@ -539,6 +543,17 @@ mod tests {
         call("DetachVolume", json!({"VolumeId": vol}));
         let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
         assert!(d.instances.iter().find(|i| i.id == id).unwrap().volumes.is_empty(), "detaching: no device");
+
+        // A secondary private address of the primary interface.
+        let eni = d.instances.iter().find(|i| i.id == id).unwrap().interface_id.clone();
+        call("AssignPrivateIpAddresses", json!({"NetworkInterfaceId": eni, "SecondaryPrivateIpAddressCount": 1}));
+        let (d, _) = from_snapshot(&ec2.snapshot().unwrap(), &|_, _| None);
+        let inst = d.instances.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(inst.secondary_ips.len(), 1, "{:?}", inst.secondary_ips);
+        assert!(
+            inst.identity.subnet_cidr.unwrap().contains(inst.secondary_ips[0])
+                && inst.secondary_ips[0] != inst.private_ip
+        );
 
         call("StopInstances", json!({"InstanceIds": [id]}));
         let image =
