@@ -8,7 +8,8 @@
 #
 # OUT defaults to $NIMBUS_IMAGE_CACHE, else target/nimbus-images/debian-bookworm in the
 # repository. The root filesystem lands in OUT/rootfs. A finished build is reused (the
-# stamp OUT/rootfs/.nimbus-base), so CI and the tests call this freely; concurrent calls
+# stamp OUT/rootfs/.nimbus-base, which names the packages: a cache built with another
+# package list is built again), so CI and the tests call this freely; concurrent calls
 # wait for one build. NIMBUS_DEBIAN_MIRROR overrides http://deb.debian.org/debian.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,8 @@ out=${1:-${NIMBUS_IMAGE_CACHE:-$repo/target/nimbus-images/debian-bookworm}}
 mirror=${NIMBUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=openssh-server,curl,python3,sudo,tini,iproute2,procps,ca-certificates,netcat-openbsd,iputils-ping,less,e2fsprogs,mount
 
-if [ -f "$out/rootfs/.nimbus-base" ]; then
+current() { grep -qxF "packages=$packages" "$out/rootfs/.nimbus-base" 2>/dev/null; }
+if current; then
     echo "base image: $out/rootfs (cached)"
     exit 0
 fi
@@ -31,7 +33,7 @@ fi
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
-if [ -f "$out/rootfs/.nimbus-base" ]; then
+if current; then
     echo "base image: $out/rootfs (built meanwhile)"
     exit 0
 fi
@@ -48,7 +50,7 @@ rm -rf "$partial"/var/cache/apt/archives/*.deb "$partial"/var/lib/apt/lists/* "$
 : >"$partial/etc/hostname"
 # No DNS is reachable from instances; keep name lookups local and quick.
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$partial/etc/resolv.conf"
-echo "nimbus base image, Debian bookworm, $(date -u +%Y-%m-%d)" >"$partial/.nimbus-base"
+printf 'nimbus base image, Debian bookworm, %s\npackages=%s\n' "$(date -u +%Y-%m-%d)" "$packages" >"$partial/.nimbus-base"
 rm -rf "$out/rootfs"
 mv "$partial" "$out/rootfs"
 echo "base image: $out/rootfs ($(du -sh "$out/rootfs" | cut -f1))"
