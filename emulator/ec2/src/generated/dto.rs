@@ -3666,6 +3666,26 @@ pub struct CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcBlockPublicAccessExclusionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "InternetGatewayExclusionMode")]
+    pub internet_gateway_exclusion_mode: String,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateVpcBlockPublicAccessExclusionResult {
+    #[serde(rename = "VpcBlockPublicAccessExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_exclusion: Option<VpcBlockPublicAccessExclusion>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateVpcEndpointConnectionNotificationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -4659,6 +4679,20 @@ pub struct DeleteVolumeRequest {
     pub volume_id: String,
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcBlockPublicAccessExclusionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ExclusionId")]
+    pub exclusion_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteVpcBlockPublicAccessExclusionResult {
+    #[serde(rename = "VpcBlockPublicAccessExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_exclusion: Option<VpcBlockPublicAccessExclusion>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7395,6 +7429,47 @@ pub struct DescribeVpcAttributeResult {
     pub enable_network_address_usage_metrics: Option<AttributeBooleanValue>,
     #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcBlockPublicAccessExclusionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "ExclusionIds", skip_serializing_if = "Option::is_none")]
+    pub exclusion_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+impl DescribeVpcBlockPublicAccessExclusionsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcBlockPublicAccessExclusionsResult {
+    #[serde(rename = "VpcBlockPublicAccessExclusions", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_exclusions: Option<Vec<VpcBlockPublicAccessExclusion>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcBlockPublicAccessOptionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeVpcBlockPublicAccessOptionsResult {
+    #[serde(rename = "VpcBlockPublicAccessOptions", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_options: Option<VpcBlockPublicAccessOptions>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13783,6 +13858,36 @@ pub struct ModifyVpcAttributeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcBlockPublicAccessExclusionRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ExclusionId")]
+    pub exclusion_id: String,
+    #[serde(rename = "InternetGatewayExclusionMode")]
+    pub internet_gateway_exclusion_mode: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcBlockPublicAccessExclusionResult {
+    #[serde(rename = "VpcBlockPublicAccessExclusion", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_exclusion: Option<VpcBlockPublicAccessExclusion>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcBlockPublicAccessOptionsRequest {
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InternetGatewayBlockMode")]
+    pub internet_gateway_block_mode: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyVpcBlockPublicAccessOptionsResult {
+    #[serde(rename = "VpcBlockPublicAccessOptions", skip_serializing_if = "Option::is_none")]
+    pub vpc_block_public_access_options: Option<VpcBlockPublicAccessOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyVpcEndpointConnectionNotificationRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -19102,6 +19207,48 @@ pub struct VpcAttachment {
     pub vpc_id: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpcBlockPublicAccessExclusion {
+    #[serde(rename = "ExclusionId", skip_serializing_if = "Option::is_none")]
+    pub exclusion_id: Option<String>,
+    #[serde(rename = "InternetGatewayExclusionMode", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_exclusion_mode: Option<String>,
+    #[serde(rename = "ResourceArn", skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(rename = "CreationTimestamp", skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Timestamp>,
+    #[serde(rename = "LastUpdateTimestamp", skip_serializing_if = "Option::is_none")]
+    pub last_update_timestamp: Option<Timestamp>,
+    #[serde(rename = "DeletionTimestamp", skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<Timestamp>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpcBlockPublicAccessOptions {
+    #[serde(rename = "AwsAccountId", skip_serializing_if = "Option::is_none")]
+    pub aws_account_id: Option<String>,
+    #[serde(rename = "AwsRegion", skip_serializing_if = "Option::is_none")]
+    pub aws_region: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "InternetGatewayBlockMode", skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_block_mode: Option<String>,
+    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(rename = "LastUpdateTimestamp", skip_serializing_if = "Option::is_none")]
+    pub last_update_timestamp: Option<Timestamp>,
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    #[serde(rename = "ExclusionsAllowed", skip_serializing_if = "Option::is_none")]
+    pub exclusions_allowed: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

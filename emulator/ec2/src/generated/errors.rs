@@ -829,6 +829,11 @@ pub fn invalid_vpc_range(cidr: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpc.Range", format!("The CIDR '{cidr}' is invalid."), 400)
 }
 
+/// `InvalidVpcBlockPublicAccessExclusionId.NotFound`: The VPC Block Public Access exclusion ID '<id>' does not exist
+pub fn invalid_vpc_block_public_access_exclusion_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidVpcBlockPublicAccessExclusionId.NotFound", format!("The VPC Block Public Access exclusion ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidVpcCidrBlockAssociationID.NotFound`: The vpc CIDR block association ID '<id>' does not exist
 pub fn invalid_vpc_cidr_block_association_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidVpcCidrBlockAssociationID.NotFound", format!("The vpc CIDR block association ID '{id}' does not exist"), 400)

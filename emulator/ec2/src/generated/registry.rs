@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 438] = [
+pub(crate) static REGISTRY: [(&str, Handler); 444] = [
     ("AcceptTransitGatewayMulticastDomainAssociations", handler!(write_shared crate::transit::multicast::accept_transit_gateway_multicast_domain_associations, dto::AcceptTransitGatewayMulticastDomainAssociationsRequest, dto::AcceptTransitGatewayMulticastDomainAssociationsResult)),
     ("AcceptTransitGatewayPeeringAttachment", handler!(write_shared crate::transit::peering::accept_transit_gateway_peering_attachment, dto::AcceptTransitGatewayPeeringAttachmentRequest, dto::AcceptTransitGatewayPeeringAttachmentResult)),
     ("AcceptTransitGatewayVpcAttachment", handler!(write_shared crate::transit::vpc_attachments::accept_transit_gateway_vpc_attachment, dto::AcceptTransitGatewayVpcAttachmentRequest, dto::AcceptTransitGatewayVpcAttachmentResult)),
@@ -99,6 +99,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 438] = [
     ("CreateVerifiedAccessTrustProvider", handler!(write crate::verified_access::trust_providers::create_verified_access_trust_provider, dto::CreateVerifiedAccessTrustProviderRequest, dto::CreateVerifiedAccessTrustProviderResult)),
     ("CreateVolume", handler!(write_shared crate::ebs::volumes::create::create_volume, dto::CreateVolumeRequest, dto::Volume)),
     ("CreateVpc", handler!(write crate::vpc::vpcs::create_vpc, dto::CreateVpcRequest, dto::CreateVpcResult)),
+    ("CreateVpcBlockPublicAccessExclusion", handler!(write crate::vpc::block_public_access::create_vpc_block_public_access_exclusion, dto::CreateVpcBlockPublicAccessExclusionRequest, dto::CreateVpcBlockPublicAccessExclusionResult)),
     ("CreateVpcEndpoint", handler!(write_shared crate::vpc::endpoints::create_vpc_endpoint, dto::CreateVpcEndpointRequest, dto::CreateVpcEndpointResult)),
     ("CreateVpcEndpointConnectionNotification", handler!(write crate::vpc::endpoint_services::notifications::create_vpc_endpoint_connection_notification, dto::CreateVpcEndpointConnectionNotificationRequest, dto::CreateVpcEndpointConnectionNotificationResult)),
     ("CreateVpcEndpointServiceConfiguration", handler!(write crate::vpc::endpoint_services::configurations::create_vpc_endpoint_service_configuration, dto::CreateVpcEndpointServiceConfigurationRequest, dto::CreateVpcEndpointServiceConfigurationResult)),
@@ -158,6 +159,7 @@ pub(crate) static REGISTRY: [(&str, Handler); 438] = [
     ("DeleteVerifiedAccessTrustProvider", handler!(write crate::verified_access::trust_providers::delete_verified_access_trust_provider, dto::DeleteVerifiedAccessTrustProviderRequest, dto::DeleteVerifiedAccessTrustProviderResult)),
     ("DeleteVolume", handler!(write crate::ebs::volumes::create::delete_volume, dto::DeleteVolumeRequest, ())),
     ("DeleteVpc", handler!(write crate::vpc::vpcs::delete_vpc, dto::DeleteVpcRequest, ())),
+    ("DeleteVpcBlockPublicAccessExclusion", handler!(write crate::vpc::block_public_access::delete_vpc_block_public_access_exclusion, dto::DeleteVpcBlockPublicAccessExclusionRequest, dto::DeleteVpcBlockPublicAccessExclusionResult)),
     ("DeleteVpcEndpointConnectionNotifications", handler!(write crate::vpc::endpoint_services::notifications::delete_vpc_endpoint_connection_notifications, dto::DeleteVpcEndpointConnectionNotificationsRequest, dto::DeleteVpcEndpointConnectionNotificationsResult)),
     ("DeleteVpcEndpointServiceConfigurations", handler!(write_shared crate::vpc::endpoint_services::configurations::delete_vpc_endpoint_service_configurations, dto::DeleteVpcEndpointServiceConfigurationsRequest, dto::DeleteVpcEndpointServiceConfigurationsResult)),
     ("DeleteVpcEndpoints", handler!(write crate::vpc::endpoints::delete_vpc_endpoints, dto::DeleteVpcEndpointsRequest, dto::DeleteVpcEndpointsResult)),
@@ -259,6 +261,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 438] = [
     ("DescribeVolumes", handler!(read crate::ebs::volumes::describe::describe_volumes, dto::DescribeVolumesRequest, dto::DescribeVolumesResult)),
     ("DescribeVolumesModifications", handler!(read crate::ebs::volumes::modify::describe_volumes_modifications, dto::DescribeVolumesModificationsRequest, dto::DescribeVolumesModificationsResult)),
     ("DescribeVpcAttribute", handler!(read crate::vpc::vpcs::describe_vpc_attribute, dto::DescribeVpcAttributeRequest, dto::DescribeVpcAttributeResult)),
+    ("DescribeVpcBlockPublicAccessExclusions", handler!(read crate::vpc::block_public_access::describe_vpc_block_public_access_exclusions, dto::DescribeVpcBlockPublicAccessExclusionsRequest, dto::DescribeVpcBlockPublicAccessExclusionsResult)),
+    ("DescribeVpcBlockPublicAccessOptions", handler!(read crate::vpc::block_public_access::describe_vpc_block_public_access_options, dto::DescribeVpcBlockPublicAccessOptionsRequest, dto::DescribeVpcBlockPublicAccessOptionsResult)),
     ("DescribeVpcEndpointConnectionNotifications", handler!(read crate::vpc::endpoint_services::notifications::describe_vpc_endpoint_connection_notifications, dto::DescribeVpcEndpointConnectionNotificationsRequest, dto::DescribeVpcEndpointConnectionNotificationsResult)),
     ("DescribeVpcEndpointConnections", handler!(read_shared crate::vpc::endpoint_services::connections::describe_vpc_endpoint_connections, dto::DescribeVpcEndpointConnectionsRequest, dto::DescribeVpcEndpointConnectionsResult)),
     ("DescribeVpcEndpointServiceConfigurations", handler!(read crate::vpc::endpoint_services::configurations::describe_vpc_endpoint_service_configurations, dto::DescribeVpcEndpointServiceConfigurationsRequest, dto::DescribeVpcEndpointServiceConfigurationsResult)),
@@ -383,6 +387,8 @@ pub(crate) static REGISTRY: [(&str, Handler); 438] = [
     ("ModifyVolume", handler!(write crate::ebs::volumes::modify::modify_volume, dto::ModifyVolumeRequest, dto::ModifyVolumeResult)),
     ("ModifyVolumeAttribute", handler!(write crate::ebs::volumes::modify::modify_volume_attribute, dto::ModifyVolumeAttributeRequest, ())),
     ("ModifyVpcAttribute", handler!(write crate::vpc::vpcs::modify_vpc_attribute, dto::ModifyVpcAttributeRequest, ())),
+    ("ModifyVpcBlockPublicAccessExclusion", handler!(write crate::vpc::block_public_access::modify_vpc_block_public_access_exclusion, dto::ModifyVpcBlockPublicAccessExclusionRequest, dto::ModifyVpcBlockPublicAccessExclusionResult)),
+    ("ModifyVpcBlockPublicAccessOptions", handler!(write crate::vpc::block_public_access::modify_vpc_block_public_access_options, dto::ModifyVpcBlockPublicAccessOptionsRequest, dto::ModifyVpcBlockPublicAccessOptionsResult)),
     ("ModifyVpcEndpoint", handler!(write_shared crate::vpc::endpoints::modify_vpc_endpoint, dto::ModifyVpcEndpointRequest, dto::ModifyVpcEndpointResult)),
     ("ModifyVpcEndpointConnectionNotification", handler!(write crate::vpc::endpoint_services::notifications::modify_vpc_endpoint_connection_notification, dto::ModifyVpcEndpointConnectionNotificationRequest, dto::ModifyVpcEndpointConnectionNotificationResult)),
     ("ModifyVpcEndpointServiceConfiguration", handler!(write_shared crate::vpc::endpoint_services::configurations::modify_vpc_endpoint_service_configuration, dto::ModifyVpcEndpointServiceConfigurationRequest, dto::ModifyVpcEndpointServiceConfigurationResult)),

@@ -6,6 +6,7 @@
 //! DescribeTags and the `tag:` filters are one implementation.
 
 pub mod account;
+pub mod block_public_access;
 pub mod capacity;
 pub mod cidr;
 pub mod client_vpn;
@@ -318,6 +319,9 @@ pub struct Ec2State {
     /// Traffic Mirroring filters, rules, targets and sessions (`state/mirroring.rs`).
     #[serde(default)]
     pub mirroring: mirroring::MirroringState,
+    /// VPC Block Public Access: the mode and its exclusions (`state/block_public_access.rs`).
+    #[serde(default)]
+    pub vpc_bpa: block_public_access::VpcBpaState,
 }
 
 impl Ec2State {

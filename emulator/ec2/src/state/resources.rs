@@ -216,6 +216,12 @@ pub static KINDS: &[ResourceKind] = &[
     }),
     kind!("vol", "volume", |s, id| s.volumes.contains_key(id), |id| errors::invalid_volume_not_found(id)),
     kind!("vpc", "vpc", |s, id| s.vpcs.contains_key(id), |id| errors::invalid_vpc_id_not_found(id)),
+    kind!(
+        "vpcbpa-exclude",
+        "vpc-block-public-access-exclusion",
+        |s, id| s.vpc_bpa.exclusions.get(id).is_some_and(|e| e.live()),
+        |id| errors::invalid_vpc_block_public_access_exclusion_id_not_found(id)
+    ),
     kind!("vpce", "vpc-endpoint", |s, id| s.vpc_endpoints.contains_key(id), |id| {
         errors::invalid_vpc_endpoint_id_not_found(id)
     }),

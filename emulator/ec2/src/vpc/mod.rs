@@ -3,6 +3,7 @@
 //! side of EC2 (security groups, Elastic IPs, network interfaces), Traffic Mirroring.
 
 pub mod addresses;
+pub mod block_public_access;
 pub mod dependents;
 pub mod dhcp;
 pub mod endpoint_services;

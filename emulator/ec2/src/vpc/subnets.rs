@@ -186,6 +186,10 @@ pub fn describe_one(state: &Ec2State, subnet_id: &str) -> Subnet {
     let size = s.cidr_block.as_deref().and_then(Ipv4Cidr::parse).map_or(0, |c| c.size());
     s.available_ip_address_count = Some(size.saturating_sub(RESERVED + rec.used_ips.len() as u64) as i32);
     s.tags = state.dto_tags_if_any(subnet_id);
+    let vpc = s.vpc_id.as_deref().unwrap_or_default();
+    s.block_public_access_states = Some(BlockPublicAccessStates {
+        internet_gateway_block_mode: Some(state.vpc_bpa.effective_mode(vpc, Some(subnet_id))),
+    });
     s
 }
 
@@ -419,7 +423,7 @@ pub fn describe_subnets(
     Ok(DescribeSubnetsResult { subnets: Some(page), next_token: next })
 }
 
-pub fn delete_subnet(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteSubnetRequest) -> Result<(), ApiError> {
+pub fn delete_subnet(state: &mut Ec2State, ctx: &RequestContext, input: DeleteSubnetRequest) -> Result<(), ApiError> {
     let rec = get(state, &input.subnet_id)?;
     if !rec.used_ips.is_empty() || crate::vpc::dependents::subnet_has_dependents(state, &input.subnet_id) {
         return Err(errors::dependency_violation(format!(
@@ -435,6 +439,7 @@ pub fn delete_subnet(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteS
         }
     }
     state.forget(&input.subnet_id);
+    crate::vpc::block_public_access::resource_deleted(state, &input.subnet_id, ctx.now);
     Ok(())
 }
 

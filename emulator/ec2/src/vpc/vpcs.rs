@@ -256,6 +256,8 @@ pub fn create_default_vpc(
 pub fn describe_one(state: &Ec2State, vpc_id: &str) -> Vpc {
     let mut vpc = state.vpcs[vpc_id].vpc.clone();
     vpc.tags = state.dto_tags_if_any(vpc_id);
+    vpc.block_public_access_states =
+        Some(BlockPublicAccessStates { internet_gateway_block_mode: Some(state.vpc_bpa.effective_mode(vpc_id, None)) });
     vpc
 }
 
@@ -308,7 +310,7 @@ pub fn describe_vpcs(
     Ok(DescribeVpcsResult { vpcs: Some(page), next_token: next })
 }
 
-pub fn delete_vpc(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteVpcRequest) -> Result<(), ApiError> {
+pub fn delete_vpc(state: &mut Ec2State, ctx: &RequestContext, input: DeleteVpcRequest) -> Result<(), ApiError> {
     let rec = get(state, &input.vpc_id)?.clone();
     let id = input.vpc_id.as_str();
     let blocking = state.subnets.values().any(|s| s.subnet.vpc_id.as_deref() == Some(id))
@@ -335,6 +337,7 @@ pub fn delete_vpc(state: &mut Ec2State, _ctx: &RequestContext, input: DeleteVpcR
     state.vpcs.remove(id);
     state.forget(id);
     ipam_blocks::release(state, id, None);
+    crate::vpc::block_public_access::resource_deleted(state, id, ctx.now);
     Ok(())
 }
 
