@@ -28,6 +28,7 @@ mod widget;
 use std::sync::Arc;
 
 use nimbus_core::model::{Protocol, ServiceModel};
+use nimbus_core::protocol::typed::WireInput;
 use nimbus_core::protocol::DecodeError;
 use nimbus_core::service::Output;
 use nimbus_core::state::Partitioned;
@@ -209,6 +210,17 @@ impl Service for CloudWatch {
             Some(handler) => handler.call(self, ctx, input),
             None => Err(ApiError::not_implemented("CloudWatch", operation)),
         }
+    }
+
+    fn answer_wire(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: &WireInput<'_>,
+    ) -> Option<Result<Output, ApiError>> {
+        // The handler runs the due evaluations (as `answer` does) once its input is read:
+        // an input the fast path does not take has run nothing.
+        registry::lookup(operation)?.call_wire(self, ctx, input)
     }
 
     fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {

@@ -10,6 +10,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::journal::{Mutation, Recorder};
 use crate::model::{Protocol, ServiceModel};
+use crate::protocol::typed::WireInput;
 use crate::protocol::{self, WireRequest, WireResponse};
 use crate::service::{Caller, Output, RequestContext, Service};
 use crate::{ids, ApiError};
@@ -187,18 +188,6 @@ impl Dispatcher {
                 ApiError::not_implemented(model.service_id, op.name),
             );
         }
-        let input = match protocol::decode_input(&env, op, &req.body) {
-            Ok(v) => v,
-            Err(e) => {
-                return fail(env.protocol, Some(model), op.name.to_string(), service.decode_error(&e, env.protocol))
-            }
-        };
-        if let (true, Some(shape)) = (service.validates_constraints(), op.input) {
-            if let Some(mut error) = crate::validate::check(model, shape, &input) {
-                error.code = service.validation_error_code().to_string();
-                return fail(env.protocol, Some(model), op.name.to_string(), error);
-            }
-        }
         let ctx = RequestContext {
             caller: authed.caller,
             region: authed.region,
@@ -206,7 +195,30 @@ impl Dispatcher {
             now,
             protocol: env.protocol,
         };
-        let result = self.run(service.as_ref(), model, op.name, &ctx, input);
+        // The typed fast path first; whatever it does not take goes the document's way.
+        let fast = op.input.filter(|_| WireInput::supported(env.protocol)).and_then(|shape| {
+            let wire = WireInput { protocol: env.protocol, model, shape, body: &req.body };
+            self.run_wire(service.as_ref(), op.name, &ctx, &wire)
+        });
+        let result = match fast {
+            Some(result) => result,
+            None => {
+                let input = match protocol::decode_input(&env, op, &req.body) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let error = service.decode_error(&e, env.protocol);
+                        return fail(env.protocol, Some(model), op.name.to_string(), error);
+                    }
+                };
+                if let (true, Some(shape)) = (service.validates_constraints(), op.input) {
+                    if let Some(mut error) = crate::validate::check(model, shape, &input) {
+                        error.code = service.validation_error_code().to_string();
+                        return fail(env.protocol, Some(model), op.name.to_string(), error);
+                    }
+                }
+                self.run(service.as_ref(), model, op.name, &ctx, input)
+            }
+        };
         match result {
             // Encoding panics only on an output that does not fit its shape (strict
             // encoding, debug builds): a handler's bug, answered as one.
@@ -268,6 +280,35 @@ impl Dispatcher {
                 tracing::error!(request_id = %ctx.request_id, operation = op.name, "handler panicked");
                 Err(internal_error())
             }
+        }
+    }
+
+    /// Runs a call on its input read straight into the handler's type, on the seeded id
+    /// sequence when there is one; `None` when the service or the fast path does not
+    /// take it, or when the call would be journaled (the journal records documents).
+    fn run_wire(
+        &self,
+        service: &dyn Service,
+        operation: &'static str,
+        ctx: &RequestContext,
+        wire: &WireInput<'_>,
+    ) -> Option<std::thread::Result<Result<Output, ApiError>>> {
+        if self.recorder.is_some() && service.mutates(ctx, operation) {
+            return None;
+        }
+        let outcome = match &self.id_seed {
+            None => catch_unwind(AssertUnwindSafe(|| service.answer_wire(ctx, operation, wire))),
+            Some(seed) => {
+                let mut state = crate::state::lock(seed);
+                ids::with_seed(&mut state, || {
+                    catch_unwind(AssertUnwindSafe(|| service.answer_wire(ctx, operation, wire)))
+                })
+            }
+        };
+        match outcome {
+            Ok(None) => None,
+            Ok(Some(result)) => Some(Ok(result)),
+            Err(panic) => Some(Err(panic)),
         }
     }
 

@@ -71,6 +71,20 @@ pub trait Service: Send + Sync + 'static {
         self.call(ctx, operation, input).map(Output::Doc)
     }
 
+    /// As [`Service::answer`], on the input read straight from the wire into the
+    /// handler's typed input ([`protocol::typed`](crate::protocol::typed)). `None` when
+    /// the service does not read inputs so, or the fast path does not take this one:
+    /// nothing has run, and the dispatcher decodes the document and calls `answer`.
+    fn answer_wire(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: &crate::protocol::typed::WireInput<'_>,
+    ) -> Option<Result<Output, ApiError>> {
+        let _ = (ctx, operation, input);
+        None
+    }
+
     /// The AWS error for an input that failed to decode, in this service's style.
     fn decode_error(&self, err: &DecodeError, protocol: Protocol) -> ApiError {
         err.to_api_error(protocol)

@@ -24,6 +24,20 @@ pub fn check(model: &'static ServiceModel, shape: ShapeId, value: &Value) -> Opt
     ))
 }
 
+/// Whether a checked scalar satisfies its shape's constraints (`check` would find
+/// nothing wrong with it), without wording anything: for `protocol::typed`.
+pub fn fits(model: &'static ServiceModel, shape: ShapeId, value: &Value) -> bool {
+    let mut errors = Vec::new();
+    walk(model, shape, value, &Path::Root, &mut errors);
+    errors.is_empty()
+}
+
+/// Whether a list or map of `len` entries is within its shape's length bounds.
+pub fn length_fits(range: &Range, len: usize) -> bool {
+    let len = len as i64;
+    range.min.is_none_or(|m| len >= m) && range.max.is_none_or(|m| len <= m)
+}
+
 fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),

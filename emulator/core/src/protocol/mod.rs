@@ -10,6 +10,7 @@ pub mod path;
 pub mod query;
 pub mod rpcv2;
 pub mod strict;
+pub mod typed;
 pub mod xml;
 pub mod xml_typed;
 
