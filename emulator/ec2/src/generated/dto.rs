@@ -706,6 +706,22 @@ pub struct AssociateNatGatewayAddressResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateRouteServerRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssociateRouteServerResult {
+    #[serde(rename = "RouteServerAssociation", skip_serializing_if = "Option::is_none")]
+    pub route_server_association: Option<RouteServerAssociation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssociateRouteTableRequest {
     #[serde(rename = "GatewayId", skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
@@ -2862,6 +2878,70 @@ pub struct CreateRouteResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerEndpointRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "SubnetId")]
+    pub subnet_id: String,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerEndpointResult {
+    #[serde(rename = "RouteServerEndpoint", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint: Option<RouteServerEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerPeerRequest {
+    #[serde(rename = "RouteServerEndpointId")]
+    pub route_server_endpoint_id: String,
+    #[serde(rename = "PeerAddress")]
+    pub peer_address: String,
+    #[serde(rename = "BgpOptions")]
+    pub bgp_options: RouteServerBgpOptionsRequest,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerPeerResult {
+    #[serde(rename = "RouteServerPeer", skip_serializing_if = "Option::is_none")]
+    pub route_server_peer: Option<RouteServerPeer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerRequest {
+    #[serde(rename = "AmazonSideAsn")]
+    pub amazon_side_asn: i64,
+    #[serde(rename = "ClientToken", skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "PersistRoutes", skip_serializing_if = "Option::is_none")]
+    pub persist_routes: Option<String>,
+    #[serde(rename = "PersistRoutesDuration", skip_serializing_if = "Option::is_none")]
+    pub persist_routes_duration: Option<i64>,
+    #[serde(rename = "SnsNotificationsEnabled", skip_serializing_if = "Option::is_none")]
+    pub sns_notifications_enabled: Option<bool>,
+    #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRouteServerResult {
+    #[serde(rename = "RouteServer", skip_serializing_if = "Option::is_none")]
+    pub route_server: Option<RouteServer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateRouteTableRequest {
     #[serde(rename = "TagSpecifications", skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
@@ -4327,6 +4407,48 @@ pub struct DeleteRouteRequest {
     pub destination_cidr_block: Option<String>,
     #[serde(rename = "DestinationIpv6CidrBlock", skip_serializing_if = "Option::is_none")]
     pub destination_ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerEndpointRequest {
+    #[serde(rename = "RouteServerEndpointId")]
+    pub route_server_endpoint_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerEndpointResult {
+    #[serde(rename = "RouteServerEndpoint", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint: Option<RouteServerEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerPeerRequest {
+    #[serde(rename = "RouteServerPeerId")]
+    pub route_server_peer_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerPeerResult {
+    #[serde(rename = "RouteServerPeer", skip_serializing_if = "Option::is_none")]
+    pub route_server_peer: Option<RouteServerPeer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRouteServerResult {
+    #[serde(rename = "RouteServer", skip_serializing_if = "Option::is_none")]
+    pub route_server: Option<RouteServer>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -6369,6 +6491,93 @@ pub struct DescribeRegionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServerEndpointsRequest {
+    #[serde(rename = "RouteServerEndpointIds", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeRouteServerEndpointsRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServerEndpointsResult {
+    #[serde(rename = "RouteServerEndpoints", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoints: Option<Vec<RouteServerEndpoint>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServerPeersRequest {
+    #[serde(rename = "RouteServerPeerIds", skip_serializing_if = "Option::is_none")]
+    pub route_server_peer_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeRouteServerPeersRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServerPeersResult {
+    #[serde(rename = "RouteServerPeers", skip_serializing_if = "Option::is_none")]
+    pub route_server_peers: Option<Vec<RouteServerPeer>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServersRequest {
+    #[serde(rename = "RouteServerIds", skip_serializing_if = "Option::is_none")]
+    pub route_server_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DescribeRouteServersRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeRouteServersResult {
+    #[serde(rename = "RouteServers", skip_serializing_if = "Option::is_none")]
+    pub route_servers: Option<Vec<RouteServer>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeRouteTablesRequest {
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -8003,6 +8212,22 @@ pub struct DisableImageDeregistrationProtectionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableRouteServerPropagationRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisableRouteServerPropagationResult {
+    #[serde(rename = "RouteServerPropagation", skip_serializing_if = "Option::is_none")]
+    pub route_server_propagation: Option<RouteServerPropagation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisableSerialConsoleAccessRequest {
     #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -8112,6 +8337,22 @@ pub struct DisassociateNatGatewayAddressResult {
     pub nat_gateway_id: Option<String>,
     #[serde(rename = "NatGatewayAddresses", skip_serializing_if = "Option::is_none")]
     pub nat_gateway_addresses: Option<Vec<NatGatewayAddress>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateRouteServerRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisassociateRouteServerResult {
+    #[serde(rename = "RouteServerAssociation", skip_serializing_if = "Option::is_none")]
+    pub route_server_association: Option<RouteServerAssociation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8660,6 +8901,22 @@ pub struct EnableImageDeregistrationProtectionRequest {
 pub struct EnableImageDeregistrationProtectionResult {
     #[serde(rename = "Return", skip_serializing_if = "Option::is_none")]
     pub r#return: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableRouteServerPropagationRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "RouteTableId")]
+    pub route_table_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnableRouteServerPropagationResult {
+    #[serde(rename = "RouteServerPropagation", skip_serializing_if = "Option::is_none")]
+    pub route_server_propagation: Option<RouteServerPropagation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -9495,6 +9752,67 @@ pub struct GetPasswordDataResult {
     pub timestamp: Option<Timestamp>,
     #[serde(rename = "PasswordData", skip_serializing_if = "Option::is_none")]
     pub password_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerAssociationsRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerAssociationsResult {
+    #[serde(rename = "RouteServerAssociations", skip_serializing_if = "Option::is_none")]
+    pub route_server_associations: Option<Vec<RouteServerAssociation>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerPropagationsRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerPropagationsResult {
+    #[serde(rename = "RouteServerPropagations", skip_serializing_if = "Option::is_none")]
+    pub route_server_propagations: Option<Vec<RouteServerPropagation>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerRoutingDatabaseRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+impl GetRouteServerRoutingDatabaseRequest {
+    /// MaxResults and NextToken, with the range the model gives MaxResults.
+    pub fn page(&self) -> nimbus_core::paging::Page {
+        nimbus_core::paging::Page { max_results: self.max_results, next_token: self.next_token.clone(), bounds: Some((5, 1000)) }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRouteServerRoutingDatabaseResult {
+    #[serde(rename = "AreRoutesPersisted", skip_serializing_if = "Option::is_none")]
+    pub are_routes_persisted: Option<bool>,
+    #[serde(rename = "Routes", skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<RouteServerRoute>>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13256,6 +13574,26 @@ pub struct ModifyPrivateDnsNameOptionsResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyRouteServerRequest {
+    #[serde(rename = "RouteServerId")]
+    pub route_server_id: String,
+    #[serde(rename = "PersistRoutes", skip_serializing_if = "Option::is_none")]
+    pub persist_routes: Option<String>,
+    #[serde(rename = "PersistRoutesDuration", skip_serializing_if = "Option::is_none")]
+    pub persist_routes_duration: Option<i64>,
+    #[serde(rename = "SnsNotificationsEnabled", skip_serializing_if = "Option::is_none")]
+    pub sns_notifications_enabled: Option<bool>,
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyRouteServerResult {
+    #[serde(rename = "RouteServer", skip_serializing_if = "Option::is_none")]
+    pub route_server: Option<RouteServer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifySecurityGroupRulesRequest {
     #[serde(rename = "GroupId")]
     pub group_id: String,
@@ -16233,6 +16571,158 @@ pub struct Route {
     pub ip_address: Option<String>,
     #[serde(rename = "IgwFirewall", skip_serializing_if = "Option::is_none")]
     pub igw_firewall: Option<IgwFirewall>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServer {
+    #[serde(rename = "RouteServerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_id: Option<String>,
+    #[serde(rename = "AmazonSideAsn", skip_serializing_if = "Option::is_none")]
+    pub amazon_side_asn: Option<i64>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "PersistRoutesState", skip_serializing_if = "Option::is_none")]
+    pub persist_routes_state: Option<String>,
+    #[serde(rename = "PersistRoutesDuration", skip_serializing_if = "Option::is_none")]
+    pub persist_routes_duration: Option<i64>,
+    #[serde(rename = "SnsNotificationsEnabled", skip_serializing_if = "Option::is_none")]
+    pub sns_notifications_enabled: Option<bool>,
+    #[serde(rename = "SnsTopicArn", skip_serializing_if = "Option::is_none")]
+    pub sns_topic_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerAssociation {
+    #[serde(rename = "RouteServerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerBfdStatus {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerBgpOptions {
+    #[serde(rename = "PeerAsn", skip_serializing_if = "Option::is_none")]
+    pub peer_asn: Option<i64>,
+    #[serde(rename = "PeerLivenessDetection", skip_serializing_if = "Option::is_none")]
+    pub peer_liveness_detection: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerBgpOptionsRequest {
+    #[serde(rename = "PeerAsn")]
+    pub peer_asn: i64,
+    #[serde(rename = "PeerLivenessDetection", skip_serializing_if = "Option::is_none")]
+    pub peer_liveness_detection: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerBgpStatus {
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerEndpoint {
+    #[serde(rename = "RouteServerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_id: Option<String>,
+    #[serde(rename = "RouteServerEndpointId", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "EniId", skip_serializing_if = "Option::is_none")]
+    pub eni_id: Option<String>,
+    #[serde(rename = "EniAddress", skip_serializing_if = "Option::is_none")]
+    pub eni_address: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerPeer {
+    #[serde(rename = "RouteServerPeerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_peer_id: Option<String>,
+    #[serde(rename = "RouteServerEndpointId", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint_id: Option<String>,
+    #[serde(rename = "RouteServerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_id: Option<String>,
+    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "FailureReason", skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(rename = "EndpointEniId", skip_serializing_if = "Option::is_none")]
+    pub endpoint_eni_id: Option<String>,
+    #[serde(rename = "EndpointEniAddress", skip_serializing_if = "Option::is_none")]
+    pub endpoint_eni_address: Option<String>,
+    #[serde(rename = "PeerAddress", skip_serializing_if = "Option::is_none")]
+    pub peer_address: Option<String>,
+    #[serde(rename = "BgpOptions", skip_serializing_if = "Option::is_none")]
+    pub bgp_options: Option<RouteServerBgpOptions>,
+    #[serde(rename = "BgpStatus", skip_serializing_if = "Option::is_none")]
+    pub bgp_status: Option<RouteServerBgpStatus>,
+    #[serde(rename = "BfdStatus", skip_serializing_if = "Option::is_none")]
+    pub bfd_status: Option<RouteServerBfdStatus>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerPropagation {
+    #[serde(rename = "RouteServerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_id: Option<String>,
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerRoute {
+    #[serde(rename = "RouteServerEndpointId", skip_serializing_if = "Option::is_none")]
+    pub route_server_endpoint_id: Option<String>,
+    #[serde(rename = "RouteServerPeerId", skip_serializing_if = "Option::is_none")]
+    pub route_server_peer_id: Option<String>,
+    #[serde(rename = "RouteInstallationDetails", skip_serializing_if = "Option::is_none")]
+    pub route_installation_details: Option<Vec<RouteServerRouteInstallationDetail>>,
+    #[serde(rename = "RouteStatus", skip_serializing_if = "Option::is_none")]
+    pub route_status: Option<String>,
+    #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(rename = "AsPaths", skip_serializing_if = "Option::is_none")]
+    pub as_paths: Option<Vec<String>>,
+    #[serde(rename = "Med", skip_serializing_if = "Option::is_none")]
+    pub med: Option<i32>,
+    #[serde(rename = "NextHopIp", skip_serializing_if = "Option::is_none")]
+    pub next_hop_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteServerRouteInstallationDetail {
+    #[serde(rename = "RouteTableId", skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    #[serde(rename = "RouteInstallationStatus", skip_serializing_if = "Option::is_none")]
+    pub route_installation_status: Option<String>,
+    #[serde(rename = "RouteInstallationStatusReason", skip_serializing_if = "Option::is_none")]
+    pub route_installation_status_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -619,6 +619,31 @@ pub fn invalid_route_not_found(cidr: impl std::fmt::Display, id: impl std::fmt::
     ApiError::new("InvalidRoute.NotFound", format!("no route with destination-cidr-block {cidr} in route table {id}"), 400)
 }
 
+/// `InvalidRouteServerEndpointId.NotFound`: The route server endpoint ID '<id>' does not exist
+pub fn invalid_route_server_endpoint_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteServerEndpointId.NotFound", format!("The route server endpoint ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidRouteServerId.NotAssociated`: <message>
+pub fn invalid_route_server_id_not_associated(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteServerId.NotAssociated", format!("{message}"), 400)
+}
+
+/// `InvalidRouteServerId.NotFound`: The route server ID '<id>' does not exist
+pub fn invalid_route_server_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteServerId.NotFound", format!("The route server ID '{id}' does not exist"), 400)
+}
+
+/// `InvalidRouteServerId.NotPropagated`: <message>
+pub fn invalid_route_server_id_not_propagated(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteServerId.NotPropagated", format!("{message}"), 400)
+}
+
+/// `InvalidRouteServerPeerId.NotFound`: The route server peer ID '<id>' does not exist
+pub fn invalid_route_server_peer_id_not_found(id: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidRouteServerPeerId.NotFound", format!("The route server peer ID '{id}' does not exist"), 400)
+}
+
 /// `InvalidRouteTableID.NotFound`: The routeTable ID '<id>' does not exist
 pub fn invalid_route_table_id_not_found(id: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidRouteTableID.NotFound", format!("The routeTable ID '{id}' does not exist"), 400)

@@ -22,6 +22,7 @@ pub mod lookup;
 pub mod mirroring;
 pub mod params;
 pub mod resources;
+pub mod route_servers;
 pub mod shared;
 pub mod spot;
 pub mod support;
@@ -322,6 +323,9 @@ pub struct Ec2State {
     /// VPC Block Public Access: the mode and its exclusions (`state/block_public_access.rs`).
     #[serde(default)]
     pub vpc_bpa: block_public_access::VpcBpaState,
+    /// VPC Route Server: route servers, endpoints and peers (`state/route_servers.rs`).
+    #[serde(default)]
+    pub route_servers: route_servers::RouteServersState,
 }
 
 impl Ec2State {

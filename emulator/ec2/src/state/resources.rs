@@ -127,6 +127,21 @@ pub static KINDS: &[ResourceKind] = &[
     kind!("pl", "prefix-list", |s, id| s.prefix_lists.contains_key(id), |id| {
         errors::invalid_prefix_list_id_not_found(id)
     }),
+    kind!("rs", "route-server", |s, id| s.route_servers.servers.get(id).is_some_and(|r| !r.life.finished()), |id| {
+        errors::invalid_route_server_id_not_found(id)
+    }),
+    kind!(
+        "rse",
+        "route-server-endpoint",
+        |s, id| s.route_servers.endpoints.get(id).is_some_and(|e| !e.life.finished()),
+        |id| errors::invalid_route_server_endpoint_id_not_found(id)
+    ),
+    kind!(
+        "rsp",
+        "route-server-peer",
+        |s, id| s.route_servers.peers.get(id).is_some_and(|p| !p.life.finished()),
+        |id| errors::invalid_route_server_peer_id_not_found(id)
+    ),
     kind!("rtb", "route-table", |s, id| s.route_tables.contains_key(id), |id| {
         errors::invalid_route_table_id_not_found(id)
     }),

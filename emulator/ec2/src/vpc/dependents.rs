@@ -9,8 +9,8 @@ use crate::{
 
 /// Resources other than subnets, gateways, route tables, ACLs and groups that keep a
 /// VPC from being deleted, as at AWS: network interfaces, NAT gateways not yet deleted,
-/// VPC endpoints, egress-only internet gateways, VPN gateway attachments and active
-/// peering connections.
+/// VPC endpoints, egress-only internet gateways, VPN gateway attachments, active
+/// peering connections and route server associations.
 pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
     state.network_interfaces.values().any(|e| e.vpc_id.as_deref() == Some(vpc_id))
         || state.nat_gateways.values().any(|n| n.vpc_id.as_deref() == Some(vpc_id) && nat_gateways::holds_network(n))
@@ -19,6 +19,7 @@ pub fn vpc_has_dependents(state: &Ec2State, vpc_id: &str) -> bool {
         || vpn_gateways::attached_vpcs(state).any(|v| v == vpc_id)
         || peering::active_in_vpc(state, vpc_id)
         || state.connectivity.uses_vpc(vpc_id)
+        || state.route_servers.uses_vpc(vpc_id)
 }
 
 /// Resources (beyond used addresses) that keep a subnet from being deleted: network

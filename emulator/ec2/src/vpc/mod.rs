@@ -1,6 +1,7 @@
 //! VPC networking: VPCs, subnets, gateways, route tables, network ACLs, DHCP options,
 //! peering, endpoints, prefix lists, flow logs, NAT and VPN gateways, and the network
-//! side of EC2 (security groups, Elastic IPs, network interfaces), Traffic Mirroring.
+//! side of EC2 (security groups, Elastic IPs, network interfaces), Traffic Mirroring, VPC Route
+//! Server.
 
 pub mod addresses;
 pub mod block_public_access;
@@ -18,6 +19,7 @@ pub mod nat_gateways;
 pub mod network_acls;
 pub mod peering;
 pub mod prefix_lists;
+pub mod route_servers;
 pub mod route_tables;
 pub mod security_groups;
 pub mod subnet_cidr_reservations;

@@ -191,6 +191,7 @@ pub fn delete_route_table(
         )));
     }
     state.route_tables.remove(&input.route_table_id);
+    state.route_servers.forget_route_table(&input.route_table_id);
     state.forget(&input.route_table_id);
     Ok(())
 }
