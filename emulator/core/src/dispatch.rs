@@ -40,12 +40,29 @@ pub struct Dispatcher {
     /// Held across a journaled mutation and its record, so that the journal's order is
     /// the order the mutations were applied in.
     mutation_order: Mutex<()>,
+    /// `http`, or `https` behind TLS: the scheme of the endpoint requests reach.
+    scheme: &'static str,
 }
 
 impl Dispatcher {
     pub fn new(services: Vec<Arc<dyn Service>>, auth: Authenticator, clock: Arc<Clock>) -> Self {
         let models = services.iter().map(|s| s.model()).collect();
-        Dispatcher { services, models, auth, clock, id_seed: None, recorder: None, mutation_order: Mutex::new(()) }
+        Dispatcher {
+            services,
+            models,
+            auth,
+            clock,
+            id_seed: None,
+            recorder: None,
+            mutation_order: Mutex::new(()),
+            scheme: "http",
+        }
+    }
+
+    /// Requests reach nimbus over TLS: endpoints are `https://`.
+    pub fn with_tls(mut self) -> Self {
+        self.scheme = "https";
+        self
     }
 
     /// Journals every acknowledged mutation to `recorder`, and answers it only once the
@@ -82,6 +99,7 @@ impl Dispatcher {
             request_id: m.request_id.clone(),
             now: m.now,
             protocol: m.protocol,
+            endpoint: None,
         };
         let mut seed = m.seed;
         let input = m.input.clone();
@@ -194,6 +212,7 @@ impl Dispatcher {
             request_id: request_id.clone(),
             now,
             protocol: env.protocol,
+            endpoint: req.header("host").map(|host| format!("{}://{host}", self.scheme)),
         };
         // The typed fast path first; whatever it does not take goes the document's way.
         let fast = op.input.filter(|_| WireInput::supported(env.protocol)).and_then(|shape| {
@@ -273,6 +292,7 @@ impl Dispatcher {
             request_id: ids::request_id(),
             now: self.clock.now(),
             protocol: model.protocols.first().copied().unwrap_or(Protocol::Json10),
+            endpoint: None,
         };
         match self.run(service.as_ref(), model, op.name, &ctx, input) {
             Ok(result) => result.and_then(Output::into_value),

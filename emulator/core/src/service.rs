@@ -30,6 +30,9 @@ pub struct RequestContext {
     pub request_id: String,
     pub now: DateTime<Utc>,
     pub protocol: Protocol,
+    /// The base URL the request was sent to (`http://127.0.0.1:4566`), from its `Host`
+    /// header; `None` for calls from inside nimbus.
+    pub endpoint: Option<String>,
 }
 
 impl RequestContext {
@@ -51,6 +54,7 @@ impl RequestContext {
             request_id: "00000000-0000-4000-8000-000000000000".into(),
             now: Utc::now(),
             protocol: Protocol::Query,
+            endpoint: None,
         }
     }
 }

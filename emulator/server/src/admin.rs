@@ -7,9 +7,12 @@ use serde_json::{json, Value};
 use crate::edge::Response;
 use crate::App;
 
-pub fn route(app: &App, method: &Method, path: &str, query: &str, body: &[u8]) -> Response {
+pub fn route(app: &App, method: &Method, path: &str, query: &str, host: Option<&str>, body: &[u8]) -> Response {
     if path == "/_nimbus/ui" || path.starts_with("/_nimbus/ui/") {
         return console(app, method, path, query, body);
+    }
+    if let Some(rest) = path.strip_prefix("/_nimbus/sts/outbound/") {
+        return outbound_discovery(app, method, rest, host);
     }
     match (method.as_str(), path.trim_end_matches('/')) {
         ("GET" | "HEAD", "/_nimbus/health") => respond(200, health(app)),
@@ -32,6 +35,33 @@ pub fn route(app: &App, method: &Method, path: &str, query: &str, body: &[u8]) -
         }
         _ => respond(404, json!({ "error": format!("no admin route {path}") })),
     }
+}
+
+/// The OpenID Connect discovery documents of an account's outbound web identity tokens
+/// (STS GetWebIdentityToken): `<account>/.well-known/openid-configuration` and
+/// `<account>/.well-known/jwks.json`, under the issuer URL the tokens name, which is
+/// built from the `Host` the request was sent to, as the tokens' is.
+fn outbound_discovery(app: &App, method: &Method, rest: &str, host: Option<&str>) -> Response {
+    let Some((account, document)) = rest.split_once('/') else {
+        return respond(404, json!({ "error": format!("no admin route /_nimbus/sts/outbound/{rest}") }));
+    };
+    let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let known = matches!(document, ".well-known/openid-configuration" | ".well-known/jwks.json");
+    if !is_account || !known {
+        return respond(404, json!({ "error": format!("no admin route /_nimbus/sts/outbound/{rest}") }));
+    }
+    if !matches!(method.as_str(), "GET" | "HEAD") {
+        return respond(405, json!({ "error": format!("{method} is not allowed on /_nimbus/sts/outbound/{rest}") }));
+    }
+    if document == ".well-known/jwks.json" {
+        return respond(200, crate::persistence::blocking(|| nimbus_sts::outbound::jwks(account)));
+    }
+    let scheme = if matches!(app.config.tls, crate::config::Tls::Off) { "http" } else { "https" };
+    let endpoint = match host {
+        Some(host) => format!("{scheme}://{host}"),
+        None => format!("{scheme}://{}", app.config.addr),
+    };
+    respond(200, nimbus_sts::outbound::openid_configuration(&nimbus_sts::outbound::issuer(&endpoint, account)))
 }
 
 fn health(app: &App) -> Value {

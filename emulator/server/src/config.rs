@@ -189,6 +189,10 @@ pub struct Options {
     /// address, off otherwise].
     #[arg(long, env = "NIMBUS_UI", value_enum)]
     pub ui: Option<UiSetting>,
+    /// Accounts whose STS GetWebIdentityToken is refused as outbound identity federation
+    /// disabled: comma-separated account ids, or `all` [default: none, on for every account].
+    #[arg(long, env = "NIMBUS_OUTBOUND_FEDERATION_DISABLED")]
+    pub outbound_federation_disabled: Option<String>,
     /// Log filter, as in RUST_LOG [default: info].
     #[arg(long, env = "NIMBUS_LOG")]
     pub log: Option<String>,
@@ -228,6 +232,8 @@ pub struct Config {
     pub instances: Instances,
     /// Whether the console at `/_nimbus/ui` is served.
     pub ui: bool,
+    /// Which accounts may call STS GetWebIdentityToken.
+    pub outbound_federation: nimbus_sts::OutboundFederation,
 }
 
 /// `--instances` and its companions.
@@ -274,6 +280,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             instances: Instances::default(),
             ui: true,
+            outbound_federation: nimbus_sts::OutboundFederation::Enabled,
         }
     }
 }
@@ -316,6 +323,7 @@ impl Options {
             instances_dir: self.instances_dir.or(other.instances_dir),
             instances_image: self.instances_image.or(other.instances_image),
             ui: self.ui.or(other.ui),
+            outbound_federation_disabled: self.outbound_federation_disabled.or(other.outbound_federation_disabled),
             log: self.log.or(other.log),
             log_format: self.log_format.or(other.log_format),
         }
@@ -369,6 +377,12 @@ impl Options {
             None => nimbus_ec2::SeedImages::default(),
         };
 
+        let outbound_federation = match &o.outbound_federation_disabled {
+            Some(spec) => nimbus_sts::OutboundFederation::parse(spec)
+                .map_err(|e| ConfigError::Credentials(format!("outbound-federation-disabled: {e}")))?,
+            None => nimbus_sts::OutboundFederation::Enabled,
+        };
+
         let addr = SocketAddr::new(o.host.unwrap_or(d.addr.ip()), o.port.unwrap_or(d.addr.port()));
         Ok(Config {
             addr,
@@ -407,6 +421,7 @@ impl Options {
                 Some(UiSetting::Off) => false,
                 None => addr.ip().is_loopback(),
             },
+            outbound_federation,
         })
     }
 }

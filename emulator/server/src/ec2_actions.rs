@@ -29,6 +29,7 @@ impl nimbus_cloudwatch::Ec2ActionHook for Ec2Actions {
             request_id: nimbus_core::ids::request_id(),
             now: self.clock.now(),
             protocol: Protocol::Query,
+            endpoint: None,
         };
         let ids = json!({"InstanceIds": [instance_id]});
         let result = match action {

@@ -284,7 +284,8 @@ where
     let path = parts.uri.path().to_string();
     if path.starts_with("/_nimbus/") {
         let body = Limited::new(body, 1024 * 1024).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-        return admin::route(app, &parts.method, &path, parts.uri.query().unwrap_or(""), &body);
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+        return admin::route(app, &parts.method, &path, parts.uri.query().unwrap_or(""), host, &body);
     }
 
     let mut wire = WireRequest {

@@ -108,12 +108,15 @@ impl App {
         );
         let alarm_actions = Arc::new(ec2_actions::Ec2Actions { ec2: ec2.clone(), clock: clock.clone() });
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatch::new().with_ec2_actions(alarm_actions));
-        let services: Vec<Arc<dyn Service>> =
-            vec![ec2.clone(), cloudwatch.clone(), Arc::new(nimbus_sts::Sts::new(store.clone())), ssm];
+        let sts = nimbus_sts::Sts::new(store.clone()).with_outbound_federation(config.outbound_federation.clone());
+        let services: Vec<Arc<dyn Service>> = vec![ec2.clone(), cloudwatch.clone(), Arc::new(sts), ssm];
         let auth = Authenticator { mode: config.auth, store: store.clone() };
         let mut dispatcher = Dispatcher::new(services, auth, clock);
         if let Some(seed) = config.id_seed {
             dispatcher = dispatcher.with_id_seed(seed);
+        }
+        if !matches!(config.tls, config::Tls::Off) {
+            dispatcher = dispatcher.with_tls();
         }
         let console = config.ui.then(|| {
             nimbus_console::Console::new(config.credentials.first().map_or(DEFAULT_ACCOUNT, |c| c.account.as_str()))

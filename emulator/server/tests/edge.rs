@@ -203,3 +203,53 @@ fn unimplemented_operations_are_named_in_each_protocol() {
     assert!(r.text().contains("\"__type\":\"NotImplemented\""), "{}", r.text());
     assert!(r.text().contains("ListOpsItemEvents"));
 }
+
+/// GetWebIdentityToken names the issuer by the Host the request reached, and nimbus
+/// serves that issuer's discovery documents; an account with outbound federation turned
+/// off is refused.
+#[test]
+fn web_identity_tokens_name_an_issuer_nimbus_serves() {
+    let s = Server::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        credentials: vec![
+            nimbus_core::auth::Credential::new("test", "test", "000000000000"),
+            nimbus_core::auth::Credential::new("other", "secret", "123456789012"),
+        ],
+        outbound_federation: nimbus_sts::OutboundFederation::parse("123456789012").unwrap(),
+        ..Config::default()
+    });
+    let body = "Action=GetWebIdentityToken&Version=2011-06-15&Audience.member.1=https%3A%2F%2Fapi.example.com&SigningAlgorithm=ES384";
+    let r = s.request(&Req::form("sts", body));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    let start = text.find("<WebIdentityToken>").unwrap() + "<WebIdentityToken>".len();
+    let token = &text[start..start + text[start..].find('<').unwrap()];
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let issuer = claims["iss"].as_str().unwrap();
+    assert_eq!(issuer, format!("http://{}/_nimbus/sts/outbound/000000000000", s.addr));
+
+    let config = s.request(&Req::get("/_nimbus/sts/outbound/000000000000/.well-known/openid-configuration"));
+    assert_eq!(config.status, 200);
+    let config: serde_json::Value = serde_json::from_slice(&config.body).unwrap();
+    assert_eq!(config["issuer"], issuer);
+    assert_eq!(config["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
+    let jwks = s.request(&Req::get("/_nimbus/sts/outbound/000000000000/.well-known/jwks.json"));
+    let jwks: serde_json::Value = serde_json::from_slice(&jwks.body).unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(s.request(&Req::get("/_nimbus/sts/outbound/nope/.well-known/jwks.json")).status, 404);
+    assert_eq!(s.request(&Req::get("/_nimbus/sts/outbound/000000000000/.well-known/other")).status, 404);
+    assert_eq!(
+        s.request(&Req::post("/_nimbus/sts/outbound/000000000000/.well-known/jwks.json", Vec::new())).status,
+        405
+    );
+
+    let mut other = Req::form("sts", body);
+    other.sign = Some(("sts".into(), "us-east-1".into(), "other".into(), "secret".into()));
+    let r = s.request(&other);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.error_code().as_deref(), Some("OutboundWebIdentityFederationDisabledException"));
+}

@@ -452,6 +452,7 @@ mod tests {
             request_id: "r".into(),
             now: chrono::Utc::now(),
             protocol: nimbus_core::model::Protocol::Ec2,
+            endpoint: None,
         }
     }
 

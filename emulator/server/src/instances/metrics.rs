@@ -79,6 +79,7 @@ impl Publisher {
             request_id: nimbus_core::ids::request_id(),
             now: self.clock.now(),
             protocol: Protocol::Query,
+            endpoint: None,
         };
         if let Err(e) = self.cloudwatch.publish_service_metrics(&ctx, input(&inst.id, p)) {
             tracing::warn!(instance = %inst.id, error = %e.message, "publishing AWS/EC2 metrics");

@@ -314,6 +314,30 @@ pub struct GetSessionTokenResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetWebIdentityTokenRequest {
+    #[serde(rename = "Audience")]
+    pub audience: Vec<String>,
+    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "SigningAlgorithm")]
+    pub signing_algorithm: String,
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(rename = "SubjectMode", skip_serializing_if = "Option::is_none")]
+    pub subject_mode: Option<String>,
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetWebIdentityTokenResponse {
+    #[serde(rename = "WebIdentityToken", skip_serializing_if = "Option::is_none")]
+    pub web_identity_token: Option<String>,
+    #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OriginIdentity {
     #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,

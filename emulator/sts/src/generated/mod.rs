@@ -8,4 +8,4 @@ pub mod registry;
 
 /// The operations this crate implements (api-specs/operations.toml).
 #[rustfmt::skip]
-pub const IMPLEMENTED: &[&str] = &["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot", "DecodeAuthorizationMessage", "GetAccessKeyInfo", "GetCallerIdentity", "GetFederationToken", "GetScopedCredentials", "GetSessionToken"];
+pub const IMPLEMENTED: &[&str] = &["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot", "DecodeAuthorizationMessage", "GetAccessKeyInfo", "GetCallerIdentity", "GetFederationToken", "GetScopedCredentials", "GetSessionToken", "GetWebIdentityToken"];

@@ -5,7 +5,7 @@
 use super::dto;
 use crate::registry::{handler, Handler};
 
-pub(crate) static REGISTRY: [(&str, Handler); 10] = [
+pub(crate) static REGISTRY: [(&str, Handler); 11] = [
     ("AssumeRole", handler!(write crate::sessions::assume_role, dto::AssumeRoleRequest, dto::AssumeRoleResponse)),
     ("AssumeRoleWithSAML", handler!(write crate::saml::assume_role_with_saml, dto::AssumeRoleWithSAMLRequest, dto::AssumeRoleWithSAMLResponse)),
     ("AssumeRoleWithWebIdentity", handler!(write crate::web_identity::assume_role_with_web_identity, dto::AssumeRoleWithWebIdentityRequest, dto::AssumeRoleWithWebIdentityResponse)),
@@ -16,4 +16,5 @@ pub(crate) static REGISTRY: [(&str, Handler); 10] = [
     ("GetFederationToken", handler!(write crate::sessions::get_federation_token, dto::GetFederationTokenRequest, dto::GetFederationTokenResponse)),
     ("GetScopedCredentials", handler!(write crate::scoped::get_scoped_credentials, dto::GetScopedCredentialsRequest, dto::GetScopedCredentialsResponse)),
     ("GetSessionToken", handler!(write crate::sessions::get_session_token, dto::GetSessionTokenRequest, dto::GetSessionTokenResponse)),
+    ("GetWebIdentityToken", handler!(read crate::outbound::get_web_identity_token, dto::GetWebIdentityTokenRequest, dto::GetWebIdentityTokenResponse)),
 ];
