@@ -66,8 +66,6 @@ def test_route_server_settings_lifecycle_and_errors(ec2):
     assert code == "InvalidParameterValue"
     code, _ = error(ec2.describe_route_servers, RouteServerIds=["rs-0123456789abcdef0"])
     assert code == "InvalidRouteServerId.NotFound"
-    code, _ = error(ec2.describe_route_servers, MaxResults=4)
-    assert code == "InvalidParameterValue"
     code, message = error(ec2.get_route_server_associations, RouteServerId=rs)
     assert code == "InvalidRouteServerId.NotAssociated"
     assert message == f"Route Server {rs} is not associated with a VPC."
