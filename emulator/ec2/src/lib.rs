@@ -187,6 +187,8 @@ impl Service for Ec2 {
             // What the call scheduled decides whether reads must look for due transitions:
             // nothing due even a century from now means nothing is in transition.
             s.quiescent = !due_by(s, ctx.now + NEVER);
+            #[cfg(debug_assertions)]
+            s.check_index();
             result
         })
     }
@@ -267,13 +269,16 @@ impl Ec2 {
         s.transition_delay_secs = self.settings.transition_delay_secs;
         s.instance_quota = self.settings.instance_quota;
         s.terminated_visible_secs = Some(self.settings.terminated_visible_secs);
-        // Lifecycles move on with the clock before anything looks at them.
+        // Lifecycles move on with the clock before anything looks at them (the index
+        // says which instances and volumes may move).
+        s.build_index();
         vpc::nat_gateways::settle(s, ctx.now);
         compute::instances::lifecycle::settle(s, ctx.now);
         ebs::volumes::lifecycle::settle(s, ctx.now);
         ebs::snapshots::settle(s, ctx.now);
         images::lookup::settle(s, ctx.now);
         images::imports::settle(s, ctx);
+        s.prune_moving();
         let shared = &self.shared;
         // Maintain fleets replace what the clock terminated or stopped.
         compute::fleets::engine::maintain_all(s, ctx, shared);
@@ -435,5 +440,83 @@ mod tests {
         agrees(&gone);
         let answer = testing::call(&ec2, &gone, "DescribeInstances", serde_json::json!({}));
         assert_eq!(answer["Reservations"], serde_json::json!([]), "terminated instances vanish after an hour");
+    }
+
+    /// The index of what is in transition (`state/index.rs`) lets a write settle only
+    /// what may move; over random launches, stops, starts, terminations, volumes created,
+    /// attached and detached and the clock moving on, what it finds due agrees with a
+    /// scan of every resource, at every instant looked at (and every write checks in
+    /// debug builds that it misses nothing).
+    #[test]
+    fn the_index_of_moving_resources_agrees_with_the_full_scan() {
+        use crate::testing::{self, call, str_at};
+        use serde_json::json;
+        let ec2 = testing::with_delay(5);
+        let mut ctx = RequestContext::for_tests();
+        let image = testing::al2023(&ec2, &ctx);
+        let (_, subnet) = testing::network(&ec2, &ctx, "10.0.0.0/24", false);
+        let mut seed = 14u64;
+        let mut below = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        let (mut instances, mut volumes): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for step in 0..300 {
+            let pick = |list: &Vec<String>, i: usize| list.get(i % list.len().max(1)).cloned();
+            let n = below(1_000);
+            let _ = match below(9) {
+                0 | 1 => {
+                    let (id, _) = testing::launch(&ec2, &ctx, &image, json!({"SubnetId": subnet}));
+                    instances.push(id);
+                    Ok(json!({}))
+                }
+                2 => pick(&instances, n)
+                    .map_or(Ok(json!({})), |id| ec2.call(&ctx, "StopInstances", json!({"InstanceIds": [id]}))),
+                3 => pick(&instances, n)
+                    .map_or(Ok(json!({})), |id| ec2.call(&ctx, "StartInstances", json!({"InstanceIds": [id]}))),
+                4 => pick(&instances, n)
+                    .map_or(Ok(json!({})), |id| ec2.call(&ctx, "TerminateInstances", json!({"InstanceIds": [id]}))),
+                5 => {
+                    let zone = "us-east-1a";
+                    let out = call(&ec2, &ctx, "CreateVolume", json!({"AvailabilityZone": zone, "Size": 8}));
+                    volumes.push(str_at(&out, "/VolumeId"));
+                    Ok(out)
+                }
+                6 => match (pick(&volumes, n), pick(&instances, n / 7)) {
+                    (Some(v), Some(i)) => ec2.call(
+                        &ctx,
+                        "AttachVolume",
+                        json!({"VolumeId": v, "InstanceId": i, "Device": format!("/dev/sd{}", ['f', 'g', 'h'][n % 3])}),
+                    ),
+                    _ => Ok(json!({})),
+                },
+                7 => {
+                    pick(&volumes, n).map_or(Ok(json!({})), |v| ec2.call(&ctx, "DetachVolume", json!({"VolumeId": v})))
+                }
+                _ => {
+                    let secs = if n < 20 { 4_000 } else { (n % 8) as i64 };
+                    ctx = testing::later(&ctx, secs);
+                    ec2.call(&ctx, "DescribeVpcs", json!({}))
+                }
+            };
+            ec2.state.read(ctx.account(), &ctx.region, |s| {
+                let mut scanned = s.clone();
+                scanned.index = Default::default();
+                assert_eq!(s.live_instances(), scanned.live_instances(), "step {step}");
+                for secs in [0, 1, 4, 5, 6, 11, 3_601, 4_000] {
+                    let at = ctx.now + chrono::Duration::seconds(secs);
+                    assert_eq!(due_by(s, at), due_by(&scanned, at), "step {step}, at +{secs}s");
+                }
+                for id in &instances {
+                    let attached = |s: &Ec2State| {
+                        let interfaces = compute::instances::lifecycle::attached_interfaces(s, id);
+                        (interfaces, ebs::volumes::records::attached_to(s, id))
+                    };
+                    assert_eq!(attached(s), attached(&scanned), "step {step}, {id}");
+                }
+            });
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod ebs;
 pub mod endpoint_services;
 pub mod fleet;
 pub mod host;
+pub mod index;
 pub mod insights;
 pub mod ipam;
 pub mod lifecycle;
@@ -57,6 +58,12 @@ pub struct SubnetRecord {
     /// the subnet.
     #[serde(default)]
     pub cidr_reservations: BTreeMap<String, dto::SubnetCidrReservation>,
+    /// Every address of the block from its first usable one up to (not including) this
+    /// one is in `used_ips`: where the search for the lowest free address may start
+    /// (0, nothing known, after a restore). Taking an address keeps it true; giving one
+    /// back lowers it (`subnets::release_ip`).
+    #[serde(skip)]
+    pub used_below: u32,
 }
 
 /// One security group rule, as DescribeSecurityGroupRules shows it.
@@ -250,6 +257,9 @@ pub struct Ec2State {
     /// means unknown (a restored or new partition), and reads scan.
     #[serde(skip)]
     pub quiescent: bool,
+    /// What is in transition and what is attached to each instance (`index.rs`).
+    #[serde(skip)]
+    pub index: index::Index,
     pub egress_only_internet_gateways: BTreeMap<String, dto::EgressOnlyInternetGateway>,
     /// VPN gateways, in their settled state (deleted ones stay visible for a while).
     pub vpn_gateways: BTreeMap<String, dto::VpnGateway>,

@@ -37,6 +37,9 @@ fn usable_range(block: Ipv4Cidr) -> (u32, u32) {
 /// The lowest address in `first..=last` not in `used`, walking the used addresses in
 /// order (a lookup per candidate address made filling a large subnet quadratic).
 fn lowest_free(used: &std::collections::BTreeSet<u32>, first: u32, last: u32) -> Option<u32> {
+    if first > last {
+        return None;
+    }
     let mut candidate = first;
     for &taken in used.range(first..=last) {
         if taken != candidate {
@@ -48,9 +51,14 @@ fn lowest_free(used: &std::collections::BTreeSet<u32>, first: u32, last: u32) ->
 }
 
 /// The lowest free address that no subnet CIDR reservation holds (automatic assignment
-/// leaves reserved ranges to those who ask for their addresses).
-fn lowest_unreserved(rec: &SubnetRecord, mut first: u32, last: u32) -> Option<u32> {
+/// leaves reserved ranges to those who ask for their addresses). The walk starts at
+/// `used_below` (everything before it is taken), so filling a subnet in order costs a
+/// step per address, not a walk over every address taken so far.
+fn lowest_unreserved(rec: &mut SubnetRecord, first: u32, last: u32) -> Option<u32> {
     let reserved = subnet_cidr_reservations::reserved_ipv4(rec);
+    let lowest = lowest_free(&rec.used_ips, first.max(rec.used_below), last);
+    rec.used_below = lowest.unwrap_or(last.saturating_add(1)).max(rec.used_below);
+    let mut first = lowest?;
     loop {
         let candidate = lowest_free(&rec.used_ips, first, last)?;
         match reserved.iter().find(|(lo, hi)| (*lo..=*hi).contains(&candidate)) {
@@ -90,8 +98,11 @@ pub fn allocate_ip(state: &mut Ec2State, subnet_id: &str, wanted: Option<&str>) 
             }
             addr
         }
-        None => lowest_unreserved(rec, first, last)
-            .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?,
+        None => {
+            let rec = state.subnets.get_mut(subnet_id).expect("checked above");
+            lowest_unreserved(rec, first, last)
+                .ok_or_else(|| errors::insufficient_free_addresses_in_subnet(subnet_id))?
+        }
     };
     state.subnets.get_mut(subnet_id).expect("checked above").used_ips.insert(addr);
     Ok(Ipv4Addr::from(addr).to_string())
@@ -124,6 +135,7 @@ pub fn allocate_ips(
 pub fn release_ip(state: &mut Ec2State, subnet_id: &str, ip: &str) {
     if let (Some(rec), Ok(addr)) = (state.subnets.get_mut(subnet_id), ip.parse::<Ipv4Addr>()) {
         rec.used_ips.remove(&u32::from(addr));
+        rec.used_below = rec.used_below.min(u32::from(addr));
     }
 }
 
@@ -161,10 +173,7 @@ pub fn create_subnet_record(
         map_public_ip_on_launch: Some(default_for_az),
         ..Default::default()
     };
-    state.subnets.insert(
-        subnet_id.clone(),
-        SubnetRecord { subnet, used_ips: Default::default(), cidr_reservations: Default::default() },
-    );
+    state.subnets.insert(subnet_id.clone(), SubnetRecord { subnet, ..Default::default() });
     let acl = state.vpcs.get(vpc_id).map(|v| v.default_network_acl_id.clone()).unwrap_or_default();
     network_acls::associate_subnet(state, &acl, &subnet_id);
     subnet_id
@@ -663,6 +672,41 @@ mod tests {
         release_ip(&mut s, &id, "10.0.1.8");
         assert_eq!(describe_one(&s, &id).available_ip_address_count, Some(1));
         assert_eq!(allocate_ip(&mut s, &id, None).unwrap(), "10.0.1.8");
+    }
+
+    /// The search that starts past the addresses known taken (`used_below`) finds what
+    /// a search from the block's first usable address finds, whatever was taken and
+    /// given back before, wished-for addresses included.
+    #[test]
+    fn the_lowest_free_address_is_found_from_where_the_taken_ones_end() {
+        let mut seed = 14u64;
+        let mut below = |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(n.max(1))) as u32
+        };
+        let (mut s, id) = subnet_state("10.0.1.0/26");
+        let (first, last) = usable_range(Ipv4Cidr::parse("10.0.1.0/26").unwrap());
+        for step in 0..5_000 {
+            let used = s.subnets[&id].used_ips.clone();
+            let expected = lowest_free(&used, first, last).map(|a| Ipv4Addr::from(a).to_string());
+            match below(4) {
+                0 | 1 => {
+                    let got = allocate_ip(&mut s, &id, None).ok();
+                    assert_eq!(got, expected, "step {step}");
+                }
+                2 => {
+                    let ip = Ipv4Addr::from(first + below(last - first + 1)).to_string();
+                    let _ = allocate_ip(&mut s, &id, Some(&ip));
+                }
+                _ => {
+                    if let Some(&a) = used.iter().nth(below(used.len() as u32) as usize) {
+                        release_ip(&mut s, &id, &Ipv4Addr::from(a).to_string());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

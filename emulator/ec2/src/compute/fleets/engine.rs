@@ -312,6 +312,7 @@ pub fn terminate(state: &mut Ec2State, now: DateTime<Utc>, ids: &[String]) {
         let rec = state.instances.get_mut(id).expect("looked up above");
         rec.stored_state = Name::ShuttingDown;
         rec.since = now;
+        state.index.instance(id);
     }
 }
 

@@ -38,7 +38,7 @@ fn is_due(state: &Ec2State, rec: &InstanceRecord, now: DateTime<Utc>) -> bool {
 
 /// Whether `settle` has anything to do at `now`.
 pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
-    state.instances.values().any(|rec| is_due(state, rec, now))
+    state.moving_instances().any(|(_, rec)| is_due(state, rec, now))
 }
 
 /// Applies what the clock has made happen: an instance that finished stopping loses its
@@ -46,7 +46,7 @@ pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
 /// terminated one is gone an hour later.
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
     let due: Vec<String> =
-        state.instances.iter().filter(|(_, rec)| is_due(state, rec, now)).map(|(id, _)| id.clone()).collect();
+        state.moving_instances().filter(|(_, rec)| is_due(state, rec, now)).map(|(id, _)| id.clone()).collect();
     for id in due {
         let (shown, since) = shown_state(state, &state.instances[&id], now);
         if shown != state.instances[&id].stored_state {
@@ -61,6 +61,7 @@ pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
         }
         if shown == Name::Terminated && now > since + terminated_visible(state) {
             state.instances.remove(&id);
+            state.index.attached.remove(&id);
             state.forget(&id);
         }
     }
@@ -74,12 +75,10 @@ fn release_public_ip(state: &mut Ec2State, id: &str) {
 /// The interfaces attached to an instance: (interface id, device index, delete on termination).
 pub fn attached_interfaces(state: &Ec2State, instance_id: &str) -> Vec<(String, i32, bool)> {
     let mut out: Vec<_> = state
-        .network_interfaces
-        .iter()
+        .interfaces_of(instance_id)
         .filter_map(|(id, e)| {
             let a = e.attachment.as_ref()?;
-            (a.instance_id.as_deref() == Some(instance_id))
-                .then(|| (id.clone(), a.device_index.unwrap_or(0), a.delete_on_termination.unwrap_or(false)))
+            Some((id.clone(), a.device_index.unwrap_or(0), a.delete_on_termination.unwrap_or(false)))
         })
         .collect();
     out.sort_by_key(|(_, index, _)| *index);
@@ -154,6 +153,7 @@ fn change_states(
                 let rec = state.instances.get_mut(&id).expect("checked above");
                 rec.stored_state = next;
                 rec.since = ctx.now;
+                state.index.instance(&id);
                 next
             }
             None => previous,

@@ -305,7 +305,7 @@ pub fn run_instances(
     }
     let ipv6 = plan_ipv6(state, &input, primary_spec, &subnet_id, &instance_type)?;
     // As many instances as the quota and the subnet's free addresses allow, from min to max.
-    let live = state.instances.values().filter(|r| r.stored_state != Name::Terminated).count();
+    let live = state.live_instances();
     let quota = if state.instance_quota == 0 { DEFAULT_INSTANCE_QUOTA } else { state.instance_quota };
     let quota_left = quota.saturating_sub(live);
     if (input.min_count as usize) > quota_left {
@@ -373,6 +373,7 @@ pub fn run_instances(
             });
             e.status = Some("in-use".into());
         }
+        state.index.attach(&instance_id, &eni);
         ipv6.apply(state, &subnet_id, &eni);
         state.set_tags(&eni, interface_tags.clone());
         if auto_public_ip {
@@ -520,6 +521,7 @@ pub fn run_instances(
             reboots: 0,
         };
         state.instances.insert(instance_id.clone(), record);
+        state.index.instance(&instance_id);
         state.set_tags(&instance_id, instance_tags.clone());
         state.set_tags(&instance_id, template_tags.clone());
         if let Some(profile) = profile.clone() {

@@ -135,6 +135,7 @@ pub fn detach_volume(
             }
         }
     }
+    state.index.volume(&input.volume_id);
     state.timestamps.insert(attachment_key(&input.volume_id, &instance_id), ctx.now);
     Ok(VolumeAttachment {
         volume_id: Some(input.volume_id.clone()),

@@ -195,6 +195,7 @@ pub fn create_volume(
     if let Some(v) = state.volumes.get_mut(&id) {
         v.state = Some("creating".into());
     }
+    state.index.volume(&id);
     state.timestamps.insert(id.clone(), ctx.now);
     state.set_tags(&id, tags);
     let mut shown = state.volumes[&id].clone();

@@ -61,7 +61,7 @@ fn volume_moves(state: &Ec2State, id: &str, v: &Volume, now: DateTime<Utc>) -> b
 
 /// Whether `settle` has anything to do at `now`.
 pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
-    state.volumes.iter().any(|(id, v)| volume_moves(state, id, v, now))
+    state.moving_volumes().any(|(id, v)| volume_moves(state, id, v, now))
         || state.volume_modifications.iter().any(|(id, m)| {
             m.modification_state.as_deref() != modification_at(state, id, now).modification_state.as_deref()
         })
@@ -70,7 +70,7 @@ pub fn needs_settling(state: &Ec2State, now: DateTime<Utc>) -> bool {
 /// Applies the transitions that are due at `now`.
 pub fn settle(state: &mut Ec2State, now: DateTime<Utc>) {
     let moving: Vec<String> =
-        state.volumes.iter().filter(|(id, v)| volume_moves(state, id, v, now)).map(|(id, _)| id.clone()).collect();
+        state.moving_volumes().filter(|(id, v)| volume_moves(state, id, v, now)).map(|(id, _)| id.clone()).collect();
     for id in moving {
         let shown = volume_at(state, &id, now);
         let gone: Vec<String> = state.volumes[&id]

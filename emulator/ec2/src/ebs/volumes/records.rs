@@ -139,6 +139,10 @@ pub fn add_attachment(
             ..Default::default()
         });
     }
+    state.index.attach(instance_id, volume_id);
+    if attachment_state != "attached" {
+        state.index.volume(volume_id);
+    }
     state.timestamps.insert(attachment_key(volume_id, instance_id), now);
 }
 
@@ -157,8 +161,7 @@ pub fn attach_record(
 /// The volumes attached to an instance: (device, volume id, attach time, delete on termination).
 pub fn attached_to(state: &Ec2State, instance_id: &str) -> Vec<(String, String, Option<Timestamp>, bool)> {
     let mut out: Vec<_> = state
-        .volumes
-        .values()
+        .volumes_of(instance_id)
         .flat_map(|v| v.attachments.iter().flatten())
         .filter(|a| a.instance_id.as_deref() == Some(instance_id))
         .map(|a| {

@@ -56,6 +56,7 @@ pub fn attach_network_interface(
         ..Default::default()
     });
     eni.status = Some("in-use".into());
+    state.index.attach(&input.instance_id, id);
     Ok(AttachNetworkInterfaceResult { attachment_id: Some(attachment_id), network_card_index: Some(card) })
 }
 
