@@ -62,106 +62,39 @@ pub(crate) fn lookup(operation: &str) -> Option<&'static Handler> {
 /// the compiler check the function against the operation's input and output types.
 macro_rules! handler {
     (read $f:path, $input:ty, $output:ty) => {
-        Handler::Read(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.read(ctx, |s| $f(s, ctx, i))
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    cw.read(ctx, |s| $f(s, ctx, i))
-                })
-            },
-        )
+        handler!(@paths Read, $input, $output, |cw, ctx, i| cw.read(ctx, |s| $f(s, ctx, i)))
     };
     (write $f:path, $input:ty, $output:ty) => {
-        Handler::Write(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.write(ctx, |s, _| $f(s, ctx, i))
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    cw.write(ctx, |s, _| $f(s, ctx, i))
-                })
-            },
-        )
+        handler!(@paths Write, $input, $output, |cw, ctx, i| cw.write(ctx, |s, _| $f(s, ctx, i)))
     };
     (write_effects $f:path, $input:ty, $output:ty) => {
-        Handler::Write(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.write(ctx, |s, effects| $f(s, ctx, i, effects))
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    cw.write(ctx, |s, effects| $f(s, ctx, i, effects))
-                })
-            },
-        )
+        handler!(@paths Write, $input, $output, |cw, ctx, i| cw.write(ctx, |s, effects| $f(s, ctx, i, effects)))
     };
     (dashboards_read $f:path, $input:ty, $output:ty) => {
-        Handler::Read(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.dashboards.read(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    cw.dashboards.read(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
-                })
-            },
-        )
+        handler!(@paths Read, $input, $output, |cw, ctx, i| cw.dashboards.read(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i)))
     };
     (dashboards_write $f:path, $input:ty, $output:ty) => {
-        Handler::Write(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.dashboards.write(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    cw.dashboards.write(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i))
-                })
-            },
-        )
+        handler!(@paths Write, $input, $output, |cw, ctx, i| cw.dashboards.write(ctx.account(), crate::GLOBAL, |d| $f(d, ctx, i)))
     };
     (service_read $f:path, $input:ty, $output:ty) => {
-        Handler::Read(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    $f(cw, ctx, i)
-                })
-            },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    $f(cw, ctx, i)
-                })
-            },
-        )
+        handler!(@paths Read, $input, $output, |cw, ctx, i| $f(cw, ctx, i))
     };
     (service_write $f:path, $input:ty, $output:ty) => {
-        Handler::Write(
-            |cw, ctx, input| {
-                nimbus_core::service::invoke_typed(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    $f(cw, ctx, i)
+        handler!(@paths Write, $input, $output, |cw, ctx, i| $f(cw, ctx, i))
+    };
+    // The document path and the typed fast path run the same body; the fast path is
+    // reached without `answer`, so it runs the due alarm evaluations itself.
+    (@paths $kind:ident, $input:ty, $output:ty, |$cw:ident, $ctx:ident, $i:ident| $body:expr) => {
+        Handler::$kind(
+            |$cw, $ctx, input| {
+                nimbus_core::service::invoke_typed(input, |$i: $input| -> Result<$output, nimbus_core::ApiError> {
+                    $body
                 })
             },
-            |cw, ctx, input| {
-                nimbus_core::protocol::typed::invoke(input, |i: $input| -> Result<$output, nimbus_core::ApiError> {
-                    cw.catch_up(ctx);
-                    $f(cw, ctx, i)
+            |$cw, $ctx, input| {
+                nimbus_core::protocol::typed::invoke(input, |$i: $input| -> Result<$output, nimbus_core::ApiError> {
+                    $cw.catch_up($ctx);
+                    $body
                 })
             },
         )
